@@ -1,0 +1,134 @@
+// The only place that imports Convex's raw builders for public functions.
+// Every public query/mutation goes through a builder here, which resolves the
+// caller from ctx.auth; handlers receive ctx.user and never take a userId to
+// decide who is asking.
+import {
+  customAction,
+  customCtx,
+  customMutation,
+  customQuery,
+} from "convex-helpers/server/customFunctions";
+import { ConvexError } from "convex/values";
+import { makeFunctionReference, type UserIdentity } from "convex/server";
+import {
+  action,
+  internalMutation as rawInternalMutation,
+  internalQuery as rawInternalQuery,
+  internalAction as rawInternalAction,
+  mutation,
+  query,
+  type QueryCtx,
+} from "./_generated/server";
+import type { Doc } from "./_generated/dataModel";
+
+export type Role = Doc<"users">["role"];
+
+/** Error codes the client can branch on; the message says what to do. */
+export type ErrorCode =
+  | "UNAUTHENTICATED"
+  | "ACCOUNT_NOT_FOUND"
+  | "FORBIDDEN"
+  | "NOT_FOUND"
+  | "INVALID_ARGUMENT"
+  | "CONFLICT"
+  | "RATE_LIMITED"
+  | "ILLEGAL_TRANSITION";
+
+export function fail(code: ErrorCode, message: string): never {
+  throw new ConvexError({ code, message });
+}
+
+const ROLE_RANK: Record<Role, number> = { user: 0, support: 1, admin: 2 };
+
+export function hasRole(user: Doc<"users">, role: Role): boolean {
+  return ROLE_RANK[user.role] >= ROLE_RANK[role];
+}
+
+export async function requireIdentity(ctx: {
+  auth: { getUserIdentity(): Promise<UserIdentity | null> };
+}): Promise<UserIdentity> {
+  const identity = await ctx.auth.getUserIdentity();
+  if (identity === null) {
+    fail("UNAUTHENTICATED", "You are not signed in. Sign in and try again.");
+  }
+  return identity;
+}
+
+export async function userFromIdentity(
+  ctx: QueryCtx,
+  identity: UserIdentity,
+): Promise<Doc<"users"> | null> {
+  return await ctx.db
+    .query("users")
+    .withIndex("by_tokenIdentifier", (q) =>
+      q.eq("tokenIdentifier", identity.tokenIdentifier),
+    )
+    .unique();
+}
+
+async function requireUser(ctx: QueryCtx, role: Role): Promise<Doc<"users">> {
+  const identity = await requireIdentity(ctx);
+  const user = await userFromIdentity(ctx, identity);
+  if (user === null) {
+    fail(
+      "ACCOUNT_NOT_FOUND",
+      "Your account is not set up yet. Reload the page to finish signing in.",
+    );
+  }
+  if (!hasRole(user, role)) {
+    fail("FORBIDDEN", `This needs the ${role} role; your role is ${user.role}.`);
+  }
+  return user;
+}
+
+function roleCtx(role: Role) {
+  return customCtx(async (ctx: QueryCtx) => ({ user: await requireUser(ctx, role) }));
+}
+
+/** Signed-in callers with an account row. */
+export const userQuery = customQuery(query, roleCtx("user"));
+export const userMutation = customMutation(mutation, roleCtx("user"));
+/** Support agents and admins. */
+export const supportQuery = customQuery(query, roleCtx("support"));
+export const supportMutation = customMutation(mutation, roleCtx("support"));
+/** Admins only. */
+export const adminQuery = customQuery(query, roleCtx("admin"));
+export const adminMutation = customMutation(mutation, roleCtx("admin"));
+
+/** Signed in, account row optional: used only to create the row on first sign-in. */
+export const identityMutation = customMutation(
+  mutation,
+  customCtx(async (ctx) => ({ identity: await requireIdentity(ctx) })),
+);
+export const identityQuery = customQuery(
+  query,
+  customCtx(async (ctx) => ({ identity: await requireIdentity(ctx) })),
+);
+
+// Referenced by name rather than through `internal`: this file is itself part of the
+// generated API type, and going through it here would make that type circular.
+const userByTokenIdentifier = makeFunctionReference<
+  "query",
+  { tokenIdentifier: string },
+  Doc<"users"> | null
+>("users:byTokenIdentifier");
+
+/** Actions cannot read the db: resolve the caller through an internal query. */
+export const userAction = customAction(
+  action,
+  customCtx(async (ctx) => {
+    const identity = await requireIdentity(ctx);
+    const user = await ctx.runQuery(userByTokenIdentifier, {
+      tokenIdentifier: identity.tokenIdentifier,
+    });
+    if (user === null) {
+      fail("ACCOUNT_NOT_FOUND", "Your account is not set up yet. Reload the page to finish signing in.");
+    }
+    return { user };
+  }),
+);
+
+// Internal functions are unreachable from clients (scheduler, crons, httpActions, CLI).
+export const internalQuery = rawInternalQuery;
+export const internalMutation = rawInternalMutation;
+export const internalAction = rawInternalAction;
