@@ -13,9 +13,13 @@ import type {
   FilterApi,
   FunctionReference,
 } from "convex/server";
+import type * as devAuth from "../devAuth.js";
 import type * as functions from "../functions.js";
+import type * as http from "../http.js";
 import type * as model_accountState from "../model/accountState.js";
+import type * as model_devJwt from "../model/devJwt.js";
 import type * as model_plans from "../model/plans.js";
+import type * as ops from "../ops.js";
 import type * as users from "../users.js";
 
 /**
@@ -27,9 +31,13 @@ import type * as users from "../users.js";
  * ```
  */
 declare const fullApi: ApiFromModules<{
+  devAuth: typeof devAuth;
   functions: typeof functions;
+  http: typeof http;
   "model/accountState": typeof model_accountState;
+  "model/devJwt": typeof model_devJwt;
   "model/plans": typeof model_plans;
+  ops: typeof ops;
   users: typeof users;
 }>;
 export declare const api: FilterApi<
