@@ -85,24 +85,46 @@ function roleCtx(role: Role) {
   return customCtx(async (ctx: QueryCtx) => ({ user: await requireUser(ctx, role) }));
 }
 
+/**
+ * Marks every function a builder makes with the access level it enforces, so the
+ * access test can walk the whole public API and prove each level (a property on the
+ * registered function object; Convex ignores it).
+ */
+export type AccessLevel = "identity" | Role;
+export const ACCESS_LEVEL = "__poindexterAccess";
+
+function tagged<B extends (...args: any[]) => any>(builder: B, level: AccessLevel): B {
+  return ((...args: Parameters<B>) => {
+    const fn = builder(...args);
+    Object.defineProperty(fn, ACCESS_LEVEL, { value: level, enumerable: false });
+    return fn;
+  }) as B;
+}
+
 /** Signed-in callers with an account row. */
-export const userQuery = customQuery(query, roleCtx("user"));
-export const userMutation = customMutation(mutation, roleCtx("user"));
+export const userQuery = tagged(customQuery(query, roleCtx("user")), "user");
+export const userMutation = tagged(customMutation(mutation, roleCtx("user")), "user");
 /** Support agents and admins. */
-export const supportQuery = customQuery(query, roleCtx("support"));
-export const supportMutation = customMutation(mutation, roleCtx("support"));
+export const supportQuery = tagged(customQuery(query, roleCtx("support")), "support");
+export const supportMutation = tagged(customMutation(mutation, roleCtx("support")), "support");
 /** Admins only. */
-export const adminQuery = customQuery(query, roleCtx("admin"));
-export const adminMutation = customMutation(mutation, roleCtx("admin"));
+export const adminQuery = tagged(customQuery(query, roleCtx("admin")), "admin");
+export const adminMutation = tagged(customMutation(mutation, roleCtx("admin")), "admin");
 
 /** Signed in, account row optional: used only to create the row on first sign-in. */
-export const identityMutation = customMutation(
-  mutation,
-  customCtx(async (ctx) => ({ identity: await requireIdentity(ctx) })),
+export const identityMutation = tagged(
+  customMutation(
+    mutation,
+    customCtx(async (ctx) => ({ identity: await requireIdentity(ctx) })),
+  ),
+  "identity",
 );
-export const identityQuery = customQuery(
-  query,
-  customCtx(async (ctx) => ({ identity: await requireIdentity(ctx) })),
+export const identityQuery = tagged(
+  customQuery(
+    query,
+    customCtx(async (ctx) => ({ identity: await requireIdentity(ctx) })),
+  ),
+  "identity",
 );
 
 // Referenced by name rather than through `internal`: this file is itself part of the
@@ -114,7 +136,7 @@ const userByTokenIdentifier = makeFunctionReference<
 >("users:byTokenIdentifier");
 
 /** Actions cannot read the db: resolve the caller through an internal query. */
-export const userAction = customAction(
+export const userAction = tagged(customAction(
   action,
   customCtx(async (ctx) => {
     const identity = await requireIdentity(ctx);
@@ -126,7 +148,7 @@ export const userAction = customAction(
     }
     return { user };
   }),
-);
+), "user");
 
 // Internal functions are unreachable from clients (scheduler, crons, httpActions, CLI).
 export const internalQuery = rawInternalQuery;

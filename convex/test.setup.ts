@@ -6,8 +6,8 @@ import rateLimiterTest from "@convex-dev/rate-limiter/test";
 import workpoolTest from "@convex-dev/workpool/test";
 import schema from "./schema";
 
-// Multi-dot files (*.test.ts, *.setup.ts, *.config.ts) are not Convex modules.
-export const modules = import.meta.glob("./**/!(*.*.*)*.*s");
+// Every file under convex/; convex-test loads a module only when a function in it is called.
+export const modules = import.meta.glob("./**/*.*s");
 
 export function newTest() {
   const t = convexTest(schema, modules);

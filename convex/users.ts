@@ -8,16 +8,19 @@ import {
 import { roleValidator } from "./schema";
 import { PLANS } from "./model/plans";
 import { startTrial } from "./model/accountState";
+import { audit, unclaimedTokenIdentifier } from "./accounts";
 
 const DAY = 24 * 60 * 60 * 1000;
 
 // Dev tokens carry the role chosen on the dev sign-in screen. Only the dev issuer
 // is trusted for that claim; Clerk users get roles from an admin.
+function isDevIdentity(identity: { issuer: string }): boolean {
+  const site = process.env.CONVEX_SITE_URL;
+  return process.env.DEV_AUTH === "true" && site !== undefined && identity.issuer === `${site}/dev-auth`;
+}
+
 function devRoleClaim(identity: { issuer: string; [k: string]: unknown }) {
-  const devIssuer = process.env.CONVEX_SITE_URL
-    ? `${process.env.CONVEX_SITE_URL}/dev-auth`
-    : undefined;
-  if (process.env.DEV_AUTH !== "true" || identity.issuer !== devIssuer) return undefined;
+  if (!isDevIdentity(identity)) return undefined;
   const role = identity.role;
   return role === "user" || role === "support" || role === "admin" ? role : undefined;
 }
@@ -46,6 +49,22 @@ export const ensureViewer = identityMutation({
     if (!email) {
       throw new Error("Your sign-in token has no email address; Poindexter needs one to open an account.");
     }
+    // An account support created from the CLI before its owner signed in: claim it,
+    // but only on a verified email (Clerk sets email_verified; dev tokens are local).
+    const unclaimed = await ctx.db
+      .query("users")
+      .withIndex("by_tokenIdentifier", (q) => q.eq("tokenIdentifier", unclaimedTokenIdentifier(email)))
+      .unique();
+    if (unclaimed !== null && (identity.emailVerified === true || role !== undefined || isDevIdentity(identity))) {
+      await ctx.db.patch(unclaimed._id, {
+        tokenIdentifier: identity.tokenIdentifier,
+        name: identity.name ?? unclaimed.name,
+        role: role ?? unclaimed.role,
+        lastSeenAt: now,
+      });
+      await audit(ctx, { id: unclaimed._id, label: email }, "account.claimed", { type: "user", id: unclaimed._id });
+      return unclaimed._id;
+    }
     const trial = startTrial();
     const userId = await ctx.db.insert("users", {
       tokenIdentifier: identity.tokenIdentifier,
@@ -57,14 +76,7 @@ export const ensureViewer = identityMutation({
       trialEndsAt: now + (PLANS.trial.trialDays ?? 14) * DAY,
       lastSeenAt: now,
     });
-    await ctx.db.insert("auditLogs", {
-      actorId: userId,
-      actorLabel: email,
-      action: "account.created",
-      targetType: "user",
-      targetId: userId,
-      at: now,
-    });
+    await audit(ctx, { id: userId, label: email }, "account.created", { type: "user", id: userId });
     return userId;
   },
 });

@@ -13,11 +13,14 @@ import type {
   FilterApi,
   FunctionReference,
 } from "convex/server";
+import type * as accounts from "../accounts.js";
+import type * as admin from "../admin.js";
 import type * as devAuth from "../devAuth.js";
 import type * as functions from "../functions.js";
 import type * as http from "../http.js";
 import type * as model_accountState from "../model/accountState.js";
 import type * as model_devJwt from "../model/devJwt.js";
+import type * as model_planChange from "../model/planChange.js";
 import type * as model_plans from "../model/plans.js";
 import type * as ops from "../ops.js";
 import type * as users from "../users.js";
@@ -31,11 +34,14 @@ import type * as users from "../users.js";
  * ```
  */
 declare const fullApi: ApiFromModules<{
+  accounts: typeof accounts;
+  admin: typeof admin;
   devAuth: typeof devAuth;
   functions: typeof functions;
   http: typeof http;
   "model/accountState": typeof model_accountState;
   "model/devJwt": typeof model_devJwt;
+  "model/planChange": typeof model_planChange;
   "model/plans": typeof model_plans;
   ops: typeof ops;
   users: typeof users;

@@ -16,6 +16,7 @@ export type AccountEvent =
   | { type: "trial_expired" }
   | { type: "cancel" }
   | { type: "admin_suspend" }
+  | { type: "support_grant" }
   | { type: "admin_unsuspend"; resumeTo: AccountState };
 
 export interface Capabilities {
@@ -63,6 +64,8 @@ const TABLE: Record<AccountEvent["type"], Partial<Record<AccountState, AccountSt
   },
   admin_suspend: { trial: "suspended", active: "suspended", past_due: "suspended" },
   admin_unsuspend: {},
+  // Support puts an account on a paid plan without a checkout (a comp or a fix-up).
+  support_grant: { pending: "active", trial: "active", canceled: "active" },
 };
 
 const RESUMABLE: readonly AccountState[] = ["trial", "active", "past_due"];
