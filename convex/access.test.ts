@@ -1,0 +1,225 @@
+// Walks the whole public API (every module under convex/) and proves the access rules
+// for each function, including functions added after this test was written:
+//  - every public query/mutation/action is built with a builder from convex/functions.ts;
+//  - called without a token, it fails with UNAUTHENTICATED;
+//  - support/admin functions refuse a signed-in customer with FORBIDDEN;
+//  - a customer who passes another customer's document ids gets an error, never their data.
+import { describe, expect, test } from "vitest";
+import type { GenericId } from "convex/values";
+import { ACCESS_LEVEL, type AccessLevel } from "./functions";
+import { newTest, signIn, type TestConvex } from "./test.setup";
+
+type AnyFn = {
+  isPublic?: boolean;
+  isQuery?: boolean;
+  isMutation?: boolean;
+  isAction?: boolean;
+  exportArgs?: () => string;
+  [ACCESS_LEVEL]?: AccessLevel;
+};
+
+const loaded = import.meta.glob(
+  ["./**/*.ts", "!./**/*.*.ts", "!./_generated/**"],
+  { eager: true },
+) as Record<string, Record<string, unknown>>;
+
+interface PublicFn {
+  path: string; // "apiKeys:create"
+  kind: "query" | "mutation" | "action";
+  level: AccessLevel | undefined;
+  args: ValidatorJson;
+}
+
+type ValidatorJson = { type: string; value?: unknown; tableName?: string; keys?: unknown; values?: unknown };
+
+const publicFns: PublicFn[] = [];
+for (const [file, mod] of Object.entries(loaded)) {
+  const modulePath = file.replace(/^\.\//, "").replace(/\.ts$/, "");
+  for (const [name, value] of Object.entries(mod)) {
+    const fn = value as AnyFn;
+    if (typeof value !== "function" && typeof value !== "object") continue;
+    if (!fn || !fn.isPublic || typeof fn.exportArgs !== "function") continue;
+    publicFns.push({
+      path: `${modulePath}:${name}`,
+      kind: fn.isQuery ? "query" : fn.isMutation ? "mutation" : "action",
+      level: fn[ACCESS_LEVEL],
+      args: JSON.parse(fn.exportArgs()) as ValidatorJson,
+    });
+  }
+}
+
+/** Documents owned by "victim", one per table a public function may take an id of. */
+async function seedVictim(t: TestConvex) {
+  const { userId } = await signIn(t, "victim@example.com");
+  return await t.run(async (ctx) => {
+    const now = Date.now();
+    const apiKeyId = await ctx.db.insert("apiKeys", {
+      userId,
+      name: "victim key",
+      environment: "live",
+      prefix: "pk_live_VICT",
+      hash: "0".repeat(64),
+      scopes: ["ai"],
+      createdAt: now,
+      createdBy: "dashboard",
+    });
+    const alertId = await ctx.db.insert("alerts", {
+      userId,
+      kind: "quota_80",
+      severity: "warning",
+      message: "80% used",
+      at: now,
+    });
+    const usageEventId = await ctx.db.insert("usageEvents", {
+      userId,
+      apiKeyId,
+      requestId: "req_victim",
+      kind: "chat",
+      provider: "openai",
+      model: "gpt-4o-mini",
+      tokensIn: 10,
+      tokensOut: 10,
+      characters: 0,
+      costMicros: 1,
+      priceVersion: "v",
+      usageSource: "provider",
+      latencyMs: 1,
+      status: "ok",
+      httpStatus: 200,
+      at: now,
+    });
+    const ids: Record<string, GenericId<string>> = {
+      users: userId,
+      apiKeys: apiKeyId,
+      alerts: alertId,
+      usageEvents: usageEventId,
+    };
+    return ids;
+  });
+}
+
+/** A valid argument value for a validator, using the victim's ids for v.id(). */
+function sample(v: ValidatorJson, ids: Record<string, string>, where: string): unknown {
+  switch (v.type) {
+    case "string":
+      return "2026-11";
+    case "number":
+      return 1;
+    case "bigint":
+      return 1n;
+    case "boolean":
+      return true;
+    case "null":
+      return null;
+    case "any":
+      return {};
+    case "bytes":
+      return new ArrayBuffer(1);
+    case "literal":
+      return v.value;
+    case "id": {
+      const id = ids[v.tableName!];
+      if (!id) {
+        throw new Error(
+          `${where} takes an id of "${v.tableName}": add a victim-owned ${v.tableName} document to seedVictim() in convex/access.test.ts.`,
+        );
+      }
+      return id;
+    }
+    case "array":
+      return [sample(v.value as ValidatorJson, ids, where)];
+    case "union":
+      return sample((v.value as ValidatorJson[])[0], ids, where);
+    case "record":
+      return {};
+    case "object": {
+      const out: Record<string, unknown> = {};
+      for (const [k, field] of Object.entries(v.value as Record<string, { fieldType: ValidatorJson; optional: boolean }>)) {
+        if (!field.optional) out[k] = sample(field.fieldType, ids, `${where}.${k}`);
+      }
+      return out;
+    }
+    default:
+      throw new Error(`${where}: unknown validator type ${v.type}`);
+  }
+}
+
+function takesIds(v: ValidatorJson): boolean {
+  return JSON.stringify(v).includes('"type":"id"');
+}
+
+async function call(t: { query: any; mutation: any; action: any }, fn: PublicFn, args: unknown) {
+  const ref = makeRef(fn.path);
+  if (fn.kind === "query") return await t.query(ref, args);
+  if (fn.kind === "mutation") return await t.mutation(ref, args);
+  return await t.action(ref, args);
+}
+
+// convex-test resolves a function from its "module:name" path string.
+function makeRef(path: string) {
+  return path as never;
+}
+
+async function errorCodeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "NO_ERROR";
+  } catch (e) {
+    return (e as { data?: { code?: string } }).data?.code ?? `plain error: ${(e as Error).message}`;
+  }
+}
+
+describe("the public API", () => {
+  test("the walk finds the known functions", () => {
+    const paths = publicFns.map((f) => f.path);
+    expect(paths).toContain("users:viewer");
+    expect(paths).toContain("admin:setPlan");
+  });
+
+  test("every public function is built with an access builder from convex/functions.ts", () => {
+    const untagged = publicFns.filter((f) => f.level === undefined).map((f) => f.path);
+    expect(untagged).toEqual([]);
+  });
+
+  test("the support console (convex/admin.ts) is support-only", () => {
+    const consoleFns = publicFns.filter((f) => f.path.startsWith("admin:"));
+    expect(consoleFns.length).toBeGreaterThan(0);
+    for (const f of consoleFns) expect([f.path, f.level]).toEqual([f.path, expect.stringMatching(/^(support|admin)$/)]);
+  });
+
+  for (const fn of publicFns) {
+    test(`${fn.path} refuses a caller who is not signed in`, async () => {
+      const t = newTest();
+      const ids = await seedVictim(t);
+      expect(await errorCodeOf(call(t, fn, sample(fn.args, ids, fn.path)))).toBe("UNAUTHENTICATED");
+    });
+
+    if (fn.level === "support" || fn.level === "admin") {
+      test(`${fn.path} refuses a customer (needs ${fn.level})`, async () => {
+        const t = newTest();
+        const ids = await seedVictim(t);
+        const { as } = await signIn(t, "customer@example.com");
+        expect(await errorCodeOf(call(as, fn, sample(fn.args, ids, fn.path)))).toBe("FORBIDDEN");
+      });
+    }
+
+    if (fn.level === "admin") {
+      test(`${fn.path} refuses a support agent (needs admin)`, async () => {
+        const t = newTest();
+        const ids = await seedVictim(t);
+        const { as } = await signIn(t, "agent@example.com", "support");
+        expect(await errorCodeOf(call(as, fn, sample(fn.args, ids, fn.path)))).toBe("FORBIDDEN");
+      });
+    }
+
+    if (fn.level === "user" && takesIds(fn.args)) {
+      test(`${fn.path} will not act on another customer's documents`, async () => {
+        const t = newTest();
+        const ids = await seedVictim(t);
+        const { as } = await signIn(t, "attacker@example.com");
+        const code = await errorCodeOf(call(as, fn, sample(fn.args, ids, fn.path)));
+        expect(["NOT_FOUND", "FORBIDDEN"]).toContain(code);
+      });
+    }
+  }
+});
