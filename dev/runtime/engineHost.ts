@@ -1,0 +1,128 @@
+// Host side of the engine: evaluates the bundle inside an EdgeVM (the same
+// Web-standard globals Vercel's edge runtime and vitest's "edge-runtime"
+// environment use) and wraps the JSON-only surface in typed calls.
+import { SourceMap, createRequire } from "node:module";
+import path from "node:path";
+import { Script } from "node:vm";
+import { EdgeVM } from "@edge-runtime/vm";
+import { convexToJson, jsonToConvex, type Value } from "convex/values";
+import type { UserIdentity } from "convex/server";
+import { buildBundle, type ComponentMount } from "./bundle.ts";
+import type { Engine, EngineHooks, FetchHandle } from "./vm/engine.ts";
+
+const hostRequire = createRequire(import.meta.url);
+
+export type CallKind = "query" | "mutation" | "action";
+
+export type CallResult =
+  | { ok: true; value: Value }
+  | { ok: false; message: string; data?: Value; dataJson?: unknown; stack?: string };
+
+export interface FunctionInfo {
+  kind: CallKind | "httpAction";
+  visibility: "public" | "internal";
+}
+
+export interface CronSpec {
+  name: string;
+  args: unknown[];
+  schedule: Record<string, unknown> & { type: string };
+}
+
+export interface HostEngine {
+  describe(udfPath: string): Promise<FunctionInfo | null>;
+  call(kind: CallKind, udfPath: string, args: unknown, identity: UserIdentity | null): Promise<CallResult>;
+  runByPath(udfPath: string, argsJson: unknown): Promise<CallResult>;
+  fetch(method: string, path: string, headers: [string, string][], body: Uint8Array | null, identity: UserIdentity | null): FetchHandle;
+  snapshot(): Promise<string>;
+  restore(json: string): Promise<void>;
+  crons(): Promise<Record<string, CronSpec>>;
+  modules: string[];
+  components: ComponentMount[];
+  mapStack(stack: string): string;
+}
+
+export interface EngineOptions {
+  functionsDir: string;
+  env: Record<string, string>;
+  hooks: EngineHooks;
+}
+
+const SCRIPT_NAME = "convex-functions.js";
+
+/** Rewrites bundle positions in a stack trace to the original files (convex/users.ts:12:5). */
+export function stackMapper(sourceMap: unknown): (stack: string) => string {
+  if (!sourceMap) return (s) => s;
+  const map = new SourceMap(sourceMap as ConstructorParameters<typeof SourceMap>[0]);
+  const pattern = new RegExp(`${SCRIPT_NAME.replace(".", "\\.")}:(\\d+):(\\d+)`, "g");
+  return (stack) =>
+    stack.replace(pattern, (whole, line: string, col: string) => {
+      const entry = map.findEntry(Number(line) - 1, Number(col) - 1) as {
+        originalSource?: string;
+        originalLine?: number;
+        originalColumn?: number;
+      };
+      if (!entry?.originalSource) return whole;
+      const file = path.relative(process.cwd(), entry.originalSource.replace(/^file:\/\//, ""));
+      return `${file}:${(entry.originalLine ?? 0) + 1}:${(entry.originalColumn ?? 0) + 1}`;
+    });
+}
+
+function parseResult(json: string, mapStack: (s: string) => string): CallResult {
+  const r = JSON.parse(json);
+  if (r.ok) return { ok: true, value: jsonToConvex(r.value) };
+  return {
+    ok: false,
+    message: r.message,
+    dataJson: r.data,
+    data: r.data === undefined ? undefined : jsonToConvex(r.data),
+    stack: r.stack ? mapStack(r.stack) : undefined,
+  };
+}
+
+export async function createEngine({ functionsDir, env, hooks }: EngineOptions): Promise<HostEngine> {
+  const bundle = await buildBundle({ functionsDir });
+  const vm = new EdgeVM({
+    extend: (context) => {
+      // Convex functions see `process.env` (and nothing else of `process`).
+      Object.assign(context, { process: { env: { ...env } } });
+      return context;
+    },
+  });
+  const script = new Script(bundle.code, { filename: SCRIPT_NAME });
+  const factory = script.runInContext(vm.context) as (req: (id: string) => unknown) => void;
+  factory(hostRequire);
+  const ctx = vm.context as unknown as Record<string, unknown>;
+  const make = ctx.__runtimeEngine as (h: EngineHooks) => Engine;
+  delete ctx.__runtimeEngine;
+  const engine = make(hooks);
+  const mapStack = stackMapper(bundle.sourceMap);
+
+  return {
+    modules: bundle.modules,
+    mapStack,
+    components: bundle.components,
+    async describe(udfPath) {
+      return JSON.parse(await engine.describe(udfPath));
+    },
+    async call(kind, udfPath, args, identity) {
+      return parseResult(
+        await engine.call(kind, udfPath, JSON.stringify(args), identity ? JSON.stringify(identity) : null),
+        mapStack,
+      );
+    },
+    async runByPath(udfPath, argsJson) {
+      return parseResult(await engine.runByPath(udfPath, JSON.stringify(argsJson)), mapStack);
+    },
+    fetch(method, path, headers, body, identity) {
+      return engine.fetch(method, path, headers, body, identity ? JSON.stringify(identity) : null);
+    },
+    snapshot: () => engine.snapshot(),
+    restore: (json) => engine.restore(json),
+    async crons() {
+      return JSON.parse(await engine.crons());
+    },
+  };
+}
+
+export { convexToJson };

@@ -1,0 +1,308 @@
+// Runs INSIDE the EdgeVM, bundled together with convex-test and the app's modules.
+// It exposes a small, JSON-only surface to the host (values cross the realm
+// boundary as convexToJson strings, so no object identity or `instanceof` leaks
+// between the two realms).
+/* eslint-disable @typescript-eslint/no-explicit-any */
+import * as ct from "convex-test";
+import { TransactionMetricsTracker } from "convex-test/dist/transactionMetrics.js";
+import { convexToJson, jsonToConvex } from "convex/values";
+import { applyCommitted, installIndexes, resetIndexes } from "./indexes";
+
+const internals = ct as any;
+
+export type FunctionKind = "query" | "mutation" | "action" | "httpAction";
+
+export interface EngineHooks {
+  /** After every top-level commit, with the commit timestamp (ns, decimal string). */
+  onCommit(ts: string): void;
+  onCall(kind: FunctionKind): void;
+  onRead(count: number): void;
+  onWrite(count: number): void;
+}
+
+export interface FetchHandle {
+  abort(): void;
+  response: Promise<{
+    status: number;
+    headers: [string, string][];
+    read(): Promise<{ done: boolean; value?: Uint8Array }>;
+    cancel(): void;
+  }>;
+}
+
+export interface Engine {
+  describe(udfPath: string): Promise<string>;
+  call(kind: "query" | "mutation" | "action", udfPath: string, argsJson: string, identityJson: string | null): Promise<string>;
+  runByPath(udfPath: string, argsJson: string): Promise<string>;
+  fetch(method: string, path: string, headers: [string, string][], body: Uint8Array | null, identityJson: string | null): FetchHandle;
+  snapshot(): Promise<string>;
+  restore(json: string): Promise<void>;
+  crons(): Promise<string>;
+}
+
+type ModuleMap = Record<string, () => Promise<any>>;
+
+interface EngineInput {
+  schema: any;
+  modules: ModuleMap;
+  components: { name: string; register: (t: any, name: string) => void }[];
+}
+
+let hooks: EngineHooks | null = null;
+
+function kindOf(func: any): FunctionKind | null {
+  if (func?.isQuery) return "query";
+  if (func?.isMutation) return "mutation";
+  if (func?.isAction) return "action";
+  if (func?.isHttp) return "httpAction";
+  return null;
+}
+
+/** Counts executions by wrapping each registered function's handler once. */
+function countCalls(moduleMap: ModuleMap): ModuleMap {
+  const wrapped = new WeakSet<object>();
+  const out: ModuleMap = {};
+  for (const [key, load] of Object.entries(moduleMap)) {
+    out[key] = async () => {
+      const mod = await load();
+      for (const value of Object.values(mod)) {
+        const kind = kindOf(value);
+        if (kind === null || kind === "httpAction" || wrapped.has(value as object)) continue;
+        const func = value as any;
+        const handler = func._handler;
+        if (typeof handler !== "function") continue;
+        wrapped.add(func);
+        func._handler = function (this: unknown, ...args: unknown[]) {
+          hooks?.onCall(kind);
+          return handler.apply(this, args);
+        };
+      }
+      return mod;
+    };
+  }
+  return out;
+}
+
+function installHooks() {
+  const tm = internals.__TransactionManager.prototype;
+  const commit = tm.commit;
+  tm.commit = function (this: any, isNested: boolean) {
+    const ts = commit.call(this, isNested);
+    if (!isNested && ts !== null) hooks?.onCommit(String(ts));
+    return ts;
+  };
+  const mt = (TransactionMetricsTracker as any).prototype;
+  const trackRead = mt.trackRead;
+  mt.trackRead = function (this: any, size: number) {
+    hooks?.onRead(1);
+    return trackRead.call(this, size);
+  };
+  const trackWrite = mt.trackWrite;
+  mt.trackWrite = function (this: any, size: number) {
+    hooks?.onWrite(1);
+    return trackWrite.call(this, size);
+  };
+  installIndexes();
+}
+
+function normalizeUdfPath(udfPath: string): string {
+  const [file, name] = udfPath.split(":");
+  return `${file.replace(/\.js$/, "")}:${name ?? "default"}`;
+}
+
+function errorResult(e: any): string {
+  const isConvexError = e !== null && typeof e === "object" && Symbol.for("ConvexError") in e;
+  return JSON.stringify({
+    ok: false,
+    message: e instanceof Error || (e && typeof e.message === "string") ? e.message : String(e),
+    data: isConvexError && e.data !== undefined ? convexToJson(e.data) : undefined,
+    stack: typeof e?.stack === "string" ? e.stack : undefined,
+  });
+}
+
+function accessorFor(t: any, identityJson: string | null) {
+  if (identityJson === null) return t;
+  return t.withIdentity(JSON.parse(identityJson));
+}
+
+export function startEngine(input: EngineInput) {
+  (globalThis as any).__runtimeEngine = (h: EngineHooks): Engine => {
+    hooks = h;
+    return createEngine(input);
+  };
+}
+
+function createEngine({ schema, modules, components }: EngineInput): Engine {
+  installHooks();
+  const rootModules = countCalls(modules);
+  const t: any = internals.convexTest({ schema, modules: rootModules, transactionLimits: true });
+  const registering = {
+    ...t,
+    registerComponent: (path: string, s: any, glob: ModuleMap) => t.registerComponent(path, s, countCalls(glob)),
+  };
+  for (const c of components) c.register(registering, c.name);
+
+  const byPath = new Map<string, () => Promise<any>>();
+  for (const [key, load] of Object.entries(rootModules)) {
+    byPath.set(key.replace(/^\.\/convex\//, "").replace(/\.[^.]+$/, ""), load);
+  }
+
+  let convexGlobal: any = null;
+  const globalReady: Promise<any> = t
+    .run(async () => {
+      convexGlobal = internals.__convexGlobalStorage.getStore();
+      return null;
+    })
+    .then(() => convexGlobal);
+
+  async function lookup(udfPath: string) {
+    const [file, name] = normalizeUdfPath(udfPath).split(":");
+    const load = byPath.get(file);
+    if (!load) return null;
+    const mod = await load();
+    return mod[name] ?? null;
+  }
+
+  function armScheduled(componentPath: string, db: any, job: any) {
+    const g = convexGlobal;
+    g.scheduler.timerScheduled();
+    internals.__frameworkSetTimeout(() => {
+      g.scheduler.timerFired();
+      const promise = internals.__convexGlobalStorage
+        .run(g, () =>
+          internals.__runScheduledFunction({
+            db,
+            jobId: job._id,
+            componentPath,
+            functionPath: { udfPath: job.name, componentPath },
+            args: job.args[0],
+            name: job.name,
+          }),
+        )
+        .finally(() => g.scheduler.finish(promise));
+      g.scheduler.add(promise);
+    }, Math.max(0, job.scheduledTime - Date.now()));
+  }
+
+  return {
+    async describe(udfPath) {
+      const func = await lookup(udfPath);
+      const kind = kindOf(func);
+      if (kind === null) return JSON.stringify(null);
+      return JSON.stringify({ kind, visibility: func.isInternal ? "internal" : "public" });
+    },
+
+    async call(kind, udfPath, argsJson, identityJson) {
+      try {
+        const accessor = accessorFor(t, identityJson);
+        const fp = { udfPath: normalizeUdfPath(udfPath), componentPath: "" };
+        const args = jsonToConvex(JSON.parse(argsJson));
+        const value = await accessor[`${kind}FromPath`](fp, args);
+        return JSON.stringify({ ok: true, value: convexToJson(value === undefined ? null : value) });
+      } catch (e) {
+        return errorResult(e);
+      }
+    },
+
+    async runByPath(udfPath, argsJson) {
+      try {
+        const value = await t.fun({ udfPath: normalizeUdfPath(udfPath), componentPath: "" }, jsonToConvex(JSON.parse(argsJson)));
+        return JSON.stringify({ ok: true, value: convexToJson(value === undefined ? null : value) });
+      } catch (e) {
+        return errorResult(e);
+      }
+    },
+
+    fetch(method, path, headers, body, identityJson) {
+      const controller = new AbortController();
+      const init: RequestInit = {
+        method,
+        headers: new Headers(headers),
+        signal: controller.signal,
+      };
+      if (body !== null && method !== "GET" && method !== "HEAD") init.body = new Uint8Array(body);
+      const response = (async () => {
+        hooks?.onCall("httpAction");
+        const res: Response = await accessorFor(t, identityJson).fetch(path, init);
+        const reader = res.body ? res.body.getReader() : null;
+        const outHeaders: [string, string][] = [];
+        res.headers.forEach((v, k) => outHeaders.push([k, v]));
+        return {
+          status: res.status,
+          headers: outHeaders,
+          async read() {
+            if (!reader) return { done: true };
+            const { done, value } = await reader.read();
+            if (done) return { done: true };
+            const bytes = typeof value === "string" ? new TextEncoder().encode(value) : new Uint8Array(value);
+            return { done: false, value: bytes };
+          },
+          cancel() {
+            void reader?.cancel().catch(() => {});
+          },
+        };
+      })();
+      return { abort: () => controller.abort(), response };
+    },
+
+    async snapshot() {
+      const g = await globalReady;
+      const components = Object.entries(g.components).map(([path, info]: [string, any]) => {
+        const db = info.db;
+        return {
+          path,
+          nextDocId: db._nextDocId,
+          lastCreationTime: db._lastCreationTime,
+          documents: Object.values(db._documents).map((d) => convexToJson(d as any)),
+        };
+      });
+      return JSON.stringify({
+        version: 1,
+        lastCommitTs: String(g.transactionManager._lastCommitTs),
+        components,
+      });
+    },
+
+    async restore(json) {
+      const g = await globalReady;
+      const snap = JSON.parse(json);
+      if (snap.version !== 1) throw new Error(`Unsupported snapshot version ${snap.version}`);
+      g.transactionManager._lastCommitTs = BigInt(snap.lastCommitTs);
+      for (const c of snap.components) {
+        const info = g.components[c.path];
+        if (!info) {
+          console.warn(`[runtime] snapshot has data for component "${c.path}", which is no longer mounted; skipped.`);
+          continue;
+        }
+        const db = info.db;
+        const docs: Record<string, any> = {};
+        for (const d of c.documents) {
+          const doc = jsonToConvex(d) as any;
+          docs[doc._id] = doc;
+        }
+        db._documents = docs;
+        db._nextDocId = c.nextDocId;
+        db._lastCreationTime = c.lastCreationTime;
+        resetIndexes(db);
+        applyCommitted(db, {});
+        // Scheduled functions survive a restart: pending ones get their timers back;
+        // ones that were running when the process stopped are marked failed, as the
+        // real scheduler does for an action interrupted mid-flight.
+        for (const doc of Object.values(docs)) {
+          if (internals.__tableNameFromId(doc._id) !== "_scheduled_functions") continue;
+          if (doc.state?.kind === "pending") armScheduled(c.path, db, doc);
+          else if (doc.state?.kind === "inProgress") {
+            docs[doc._id] = { ...doc, state: { kind: "failed" }, completedTime: Date.now() };
+          }
+        }
+      }
+    },
+
+    async crons() {
+      if (!byPath.has("crons")) return JSON.stringify({});
+      const mod = await byPath.get("crons")!();
+      const crons = mod.default?.crons;
+      return JSON.stringify(crons ?? {});
+    },
+  };
+}

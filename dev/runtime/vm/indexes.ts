@@ -1,0 +1,276 @@
+// Sorted indexes for convex-test's DatabaseFake. Upstream answers every
+// `withIndex` (and every table scan) by walking all documents of the component and
+// sorting the matches, which is O(documents) per query. Here each (table, index)
+// keeps its committed entries sorted by the index fields + _creationTime + _id, so a
+// range is a binary search plus a walk over the matching entries, and `.take(n)`
+// without a filter stops after n entries.
+// Pending writes of the running transaction are merged in on top, so a mutation
+// still reads its own writes exactly as upstream does.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+import { compareValues } from "convex/values";
+import * as ct from "convex-test";
+
+const internals = ct as any;
+const DatabaseFake = internals.__DatabaseFake;
+const validateIndexRangeExpression = internals.__validateIndexRangeExpression;
+const evaluateRangeFilter = internals.__evaluateRangeFilter;
+const evaluateFieldPath = internals.__evaluateFieldPath;
+const evaluateQueryValue = internals.__evaluateQueryValue;
+const evaluateFilter = internals.__evaluateFilter;
+const tableNameFromId: (id: string) => string | null = internals.__tableNameFromId;
+
+interface Entry {
+  key: unknown[];
+  id: string;
+}
+
+interface RangeExpr {
+  type: "Eq" | "Gt" | "Gte" | "Lt" | "Lte";
+  fieldPath: string;
+  value: unknown;
+}
+
+function compareKeys(a: unknown[], b: unknown[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const c = compareValues(a[i] as any, b[i] as any);
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
+class SortedIndex {
+  entries: Entry[] = [];
+  constructor(readonly fields: string[]) {}
+
+  keyOf(doc: any): unknown[] {
+    return this.fields.map((f) => evaluateFieldPath(f, doc));
+  }
+
+  private position(key: unknown[]): number {
+    let lo = 0;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareKeys(this.entries[mid].key, key) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  insert(doc: any) {
+    const key = this.keyOf(doc);
+    this.entries.splice(this.position(key), 0, { key, id: doc._id });
+  }
+
+  remove(doc: any) {
+    const key = this.keyOf(doc);
+    const at = this.position(key);
+    // Keys end with _id, so the entry is exactly at the insertion point.
+    if (at < this.entries.length && this.entries[at].id === doc._id) this.entries.splice(at, 1);
+  }
+
+  /** First entry position not before the range's lower bound. */
+  lowerBound(range: RangeExpr[], values: unknown[]): number {
+    const before = (e: Entry) => {
+      for (let i = 0; i < range.length; i++) {
+        const r = range[i];
+        const pos = this.fields.indexOf(r.fieldPath);
+        const c = compareValues(e.key[pos] as any, values[i] as any);
+        if (r.type === "Eq") {
+          if (c !== 0) return c < 0;
+        } else if (r.type === "Gte") {
+          return c < 0;
+        } else if (r.type === "Gt") {
+          return c <= 0;
+        }
+      }
+      return false;
+    };
+    let lo = 0;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (before(this.entries[mid])) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+interface IndexState {
+  indexes: Map<string, SortedIndex>;
+  tables: Map<string, Set<string>>;
+}
+
+const stateOf = new WeakMap<object, IndexState>();
+
+function state(db: any): IndexState {
+  let s = stateOf.get(db);
+  if (!s) {
+    s = { indexes: new Map(), tables: new Map() };
+    for (const id of Object.keys(db._documents)) {
+      const table = tableNameFromId(id);
+      if (table === null) continue;
+      let set = s.tables.get(table);
+      if (!set) s.tables.set(table, (set = new Set()));
+      set.add(id);
+    }
+    stateOf.set(db, s);
+  }
+  return s;
+}
+
+function indexFields(db: any, tableName: string, indexName: string): string[] {
+  if (indexName === "by_creation_time") return ["_creationTime", "_id"];
+  if (indexName === "by_id") return ["_id"];
+  const indexes = db._schema?.tables.get(tableName)?.indexes;
+  const index = indexes?.find(({ indexDescriptor }: any) => indexDescriptor === indexName);
+  if (index === undefined) {
+    throw new Error(
+      `Cannot use index "${indexName}" for table "${tableName}" because it is not declared in the schema.`,
+    );
+  }
+  return index.fields.concat(["_creationTime", "_id"]);
+}
+
+function getIndex(db: any, tableName: string, indexName: string, fields: string[]): SortedIndex {
+  const s = state(db);
+  const name = `${tableName}.${indexName}`;
+  let index = s.indexes.get(name);
+  if (!index) {
+    index = new SortedIndex(fields);
+    const ids = s.tables.get(tableName) ?? new Set<string>();
+    const docs = [...ids].map((id) => db._documents[id]);
+    const built = docs.map((d) => ({ key: index!.keyOf(d), id: d._id as string }));
+    built.sort((a, b) => compareKeys(a.key, b.key));
+    index.entries = built;
+    s.indexes.set(name, index);
+  }
+  return index;
+}
+
+/** Ids of `tableName` touched by the running transaction's pending writes. */
+function pendingIds(db: any, tableName: string): Set<string> {
+  const ids = new Set<string>();
+  for (const layer of db._writes as Record<string, unknown>[]) {
+    for (const id of Object.keys(layer)) if (tableNameFromId(id) === tableName) ids.add(id);
+  }
+  return ids;
+}
+
+function resolveIndexed(db: any, query: any) {
+  const source = query.source;
+  let tableName: string;
+  let indexName: string;
+  let range: RangeExpr[];
+  if (source.type === "FullTableScan") {
+    tableName = source.tableName;
+    indexName = "by_creation_time";
+    range = [];
+  } else {
+    [tableName, indexName] = source.indexName.split(".");
+    range = source.range;
+  }
+  const order: "asc" | "desc" = source.order ?? "asc";
+  const fields = indexFields(db, tableName, indexName);
+  if (source.type === "IndexRange") validateIndexRangeExpression(source, fields);
+  const fieldPathsToSortBy = source.type === "FullTableScan" ? ["_creationTime"] : fields;
+
+  const filters = query.operators.filter((op: any) => "filter" in op).map((op: any) => op.filter);
+  const limitOp = query.operators.find((op: any) => "limit" in op);
+  const limit: number | null = limitOp?.limit ?? null;
+
+  const index = getIndex(db, tableName, indexName, fields);
+  const values = range.map((r) => evaluateQueryValue(r.value));
+  const pending = pendingIds(db, tableName);
+  const matches = (doc: any) => range.every((r) => evaluateRangeFilter(doc, r));
+
+  // Committed entries in the range, in ascending index order.
+  const start = index.lowerBound(range, values);
+  const committed: any[] = [];
+  const stopAfter = filters.length === 0 && pending.size === 0 && limit !== null ? limit : Infinity;
+  if (order === "asc") {
+    for (let i = start; i < index.entries.length && committed.length < stopAfter; i++) {
+      const doc = db._documents[index.entries[i].id];
+      if (!matches(doc)) break;
+      if (!pending.has(doc._id)) committed.push(doc);
+    }
+  } else {
+    let end = start;
+    while (end < index.entries.length && matches(db._documents[index.entries[end].id])) end++;
+    for (let i = end - 1; i >= start && committed.length < stopAfter; i--) {
+      const doc = db._documents[index.entries[i].id];
+      if (!pending.has(doc._id)) committed.push(doc);
+    }
+  }
+  let sortedDocs = committed;
+  if (pending.size > 0) {
+    for (const id of pending) {
+      const doc = db.get(tableName, id);
+      if (doc !== null && matches(doc)) sortedDocs.push(doc);
+    }
+    const mult = order === "asc" ? 1 : -1;
+    sortedDocs = sortedDocs
+      .map((doc) => ({ doc, key: index.keyOf(doc) }))
+      .sort((a, b) => compareKeys(a.key, b.key) * mult)
+      .map((x) => x.doc);
+  }
+  const filterFn = (doc: any) => filters.every((f: any) => evaluateFilter(doc, f));
+  return { sortedDocs, filterFn, limit, fieldPathsToSortBy, order };
+}
+
+/** Installs the sorted indexes into every DatabaseFake (call once, before convexTest()). */
+export function installIndexes() {
+  const proto = DatabaseFake.prototype;
+  const originalResolve = proto._resolveQuerySource;
+  proto._resolveQuerySource = function (this: any, query: any) {
+    if (query.source.type === "Search") return originalResolve.call(this, query);
+    return resolveIndexed(this, query);
+  };
+
+  proto._iterateDocs = function (this: any, tableName: string, callback: (doc: any) => void) {
+    const ids = new Set(state(this).tables.get(tableName) ?? []);
+    for (const id of pendingIds(this, tableName)) ids.add(id);
+    for (const id of ids) {
+      const doc = this.get(tableName, id);
+      if (doc !== null) callback(doc);
+    }
+  };
+
+  const originalCommit = proto.commit;
+  proto.commit = function (this: any, commitTs: unknown = null) {
+    const topLevel = this._writes.length === 1;
+    const writes: Record<string, unknown> = topLevel ? this._writes[0] : {};
+    const before = topLevel
+      ? Object.fromEntries(Object.keys(writes).map((id) => [id, this._documents[id] ?? null]))
+      : {};
+    originalCommit.call(this, commitTs);
+    if (!topLevel) return;
+    applyCommitted(this, before);
+  };
+}
+
+/** Brings the indexes in line with documents that changed from `before`. */
+export function applyCommitted(db: any, before: Record<string, any>) {
+  const s = stateOf.get(db);
+  if (!s) return;
+  for (const [id, old] of Object.entries(before)) {
+    const table = tableNameFromId(id);
+    if (table === null) continue;
+    const now = db._documents[id] ?? null;
+    for (const [name, index] of s.indexes) {
+      if (!name.startsWith(`${table}.`)) continue;
+      if (old !== null) index.remove(old);
+      if (now !== null) index.insert(now);
+    }
+    let set = s.tables.get(table);
+    if (!set) s.tables.set(table, (set = new Set()));
+    if (now === null) set.delete(id);
+    else set.add(id);
+  }
+}
+
+/** Forgets all index state of a database (after its documents were replaced wholesale). */
+export function resetIndexes(db: any) {
+  stateOf.delete(db);
+}
