@@ -1,0 +1,181 @@
+/**
+ * Simulator behaviour knobs: the shape, defaults, environment parsing and validation of updates
+ * posted to `POST /_sim/config`. Every knob is documented in dev/simulator/README.md.
+ */
+
+export interface FailureRule {
+  /** HTTP status to answer with (400..599). */
+  status: number;
+  /** Fail the next `count` matching requests, then clear the rule. null: no count limit. */
+  count: number | null;
+  /** Fail each matching request with this probability (seeded PRNG). Default 1. */
+  probability: number;
+  /** Only requests whose path starts with this prefix. null: every provider route. */
+  pathPrefix: string | null;
+  /** Sent as `retry-after` (seconds) when set. */
+  retryAfterSeconds: number | null;
+  /** false sends `x-should-retry: false` so the OpenAI SDK does not retry; true sends "true". */
+  shouldRetry: boolean | null;
+  /** Overrides the provider's default error message and code for this status. */
+  message: string | null;
+  code: string | null;
+}
+
+export interface StreamCutRule {
+  /** Close the socket after this many SSE events (the role chunk is event 1). */
+  afterChunks: number;
+  /** Cut the next `count` streams, then clear the rule. null: every stream. */
+  count: number | null;
+}
+
+export interface RateLimitConfig {
+  requestsPerMinute: number;
+  tokensPerMinute: number;
+}
+
+export interface SimulatorConfig {
+  /** Milliseconds before the first byte of every provider response. */
+  latencyMs: number;
+  /** Milliseconds between streamed chunks (JSON replies wait the same total generation time). */
+  tokenIntervalMs: number;
+  /** Fixed visible completion length in tokens; null uses the prompt-hash length. */
+  completionTokens: number | null;
+  fail: FailureRule | null;
+  streamCut: StreamCutRule | null;
+  rateLimit: RateLimitConfig;
+  /** Accepted OpenAI keys; null accepts any `sk-` key except `sk-sim-invalid`. */
+  apiKeys: string[] | null;
+  /** How many requests `GET /_sim/requests` keeps. */
+  requestLogSize: number;
+  /** Seed of the PRNG behind probabilistic failures. */
+  seed: number;
+}
+
+export const DEFAULT_CONFIG: SimulatorConfig = {
+  latencyMs: 0,
+  tokenIntervalMs: 0,
+  completionTokens: null,
+  fail: null,
+  streamCut: null,
+  rateLimit: { requestsPerMinute: 30_000, tokensPerMinute: 150_000_000 },
+  apiKeys: null,
+  requestLogSize: 200,
+  seed: 1,
+};
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function int(value: unknown, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function nullable<T>(value: unknown, parse: (v: unknown) => T): T | null {
+  return value === null || value === undefined ? null : parse(value);
+}
+
+function str(value: unknown, name: string): string {
+  if (typeof value !== "string") throw new ConfigError(`${name} must be a string`);
+  return value;
+}
+
+function parseFailure(value: unknown): FailureRule {
+  if (!isObject(value)) throw new ConfigError("fail must be an object like {status: 503, count: 1}");
+  const probability = value.probability ?? 1;
+  if (typeof probability !== "number" || probability < 0 || probability > 1) {
+    throw new ConfigError("fail.probability must be a number between 0 and 1");
+  }
+  if (value.shouldRetry !== undefined && value.shouldRetry !== null && typeof value.shouldRetry !== "boolean") {
+    throw new ConfigError("fail.shouldRetry must be a boolean");
+  }
+  return {
+    status: int(value.status, "fail.status", 400, 599),
+    count: nullable(value.count, (v) => int(v, "fail.count", 1)),
+    probability,
+    pathPrefix: nullable(value.pathPrefix, (v) => str(v, "fail.pathPrefix")),
+    retryAfterSeconds: nullable(value.retryAfterSeconds, (v) => int(v, "fail.retryAfterSeconds", 0)),
+    shouldRetry: (value.shouldRetry as boolean | undefined) ?? null,
+    message: nullable(value.message, (v) => str(v, "fail.message")),
+    code: nullable(value.code, (v) => str(v, "fail.code")),
+  };
+}
+
+function parseStreamCut(value: unknown): StreamCutRule {
+  if (!isObject(value)) throw new ConfigError("streamCut must be an object like {afterChunks: 3}");
+  return {
+    afterChunks: int(value.afterChunks, "streamCut.afterChunks", 0),
+    count: nullable(value.count, (v) => int(v, "streamCut.count", 1)),
+  };
+}
+
+const KNOWN_KEYS = new Set(Object.keys(DEFAULT_CONFIG));
+
+/** Applies a partial update (from options or `POST /_sim/config`) on top of `base`. */
+export function mergeConfig(base: SimulatorConfig, update: unknown): SimulatorConfig {
+  if (!isObject(update)) throw new ConfigError("config update must be a JSON object");
+  for (const key of Object.keys(update)) {
+    if (!KNOWN_KEYS.has(key)) throw new ConfigError(`unknown config key "${key}"; known: ${[...KNOWN_KEYS].join(", ")}`);
+  }
+  const next: SimulatorConfig = { ...base, rateLimit: { ...base.rateLimit } };
+  if (update.latencyMs !== undefined) next.latencyMs = int(update.latencyMs, "latencyMs", 0, 600_000);
+  if (update.tokenIntervalMs !== undefined) next.tokenIntervalMs = int(update.tokenIntervalMs, "tokenIntervalMs", 0, 60_000);
+  if (update.completionTokens !== undefined) {
+    next.completionTokens = nullable(update.completionTokens, (v) => int(v, "completionTokens", 0, 100_000));
+  }
+  if (update.fail !== undefined) next.fail = nullable(update.fail, parseFailure);
+  if (update.streamCut !== undefined) next.streamCut = nullable(update.streamCut, parseStreamCut);
+  if (update.rateLimit !== undefined) {
+    if (!isObject(update.rateLimit)) throw new ConfigError("rateLimit must be an object");
+    if (update.rateLimit.requestsPerMinute !== undefined) {
+      next.rateLimit.requestsPerMinute = int(update.rateLimit.requestsPerMinute, "rateLimit.requestsPerMinute", 1);
+    }
+    if (update.rateLimit.tokensPerMinute !== undefined) {
+      next.rateLimit.tokensPerMinute = int(update.rateLimit.tokensPerMinute, "rateLimit.tokensPerMinute", 1);
+    }
+  }
+  if (update.apiKeys !== undefined) {
+    next.apiKeys = nullable(update.apiKeys, (v) => {
+      if (!Array.isArray(v) || !v.every((k) => typeof k === "string")) throw new ConfigError("apiKeys must be an array of strings");
+      return v as string[];
+    });
+  }
+  if (update.requestLogSize !== undefined) next.requestLogSize = int(update.requestLogSize, "requestLogSize", 1, 100_000);
+  if (update.seed !== undefined) next.seed = int(update.seed, "seed", 0, 0xffffffff);
+  return next;
+}
+
+/** Startup knobs from the environment (SIMULATOR_*); options passed in code win over these. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<SimulatorConfig> {
+  const out: Partial<SimulatorConfig> = {};
+  const number = (name: string) => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return undefined;
+    const value = Number(raw);
+    if (!Number.isFinite(value)) throw new ConfigError(`${name} must be a number, got "${raw}"`);
+    return value;
+  };
+  const latency = number("SIMULATOR_LATENCY_MS");
+  if (latency !== undefined) out.latencyMs = latency;
+  const interval = number("SIMULATOR_TOKEN_INTERVAL_MS");
+  if (interval !== undefined) out.tokenIntervalMs = interval;
+  const completion = number("SIMULATOR_COMPLETION_TOKENS");
+  if (completion !== undefined) out.completionTokens = completion;
+  const failStatus = number("SIMULATOR_FAIL_STATUS");
+  if (failStatus !== undefined) {
+    out.fail = parseFailure({ status: failStatus, probability: number("SIMULATOR_FAIL_PROBABILITY") ?? 1 });
+  }
+  return out;
+}

@@ -1,0 +1,244 @@
+/**
+ * The provider simulator: one local HTTP server that answers in the providers' real wire formats,
+ * so adapters pointed at it through their base-URL env vars (and the official SDKs) behave as they
+ * would against the real services.
+ *
+ *   npx tsx dev/simulator/server.ts          # listens on SIMULATOR_PORT (default 3220)
+ *
+ * Provider modules contribute routes; /_sim/* is the control surface (see README.md).
+ */
+import { randomBytes } from "node:crypto";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { pathToFileURL } from "node:url";
+import { configFromEnv, DEFAULT_CONFIG, mergeConfig, type SimulatorConfig } from "./config.ts";
+import { controlRoutes } from "./control.ts";
+import { readBody, readOverrides, sendJson, SimHttpError, type Route, type RouteContext } from "./http.ts";
+import { openAIFormat, openAIRoutes } from "./openai.ts";
+import { SimulatorState, type RequestLogEntry } from "./state.ts";
+
+export const DEFAULT_PORT = 3220;
+
+/** Every provider's routes; the first match wins, so more specific patterns go first. */
+const PROVIDER_ROUTES: readonly Route[] = [...openAIRoutes];
+
+export interface SimulatorOptions extends Partial<SimulatorConfig> {
+  /** 0 picks a free port (tests). Default: SIMULATOR_PORT or 3220. */
+  port?: number;
+  /** Default: SIMULATOR_HOST or 127.0.0.1. */
+  host?: string;
+  /** Read SIMULATOR_* knobs from the environment (default true; options still win). */
+  useEnv?: boolean;
+}
+
+export interface RunningSimulator {
+  /** Base URL without a trailing slash, e.g. http://127.0.0.1:3220 (OpenAI base: `${url}/v1`). */
+  url: string;
+  port: number;
+  /** Applies a partial config, like POST /_sim/config. */
+  configure(patch: Partial<SimulatorConfig>): SimulatorConfig;
+  /** Back to the startup config; clears the request log and counters, like POST /_sim/reset. */
+  reset(): void;
+  /** The request log, like GET /_sim/requests. */
+  requests(options?: { limit?: number; pathPrefix?: string }): RequestLogEntry[];
+  close(): Promise<void>;
+}
+
+function logBody(body: Buffer): unknown {
+  if (body.length === 0) return null;
+  const text = body.toString("utf8");
+  try {
+    return JSON.parse(text);
+  } catch {
+    return body.length <= 65_536 ? text : `<${body.length} bytes>`;
+  }
+}
+
+function findRoute(routes: readonly Route[], method: string, pathname: string): { route: Route; params: string[] } | null {
+  for (const route of routes) {
+    if (route.method !== method) continue;
+    const match = route.path.exec(pathname);
+    if (match) return { route, params: match.slice(1) };
+  }
+  return null;
+}
+
+function handleError(error: unknown, route: Route | null, ctx: { res: ServerResponse; log: RequestLogEntry }): void {
+  const simError = error instanceof SimHttpError ? error : new SimHttpError(500, `Simulator internal error: ${error instanceof Error ? error.message : String(error)}`);
+  if (!(error instanceof SimHttpError)) console.error("[simulator]", error);
+  ctx.log.outcome = "failed";
+  if (ctx.res.headersSent) {
+    ctx.res.destroy();
+    return;
+  }
+  const rendered = (route?.provider ?? openAIFormat).renderError(simError);
+  sendJson(ctx.res, simError.status, rendered.body, rendered.headers);
+}
+
+function createHandler(state: SimulatorState) {
+  const routes = [...controlRoutes, ...PROVIDER_ROUTES];
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const startedAt = Date.now();
+    const url = new URL(req.url ?? "/", "http://simulator.local");
+    const method = req.method ?? "GET";
+    const requestId = `req_${randomBytes(16).toString("hex")}`;
+    res.setHeader("x-request-id", requestId);
+    const isControl = url.pathname.startsWith("/_sim/");
+    const found = findRoute(routes, method, url.pathname);
+
+    let closed = false;
+    res.on("close", () => {
+      closed = true;
+    });
+    const sleep = (ms: number) =>
+      new Promise<boolean>((resolve) => {
+        if (closed) return resolve(false);
+        if (ms <= 0) return resolve(true);
+        const onClose = () => {
+          clearTimeout(timer);
+          resolve(false);
+        };
+        const timer = setTimeout(() => {
+          res.off("close", onClose);
+          resolve(true);
+        }, ms);
+        res.once("close", onClose);
+      });
+
+    let body: Buffer = Buffer.alloc(0);
+    const entry = {
+      at: startedAt,
+      method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: req.headers,
+      body: null as unknown,
+      status: null,
+      outcome: "pending" as const,
+      durationMs: null,
+    };
+    // Control calls are not provider traffic; keep them out of the log tests assert on.
+    const log: RequestLogEntry = isControl ? { ...entry, seq: 0, headers: {} } : state.record(entry);
+    res.on("close", () => {
+      log.durationMs = Date.now() - startedAt;
+      if (log.outcome === "pending") log.outcome = res.writableFinished ? "completed" : "client_closed";
+    });
+    res.on("finish", () => {
+      log.status = res.statusCode;
+    });
+
+    try {
+      body = await readBody(req);
+      log.body = logBody(body);
+      if (!found) {
+        // OpenAI's answer to an unknown URL; other providers' prefixes get their own when added.
+        throw new SimHttpError(404, `Invalid URL (${method} ${url.pathname})`, { type: "invalid_request_error", code: null });
+      }
+      const overrides = readOverrides(req);
+      const ctx: RouteContext = {
+        req,
+        res,
+        url,
+        params: found.params,
+        body,
+        requestId,
+        state,
+        overrides,
+        log,
+        json() {
+          try {
+            const value: unknown = JSON.parse(body.toString("utf8"));
+            if (typeof value === "object" && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+          } catch {
+            // fall through to the provider-shaped 400
+          }
+          throw new SimHttpError(400, "We could not parse the JSON body of your request. The API expects a JSON object.", { type: "invalid_request_error" });
+        },
+        sleep,
+        closed: () => closed,
+      };
+      if (!isControl) {
+        const latency = overrides.latencyMs ?? state.config.latencyMs;
+        if (!(await sleep(latency))) return;
+        const failure = overrides.failStatus !== null ? { status: overrides.failStatus } : state.takeFailure(url.pathname);
+        if (failure) {
+          const headers: Record<string, string> = {};
+          if ("retryAfterSeconds" in failure && failure.retryAfterSeconds !== null) headers["retry-after"] = String(failure.retryAfterSeconds);
+          if ("shouldRetry" in failure && failure.shouldRetry !== null) headers["x-should-retry"] = String(failure.shouldRetry);
+          throw new SimHttpError(failure.status, ("message" in failure && failure.message) || "", {
+            ...("code" in failure && failure.code !== null ? { code: failure.code } : {}),
+            headers,
+          });
+        }
+      }
+      await found.route.handle(ctx);
+    } catch (error) {
+      handleError(error, found?.route ?? null, { res, log });
+    }
+  };
+}
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
+  const { port: portOption, host: hostOption, useEnv = true, ...knobs } = options;
+  const fromEnv = useEnv ? configFromEnv() : {};
+  const config = mergeConfig(mergeConfig(DEFAULT_CONFIG, fromEnv), knobs);
+  const state = new SimulatorState(config);
+  const port = portOption ?? (process.env.SIMULATOR_PORT ? Number(process.env.SIMULATOR_PORT) : DEFAULT_PORT);
+  const host = hostOption ?? process.env.SIMULATOR_HOST ?? "127.0.0.1";
+
+  const handler = createHandler(state);
+  const server = http.createServer((req, res) => {
+    void handler(req, res);
+  });
+  // Many keep-alive connections from concurrent benchmarks; never let Node's defaults cut them.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 0;
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+
+  return {
+    url: `http://${urlHost}:${actualPort}`,
+    port: actualPort,
+    configure: (patch) => state.update(patch),
+    reset: () => state.reset(),
+    requests: (opts) => state.requests(opts),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Open streams and idle keep-alive sockets would otherwise hold close() forever.
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}
+
+async function main(): Promise<void> {
+  const sim = await startSimulator();
+  console.log(`Provider simulator listening on ${sim.url}`);
+  console.log(`  OPENAI_BASE_URL=${sim.url}/v1   control: ${sim.url}/_sim/config`);
+  const stop = () => {
+    void sim.close().then(() => process.exit(0));
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

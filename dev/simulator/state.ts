@@ -1,0 +1,116 @@
+/**
+ * Mutable simulator state: the current knobs, the request log, the rate-limit window and the
+ * seeded PRNG behind probabilistic failures. `reset()` returns everything to the startup config.
+ */
+import { mergeConfig, type SimulatorConfig } from "./config.ts";
+import { mulberry32 } from "./tokens.ts";
+
+/** Headers never written to the request log: credentials stay out of test output. */
+const SECRET_HEADERS = new Set(["authorization", "x-api-key", "cookie", "proxy-authorization", "x-goog-api-key"]);
+
+export interface RequestLogEntry {
+  seq: number;
+  at: number;
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  /** Parsed JSON when the body is JSON, the text otherwise, null when empty. */
+  body: unknown;
+  status: number | null;
+  /** completed | failed (injected or provider error) | cut (stream cut by the simulator) | client_closed */
+  outcome: "pending" | "completed" | "failed" | "cut" | "client_closed";
+  durationMs: number | null;
+}
+
+export interface RateWindow {
+  startedAt: number;
+  requests: number;
+  tokens: number;
+}
+
+export class SimulatorState {
+  config: SimulatorConfig;
+  private readonly initial: SimulatorConfig;
+  private log: RequestLogEntry[] = [];
+  private seq = 0;
+  private random: () => number;
+  rate: RateWindow = { startedAt: Date.now(), requests: 0, tokens: 0 };
+
+  constructor(config: SimulatorConfig) {
+    this.initial = config;
+    this.config = config;
+    this.random = mulberry32(config.seed);
+  }
+
+  update(patch: unknown): SimulatorConfig {
+    const next = mergeConfig(this.config, patch);
+    if (next.seed !== this.config.seed) this.random = mulberry32(next.seed);
+    this.config = next;
+    this.trimLog();
+    return next;
+  }
+
+  reset(): void {
+    this.config = this.initial;
+    this.log = [];
+    this.seq = 0;
+    this.random = mulberry32(this.initial.seed);
+    this.rate = { startedAt: Date.now(), requests: 0, tokens: 0 };
+  }
+
+  record(entry: Omit<RequestLogEntry, "seq" | "headers"> & { headers: Record<string, string | string[] | undefined> }): RequestLogEntry {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(entry.headers)) {
+      if (value === undefined || SECRET_HEADERS.has(name)) continue;
+      headers[name] = Array.isArray(value) ? value.join(", ") : value;
+    }
+    const logged: RequestLogEntry = { ...entry, headers, seq: ++this.seq };
+    this.log.push(logged);
+    this.trimLog();
+    return logged;
+  }
+
+  requests(options: { limit?: number; pathPrefix?: string } = {}): RequestLogEntry[] {
+    const matching = options.pathPrefix ? this.log.filter((e) => e.path.startsWith(options.pathPrefix!)) : this.log;
+    return options.limit ? matching.slice(-options.limit) : [...matching];
+  }
+
+  private trimLog(): void {
+    const excess = this.log.length - this.config.requestLogSize;
+    if (excess > 0) this.log.splice(0, excess);
+  }
+
+  /**
+   * Whether the configured failure rule hits this request. A counted rule is consumed by each hit
+   * and cleared when exhausted, so "fail the next K requests" needs no follow-up call.
+   */
+  takeFailure(path: string): SimulatorConfig["fail"] {
+    const rule = this.config.fail;
+    if (!rule) return null;
+    if (rule.pathPrefix && !path.startsWith(rule.pathPrefix)) return null;
+    if (rule.probability < 1 && this.random() >= rule.probability) return null;
+    if (rule.count !== null) {
+      const remaining = rule.count - 1;
+      this.config = { ...this.config, fail: remaining > 0 ? { ...rule, count: remaining } : null };
+    }
+    return rule;
+  }
+
+  /** The cut point for a new stream, consuming a counted rule like takeFailure. */
+  takeStreamCut(): number | null {
+    const rule = this.config.streamCut;
+    if (!rule) return null;
+    if (rule.count !== null) {
+      const remaining = rule.count - 1;
+      this.config = { ...this.config, streamCut: remaining > 0 ? { ...rule, count: remaining } : null };
+    }
+    return rule.afterChunks;
+  }
+
+  /** Rolls the one-minute rate window forward when it has elapsed. */
+  currentWindow(now = Date.now()): RateWindow {
+    if (now - this.rate.startedAt >= 60_000) this.rate = { startedAt: now, requests: 0, tokens: 0 };
+    return this.rate;
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * Deterministic token accounting for the simulated OpenAI API.
+ *
+ * Real tokenizers are model specific and large; tests only need counts that are a pure, documented
+ * function of the request so they can predict exactly what the upstream will report. Everything
+ * here is plain TypeScript with no Node imports, so the Convex (edge) test project can import it too.
+ * The formulas are described in dev/simulator/README.md; keep the two in sync.
+ */
+
+/** Overhead per chat message (role and separators), as in OpenAI's published counting recipe. */
+export const TOKENS_PER_MESSAGE = 3;
+/** Every reply is primed with `<|start|>assistant<|message|>`. */
+export const REPLY_PRIMING_TOKENS = 3;
+/** One extra token when a message carries a `name`. */
+export const TOKENS_PER_NAME = 1;
+/** Flat charge for a non-text content part (image, audio, file), like a low-detail image tile. */
+export const TOKENS_PER_NON_TEXT_PART = 85;
+
+/** Completion length, in tokens, when nothing caps it: MIN + hash % SPREAD. */
+export const COMPLETION_MIN_TOKENS = 8;
+export const COMPLETION_SPREAD = 41;
+
+/** Models that spend hidden reasoning tokens before answering (counted in completion_tokens). */
+export const REASONING_MODELS: ReadonlySet<string> = new Set(["o3-mini", "o4-mini", "gpt-5", "gpt-5-mini"]);
+
+/** Tokens in a piece of text: ceil(Unicode code points / 4). Empty text is 0 tokens. */
+export function textTokens(text: string): number {
+  let codePoints = 0;
+  for (const _ of text) codePoints++;
+  return Math.ceil(codePoints / 4);
+}
+
+export interface ChatMessageLike {
+  role?: unknown;
+  content?: unknown;
+  name?: unknown;
+  tool_calls?: unknown;
+}
+
+/** The text of a message's content: a string, or the `text` of each text part of an array. */
+export function messageText(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return "";
+  return content
+    .map((part) => (isTextPart(part) ? part.text : ""))
+    .join("");
+}
+
+function isTextPart(part: unknown): part is { type: string; text: string } {
+  if (typeof part !== "object" || part === null) return false;
+  const p = part as { type?: unknown; text?: unknown };
+  return (p.type === "text" || p.type === "input_text") && typeof p.text === "string";
+}
+
+function nonTextParts(content: unknown): number {
+  return Array.isArray(content) ? content.filter((part) => !isTextPart(part)).length : 0;
+}
+
+/** Tokens of one chat message, overhead included. */
+export function messageTokens(message: ChatMessageLike): number {
+  let tokens = TOKENS_PER_MESSAGE + textTokens(messageText(message.content));
+  tokens += TOKENS_PER_NON_TEXT_PART * nonTextParts(message.content);
+  if (typeof message.name === "string" && message.name.length > 0) tokens += TOKENS_PER_NAME;
+  // Assistant turns that called tools are billed for the serialized calls.
+  if (Array.isArray(message.tool_calls)) tokens += textTokens(JSON.stringify(message.tool_calls));
+  return tokens;
+}
+
+/** prompt_tokens of a chat request: sum of messageTokens + REPLY_PRIMING_TOKENS. */
+export function chatPromptTokens(messages: readonly ChatMessageLike[]): number {
+  return messages.reduce((sum, m) => sum + messageTokens(m), REPLY_PRIMING_TOKENS);
+}
+
+/**
+ * Tokens of each embeddings input. Strings count as textTokens; pre-tokenized inputs (an array of
+ * integers, or an array of such arrays) count one token per integer, as the real API does.
+ */
+export function embeddingInputTokens(input: string | readonly string[] | readonly number[] | readonly (readonly number[])[]): number[] {
+  if (typeof input === "string") return [textTokens(input)];
+  if (input.length > 0 && typeof input[0] === "number") return [input.length];
+  return (input as readonly (string | readonly number[])[]).map((item) =>
+    typeof item === "string" ? textTokens(item) : item.length,
+  );
+}
+
+/** 32-bit FNV-1a over the UTF-16 code units of `text`: small, fast and stable everywhere. */
+export function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash >>> 0;
+}
+
+/** The seed every deterministic choice about a chat reply derives from. */
+export function promptHash(model: string, messages: readonly ChatMessageLike[]): number {
+  const canonical = messages.map((m) => `${String(m.role ?? "")}:${messageText(m.content)}`).join("\u0001");
+  return fnv1a(`${model}\u0000${canonical}`);
+}
+
+/** mulberry32: a seeded PRNG so generated text and vectors never depend on Math.random. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const WORDS = [
+  "the", "simulated", "assistant", "answers", "with", "a", "short", "and", "fully", "deterministic",
+  "reply", "so", "that", "every", "test", "can", "predict", "its", "length", "tokens",
+  "usage", "quota", "stream", "chunk", "model", "prompt", "metered", "proxy", "request", "upstream",
+  "latency", "budget", "plan", "account", "dex", "cloud", "is", "ready", "today", "here",
+];
+
+export interface ChatRequestLike {
+  model: string;
+  messages: readonly ChatMessageLike[];
+  max_tokens?: number | null;
+  max_completion_tokens?: number | null;
+}
+
+export interface PlannedCompletion {
+  /** Visible content, one entry per token; each streaming content delta carries one entry. */
+  pieces: string[];
+  text: string;
+  reasoningTokens: number;
+  /** reasoningTokens + pieces.length: what usage.completion_tokens reports. */
+  completionTokens: number;
+  finishReason: "stop" | "length";
+}
+
+export interface CompletionOptions {
+  /** Overrides the hash-derived natural length of the visible reply (simulator knob). */
+  completionTokens?: number | null;
+}
+
+/**
+ * The reply the simulator gives to a chat request.
+ * natural = COMPLETION_MIN_TOKENS + hash % COMPLETION_SPREAD (or the override);
+ * reasoning = 16 * (1 + (hash >>> 8) % 4) for REASONING_MODELS, else 0;
+ * limit = max_completion_tokens ?? max_tokens ?? unlimited;
+ * visible = min(natural, max(0, limit - reasoning)), reasoning = min(reasoning, limit);
+ * finish_reason = "length" when reasoning + natural exceeded the limit, else "stop".
+ */
+export function planCompletion(request: ChatRequestLike, options: CompletionOptions = {}): PlannedCompletion {
+  const hash = promptHash(request.model, request.messages);
+  const natural = options.completionTokens ?? COMPLETION_MIN_TOKENS + (hash % COMPLETION_SPREAD);
+  const wantedReasoning = REASONING_MODELS.has(request.model) ? 16 * (1 + ((hash >>> 8) % 4)) : 0;
+  const limit = request.max_completion_tokens ?? request.max_tokens ?? Number.POSITIVE_INFINITY;
+  const reasoningTokens = Math.min(wantedReasoning, limit);
+  const visible = Math.min(natural, Math.max(0, limit - reasoningTokens));
+  const random = mulberry32(hash);
+  const pieces: string[] = [];
+  for (let i = 0; i < visible; i++) {
+    const word = WORDS[Math.floor(random() * WORDS.length)];
+    pieces.push(i === 0 ? word[0].toUpperCase() + word.slice(1) : ` ${word}`);
+  }
+  return {
+    pieces,
+    text: pieces.join(""),
+    reasoningTokens,
+    completionTokens: reasoningTokens + visible,
+    finishReason: wantedReasoning + natural > limit ? "length" : "stop",
+  };
+}
+
+export interface ChatUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details: { cached_tokens: number; audio_tokens: number };
+  completion_tokens_details: {
+    reasoning_tokens: number;
+    audio_tokens: number;
+    accepted_prediction_tokens: number;
+    rejected_prediction_tokens: number;
+  };
+}
+
+/** The exact `usage` object the simulator reports for a chat request. */
+export function chatUsage(request: ChatRequestLike, options: CompletionOptions = {}): ChatUsage {
+  const plan = planCompletion(request, options);
+  const prompt = chatPromptTokens(request.messages);
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: plan.completionTokens,
+    total_tokens: prompt + plan.completionTokens,
+    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: plan.reasoningTokens,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
+  };
+}
