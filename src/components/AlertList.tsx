@@ -1,0 +1,60 @@
+import { useMutation, useQuery } from "convex/react";
+import { useState } from "react";
+import { alerts } from "../lib/backend";
+import type { Id } from "../../convex/_generated/dataModel";
+import { describeError } from "../lib/errors";
+import { RelativeTime } from "./RelativeTime";
+
+/** Undismissed in-app notices (quota thresholds, payment problems), newest first. */
+export function AlertList() {
+  const mine = useQuery(alerts.mine, {});
+  const dismiss = useMutation(alerts.dismiss);
+  const [pending, setPending] = useState<Id<"alerts"> | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  // Loading and "no alerts" both render nothing: notices should not take space when quiet.
+  if (mine === undefined || mine.length === 0) return null;
+
+  async function onDismiss(alertId: Id<"alerts">) {
+    setPending(alertId);
+    setError(null);
+    try {
+      await dismiss({ alertId });
+    } catch (err) {
+      setError(describeError(err).message);
+    } finally {
+      setPending(null);
+    }
+  }
+
+  return (
+    <section className="alerts" aria-label="Notices">
+      {error && (
+        <p className="notice notice-critical notice-compact" role="alert">
+          {error}
+        </p>
+      )}
+      <ul>
+        {mine.map((a) => (
+          <li key={a._id} className={`notice notice-${a.severity} alert-item`} data-testid="alert">
+            <div>
+              <p>{a.message}</p>
+              <p className="notice-meta">
+                <RelativeTime at={a.at} />
+              </p>
+            </div>
+            <button
+              type="button"
+              className="button button-small"
+              onClick={() => void onDismiss(a._id)}
+              disabled={pending === a._id}
+              aria-label={`Dismiss: ${a.message}`}
+            >
+              {pending === a._id ? "Dismissing…" : "Dismiss"}
+            </button>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,74 @@
+import { NavLink, Outlet, useLocation } from "react-router";
+import { isStaff, useViewer } from "../viewer/ViewerContext";
+import { useSession } from "../auth/SessionContext";
+import { PlanBadge } from "./PlanBadge";
+import { StateBadge } from "./StateBadge";
+import { ErrorBoundary } from "./ErrorBoundary";
+
+const NAV = [
+  { to: "/", label: "Dashboard", end: true },
+  { to: "/keys", label: "API keys", end: false },
+  { to: "/usage", label: "Usage", end: false },
+];
+
+export function Layout() {
+  const viewer = useViewer();
+  const { signOut, methodLabel } = useSession();
+  const location = useLocation();
+
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <aside className="sidebar">
+        <div className="brand">
+          <span className="brand-mark" aria-hidden="true">P</span>
+          <span>Poindexter Cloud</span>
+        </div>
+        <nav aria-label="Main">
+          <ul className="nav">
+            {NAV.map((item) => (
+              <li key={item.to}>
+                <NavLink to={item.to} end={item.end} className="nav-link">
+                  {item.label}
+                </NavLink>
+              </li>
+            ))}
+          </ul>
+          {isStaff(viewer) && (
+            <>
+              <p className="nav-section">Support</p>
+              <ul className="nav">
+                <li>
+                  <NavLink to="/admin" className="nav-link">
+                    Admin console
+                  </NavLink>
+                </li>
+              </ul>
+            </>
+          )}
+        </nav>
+        <div className="account-box">
+          <p className="account-email" data-testid="account-email" title={viewer.email}>
+            {viewer.email}
+          </p>
+          <div className="badge-row">
+            <PlanBadge plan={viewer.plan} testId="plan-badge" />
+            <StateBadge state={viewer.state} testId="state-badge" />
+            {viewer.role !== "user" && <span className="role-tag">{viewer.role}</span>}
+          </div>
+          <button type="button" className="button button-block" onClick={() => void signOut()}>
+            Sign out
+          </button>
+          {methodLabel && <p className="field-hint">{methodLabel}</p>}
+        </div>
+      </aside>
+      <main id="main" className="content" tabIndex={-1}>
+        <ErrorBoundary resetKey={location.pathname}>
+          <Outlet />
+        </ErrorBoundary>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,119 @@
+// Numbers and times for people: "4.2M tokens", "$12.40", "3 minutes ago".
+
+const COMPACT_UNITS: ReadonlyArray<[number, string]> = [
+  [1e9, "B"],
+  [1e6, "M"],
+  [1e3, "K"],
+];
+
+/** 950 -> "950", 4_230_000 -> "4.2M", 12_000 -> "12K". */
+export function formatCompact(n: number): string {
+  const abs = Math.abs(n);
+  for (const [size, unit] of COMPACT_UNITS) {
+    if (abs >= size) {
+      const scaled = n / size;
+      // One decimal below 10 ("4.2M"), none above ("42M"); drop a trailing ".0".
+      const text = Math.abs(scaled) < 10 ? scaled.toFixed(1) : Math.round(scaled).toString();
+      return `${text.replace(/\.0$/, "")}${unit}`;
+    }
+  }
+  return Math.round(n).toString();
+}
+
+export function formatTokens(n: number): string {
+  return `${formatCompact(n)} ${Math.abs(n) === 1 ? "token" : "tokens"}`;
+}
+
+/** Exact count with separators, for tables and tooltips: 1234567 -> "1,234,567". */
+export function formatInteger(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}
+
+/** Integer micro-dollars to "$12.40" (with thousands separators). */
+export function formatMoney(micros: number): string {
+  const fixed = (Math.abs(micros) / 1e6).toFixed(2);
+  const [whole, cents] = fixed.split(".");
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return `${micros < 0 ? "-" : ""}$${grouped}.${cents}`;
+}
+
+/** Overage rates and other sub-cent prices: "$3.00 / 1M tokens". */
+export function formatRatePerMillion(micros: number): string {
+  return `${formatMoney(micros)} / 1M tokens`;
+}
+
+export function formatPercent(fraction0to100: number): string {
+  if (!Number.isFinite(fraction0to100)) return "0%";
+  if (fraction0to100 > 0 && fraction0to100 < 1) return "<1%";
+  return `${Math.round(fraction0to100)}%`;
+}
+
+const RELATIVE = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
+const STEPS: ReadonlyArray<[Intl.RelativeTimeFormatUnit, number]> = [
+  ["second", 60],
+  ["minute", 60],
+  ["hour", 24],
+  ["day", 30],
+  ["month", 12],
+  ["year", Infinity],
+];
+
+/** "just now", "5 minutes ago", "in 3 hours". `now` is passed in so renders stay pure. */
+export function formatRelative(at: number, now: number): string {
+  let value = (at - now) / 1000;
+  if (Math.abs(value) < 45) return "just now";
+  for (const [unit, per] of STEPS) {
+    if (Math.abs(value) < per) return RELATIVE.format(Math.round(value), unit);
+    value /= per;
+  }
+  return RELATIVE.format(Math.round(value), "year");
+}
+
+const DATE_TIME = new Intl.DateTimeFormat("en", {
+  dateStyle: "medium",
+  timeStyle: "short",
+});
+const DATE = new Intl.DateTimeFormat("en", { dateStyle: "medium" });
+
+export function formatDateTime(at: number): string {
+  return DATE_TIME.format(new Date(at));
+}
+
+export function formatDate(at: number): string {
+  return DATE.format(new Date(at));
+}
+
+/** "2026-11" in UTC: the month key the usage functions use. */
+export function monthKey(at: number): string {
+  return new Date(at).toISOString().slice(0, 7);
+}
+
+/** "2026-11" -> "November 2026". */
+export function formatMonth(month: string): string {
+  const [y, m] = month.split("-").map(Number);
+  return new Intl.DateTimeFormat("en", { month: "long", year: "numeric", timeZone: "UTC" }).format(
+    new Date(Date.UTC(y, m - 1, 1)),
+  );
+}
+
+/** Moves a "YYYY-MM" key by whole months. */
+export function shiftMonth(month: string, delta: number): string {
+  const [y, m] = month.split("-").map(Number);
+  return monthKey(Date.UTC(y, m - 1 + delta, 1));
+}
+
+/** Every "YYYY-MM-DD" of a month, for charts that must show quiet days as zero. */
+export function daysOfMonth(month: string): string[] {
+  const [y, m] = month.split("-").map(Number);
+  const count = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  return Array.from({ length: count }, (_, i) => `${month}-${String(i + 1).padStart(2, "0")}`);
+}
+
+/** Whole days until `at`, rounded up, never negative. */
+export function daysUntil(at: number, now: number): number {
+  return Math.max(0, Math.ceil((at - now) / 86_400_000));
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}

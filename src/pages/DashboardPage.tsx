@@ -1,0 +1,119 @@
+import { useViewer } from "../viewer/ViewerContext";
+import { PageHeader } from "../components/PageHeader";
+import { Card } from "../components/Card";
+import { PlanBadge } from "../components/PlanBadge";
+import { StateBadge } from "../components/StateBadge";
+import { UsageMeterCard } from "../components/UsageMeterCard";
+import { AlertList } from "../components/AlertList";
+import { ErrorBoundary } from "../components/ErrorBoundary";
+import { stateInfo } from "../lib/accountState";
+import { FEATURE_LABELS, planFor } from "../lib/plans";
+import {
+  daysUntil,
+  formatDate,
+  formatMoney,
+  formatRatePerMillion,
+  formatTokens,
+  monthKey,
+  plural,
+} from "../lib/format";
+import { useNow } from "../lib/useNow";
+
+export function DashboardPage() {
+  const viewer = useViewer();
+  const now = useNow(60_000);
+  const month = monthKey(now);
+  const plan = planFor(viewer.plan);
+  const state = stateInfo(viewer.state);
+  const trialDaysLeft =
+    viewer.state === "trial" && viewer.trialEndsAt !== undefined
+      ? daysUntil(viewer.trialEndsAt, now)
+      : null;
+
+  return (
+    <div className="page">
+      <PageHeader
+        title={viewer.name ? `Welcome, ${viewer.name}` : "Dashboard"}
+        description="Your account, your plan and this month's usage, updated live."
+      />
+
+      <ErrorBoundary>
+        <AlertList />
+      </ErrorBoundary>
+
+      <div className="grid grid-2">
+        <Card title="Account" testId="account-card">
+          <dl className="details">
+            <div>
+              <dt>Email</dt>
+              <dd data-testid="dashboard-email">{viewer.email}</dd>
+            </div>
+            <div>
+              <dt>Status</dt>
+              <dd>
+                <StateBadge state={viewer.state} testId="dashboard-state" />
+              </dd>
+            </div>
+          </dl>
+          <p className={`state-explanation tone-${state.tone}`} data-testid="state-explanation">
+            {state.explanation}
+          </p>
+          {trialDaysLeft !== null && viewer.trialEndsAt !== undefined && (
+            <p className="trial-countdown" data-testid="trial-days-left">
+              <strong>{plural(trialDaysLeft, "day")}</strong> left in your trial (ends{" "}
+              {formatDate(viewer.trialEndsAt)}).
+            </p>
+          )}
+        </Card>
+
+        <Card title="Plan" testId="plan-card">
+          {plan === undefined ? (
+            <p className="muted">
+              Your account is on a plan this dashboard does not know ({viewer.plan}). Contact support.
+            </p>
+          ) : (
+            <>
+              <div className="plan-heading">
+                <PlanBadge plan={viewer.plan} testId="dashboard-plan" />
+                <p className="stat-big" data-testid="plan-price">
+                  {plan.priceMicrosPerMonth === 0 ? "Free" : formatMoney(plan.priceMicrosPerMonth)}
+                  {plan.priceMicrosPerMonth > 0 && <span className="muted"> / month</span>}
+                </p>
+              </div>
+              <dl className="details">
+                <div>
+                  <dt>Included each month</dt>
+                  <dd data-testid="plan-included">{formatTokens(plan.includedTokens)}</dd>
+                </div>
+                <div>
+                  <dt>Beyond that</dt>
+                  <dd>
+                    {plan.overage === null
+                      ? `Requests stop at ${formatTokens(plan.hardCapTokens)}`
+                      : `${formatRatePerMillion(plan.overage.inputMicrosPerMillion)} in, ${formatRatePerMillion(plan.overage.outputMicrosPerMillion)} out, up to ${formatTokens(plan.hardCapTokens)}`}
+                  </dd>
+                </div>
+                <div>
+                  <dt>Rate limit</dt>
+                  <dd>
+                    {plan.limits.requestsPerMinute} requests / minute,{" "}
+                    {plan.limits.concurrentRequests} at once
+                  </dd>
+                </div>
+              </dl>
+              <ul className="feature-list" aria-label="Included features">
+                {plan.features.map((f) => (
+                  <li key={f}>{FEATURE_LABELS[f]}</li>
+                ))}
+              </ul>
+            </>
+          )}
+        </Card>
+      </div>
+
+      <ErrorBoundary>
+        <UsageMeterCard month={month} />
+      </ErrorBoundary>
+    </div>
+  );
+}

@@ -1,0 +1,58 @@
+import { lazy, Suspense, type ReactNode } from "react";
+import { createBrowserRouter, Link, useRouteError } from "react-router";
+import { Layout } from "./components/Layout";
+import { Loading } from "./components/Loading";
+import { ErrorNotice } from "./components/ErrorNotice";
+import { DashboardPage } from "./pages/DashboardPage";
+import { KeysPage } from "./pages/KeysPage";
+import { NotFoundPage } from "./pages/NotFoundPage";
+import { RequireStaff } from "./pages/admin/RequireStaff";
+import { AdminAccountsPage } from "./pages/admin/AdminAccountsPage";
+import { AdminAccountPage } from "./pages/admin/AdminAccountPage";
+
+// The chart library is most of the bundle; load it with the page that draws charts.
+const UsagePage = lazy(() => import("./pages/UsagePage"));
+
+function Deferred({ children }: { children: ReactNode }) {
+  return <Suspense fallback={<Loading />}>{children}</Suspense>;
+}
+
+function RouteError() {
+  const error = useRouteError();
+  return (
+    <div className="content-narrow">
+      <ErrorNotice error={error} />
+      <p>
+        <Link to="/">Back to the dashboard</Link>
+      </p>
+    </div>
+  );
+}
+
+export const router = createBrowserRouter([
+  {
+    element: <Layout />,
+    errorElement: <RouteError />,
+    children: [
+      { index: true, element: <DashboardPage /> },
+      { path: "keys", element: <KeysPage /> },
+      {
+        path: "usage",
+        element: (
+          <Deferred>
+            <UsagePage />
+          </Deferred>
+        ),
+      },
+      {
+        path: "admin",
+        element: <RequireStaff />,
+        children: [
+          { index: true, element: <AdminAccountsPage /> },
+          { path: "accounts/:userId", element: <AdminAccountPage /> },
+        ],
+      },
+      { path: "*", element: <NotFoundPage /> },
+    ],
+  },
+]);
