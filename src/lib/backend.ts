@@ -1,24 +1,13 @@
-// References to the backend functions the SPA calls that are not yet in the generated
-// `api` (they are being written to the agreed contract). Each one moves to `api.x.y`
-// as soon as `npm run codegen` lists it; the shapes below are that contract.
-import { makeFunctionReference } from "convex/server";
+// Shapes the SPA shares across pages, and references to backend functions that are
+// not yet in the generated `api` (they are being written to the agreed contract).
+// Each reference moves to `api.x.y` as soon as `npm run codegen` lists it.
+import { makeFunctionReference, type FunctionReturnType } from "convex/server";
+import type { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 
-export type KeyStatus = "active" | "grace" | "revoked";
-export type KeyEnvironment = "live" | "test";
-
-export interface ApiKeyRow {
-  _id: Id<"apiKeys">;
-  name: string;
-  prefix: string;
-  environment: KeyEnvironment;
-  createdAt: number;
-  lastUsedAt?: number;
-  lastUsedIp?: string;
-  revokedAt?: number;
-  graceEndsAt?: number;
-  status: KeyStatus;
-}
+export type ApiKeyRow = FunctionReturnType<typeof api.apiKeys.list>[number];
+export type KeyStatus = ApiKeyRow["status"];
+export type KeyEnvironment = ApiKeyRow["environment"];
 
 export interface UsageSummary {
   month: string;
@@ -67,21 +56,6 @@ export interface AlertRow {
   at: number;
 }
 
-export const apiKeys = {
-  list: makeFunctionReference<"query", Record<string, never>, ApiKeyRow[]>("apiKeys:list"),
-  create: makeFunctionReference<
-    "mutation",
-    { name: string; environment?: KeyEnvironment },
-    { keyId: Id<"apiKeys">; secret: string; prefix: string }
-  >("apiKeys:create"),
-  revoke: makeFunctionReference<"mutation", { keyId: Id<"apiKeys"> }, null>("apiKeys:revoke"),
-  rotate: makeFunctionReference<
-    "mutation",
-    { keyId: Id<"apiKeys">; graceHours?: number },
-    { keyId: Id<"apiKeys">; secret: string; prefix: string; graceEndsAt: number }
-  >("apiKeys:rotate"),
-};
-
 export const usage = {
   summary: makeFunctionReference<"query", { month: string }, UsageSummary>("usage:summary"),
   daily: makeFunctionReference<"query", { month: string }, DailyUsageRow[]>("usage:daily"),
@@ -92,3 +66,16 @@ export const alerts = {
   mine: makeFunctionReference<"query", Record<string, never>, AlertRow[]>("alerts:mine"),
   dismiss: makeFunctionReference<"mutation", { alertId: Id<"alerts"> }, null>("alerts:dismiss"),
 };
+
+/**
+ * A key's status as of `now`. The list query computes `status` when it runs, and a
+ * grace period can end while the page stays open without any write to re-run it.
+ */
+export function effectiveKeyStatus(
+  key: { status?: KeyStatus; revokedAt?: number; graceEndsAt?: number },
+  now: number,
+): KeyStatus {
+  if (key.revokedAt !== undefined || key.status === "revoked") return "revoked";
+  if (key.graceEndsAt !== undefined) return key.graceEndsAt > now ? "grace" : "revoked";
+  return "active";
+}

@@ -1,6 +1,7 @@
 import { useMutation, useQuery } from "convex/react";
 import { useState, type FormEvent } from "react";
-import { apiKeys, type ApiKeyRow, type KeyEnvironment } from "../lib/backend";
+import { api } from "../../convex/_generated/api";
+import { effectiveKeyStatus, type ApiKeyRow, type KeyEnvironment } from "../lib/backend";
 import { PageHeader } from "../components/PageHeader";
 import { Card } from "../components/Card";
 import { Loading } from "../components/Loading";
@@ -26,7 +27,7 @@ const GRACE_CHOICES = [
 ];
 
 export function KeysPage() {
-  const keys = useQuery(apiKeys.list, {});
+  const keys = useQuery(api.apiKeys.list, {});
   const now = useNow(15_000);
   const [revealed, setRevealed] = useState<Revealed | null>(null);
   const [revoking, setRevoking] = useState<ApiKeyRow | null>(null);
@@ -123,7 +124,7 @@ export function KeysPage() {
 }
 
 function CreateKeyForm({ onCreated }: { onCreated: (r: Revealed) => void }) {
-  const create = useMutation(apiKeys.create);
+  const create = useMutation(api.apiKeys.create);
   const [name, setName] = useState("");
   const [environment, setEnvironment] = useState<KeyEnvironment>("live");
   const [pending, setPending] = useState(false);
@@ -190,8 +191,10 @@ function KeyRow({
   onRotate: (k: ApiKeyRow) => void;
 }) {
   const now = useNow();
+  const status = effectiveKeyStatus(apiKey, now);
+  const stoppedAt = apiKey.revokedAt ?? apiKey.graceEndsAt;
   return (
-    <tr data-testid="key-row" className={apiKey.status === "revoked" ? "row-muted" : undefined}>
+    <tr data-testid="key-row" className={status === "revoked" ? "row-muted" : undefined}>
       <td>{apiKey.name}</td>
       <td>
         <code>{apiKey.prefix}…</code>
@@ -213,25 +216,25 @@ function KeyRow({
         )}
       </td>
       <td>
-        <KeyStatusBadge status={apiKey.status} />
-        {apiKey.status === "grace" && apiKey.graceEndsAt !== undefined && (
+        <KeyStatusBadge status={status} />
+        {status === "grace" && apiKey.graceEndsAt !== undefined && (
           <span className="muted cell-sub" title={formatDateTime(apiKey.graceEndsAt)}>
             stops {formatRelative(apiKey.graceEndsAt, now)}
           </span>
         )}
-        {apiKey.status === "revoked" && apiKey.revokedAt !== undefined && (
-          <span className="muted cell-sub" title={formatDateTime(apiKey.revokedAt)}>
-            {formatRelative(apiKey.revokedAt, now)}
+        {status === "revoked" && stoppedAt !== undefined && (
+          <span className="muted cell-sub" title={formatDateTime(stoppedAt)}>
+            {formatRelative(stoppedAt, now)}
           </span>
         )}
       </td>
       <td className="cell-actions">
-        {apiKey.status === "active" && (
+        {status === "active" && (
           <button type="button" className="button button-small" onClick={() => onRotate(apiKey)}>
             Rotate
           </button>
         )}
-        {apiKey.status !== "revoked" && (
+        {status !== "revoked" && (
           <button type="button" className="button button-small button-danger" onClick={() => onRevoke(apiKey)}>
             Revoke
           </button>
@@ -242,7 +245,7 @@ function KeyRow({
 }
 
 function RevokeDialog({ apiKey, onClose }: { apiKey: ApiKeyRow | null; onClose: () => void }) {
-  const revoke = useMutation(apiKeys.revoke);
+  const revoke = useMutation(api.apiKeys.revoke);
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
@@ -302,7 +305,7 @@ function RotateDialog({
   onClose: () => void;
   onRotated: (r: Revealed) => void;
 }) {
-  const rotate = useMutation(apiKeys.rotate);
+  const rotate = useMutation(api.apiKeys.rotate);
   const [graceHours, setGraceHours] = useState(24);
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<unknown>(null);

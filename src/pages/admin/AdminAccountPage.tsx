@@ -19,7 +19,7 @@ import { PLAN_IDS, planFor, type PlanId } from "../../lib/plans";
 import { daysUntil, formatDate, formatInteger, formatMoney, plural } from "../../lib/format";
 import { useNow } from "../../lib/useNow";
 import { useViewer } from "../../viewer/ViewerContext";
-import type { KeyStatus } from "../../lib/backend";
+import { effectiveKeyStatus } from "../../lib/backend";
 
 type AccountDetail = FunctionReturnType<typeof api.admin.account>;
 type Role = AccountDetail["account"]["role"];
@@ -119,7 +119,7 @@ function AccountView({ detail }: { detail: AccountDetail }) {
                     </td>
                     <td>{k.lastUsedAt ? <RelativeTime at={k.lastUsedAt} /> : <span className="muted">Never</span>}</td>
                     <td>
-                      <KeyStatusBadge status={keyStatus(k, now)} />
+                      <KeyStatusBadge status={effectiveKeyStatus(k, now)} />
                     </td>
                   </tr>
                 ))}
@@ -190,12 +190,6 @@ function AccountView({ detail }: { detail: AccountDetail }) {
       </Card>
     </>
   );
-}
-
-function keyStatus(k: { revokedAt?: number; graceEndsAt?: number }, now: number): KeyStatus {
-  if (k.revokedAt !== undefined) return "revoked";
-  if (k.graceEndsAt !== undefined) return k.graceEndsAt > now ? "grace" : "revoked";
-  return "active";
 }
 
 /** A form whose submit runs one admin mutation and reports the outcome inline. */
