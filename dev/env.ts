@@ -1,0 +1,36 @@
+// Zero-configuration defaults for local development: secrets the app needs are
+// generated once into the data dir and reused, so `npm run dev` just works and a
+// restart keeps sessions and encrypted data readable.
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+export const DEFAULT_PORTS = { convex: 3210, site: 3211, simulator: 3220, vite: 5173 };
+
+function once(file: string, make: () => string): string {
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const value = make();
+  writeFileSync(file, `${value}\n`, { mode: 0o600 });
+  return value;
+}
+
+/** RSA private JWK for the dev sign-in issuer (convex/devAuth.ts). */
+export function devAuthJwk(dataDir: string): string {
+  return once(path.join(dataDir, "dev_auth_key.json"), () => {
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const jwk = privateKey.export({ format: "jwk" });
+    return JSON.stringify({ ...jwk, kid: `dev-${randomBytes(4).toString("hex")}`, alg: "RS256" });
+  });
+}
+
+/** The env the functions get in development, unless .env.local or the shell overrides it. */
+export function devEnv(dataDir: string, simulatorUrl = `http://127.0.0.1:${DEFAULT_PORTS.simulator}`): Record<string, string> {
+  mkdirSync(dataDir, { recursive: true });
+  return {
+    DEV_AUTH: "true",
+    DEV_AUTH_PRIVATE_JWK: devAuthJwk(dataDir),
+    ENCRYPTION_KEY: once(path.join(dataDir, "encryption_key"), () => randomBytes(32).toString("base64")),
+    OPENAI_BASE_URL: `${simulatorUrl}/v1`,
+    OPENAI_API_KEY: "sk-sim-dev",
+  };
+}

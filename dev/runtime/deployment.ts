@@ -1,0 +1,57 @@
+// What the sync and HTTP endpoints share: calling a function by path as a given
+// caller, with the checks the real backend makes before convex-test runs it
+// (the function exists, has the requested type, and is public unless the caller
+// holds the admin key), plus logging of failures with their original stack.
+import { convexToJson } from "convex/values";
+import type { UserIdentity } from "convex/server";
+import type { CallKind, HostEngine } from "./engineHost.ts";
+import { clientErrorMessage, notFoundMessage } from "./protocol.ts";
+
+export interface Caller {
+  identity: UserIdentity | null;
+  /** Holds the deployment's admin key: may call internal functions. */
+  admin: boolean;
+}
+
+export type WireResult =
+  | { ok: true; value: unknown }
+  | { ok: false; errorMessage: string; errorData?: unknown };
+
+export interface Logger {
+  info(msg: string): void;
+  error(msg: string): void;
+}
+
+export class Deployment {
+  constructor(
+    readonly engine: HostEngine,
+    private log: Logger,
+  ) {}
+
+  /** `kind` undefined: whatever the function is (used by /api/function). */
+  async run(kind: CallKind | undefined, udfPath: string, argsJson: unknown, caller: Caller): Promise<WireResult> {
+    const info = await this.engine.describe(udfPath);
+    if (
+      info === null ||
+      info.kind === "httpAction" ||
+      (kind !== undefined && info.kind !== kind) ||
+      (info.visibility === "internal" && !caller.admin)
+    ) {
+      return { ok: false, errorMessage: notFoundMessage(udfPath) };
+    }
+    const result = await this.engine.call(info.kind, udfPath, argsJson, caller.identity);
+    if (result.ok) return { ok: true, value: convexToJson(result.value) };
+    const hasData = result.dataJson !== undefined;
+    if (hasData) {
+      // Expected application errors (ConvexError): one line, no stack.
+      this.log.info(`${info.kind} ${udfPath} threw ConvexError: ${result.message}`);
+    } else {
+      this.log.error(`${info.kind} ${udfPath} failed: ${result.stack ?? result.message}`);
+    }
+    return {
+      ok: false,
+      errorMessage: clientErrorMessage(result.message, hasData),
+      errorData: result.dataJson,
+    };
+  }
+}

@@ -1,0 +1,374 @@
+// startRuntime(): the offline Convex deployment. Cloud port (default 3210): the
+// WebSocket sync protocol and the HTTP function API. Site port (default 3211):
+// httpActions. See dev/runtime/README.md.
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { WebSocketServer } from "ws";
+import type { UserIdentity } from "convex/server";
+import { JwtVerifier, loadAuthProviders } from "./auth.ts";
+import { startCrons, type CronRunner } from "./crons.ts";
+import { Deployment, type Caller, type Logger } from "./deployment.ts";
+import { createEngine, type CallKind, type HostEngine } from "./engineHost.ts";
+import { Persistence } from "./persistence.ts";
+import { SyncHub } from "./sync.ts";
+
+export interface RuntimeOptions {
+  /** Cloud port (sync + HTTP API). 0 picks a free port. Default CONVEX_PORT or 3210. */
+  port?: number;
+  /** Site port (httpActions). 0 picks a free port. Default CONVEX_SITE_PORT or 3211. */
+  sitePort?: number;
+  /** Default CONVEX_DATA_DIR or .data/convex. */
+  dataDir?: string;
+  /** Directory of the Convex functions. Default convex/. */
+  functionsDir?: string;
+  /** Extra env for the functions (wins over .env.local and the process env). */
+  env?: Record<string, string>;
+  /** Read .env.local from the working directory (default true). */
+  readEnvLocal?: boolean;
+  /** Keep data only in memory (tests). */
+  persist?: boolean;
+  host?: string;
+  logger?: Logger;
+  quiet?: boolean;
+}
+
+export interface Metrics {
+  functionCalls: { query: number; mutation: number; action: number; httpAction: number };
+  documentsRead: number;
+  documentsWritten: number;
+}
+
+export interface Runtime {
+  urls: { cloud: string; site: string; sync: string };
+  adminKey: string;
+  adminKeyFile: string | null;
+  dataDir: string;
+  env: Record<string, string>;
+  engine: HostEngine;
+  metrics(): Metrics;
+  /** Calls a function as the admin (internal functions allowed). */
+  run(kind: CallKind, udfPath: string, args?: Record<string, unknown>): Promise<unknown>;
+  /** Writes pending data to disk now. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class RuntimeStartError extends Error {}
+
+export function parseEnvFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) continue;
+    const m = line.match(/^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/);
+    if (!m) continue;
+    let value = m[2].trim();
+    if ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'"))) {
+      value = value.slice(1, -1);
+    } else {
+      value = value.replace(/\s+#.*$/, "");
+    }
+    out[m[1]] = value;
+  }
+  return out;
+}
+
+function consoleLogger(quiet: boolean): Logger {
+  return {
+    info: (msg) => {
+      if (!quiet) console.log(`[convex] ${msg}`);
+    },
+    error: (msg) => console.error(`[convex] ${msg}`),
+  };
+}
+
+function listen(server: http.Server, port: number, host: string, what: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EADDRINUSE") {
+        reject(
+          new RuntimeStartError(
+            `Port ${port} (${what}) is already in use. Stop the other process (is \`npm run dev\` already running?) ` +
+              `or pick another port with ${what === "cloud" ? "CONVEX_PORT" : "CONVEX_SITE_PORT"}.`,
+          ),
+        );
+      } else reject(e);
+    });
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+function adminKeyFor(dataDir: string, persist: boolean, env: Record<string, string | undefined>) {
+  if (env.CONVEX_ADMIN_KEY) return { key: env.CONVEX_ADMIN_KEY, file: null };
+  const file = path.join(dataDir, "admin_key");
+  if (persist && existsSync(file)) return { key: readFileSync(file, "utf8").trim(), file };
+  const key = `local|${randomBytes(32).toString("hex")}`;
+  if (!persist) return { key, file: null };
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return { key, file };
+}
+
+const CORS: Record<string, string> = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "GET, POST, OPTIONS",
+  "access-control-allow-headers": "content-type, authorization, convex-client",
+};
+
+function sendJson(res: ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { "content-type": "application/json", ...CORS });
+  res.end(JSON.stringify(body));
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  const host = options.host ?? "127.0.0.1";
+  const port = options.port ?? Number(process.env.CONVEX_PORT ?? 3210);
+  const sitePort = options.sitePort ?? Number(process.env.CONVEX_SITE_PORT ?? 3211);
+  const dataDir = path.resolve(options.dataDir ?? process.env.CONVEX_DATA_DIR ?? ".data/convex");
+  const functionsDir = path.resolve(options.functionsDir ?? "convex");
+  const persist = options.persist ?? true;
+  const log = options.logger ?? consoleLogger(options.quiet ?? false);
+  mkdirSync(dataDir, { recursive: true });
+
+  const cloudServer = http.createServer();
+  const siteServer = http.createServer();
+  let actualPort: number;
+  let actualSitePort: number;
+  try {
+    actualPort = await listen(cloudServer, port, host, "cloud");
+    actualSitePort = await listen(siteServer, sitePort, host, "site");
+  } catch (e) {
+    cloudServer.close();
+    siteServer.close();
+    throw e;
+  }
+  const urls = {
+    cloud: `http://${host}:${actualPort}`,
+    site: `http://${host}:${actualSitePort}`,
+    sync: `ws://${host}:${actualPort}/api/sync`,
+  };
+
+  const envLocalPath = path.resolve(".env.local");
+  const envLocal =
+    (options.readEnvLocal ?? true) && existsSync(envLocalPath) ? parseEnvFile(readFileSync(envLocalPath, "utf8")) : {};
+  const env: Record<string, string> = {
+    ...envLocal,
+    ...(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined)) as Record<string, string>),
+    ...options.env,
+    CONVEX_CLOUD_URL: urls.cloud,
+    CONVEX_SITE_URL: urls.site,
+  };
+  const admin = adminKeyFor(dataDir, persist, { ...process.env, ...options.env });
+
+  const metrics: Metrics = {
+    functionCalls: { query: 0, mutation: 0, action: 0, httpAction: 0 },
+    documentsRead: 0,
+    documentsWritten: 0,
+  };
+  let currentTs = 0n;
+  let hub: SyncHub | null = null;
+  let persistence: Persistence | null = null;
+  const engine = await createEngine({
+    functionsDir,
+    env,
+    hooks: {
+      onCommit(ts) {
+        const t = BigInt(ts);
+        if (t > currentTs) currentTs = t;
+        persistence?.markDirty();
+        hub?.onCommit();
+      },
+      onCall(kind) {
+        metrics.functionCalls[kind] += 1;
+      },
+      onRead(n) {
+        metrics.documentsRead += n;
+      },
+      onWrite(n) {
+        metrics.documentsWritten += n;
+      },
+    },
+  });
+  if (persist) {
+    persistence = new Persistence(dataDir, engine, log);
+    const loaded = await persistence.load();
+    if (loaded > 0) log.info(`restored ${loaded} documents from ${persistence.file}`);
+  }
+  const deployment = new Deployment(engine, log);
+
+  let verifierPromise: Promise<JwtVerifier> | null = null;
+  const verifier = () => (verifierPromise ??= loadAuthProviders(functionsDir, env).then((p) => new JwtVerifier(p)));
+
+  hub = new SyncHub({ deployment, verifier, adminKey: admin.key, currentTs: () => currentTs, log });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+  cloudServer.on("upgrade", (req, socket, head) => {
+    const url = new URL(req.url ?? "/", urls.cloud);
+    if (!/^\/api\/[^/]+\/sync$|^\/api\/sync$/.test(url.pathname)) {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => hub!.accept(ws));
+  });
+
+  async function callerFrom(req: IncomingMessage): Promise<Caller> {
+    const header = req.headers.authorization;
+    if (!header) return { identity: null, admin: false };
+    const [scheme, ...rest] = header.split(" ");
+    const value = rest.join(" ");
+    if (scheme === "Convex") {
+      if (value !== admin.key) throw new Error("The admin key is not valid for this deployment.");
+      return { identity: null, admin: true };
+    }
+    if (scheme === "Bearer") return { identity: await (await verifier()).verify(value), admin: false };
+    throw new Error(`Unsupported Authorization scheme "${scheme}".`);
+  }
+
+  cloudServer.on("request", async (req, res) => {
+    try {
+      const url = new URL(req.url ?? "/", urls.cloud);
+      if (req.method === "OPTIONS") {
+        res.writeHead(204, CORS);
+        res.end();
+        return;
+      }
+      if (url.pathname === "/_dev/metrics") return sendJson(res, 200, metrics);
+      if (url.pathname === "/version") {
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.end("offline-runtime");
+        return;
+      }
+      if (url.pathname === "/api/query_ts") return sendJson(res, 200, { ts: String(currentTs) });
+      const m = url.pathname.match(/^\/api\/(query|query_at_ts|mutation|action|function)$/);
+      if (!m || req.method !== "POST") {
+        return sendJson(res, 404, {
+          code: "NotFound",
+          message: `No route ${req.method} ${url.pathname}. The HTTP API is POST /api/query|mutation|action|function; httpActions are on ${urls.site}.`,
+        });
+      }
+      let caller: Caller;
+      try {
+        caller = await callerFrom(req);
+      } catch (e) {
+        return sendJson(res, 401, { code: "Unauthenticated", message: (e as Error).message });
+      }
+      let body: { path?: string; args?: unknown; format?: string };
+      try {
+        body = JSON.parse((await readBody(req)).toString("utf8"));
+      } catch {
+        return sendJson(res, 400, { code: "BadJsonBody", message: "The request body must be JSON." });
+      }
+      if (typeof body.path !== "string") {
+        return sendJson(res, 400, { code: "BadRequest", message: "The body needs a string `path`." });
+      }
+      const args = Array.isArray(body.args) ? (body.args[0] ?? {}) : (body.args ?? {});
+      const kind = m[1] === "function" ? undefined : m[1] === "query_at_ts" ? "query" : (m[1] as CallKind);
+      const r = await deployment.run(kind, body.path, args, caller);
+      if (r.ok) return sendJson(res, 200, { status: "success", value: r.value, logLines: [] });
+      return sendJson(res, 560, { status: "error", errorMessage: r.errorMessage, errorData: r.errorData, logLines: [] });
+    } catch (e) {
+      log.error(`HTTP API: ${(e as Error).stack ?? e}`);
+      if (!res.headersSent) sendJson(res, 500, { code: "InternalError", message: (e as Error).message });
+      else res.destroy();
+    }
+  });
+
+  siteServer.on("request", async (req, res) => {
+    let aborted = false;
+    let handle: ReturnType<HostEngine["fetch"]> | null = null;
+    // A client that goes away mid-response is an aborted request for the handler.
+    res.on("close", () => {
+      if (!res.writableFinished) {
+        aborted = true;
+        handle?.abort();
+      }
+    });
+    try {
+      const body = await readBody(req);
+      const headers: [string, string][] = [];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i], req.rawHeaders[i + 1]]);
+      let identity: UserIdentity | null = null;
+      const auth = req.headers.authorization;
+      // Like the backend: a Bearer JWT from a configured issuer sets ctx.auth;
+      // anything else (API keys) is left for the handler to read from the header.
+      if (auth?.startsWith("Bearer ") && auth.split(".").length === 3) {
+        identity = await (await verifier()).verify(auth.slice(7)).catch(() => null);
+      }
+      handle = engine.fetch(req.method ?? "GET", req.url ?? "/", headers, body.length ? new Uint8Array(body) : null, identity);
+      if (aborted) handle.abort();
+      const response = await handle.response;
+      const outHeaders: Record<string, string | string[]> = {};
+      for (const [k, v] of response.headers) {
+        const prev = outHeaders[k];
+        outHeaders[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+      }
+      res.writeHead(response.status, outHeaders);
+      res.flushHeaders();
+      while (!aborted) {
+        const chunk = await response.read();
+        if (chunk.done) break;
+        if (chunk.value && chunk.value.length) res.write(Buffer.from(chunk.value.buffer, chunk.value.byteOffset, chunk.value.byteLength));
+      }
+      if (aborted) response.cancel();
+      else res.end();
+    } catch (e) {
+      if (aborted) return;
+      log.error(`httpAction ${req.method} ${req.url} failed: ${engine.mapStack((e as Error).stack ?? String(e))}`);
+      if (!res.headersSent) {
+        res.writeHead(500, { "content-type": "text/plain" });
+        res.end(`Internal Server Error: ${(e as Error).message}`);
+      } else res.destroy();
+    }
+  });
+
+  let crons: CronRunner | null = null;
+  try {
+    crons = await startCrons(engine, log);
+  } catch (e) {
+    log.error(`could not load crons: ${engine.mapStack((e as Error).stack ?? String(e))}`);
+  }
+
+  let closed = false;
+  return {
+    urls,
+    adminKey: admin.key,
+    adminKeyFile: admin.file,
+    dataDir,
+    env,
+    engine,
+    metrics: () => structuredClone(metrics),
+    async run(kind, udfPath, args = {}) {
+      const r = await deployment.run(kind, udfPath, args, { identity: null, admin: true });
+      if (!r.ok) throw new Error(`${udfPath}: ${r.errorMessage}`);
+      return r.value;
+    },
+    flush: async () => {
+      await persistence?.flush();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      crons?.stop();
+      hub?.closeAll();
+      wss.close();
+      await persistence?.flush();
+      const closing = Promise.all([
+        new Promise<void>((r) => cloudServer.close(() => r())),
+        new Promise<void>((r) => siteServer.close(() => r())),
+      ]);
+      cloudServer.closeAllConnections();
+      siteServer.closeAllConnections();
+      await closing;
+    },
+  };
+}
