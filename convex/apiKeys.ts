@@ -4,6 +4,7 @@
 import { v } from "convex/values";
 import type { Doc, Id } from "./_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "./_generated/server";
+import { accountStateValidator, planValidator } from "./schema";
 import { fail, internalMutation, internalQuery, userMutation, userQuery } from "./functions";
 import {
   constantTimeEqual,
@@ -276,13 +277,19 @@ export async function authenticateKeyHash(
 export const authenticate = internalMutation({
   args: { hash: v.string(), ip: v.optional(v.string()) },
   returns: v.union(
-    v.object({ ok: v.literal(true), userId: v.id("users"), keyId: v.id("apiKeys") }),
+    v.object({
+      ok: v.literal(true),
+      userId: v.id("users"),
+      keyId: v.id("apiKeys"),
+      plan: planValidator,
+      state: accountStateValidator,
+    }),
     v.object({ ok: v.literal(false), message: v.string() }),
   ),
   handler: async (ctx, { hash, ip }) => {
     const auth = await authenticateKeyHash(ctx, hash, ip, Date.now());
     if (!auth.ok) return auth;
-    return { ok: true as const, userId: auth.user._id, keyId: auth.key._id };
+    return { ok: true as const, userId: auth.user._id, keyId: auth.key._id, plan: auth.user.plan, state: auth.user.state };
   },
 });
 

@@ -2,6 +2,7 @@
 import { httpRouter } from "convex/server";
 import { devAuthEnabled, jwks, preflight, token } from "./devAuth";
 import { healthz } from "./ops";
+import { mountProxyRoutes } from "./proxy/routes";
 
 const http = httpRouter();
 
@@ -15,5 +16,6 @@ if (devAuthEnabled()) {
 }
 
 // AI proxy and Dex API routes: see convex/proxy/routes.ts (mounted below when present).
+mountProxyRoutes(http);
 
 export default http;

@@ -15,7 +15,9 @@ import type {
 } from "convex/server";
 import type * as accounts from "../accounts.js";
 import type * as admin from "../admin.js";
+import type * as alerts from "../alerts.js";
 import type * as apiKeys from "../apiKeys.js";
+import type * as crons from "../crons.js";
 import type * as devAuth from "../devAuth.js";
 import type * as functions from "../functions.js";
 import type * as http from "../http.js";
@@ -30,6 +32,18 @@ import type * as model_quota from "../model/quota.js";
 import type * as model_sse from "../model/sse.js";
 import type * as model_usageMath from "../model/usageMath.js";
 import type * as ops from "../ops.js";
+import type * as providers_openai from "../providers/openai.js";
+import type * as providers_types from "../providers/types.js";
+import type * as proxy_admission from "../proxy/admission.js";
+import type * as proxy_chat from "../proxy/chat.js";
+import type * as proxy_dexApi from "../proxy/dexApi.js";
+import type * as proxy_embeddings from "../proxy/embeddings.js";
+import type * as proxy_respond from "../proxy/respond.js";
+import type * as proxy_routes from "../proxy/routes.js";
+import type * as proxy_speech from "../proxy/speech.js";
+import type * as proxy_upstream from "../proxy/upstream.js";
+import type * as quota from "../quota.js";
+import type * as usage from "../usage.js";
 import type * as users from "../users.js";
 
 /**
@@ -43,7 +57,9 @@ import type * as users from "../users.js";
 declare const fullApi: ApiFromModules<{
   accounts: typeof accounts;
   admin: typeof admin;
+  alerts: typeof alerts;
   apiKeys: typeof apiKeys;
+  crons: typeof crons;
   devAuth: typeof devAuth;
   functions: typeof functions;
   http: typeof http;
@@ -58,6 +74,18 @@ declare const fullApi: ApiFromModules<{
   "model/sse": typeof model_sse;
   "model/usageMath": typeof model_usageMath;
   ops: typeof ops;
+  "providers/openai": typeof providers_openai;
+  "providers/types": typeof providers_types;
+  "proxy/admission": typeof proxy_admission;
+  "proxy/chat": typeof proxy_chat;
+  "proxy/dexApi": typeof proxy_dexApi;
+  "proxy/embeddings": typeof proxy_embeddings;
+  "proxy/respond": typeof proxy_respond;
+  "proxy/routes": typeof proxy_routes;
+  "proxy/speech": typeof proxy_speech;
+  "proxy/upstream": typeof proxy_upstream;
+  quota: typeof quota;
+  usage: typeof usage;
   users: typeof users;
 }>;
 export declare const api: FilterApi<

@@ -1,0 +1,249 @@
+// POST /v1/chat/completions: JSON and SSE streaming, metered with hold -> settle.
+import { httpAction } from "../_generated/server";
+import type { ActionCtx } from "../_generated/server";
+import { estimateChatPromptTokens, StreamedOutputCounter, utf8Bytes } from "../model/estimate";
+import { formatSseData, SSE_DONE, SseParser } from "../model/sse";
+import type { NormalizedUsage } from "../providers/types";
+import { admitRequest, type Grant } from "./admission";
+import { badRequest, CORS_HEADERS, newRequestId, positiveInt, readJsonBody } from "./respond";
+import { callUpstream, provider, settle } from "./upstream";
+
+const MAX_CHOICES = 16;
+
+export const chatCompletions = httpAction(async (ctx, request) => {
+  const startedAt = Date.now();
+  const parsed = await readJsonBody(request);
+  if (!parsed.ok) return parsed.response;
+  const body = parsed.value;
+
+  if (typeof body.model !== "string" || body.model.length === 0) {
+    return badRequest("You must provide a model parameter.", "model", "missing_required_parameter");
+  }
+  if (!Array.isArray(body.messages) || body.messages.length === 0) {
+    return badRequest("'messages' must be a non-empty array of messages.", "messages", "missing_required_parameter");
+  }
+  if (body.stream !== undefined && typeof body.stream !== "boolean") {
+    return badRequest("'stream' must be a boolean.", "stream");
+  }
+  if (body.stream_options !== undefined && (typeof body.stream_options !== "object" || body.stream_options === null)) {
+    return badRequest("'stream_options' must be an object.", "stream_options");
+  }
+  const n = positiveInt(body.n);
+  if (n === "invalid" || (n !== null && n > MAX_CHOICES)) {
+    return badRequest(`'n' must be an integer from 1 to ${MAX_CHOICES}.`, "n");
+  }
+  const maxField = body.max_completion_tokens !== undefined || body.max_tokens === undefined
+    ? "max_completion_tokens"
+    : "max_tokens";
+  const requestedMax = positiveInt(body[maxField]);
+  if (requestedMax === "invalid") return badRequest(`'${maxField}' must be a positive integer.`, maxField);
+
+  const model = body.model;
+  const promptTokens = estimateChatPromptTokens(body as { messages: unknown[] });
+  const requestId = newRequestId();
+  const admission = await admitRequest(ctx, request, {
+    requestId,
+    kind: "chat",
+    model,
+    promptTokens,
+    requestedMaxOutput: requestedMax,
+    choices: n ?? 1,
+    characters: 0,
+  });
+  if (!admission.ok) return admission.response;
+  const grant = admission.grant;
+
+  const stream = body.stream === true;
+  const clientOptions = (body.stream_options ?? {}) as Record<string, unknown>;
+  const upstreamBody: Record<string, unknown> = { ...body, [maxField]: grant.maxOutputTokens };
+  // Always ask for the usage chunk so a stream is billed at the provider's count.
+  if (stream) upstreamBody.stream_options = { ...clientOptions, include_usage: true };
+
+  const upstream = await callUpstream(ctx, grant, { kind: "chat", model, path: "/chat/completions", body: upstreamBody, startedAt });
+  if (!upstream.ok) return upstream.response;
+
+  if (!stream) return await finishJson(ctx, grant, upstream.response, { model, promptTokens, startedAt, choices: n ?? 1 });
+  return streamToClient(ctx, grant, upstream.response, {
+    model,
+    promptTokens,
+    startedAt,
+    clientWantsUsage: clientOptions.include_usage === true,
+    maxOutputTokens: grant.maxOutputTokens * (n ?? 1),
+  });
+});
+
+async function finishJson(
+  ctx: ActionCtx,
+  grant: Grant,
+  res: Response,
+  opts: { model: string; promptTokens: number; startedAt: number; choices: number },
+): Promise<Response> {
+  const text = await res.text();
+  let json: { usage?: unknown; choices?: Array<{ message?: { content?: unknown } }> } | null = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = null;
+  }
+  let usage = provider.translateUsageMetrics(json?.usage);
+  let usageSource: "provider" | "estimate" = "provider";
+  if (usage === null) {
+    // No usage from the provider: bill the prompt bound and the output's bytes (also a bound).
+    const outBytes = (json?.choices ?? []).reduce(
+      (s, c) => s + (typeof c?.message?.content === "string" ? utf8Bytes(c.message.content) : 0),
+      0,
+    );
+    usage = {
+      tokensIn: opts.promptTokens,
+      cachedTokensIn: 0,
+      tokensOut: Math.min(outBytes, grant.maxOutputTokens * opts.choices),
+      characters: 0,
+    };
+    usageSource = "estimate";
+  }
+  await settle(ctx, grant, {
+    kind: "chat",
+    model: opts.model,
+    usage,
+    usageSource,
+    status: "ok",
+    httpStatus: 200,
+    startedAt: opts.startedAt,
+  });
+  return new Response(text, {
+    status: 200,
+    headers: { "content-type": "application/json", ...CORS_HEADERS, ...grant.headers },
+  });
+}
+
+/**
+ * Relays the upstream SSE stream. The pump is not driven by the client's reads: if the client
+ * goes away we keep draining upstream so the hold settles at the provider's own count; if the
+ * upstream dies midway we settle with an estimate (prompt bound + one token per delta) and
+ * tell a still-connected client with an error event.
+ */
+function streamToClient(
+  ctx: ActionCtx,
+  grant: Grant,
+  upstream: Response,
+  opts: { model: string; promptTokens: number; startedAt: number; clientWantsUsage: boolean; maxOutputTokens: number },
+): Response {
+  const encoder = new TextEncoder();
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let clientGone = false;
+  const out = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+    },
+    cancel() {
+      clientGone = true;
+    },
+  });
+  const send = (text: string) => {
+    if (clientGone) return;
+    try {
+      controller.enqueue(encoder.encode(text));
+    } catch {
+      clientGone = true;
+    }
+  };
+
+  const pump = async () => {
+    const parser = new SseParser();
+    const counter = new StreamedOutputCounter(opts.maxOutputTokens);
+    const decoder = new TextDecoder();
+    let usage: NormalizedUsage | null = null;
+    let sawDone = false;
+    let upstreamFailed = false;
+
+    const handle = (data: string) => {
+      if (data === SSE_DONE) {
+        sawDone = true;
+        send(formatSseData(SSE_DONE));
+        return;
+      }
+      let chunk: { usage?: unknown; choices?: unknown[]; error?: unknown } | null = null;
+      try {
+        chunk = JSON.parse(data);
+      } catch {
+        chunk = null;
+      }
+      if (chunk && chunk.error) upstreamFailed = true;
+      const reported = chunk ? provider.translateUsageMetrics(chunk.usage) : null;
+      if (reported) usage = reported;
+      if (chunk) counter.observe(chunk);
+      // The usage-only chunk exists because we asked for it; a client that did not ask
+      // must see exactly the stream it would have seen from OpenAI.
+      const usageOnly = reported !== null && Array.isArray(chunk?.choices) && chunk.choices.length === 0;
+      if (usageOnly && !opts.clientWantsUsage) return;
+      send(formatSseData(data));
+    };
+
+    const reader = upstream.body?.getReader();
+    try {
+      if (!reader) throw new Error("The provider answered without a body.");
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        for (const ev of parser.push(decoder.decode(value, { stream: true }))) handle(ev.data);
+      }
+      for (const ev of parser.push(decoder.decode())) handle(ev.data);
+      for (const ev of parser.end()) handle(ev.data);
+    } catch {
+      upstreamFailed = true;
+    }
+
+    const completed = usage !== null && !upstreamFailed;
+    const finalUsage: NormalizedUsage = usage ?? {
+      tokensIn: opts.promptTokens,
+      cachedTokensIn: 0,
+      tokensOut: counter.tokens,
+      characters: 0,
+    };
+    if (!completed && !clientGone) {
+      send(formatSseData(JSON.stringify({
+        error: {
+          message: "The AI provider's stream ended early; the partial response was billed by estimate.",
+          type: "upstream_error",
+          param: null,
+          code: "upstream_stream_interrupted",
+        },
+      })));
+    } else if (completed && !sawDone) {
+      send(formatSseData(SSE_DONE));
+    }
+    try {
+      await settle(ctx, grant, {
+        kind: "chat",
+        model: opts.model,
+        usage: finalUsage,
+        usageSource: usage !== null ? "provider" : "estimate",
+        status: clientGone ? "client_abandoned" : completed ? "ok" : "upstream_error",
+        httpStatus: 200,
+        startedAt: opts.startedAt,
+      });
+    } finally {
+      if (!clientGone) {
+        try {
+          controller.close();
+        } catch {
+          // Already closed by a cancel racing with the end of the stream.
+        }
+      }
+    }
+  };
+  pump().catch((e) => {
+    // The hold then expires on its own; log so the request can be reconciled by id.
+    console.error(`stream ${grant.requestId} failed to settle`, e);
+  });
+
+  return new Response(out, {
+    status: 200,
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      ...CORS_HEADERS,
+      ...grant.headers,
+    },
+  });
+}

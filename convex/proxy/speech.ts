@@ -1,0 +1,76 @@
+// POST /v1/audio/speech: billed per character of input; the audio bytes pass through.
+import { httpAction } from "../_generated/server";
+import { speechCharacters } from "../model/estimate";
+import { admitRequest } from "./admission";
+import { badRequest, CORS_HEADERS, newRequestId, readJsonBody } from "./respond";
+import { callUpstream, settle } from "./upstream";
+
+/** OpenAI's limit on one speech request's input. */
+export const MAX_SPEECH_CHARACTERS = 4096;
+
+export const speech = httpAction(async (ctx, request) => {
+  const startedAt = Date.now();
+  const parsed = await readJsonBody(request);
+  if (!parsed.ok) return parsed.response;
+  const body = parsed.value;
+  if (typeof body.model !== "string" || body.model.length === 0) {
+    return badRequest("You must provide a model parameter.", "model", "missing_required_parameter");
+  }
+  if (typeof body.input !== "string" || body.input.length === 0) {
+    return badRequest("'input' must be a non-empty string.", "input", "missing_required_parameter");
+  }
+  if (typeof body.voice !== "string" || body.voice.length === 0) {
+    return badRequest("You must provide a voice parameter.", "voice", "missing_required_parameter");
+  }
+  const characters = speechCharacters(body.input);
+  if (characters > MAX_SPEECH_CHARACTERS) {
+    return badRequest(`'input' is ${characters} characters; the maximum is ${MAX_SPEECH_CHARACTERS}.`, "input", "string_above_max_length");
+  }
+  const model = body.model;
+  const admission = await admitRequest(ctx, request, {
+    requestId: newRequestId(),
+    kind: "speech",
+    model,
+    promptTokens: 0,
+    requestedMaxOutput: null,
+    choices: 1,
+    characters,
+  });
+  if (!admission.ok) return admission.response;
+  const grant = admission.grant;
+
+  const upstream = await callUpstream(ctx, grant, { kind: "speech", model, path: "/audio/speech", body, startedAt });
+  if (!upstream.ok) return upstream.response;
+  let audio: ArrayBuffer;
+  try {
+    audio = await upstream.response.arrayBuffer();
+  } catch {
+    // The provider started but did not finish: the characters were submitted, bill them.
+    await settle(ctx, grant, {
+      kind: "speech", model, usage: { tokensIn: 0, cachedTokensIn: 0, tokensOut: 0, characters },
+      usageSource: "estimate", status: "upstream_error", httpStatus: 502, startedAt,
+    });
+    return new Response(JSON.stringify({ error: { message: "The AI provider's audio stream broke off.", type: "upstream_error", param: null, code: "upstream_stream_interrupted" } }), {
+      status: 502,
+      headers: { "content-type": "application/json", ...CORS_HEADERS, ...grant.headers },
+    });
+  }
+  // OpenAI reports no usage for speech: the billed unit is the input we counted.
+  await settle(ctx, grant, {
+    kind: "speech",
+    model,
+    usage: { tokensIn: 0, cachedTokensIn: 0, tokensOut: 0, characters },
+    usageSource: "provider",
+    status: "ok",
+    httpStatus: 200,
+    startedAt,
+  });
+  return new Response(audio, {
+    status: 200,
+    headers: {
+      "content-type": upstream.response.headers.get("content-type") ?? "audio/mpeg",
+      ...CORS_HEADERS,
+      ...grant.headers,
+    },
+  });
+});
