@@ -1,14 +1,14 @@
 import { useMutation, useQuery } from "convex/react";
 import { useState } from "react";
-import { alerts } from "../lib/backend";
+import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { describeError } from "../lib/errors";
 import { RelativeTime } from "./RelativeTime";
 
 /** Undismissed in-app notices (quota thresholds, payment problems), newest first. */
 export function AlertList() {
-  const mine = useQuery(alerts.mine, {});
-  const dismiss = useMutation(alerts.dismiss);
+  const mine = useQuery(api.alerts.mine, {});
+  const dismiss = useMutation(api.alerts.dismiss);
   const [pending, setPending] = useState<Id<"alerts"> | null>(null);
   const [error, setError] = useState<string | null>(null);
 

@@ -1,5 +1,5 @@
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import type { DailyUsageRow } from "../lib/backend";
+import type { DailyUsageRow } from "../lib/apiTypes";
 import { daysOfMonth, formatCompact, formatInteger } from "../lib/format";
 
 // Distinguishable, calm colours; models beyond the palette reuse it in order.

@@ -1,5 +1,5 @@
 import { Badge } from "./Badge";
-import type { KeyStatus } from "../lib/backend";
+import type { KeyStatus } from "../lib/apiTypes";
 
 const LOOK: Record<KeyStatus, { label: string; tone: "success" | "warning" | "neutral" }> = {
   active: { label: "Active", tone: "success" },

@@ -1,6 +1,6 @@
 import { useQuery } from "convex/react";
 import { Link } from "react-router";
-import { usage } from "../lib/backend";
+import { api } from "../../convex/_generated/api";
 import { formatInteger, formatMoney, formatPercent, formatTokens } from "../lib/format";
 import { Card } from "./Card";
 import { Loading } from "./Loading";
@@ -8,7 +8,7 @@ import { Meter } from "./Meter";
 
 /** This month's included tokens used vs remaining and the spend so far, live. */
 export function UsageMeterCard({ month }: { month: string }) {
-  const summary = useQuery(usage.summary, { month });
+  const summary = useQuery(api.usage.summary, { month });
   return (
     <Card
       title="This month"

@@ -1,7 +1,7 @@
 import { useMutation, useQuery } from "convex/react";
 import { useState, type FormEvent } from "react";
 import { api } from "../../convex/_generated/api";
-import { effectiveKeyStatus, type ApiKeyRow, type KeyEnvironment } from "../lib/backend";
+import { effectiveKeyStatus, type ApiKeyRow, type KeyEnvironment } from "../lib/apiTypes";
 import { PageHeader } from "../components/PageHeader";
 import { Card } from "../components/Card";
 import { Loading } from "../components/Loading";

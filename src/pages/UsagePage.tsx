@@ -1,6 +1,7 @@
 import { useQuery } from "convex/react";
 import { useState } from "react";
-import { usage, type UsageSummary } from "../lib/backend";
+import { api } from "../../convex/_generated/api";
+import type { UsageSummary } from "../lib/apiTypes";
 import { PageHeader } from "../components/PageHeader";
 import { Card } from "../components/Card";
 import { Loading } from "../components/Loading";
@@ -71,7 +72,7 @@ export default function UsagePage() {
 }
 
 function SummaryCard({ month }: { month: string }) {
-  const summary = useQuery(usage.summary, { month });
+  const summary = useQuery(api.usage.summary, { month });
   return (
     <Card title="Meter" testId="usage-summary">
       {summary === undefined ? <Loading label="Loading usage…" /> : <SummaryBody summary={summary} />}
@@ -137,7 +138,7 @@ function SummaryBody({ summary }: { summary: UsageSummary }) {
 }
 
 function DailyCard({ month }: { month: string }) {
-  const rows = useQuery(usage.daily, { month });
+  const rows = useQuery(api.usage.daily, { month });
   return (
     <Card title="Daily tokens by model">
       {rows === undefined ? (
@@ -161,7 +162,7 @@ const STATUS_TONE: Record<string, "success" | "warning" | "critical" | "neutral"
 };
 
 function RecentCard() {
-  const recent = useQuery(usage.recent, { limit: 50 });
+  const recent = useQuery(api.usage.recent, { limit: 50 });
   return (
     <Card title="Recent requests">
       {recent === undefined ? (

@@ -19,7 +19,7 @@ import { PLAN_IDS, planFor, type PlanId } from "../../lib/plans";
 import { daysUntil, formatDate, formatInteger, formatMoney, plural } from "../../lib/format";
 import { useNow } from "../../lib/useNow";
 import { useViewer } from "../../viewer/ViewerContext";
-import { effectiveKeyStatus } from "../../lib/backend";
+import { effectiveKeyStatus } from "../../lib/apiTypes";
 
 type AccountDetail = FunctionReturnType<typeof api.admin.account>;
 type Role = AccountDetail["account"]["role"];
