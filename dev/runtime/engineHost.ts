@@ -1,6 +1,7 @@
 // Host side of the engine: evaluates the bundle inside an EdgeVM (the same
 // Web-standard globals Vercel's edge runtime and vitest's "edge-runtime"
 // environment use) and wraps the JSON-only surface in typed calls.
+/* eslint-disable @typescript-eslint/no-explicit-any */
 import { SourceMap, createRequire } from "node:module";
 import path from "node:path";
 import { Script } from "node:vm";
@@ -37,9 +38,24 @@ export interface HostEngine {
   snapshot(): Promise<string>;
   restore(json: string): Promise<void>;
   crons(): Promise<Record<string, CronSpec>>;
+  /** One mutation with a raw database ctx, run as the deployment (seeding, tests). */
+  runInline(handler: (ctx: InlineCtx) => Promise<unknown>): Promise<void>;
   modules: string[];
   components: ComponentMount[];
   mapStack(stack: string): string;
+}
+
+/** The subset of a mutation ctx that host-side seeding code uses. */
+export interface InlineCtx {
+  db: {
+    insert(table: string, doc: Record<string, unknown>): Promise<string>;
+    patch(id: string, fields: Record<string, unknown>): Promise<void>;
+    get(id: string): Promise<Record<string, unknown> | null>;
+    query(table: string): {
+      withIndex(name: string, range?: (q: any) => any): { first(): Promise<any>; collect(): Promise<any[]>; take(n: number): Promise<any[]> };
+      collect(): Promise<any[]>;
+    };
+  };
 }
 
 export interface EngineOptions {
@@ -118,6 +134,7 @@ export async function createEngine({ functionsDir, env, hooks }: EngineOptions):
       return engine.fetch(method, path, headers, body, identity ? JSON.stringify(identity) : null);
     },
     snapshot: () => engine.snapshot(),
+    runInline: (handler) => engine.runInline(handler),
     restore: (json) => engine.restore(json),
     async crons() {
       return JSON.parse(await engine.crons());

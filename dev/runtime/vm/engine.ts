@@ -38,6 +38,8 @@ export interface Engine {
   snapshot(): Promise<string>;
   restore(json: string): Promise<void>;
   crons(): Promise<string>;
+  /** Runs a host-supplied handler as one mutation with a raw `ctx` (seeding, tests). */
+  runInline(handler: (ctx: any) => Promise<unknown>): Promise<void>;
 }
 
 type ModuleMap = Record<string, () => Promise<any>>;
@@ -296,6 +298,13 @@ function createEngine({ schema, modules, components }: EngineInput): Engine {
           }
         }
       }
+    },
+
+    async runInline(handler) {
+      await t.run(async (ctx: any) => {
+        await handler(ctx);
+        return null;
+      });
     },
 
     async crons() {
