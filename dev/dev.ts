@@ -20,6 +20,8 @@ let stopping = false;
 async function stop(code: number) {
   if (stopping) return;
   stopping = true;
+  // Never hang on the way out: a stuck close still ends the process.
+  setTimeout(() => process.exit(code), 3000).unref();
   if (vite && vite.exitCode === null) vite.kill("SIGTERM");
   await Promise.allSettled([runtime?.close(), simulator?.close()]);
   process.exit(code);

@@ -1,0 +1,213 @@
+// The runtime against the real Convex clients, on random ports with a temp data dir
+// and the small fixture app in dev/runtime/fixtures/convex.
+import { mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConvexClient, ConvexHttpClient } from "convex/browser";
+import { makeFunctionReference } from "convex/server";
+import { ConvexError } from "convex/values";
+import { SignJWT, exportJWK, generateKeyPair } from "jose";
+import WebSocket from "ws";
+import { startRuntime, type Runtime } from "./server.ts";
+
+const functionsDir = path.join(import.meta.dirname, "fixtures/convex");
+const q = (name: string) => makeFunctionReference<"query">(name);
+const m = (name: string) => makeFunctionReference<"mutation">(name);
+
+let jwks: http.Server;
+let issuer: string;
+let privateKey: CryptoKey;
+let dataDir: string;
+let rt: Runtime;
+
+async function token(email: string, claims: Record<string, unknown> = {}, iss = issuer) {
+  return new SignJWT({ email, ...claims })
+    .setProtectedHeader({ alg: "RS256", kid: "k1" })
+    .setIssuer(iss)
+    .setSubject(`sub|${email}`)
+    .setAudience("convex")
+    .setIssuedAt()
+    .setExpirationTime("10m")
+    .sign(privateKey);
+}
+
+function boot(dir: string) {
+  return startRuntime({
+    port: 0,
+    sitePort: 0,
+    dataDir: dir,
+    functionsDir,
+    readEnvLocal: false,
+    quiet: true,
+    env: { TEST_JWT_ISSUER: issuer, TEST_JWKS_URL: `${issuer}/jwks.json` },
+  });
+}
+
+function client(r = rt) {
+  return new ConvexClient(r.urls.cloud, { webSocketConstructor: WebSocket as never, unsavedChangesWarning: false });
+}
+
+beforeAll(async () => {
+  const pair = await generateKeyPair("RS256");
+  privateKey = pair.privateKey as CryptoKey;
+  const jwk = { ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "RS256", use: "sig" };
+  jwks = http.createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ keys: [jwk] }));
+  });
+  await new Promise<void>((r) => jwks.listen(0, "127.0.0.1", () => r()));
+  issuer = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}`;
+  dataDir = mkdtempSync(path.join(tmpdir(), "runtime-test-"));
+  rt = await boot(dataDir);
+});
+
+afterAll(async () => {
+  await rt?.close();
+  jwks?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function until<T>(fn: () => T | undefined, ms = 5000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const check = () => {
+      const v = fn();
+      if (v !== undefined) return resolve(v);
+      if (Date.now() - started > ms) return reject(new Error("timed out waiting"));
+      setTimeout(check, 20);
+    };
+    check();
+  });
+}
+
+describe("offline runtime", () => {
+  it("pushes a subscription update after a mutation and resolves the mutation", async () => {
+    const c = client();
+    const seen: unknown[][] = [];
+    c.onUpdate(q("messages:list"), { author: "anonymous" }, (v) => seen.push(v as unknown[]));
+    await until(() => (seen.length > 0 ? true : undefined));
+    const id = await c.mutation(m("messages:send"), { body: "hello" });
+    expect(typeof id).toBe("string");
+    const withMessage = await until(() => seen.find((v) => v.some((d) => (d as { _id: string })._id === id)));
+    expect(withMessage[0]).toMatchObject({ body: "hello", author: "anonymous" });
+    await c.close();
+  });
+
+  it("accepts a valid JWT and maps its claims to the identity", async () => {
+    const c = client();
+    c.setAuth(async () => token("ada@example.com", { role: "support" }));
+    const seen: unknown[] = [];
+    c.onUpdate(q("messages:whoami"), {}, (v) => seen.push(v));
+    const me = await until(() => seen.find((v) => v !== null));
+    expect(me).toEqual({ tokenIdentifier: `${issuer}|sub|ada@example.com`, email: "ada@example.com", role: "support" });
+    await c.close();
+  });
+
+  it("answers a bad token with AuthError", async () => {
+    const c = client();
+    const states: boolean[] = [];
+    c.setAuth(async () => token("eve@example.com", {}, "https://not-configured.example"), (ok) => states.push(ok));
+    c.onUpdate(q("messages:whoami"), {}, () => {});
+    await until(() => (states.includes(false) ? true : undefined));
+    await c.close();
+  });
+
+  it("delivers ConvexError data to the client", async () => {
+    const h = new ConvexHttpClient(rt.urls.cloud);
+    const err = await h.query(q("messages:refuse"), {}).catch((e) => e);
+    expect(err).toBeInstanceOf(ConvexError);
+    expect(err.data.code).toBe("FORBIDDEN");
+  });
+
+  it("refuses internal functions without the admin key and runs them with it", async () => {
+    const h = new ConvexHttpClient(rt.urls.cloud);
+    await expect(h.mutation(m("messages:sendInternal"), { body: "x" })).rejects.toThrow(/Could not find public function/);
+    const admin = new ConvexHttpClient(rt.urls.cloud);
+    (admin as unknown as { setAdminAuth(k: string): void }).setAdminAuth(rt.adminKey);
+    const id = await admin.mutation(m("messages:sendInternal"), { body: "from admin" });
+    expect(typeof id).toBe("string");
+  });
+
+  it("runs functions without Node globals", async () => {
+    const h = new ConvexHttpClient(rt.urls.cloud);
+    expect(await h.query(q("messages:usesBuffer"), {})).toBe("undefined");
+  });
+
+  it("runs crons and scheduled functions on real timers", async () => {
+    const h = new ConvexHttpClient(rt.urls.cloud);
+    await h.mutation(m("messages:sendLater"), { body: "later", delayMs: 100 });
+    const later = await (async () => {
+      for (let i = 0; i < 100; i++) {
+        const list = (await h.query(q("messages:list"), {})) as { body: string }[];
+        if (list.some((d) => d.body === "later")) return true;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return false;
+    })();
+    expect(later).toBe(true);
+    let ticks = 0;
+    for (let i = 0; i < 60 && ticks < 2; i++) {
+      ticks = (await h.query(q("messages:ticks"), {})) as number;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(ticks).toBeGreaterThanOrEqual(2);
+  });
+
+  it("applies a mutation replayed after a reconnect only once", async () => {
+    const sessionId = crypto.randomUUID();
+    const body = `replay-${sessionId}`;
+    const send = async (connectionCount: number) => {
+      const ws = new WebSocket(`${rt.urls.cloud.replace("http", "ws")}/api/1.0/sync`);
+      await new Promise((r) => ws.once("open", r));
+      const replies: Record<string, unknown>[] = [];
+      ws.on("message", (d) => replies.push(JSON.parse(String(d))));
+      ws.send(JSON.stringify({ type: "Connect", sessionId, connectionCount, lastCloseReason: null, clientTs: Date.now() }));
+      ws.send(JSON.stringify({ type: "Mutation", requestId: 0, udfPath: "messages:send", args: [{ body }] }));
+      const reply = await until(() => replies.find((r) => r.type === "MutationResponse"));
+      await until(() => replies.find((r) => r.type === "Transition"));
+      ws.close();
+      return reply;
+    };
+    const first = await send(0);
+    const second = await send(1);
+    expect(second.result).toEqual(first.result);
+    const h = new ConvexHttpClient(rt.urls.cloud);
+    const list = (await h.query(q("messages:list"), {})) as { body: string }[];
+    expect(list.filter((d) => d.body === body)).toHaveLength(1);
+  });
+
+  it("streams httpAction responses chunk by chunk and passes bodies and headers", async () => {
+    const res = await fetch(`${rt.urls.site}/stream`);
+    expect(res.headers.get("content-type")).toBe("text/event-stream");
+    const reader = res.body!.getReader();
+    const arrivals: number[] = [];
+    for (;;) {
+      const { done } = await reader.read();
+      if (done) break;
+      arrivals.push(Date.now());
+    }
+    expect(arrivals.length).toBeGreaterThanOrEqual(3);
+    // Buffered output would arrive all at once at the end.
+    expect(arrivals[arrivals.length - 1] - arrivals[0]).toBeGreaterThanOrEqual(200);
+    const echo = await fetch(`${rt.urls.site}/echo`, { method: "POST", body: "ping", headers: { "x-test": "yes" } });
+    expect(echo.status).toBe(201);
+    expect(await echo.json()).toEqual({ body: "ping", header: "yes" });
+  });
+
+  it("keeps documents and their ids across a restart", async () => {
+    const h = new ConvexHttpClient(rt.urls.cloud);
+    const id = await h.mutation(m("messages:send"), { body: "persisted" });
+    const before = (await h.query(q("messages:list"), {})) as { _id: string; _creationTime: number }[];
+    await rt.close();
+    rt = await boot(dataDir);
+    const h2 = new ConvexHttpClient(rt.urls.cloud);
+    const after = (await h2.query(q("messages:list"), {})) as { _id: string; _creationTime: number }[];
+    expect(after.map((d) => [d._id, d._creationTime])).toEqual(before.map((d) => [d._id, d._creationTime]));
+    expect(after.some((d) => d._id === id)).toBe(true);
+    const next = await h2.mutation(m("messages:send"), { body: "after restart" });
+    expect(after.some((d) => d._id === next)).toBe(false);
+  });
+});
