@@ -5,13 +5,15 @@ import { estimateChatPromptTokens, StreamedOutputCounter, utf8Bytes } from "../m
 import { formatSseData, SSE_DONE, SseParser } from "../model/sse";
 import type { NormalizedUsage } from "../providers/types";
 import { admitRequest, type Grant } from "./admission";
-import { badRequest, CORS_HEADERS, newRequestId, positiveInt, readJsonBody } from "./respond";
+import { badRequest, CORS_HEADERS, missingKey, newRequestId, positiveInt, readJsonBody } from "./respond";
 import { callUpstream, provider, settle } from "./upstream";
 
 const MAX_CHOICES = 16;
 
 export const chatCompletions = httpAction(async (ctx, request) => {
   const startedAt = Date.now();
+  const noKey = missingKey(request);
+  if (noKey) return noKey;
   const parsed = await readJsonBody(request);
   if (!parsed.ok) return parsed.response;
   const body = parsed.value;

@@ -2,11 +2,13 @@
 import { httpAction } from "../_generated/server";
 import { estimateEmbeddingInputTokens } from "../model/estimate";
 import { admitRequest } from "./admission";
-import { badRequest, CORS_HEADERS, newRequestId, readJsonBody } from "./respond";
+import { badRequest, CORS_HEADERS, missingKey, newRequestId, readJsonBody } from "./respond";
 import { callUpstream, provider, settle } from "./upstream";
 
 export const embeddings = httpAction(async (ctx, request) => {
   const startedAt = Date.now();
+  const noKey = missingKey(request);
+  if (noKey) return noKey;
   const parsed = await readJsonBody(request);
   if (!parsed.ok) return parsed.response;
   const body = parsed.value;

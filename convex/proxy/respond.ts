@@ -1,6 +1,6 @@
 // HTTP plumbing shared by the proxy's handlers: OpenAI-shaped errors, CORS, body limits,
 // request ids and client metadata.
-import { randomBase62 } from "../model/apiKeyTokens";
+import { bearerToken, isWellFormedSecret, randomBase62 } from "../model/apiKeyTokens";
 
 /** Largest request body accepted (chat with a few inline images fits comfortably). */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -114,4 +114,18 @@ export function positiveInt(value: unknown): number | null | "invalid" {
   if (value === undefined || value === null) return null;
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1) return "invalid";
   return value;
+}
+
+/**
+ * Refuses a request whose Authorization header cannot hold one of our keys before its body is
+ * read, so a client without a key learns that first (as from OpenAI). Whether the key exists
+ * is decided by the admission mutation.
+ */
+export function missingKey(request: Request): Response | null {
+  const secret = bearerToken(request.headers.get("authorization"));
+  if (secret === null) return unauthorized();
+  if (!isWellFormedSecret(secret)) {
+    return unauthorized("Incorrect API key provided. Poindexter keys start with pk_live_ or pk_test_.");
+  }
+  return null;
 }

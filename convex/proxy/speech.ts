@@ -2,7 +2,7 @@
 import { httpAction } from "../_generated/server";
 import { speechCharacters } from "../model/estimate";
 import { admitRequest } from "./admission";
-import { badRequest, CORS_HEADERS, newRequestId, readJsonBody } from "./respond";
+import { badRequest, CORS_HEADERS, missingKey, newRequestId, readJsonBody } from "./respond";
 import { callUpstream, settle } from "./upstream";
 
 /** OpenAI's limit on one speech request's input. */
@@ -10,6 +10,8 @@ export const MAX_SPEECH_CHARACTERS = 4096;
 
 export const speech = httpAction(async (ctx, request) => {
   const startedAt = Date.now();
+  const noKey = missingKey(request);
+  if (noKey) return noKey;
   const parsed = await readJsonBody(request);
   if (!parsed.ok) return parsed.response;
   const body = parsed.value;

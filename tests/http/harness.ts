@@ -1,0 +1,82 @@
+// Shared setup for HTTP tests of the proxy: a convex-test backend whose httpActions the real
+// `openai` SDK reaches through `t.fetch`, and the provider simulator as the upstream.
+import OpenAI from "openai";
+import { internal } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import { newTest, type TestConvex } from "../../convex/test.setup";
+import { startSimulator, type RunningSimulator } from "../../dev/simulator/server";
+
+export const PROXY_ORIGIN = "http://proxy.test";
+
+export function pathOf(url: string | URL | Request): string {
+  const u = new URL(typeof url === "string" ? url : url instanceof URL ? url.href : url.url);
+  return u.pathname + u.search;
+}
+
+/** A fetch that routes to the test backend's httpActions. */
+export function proxyFetch(t: TestConvex): typeof fetch {
+  return ((url: string | URL | Request, init?: RequestInit) => t.fetch(pathOf(url), init)) as typeof fetch;
+}
+
+export function clientFor(t: TestConvex, apiKey: string, extra: Partial<ConstructorParameters<typeof OpenAI>[0]> = {}) {
+  return new OpenAI({ apiKey, baseURL: `${PROXY_ORIGIN}/v1`, fetch: proxyFetch(t), maxRetries: 0, ...extra });
+}
+
+export async function startUpstream(): Promise<RunningSimulator> {
+  const sim = await startSimulator({ port: 0, useEnv: false });
+  process.env.OPENAI_BASE_URL = `${sim.url}/v1`;
+  process.env.OPENAI_API_KEY = "sk-sim-proxy";
+  return sim;
+}
+
+export interface Account {
+  userId: Id<"users">;
+  keyId: Id<"apiKeys">;
+  secret: string;
+  prefix: string;
+}
+
+export async function account(
+  t: TestConvex,
+  email: string,
+  opts: { plan?: "trial" | "basic" | "pro"; state?: "trial" | "active" | "suspended" | "canceled" | "past_due" } = {},
+): Promise<Account> {
+  const userId = await t.run(async (ctx) =>
+    ctx.db.insert("users", {
+      tokenIdentifier: `https://test.local|test|${email}`,
+      email,
+      role: "user",
+      state: opts.state ?? (opts.plan && opts.plan !== "trial" ? "active" : "trial"),
+      plan: opts.plan ?? "trial",
+      lastSeenAt: Date.now(),
+    }),
+  );
+  const key = await t.mutation(internal.apiKeys.createForEmail, { email });
+  return { userId, ...key };
+}
+
+export async function eventsOf(t: TestConvex, userId: Id<"users">) {
+  return await t.run(async (ctx) =>
+    ctx.db.query("usageEvents").withIndex("by_userId_and_at", (q) => q.eq("userId", userId)).collect(),
+  );
+}
+
+export async function holdsOf(t: TestConvex, userId: Id<"users">) {
+  return await t.run(async (ctx) =>
+    ctx.db.query("quotaHolds").withIndex("by_userId_and_expiresAt", (q) => q.eq("userId", userId)).collect(),
+  );
+}
+
+/** Polls until `check` returns a value (settles of abandoned streams finish after the client left). */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > until) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export { newTest };
+export type { TestConvex };
