@@ -1,0 +1,308 @@
+/**
+ * Proxy overhead benchmark: the same OpenAI requests sent straight to the provider simulator and
+ * through the metered proxy (httpActions on the Convex site URL), in one run.
+ *
+ *   npm run bench                      # starts its own simulator and offline runtime
+ *   BENCH_URL=http://127.0.0.1:3211 npm run bench   # against a running `npm run backend`
+ *
+ * Reports added latency (proxy minus direct) at p50/p99, added streaming time to first byte,
+ * requests per second for both, and Convex function calls and documents read/written per
+ * proxied request from the runtime's /_dev/metrics. Writes the figures to docs/benchmarks.md.
+ * See docs/benchmarks.md for every BENCH_* variable.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ConvexHttpClient } from "convex/browser";
+import { makeFunctionReference } from "convex/server";
+import { startSimulator } from "../dev/simulator/server.ts";
+import { adminKey as cliAdminKey } from "../scripts/cli.ts";
+import { assertLoopback, runLoad, summarize, timedRequest, type JsonTarget, type Summary } from "./load.ts";
+import { renderReport, type ConvexWork, type ScenarioResult } from "./report.ts";
+
+function intEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}".`);
+  return value;
+}
+
+export const settings = {
+  upstreamLatencyMs: intEnv("BENCH_LATENCY_MS", 50),
+  sequential: intEnv("BENCH_SEQUENTIAL", 200),
+  concurrent16: intEnv("BENCH_C16_REQUESTS", 320),
+  concurrent64: intEnv("BENCH_C64_REQUESTS", 640),
+  streaming: intEnv("BENCH_STREAM_REQUESTS", 100),
+  warmup: intEnv("BENCH_WARMUP", 20),
+  users: Math.max(1, intEnv("BENCH_USERS", 8)),
+  completionTokens: intEnv("BENCH_COMPLETION_TOKENS", 16),
+  streamTokenIntervalMs: intEnv("BENCH_STREAM_TOKEN_INTERVAL_MS", 2),
+  maxSeconds: intEnv("BENCH_MAX_SECONDS", 420),
+  writeDocs: process.env.BENCH_WRITE_DOCS !== "0",
+};
+
+interface Environment {
+  mode: "embedded" | "external";
+  siteUrl: string;
+  cloudUrl: string;
+  simulatorUrl: string;
+  adminKey: string;
+  close(): Promise<void>;
+}
+
+/** Starts a simulator with fixed upstream latency and an in-memory offline runtime pointed at it. */
+async function embeddedEnvironment(): Promise<Environment> {
+  const sim = await startSimulator({ port: 0, useEnv: false });
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "poindexter-bench-"));
+  // Imported lazily so BENCH_URL runs do not load the runtime at all.
+  const { startRuntime } = await import("../dev/runtime/server.ts");
+  const runtime = await startRuntime({
+    port: 0,
+    sitePort: 0,
+    persist: false,
+    readEnvLocal: false,
+    quiet: true,
+    dataDir,
+    env: { OPENAI_BASE_URL: `${sim.url}/v1`, OPENAI_API_KEY: "sk-sim-bench" },
+  });
+  return {
+    mode: "embedded",
+    siteUrl: runtime.urls.site,
+    cloudUrl: runtime.urls.cloud,
+    simulatorUrl: sim.url,
+    adminKey: runtime.adminKey,
+    async close() {
+      await runtime.close();
+      await sim.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A running `npm run backend`: its site URL, cloud URL and simulator (which the bench reconfigures). */
+async function externalEnvironment(siteUrl: string): Promise<Environment> {
+  const cloudUrl = process.env.BENCH_CLOUD_URL ?? process.env.CONVEX_URL ?? "http://127.0.0.1:3210";
+  const simulatorUrl = process.env.BENCH_SIMULATOR_URL ?? `http://127.0.0.1:${process.env.SIMULATOR_PORT ?? 3220}`;
+  const previous = await fetch(`${simulatorUrl}/_sim/config`).then(
+    (r) => r.json() as Promise<unknown>,
+    (error: unknown) => {
+      throw new Error(`No provider simulator at ${simulatorUrl} (${(error as Error).message}); set BENCH_SIMULATOR_URL.`);
+    },
+  );
+  return {
+    mode: "external",
+    siteUrl: siteUrl.replace(/\/+$/, ""),
+    cloudUrl,
+    simulatorUrl,
+    adminKey: cliAdminKey(),
+    async close() {
+      // Leave the developer's simulator as we found it.
+      await configureSimulator(simulatorUrl, previous);
+    },
+  };
+}
+
+async function configureSimulator(simulatorUrl: string, patch: unknown): Promise<void> {
+  const response = await fetch(`${simulatorUrl}/_sim/config`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(patch),
+  });
+  if (!response.ok) throw new Error(`Simulator refused the config: ${await response.text()}`);
+}
+
+interface RawMetrics {
+  functionCalls: Record<string, number>;
+  documentsRead: number;
+  documentsWritten: number;
+}
+
+async function readMetrics(cloudUrl: string): Promise<RawMetrics | null> {
+  try {
+    const response = await fetch(`${cloudUrl}/_dev/metrics`);
+    return response.ok ? ((await response.json()) as RawMetrics) : null;
+  } catch {
+    return null;
+  }
+}
+
+function totalCalls(m: RawMetrics): number {
+  return Object.values(m.functionCalls).reduce((a, b) => a + b, 0);
+}
+
+/**
+ * Metrics once work the requests scheduled (settlement, rollups) has drained: two equal
+ * readings 300 ms apart, or whatever is there after 5 s.
+ */
+async function settledMetrics(cloudUrl: string): Promise<RawMetrics | null> {
+  let last = await readMetrics(cloudUrl);
+  const until = Date.now() + 5_000;
+  while (last && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 300));
+    const now = await readMetrics(cloudUrl);
+    if (now && totalCalls(now) === totalCalls(last) && now.documentsWritten === last.documentsWritten) return now;
+    last = now;
+  }
+  return last;
+}
+
+function workPerRequest(before: RawMetrics | null, after: RawMetrics | null, requests: number): ConvexWork | null {
+  if (!before || !after || requests === 0) return null;
+  const perKind: Record<string, number> = {};
+  for (const kind of Object.keys(after.functionCalls)) {
+    perKind[kind] = ((after.functionCalls[kind] ?? 0) - (before.functionCalls[kind] ?? 0)) / requests;
+  }
+  return {
+    functionCalls: (totalCalls(after) - totalCalls(before)) / requests,
+    perKind,
+    documentsRead: (after.documentsRead - before.documentsRead) / requests,
+    documentsWritten: (after.documentsWritten - before.documentsWritten) / requests,
+  };
+}
+
+const refs = {
+  createAccount: makeFunctionReference<"mutation">("accounts:create"),
+  createKey: makeFunctionReference<"mutation">("apiKeys:createForEmail"),
+};
+
+/** Pro accounts, one key each: the load is spread so no single plan's rate limit is the bottleneck. */
+async function createKeys(env: Environment, count: number): Promise<string[]> {
+  const client = new ConvexHttpClient(env.cloudUrl);
+  // Not in the public typings, but the supported way to call internal functions as admin.
+  (client as unknown as { setAdminAuth(key: string): void }).setAdminAuth(env.adminKey);
+  const run = Date.now().toString(36);
+  const keys: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const email = `bench-${run}-${i}@example.com`;
+    await client.mutation(refs.createAccount, { email, plan: "pro" });
+    const created = (await client.mutation(refs.createKey, { email, name: "benchmark" })) as { secret: string };
+    keys.push(created.secret);
+  }
+  return keys;
+}
+
+function chatBody(stream: boolean) {
+  return {
+    model: "gpt-4o-mini",
+    messages: [
+      { role: "system", content: "You are a concise assistant." },
+      { role: "user", content: "Give me a one-line status update for the benchmark." },
+    ],
+    // A small cap keeps each request's quota hold small, as a real client would.
+    max_tokens: 32,
+    ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+  };
+}
+
+interface Phase {
+  name: string;
+  total: number;
+  concurrency: number;
+  stream: boolean;
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const deadline = Date.now() + settings.maxSeconds * 1000;
+  const benchUrl = process.env.BENCH_URL;
+  console.log(benchUrl ? `Benchmarking the proxy at ${benchUrl}` : "Starting the provider simulator and the offline runtime...");
+  const env = benchUrl ? await externalEnvironment(benchUrl) : await embeddedEnvironment();
+  for (const url of [env.siteUrl, env.cloudUrl, env.simulatorUrl]) assertLoopback(url);
+
+  try {
+    await configureSimulator(env.simulatorUrl, {
+      latencyMs: settings.upstreamLatencyMs,
+      tokenIntervalMs: 0,
+      completionTokens: settings.completionTokens,
+      fail: null,
+      streamCut: null,
+      // The simulated organization must never be the bottleneck.
+      rateLimit: { requestsPerMinute: 100_000_000, tokensPerMinute: 1_000_000_000_000 },
+      requestLogSize: 50,
+    });
+
+    const keys = await createKeys(env, settings.users);
+    const direct = (stream: boolean): JsonTarget => ({ url: `${env.simulatorUrl}/v1/chat/completions`, apiKey: "sk-sim-bench", body: chatBody(stream), stream });
+    const proxied = (stream: boolean, i: number): JsonTarget => ({ url: `${env.siteUrl}/v1/chat/completions`, apiKey: keys[i % keys.length], body: chatBody(stream), stream });
+
+    const probe = await timedRequest(proxied(false, 0));
+    if (!probe.ok) {
+      const why =
+        probe.status === 404
+          ? `POST /v1/chat/completions is not mounted on ${env.siteUrl} (the proxy routes are not in convex/http.ts yet).`
+          : `the proxy answered ${probe.status || "a network error"}: ${probe.error}`;
+      throw new Error(`The proxy is not usable: ${why}`);
+    }
+
+    // Module loading and JIT warm-up on both paths before anything is measured.
+    await runLoad({ total: settings.warmup, concurrency: 4, deadline, send: () => timedRequest(direct(false)) });
+    await runLoad({ total: settings.warmup, concurrency: 4, deadline, send: (i) => timedRequest(proxied(false, i)) });
+
+    const phases: Phase[] = [
+      { name: "sequential", total: settings.sequential, concurrency: 1, stream: false },
+      { name: "16 concurrent", total: settings.concurrent16, concurrency: 16, stream: false },
+      { name: "64 concurrent", total: settings.concurrent64, concurrency: 64, stream: false },
+      { name: "streaming (sequential)", total: settings.streaming, concurrency: 1, stream: true },
+    ];
+    const results: ScenarioResult[] = [];
+    for (const phase of phases) {
+      if (phase.total === 0) continue;
+      if (Date.now() >= deadline) {
+        console.log(`Deadline of ${settings.maxSeconds}s reached; skipping ${phase.name}.`);
+        break;
+      }
+      if (phase.stream) await configureSimulator(env.simulatorUrl, { tokenIntervalMs: settings.streamTokenIntervalMs });
+      const directRun = summarize(await runLoad({ ...phase, deadline, send: () => timedRequest(direct(phase.stream)) }));
+      const before = await settledMetrics(env.cloudUrl);
+      const proxyRun = summarize(await runLoad({ ...phase, deadline, send: (i) => timedRequest(proxied(phase.stream, i)) }));
+      const after = await settledMetrics(env.cloudUrl);
+      if (phase.stream) await configureSimulator(env.simulatorUrl, { tokenIntervalMs: 0 });
+      const result: ScenarioResult = { ...phase, direct: directRun, proxy: proxyRun, convex: workPerRequest(before, after, proxyRun.sent) };
+      results.push(result);
+      printScenario(result);
+    }
+
+    const machine = {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model.trim() ?? "unknown",
+      node: process.version,
+      os: `${os.type()} ${os.release()} ${os.arch()}`,
+      memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    };
+    const report = renderReport({ startedAt, machine, settings, mode: env.mode, results });
+    if (settings.writeDocs) {
+      const file = path.resolve(import.meta.dirname, "../docs/benchmarks.md");
+      writeFileSync(file, report);
+      console.log(`\nWrote ${path.relative(process.cwd(), file)}`);
+    }
+  } finally {
+    await env.close();
+  }
+}
+
+function ms(value: number): string {
+  return Number.isFinite(value) ? `${value.toFixed(1)} ms` : "n/a";
+}
+
+function printScenario(r: ScenarioResult): void {
+  const line = (label: string, s: Summary) =>
+    `  ${label.padEnd(7)} ok ${s.ok}/${s.sent}  p50 ${ms(s.p50)}  p99 ${ms(s.p99)}  ttfb p50 ${ms(s.ttfbP50)}  ${s.rps.toFixed(1)} req/s` +
+    (s.failed ? `  failures ${JSON.stringify(s.failures)} first: ${s.firstError}` : "") +
+    (s.truncated ? "  (stopped by deadline)" : "");
+  console.log(`\n${r.name} (${r.total} requests, concurrency ${r.concurrency})`);
+  console.log(line("direct", r.direct));
+  console.log(line("proxy", r.proxy));
+  console.log(`  added   p50 ${ms(r.proxy.p50 - r.direct.p50)}  p99 ${ms(r.proxy.p99 - r.direct.p99)}` + (r.stream ? `  ttfb p50 ${ms(r.proxy.ttfbP50 - r.direct.ttfbP50)}` : ""));
+  if (r.convex) {
+    console.log(`  convex per proxied request: ${r.convex.functionCalls.toFixed(2)} calls ${JSON.stringify(r.convex.perKind)}, ${r.convex.documentsRead.toFixed(1)} docs read, ${r.convex.documentsWritten.toFixed(1)} written`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`\nBenchmark failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);
