@@ -193,7 +193,9 @@ export async function buildBundle({ functionsDir }: BundleOptions): Promise<Buil
             const importer = args.importer;
             const fromNodeModules = importer.includes(`${path.sep}node_modules${path.sep}`);
             const fromUseNode = importer !== "" && hasUseNode(importer);
-            if (!fromNodeModules && !fromUseNode) {
+            // The runtime's own in-VM glue needs AsyncLocalStorage, like convex-test does.
+            const fromRuntime = importer.startsWith(path.join(here, "vm") + path.sep);
+            if (!fromNodeModules && !fromUseNode && !fromRuntime) {
               return {
                 errors: [
                   {

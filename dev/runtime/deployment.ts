@@ -13,9 +13,11 @@ export interface Caller {
   admin: boolean;
 }
 
-export type WireResult =
+/** `readTables` lets subscriptions re-run only when a commit wrote one of them. */
+export type WireResult = { readTables: string[] } & (
   | { ok: true; value: unknown }
-  | { ok: false; errorMessage: string; errorData?: unknown };
+  | { ok: false; errorMessage: string; errorData?: unknown }
+);
 
 export interface Logger {
   info(msg: string): void;
@@ -37,10 +39,10 @@ export class Deployment {
       (kind !== undefined && info.kind !== kind) ||
       (info.visibility === "internal" && !caller.admin)
     ) {
-      return { ok: false, errorMessage: notFoundMessage(udfPath) };
+      return { ok: false, errorMessage: notFoundMessage(udfPath), readTables: [] };
     }
     const result = await this.engine.call(info.kind, udfPath, argsJson, caller.identity);
-    if (result.ok) return { ok: true, value: convexToJson(result.value) };
+    if (result.ok) return { ok: true, value: convexToJson(result.value), readTables: result.readTables };
     const hasData = result.dataJson !== undefined;
     if (hasData) {
       // Expected application errors (ConvexError): one line, no stack.
@@ -50,6 +52,7 @@ export class Deployment {
     }
     return {
       ok: false,
+      readTables: result.readTables,
       errorMessage: clientErrorMessage(result.message, hasData),
       errorData: result.dataJson,
     };

@@ -1,7 +1,6 @@
 // Host side of the engine: evaluates the bundle inside an EdgeVM (the same
 // Web-standard globals Vercel's edge runtime and vitest's "edge-runtime"
 // environment use) and wraps the JSON-only surface in typed calls.
-/* eslint-disable @typescript-eslint/no-explicit-any */
 import { SourceMap, createRequire } from "node:module";
 import path from "node:path";
 import { Script } from "node:vm";
@@ -15,9 +14,11 @@ const hostRequire = createRequire(import.meta.url);
 
 export type CallKind = "query" | "mutation" | "action";
 
-export type CallResult =
+/** `readTables`: what the call read ("<componentPath>:<table>"), for subscription invalidation. */
+export type CallResult = { readTables: string[] } & (
   | { ok: true; value: Value }
-  | { ok: false; message: string; data?: Value; dataJson?: unknown; stack?: string };
+  | { ok: false; message: string; data?: Value; dataJson?: unknown; stack?: string }
+);
 
 export interface FunctionInfo {
   kind: CallKind | "httpAction";
@@ -86,8 +87,10 @@ export function stackMapper(sourceMap: unknown): (stack: string) => string {
 
 function parseResult(json: string, mapStack: (s: string) => string): CallResult {
   const r = JSON.parse(json);
-  if (r.ok) return { ok: true, value: jsonToConvex(r.value) };
+  const readTables: string[] = r.readTables ?? [];
+  if (r.ok) return { ok: true, value: jsonToConvex(r.value), readTables };
   return {
+    readTables,
     ok: false,
     message: r.message,
     dataJson: r.data,

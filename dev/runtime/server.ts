@@ -183,11 +183,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     functionsDir,
     env,
     hooks: {
-      onCommit(ts) {
+      onCommit(ts, tables) {
         const t = BigInt(ts);
         if (t > currentTs) currentTs = t;
         persistence?.markDirty();
-        hub?.onCommit();
+        hub?.onCommit(tables);
       },
       onCall(kind) {
         metrics.functionCalls[kind] += 1;

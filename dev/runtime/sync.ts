@@ -1,8 +1,10 @@
 // The WebSocket sync endpoint (/api/<version>/sync). One SyncSession per socket
 // holds the client's query set and identity; every transition it sends starts at
 // the version the client last saw, so all of them go through one queue.
-// Subscriptions are kept fresh the simple, correct way: after any commit every
-// subscribed query is re-run and only changed results are sent.
+// Subscriptions are kept fresh by re-running, after a commit, every subscribed
+// query that read one of the tables the commit wrote (table-level read sets, so
+// coarser than Convex's index-range read sets but never stale), and sending only
+// the results that changed.
 import type { WebSocket } from "ws";
 import type { UserIdentity } from "convex/server";
 import type { Caller, Deployment, Logger } from "./deployment.ts";
@@ -16,6 +18,8 @@ const REPLAY_CACHE_SIZE = 1000;
 interface Subscription {
   udfPath: string;
   args: unknown;
+  /** Tables the last run read; null until it has run. */
+  reads: Set<string> | null;
 }
 
 interface MutationReply {
@@ -65,9 +69,9 @@ export class SyncHub {
     });
   }
 
-  /** Called after every commit: each session re-runs its queries. */
-  onCommit() {
-    for (const s of this.sessions) void s.scheduleRefresh();
+  /** Called after every commit with the tables it wrote. */
+  onCommit(tables: string[]) {
+    for (const s of this.sessions) void s.scheduleRefresh(tables);
   }
 
   get size() {
@@ -89,6 +93,8 @@ class SyncSession {
   private queue: Promise<void> = Promise.resolve();
   private inbound: Promise<void> = Promise.resolve();
   private refreshQueued = false;
+  /** Tables written since the last refresh started. */
+  private dirty = new Set<string>();
   private ping: NodeJS.Timeout;
 
   constructor(
@@ -165,6 +171,7 @@ class SyncSession {
 
   private async runQuery(queryId: number, q: Subscription): Promise<QueryModification> {
     const r = await this.hub.ctx.deployment.run("query", q.udfPath, q.args, this.caller);
+    q.reads = new Set(r.readTables);
     if (r.ok) return { type: "QueryUpdated", queryId, value: r.value, logLines: [], journal: null };
     return {
       type: "QueryFailed",
@@ -196,7 +203,7 @@ class SyncSession {
       const queryId = m.queryId as number;
       if (m.type === "Add") {
         const args = (m.args as unknown[])[0] ?? {};
-        const sub = { udfPath: String(m.udfPath), args };
+        const sub: Subscription = { udfPath: String(m.udfPath), args, reads: null };
         this.queries.set(queryId, sub);
       } else if (m.type === "Remove") {
         this.queries.delete(queryId);
@@ -218,7 +225,8 @@ class SyncSession {
   }
 
   /** Queues a refresh after a commit; several commits in a row share one refresh. */
-  scheduleRefresh() {
+  scheduleRefresh(tables: string[]) {
+    for (const t of tables) this.dirty.add(t);
     if (this.refreshQueued) return this.queue;
     this.refreshQueued = true;
     return this.enqueue(async () => {
@@ -231,15 +239,18 @@ class SyncSession {
   private async refreshNow(force: boolean) {
     if (this.closed) return;
     const ts = this.hub.ctx.currentTs();
-    const mods = await this.rerunAll();
+    const dirty = this.dirty;
+    this.dirty = new Set();
+    const mods = await this.rerun((sub) => sub.reads === null || [...sub.reads].some((t) => dirty.has(t)));
     // Nothing changed for this client: it does not need to hear about the new ts.
     if (mods.length === 0 && !force) return;
     this.sendTransition({ ...this.version, ts: maxTs(ts, this.version.ts) }, mods);
   }
 
-  private async rerunAll(): Promise<QueryModification[]> {
+  private async rerun(which: (sub: Subscription) => boolean = () => true): Promise<QueryModification[]> {
     const mods: QueryModification[] = [];
     for (const [queryId, sub] of this.queries) {
+      if (!which(sub)) continue;
       const mod = await this.runQuery(queryId, sub);
       const encoded = JSON.stringify(mod);
       if (this.lastSent.get(queryId) === encoded) continue;
@@ -272,7 +283,7 @@ class SyncSession {
       }
       this.lastSent.clear();
       const ts = this.hub.ctx.currentTs();
-      const mods = await this.rerunAll();
+      const mods = await this.rerun();
       this.sendTransition({ ...this.version, identity: baseVersion + 1, ts: maxTs(ts, this.version.ts) }, mods);
     });
   }

@@ -2,7 +2,7 @@
 // It exposes a small, JSON-only surface to the host (values cross the realm
 // boundary as convexToJson strings, so no object identity or `instanceof` leaks
 // between the two realms).
-/* eslint-disable @typescript-eslint/no-explicit-any */
+import { AsyncLocalStorage } from "node:async_hooks";
 import * as ct from "convex-test";
 import { TransactionMetricsTracker } from "convex-test/dist/transactionMetrics.js";
 import { convexToJson, jsonToConvex } from "convex/values";
@@ -13,8 +13,11 @@ const internals = ct as any;
 export type FunctionKind = "query" | "mutation" | "action" | "httpAction";
 
 export interface EngineHooks {
-  /** After every top-level commit, with the commit timestamp (ns, decimal string). */
-  onCommit(ts: string): void;
+  /**
+   * After every top-level commit, with the commit timestamp (ns, decimal string) and
+   * the tables it wrote, as "<componentPath>:<table>".
+   */
+  onCommit(ts: string, tables: string[]): void;
   onCall(kind: FunctionKind): void;
   onRead(count: number): void;
   onWrite(count: number): void;
@@ -51,6 +54,16 @@ interface EngineInput {
 }
 
 let hooks: EngineHooks | null = null;
+
+/** Tables read by the query running in this async context ("<componentPath>:<table>"). */
+const readSet = new AsyncLocalStorage<Set<string>>();
+/** Tables written by the commit in progress. */
+let writtenTables = new Set<string>();
+
+function tableOfQuery(query: any): string {
+  const source = query.source;
+  return source.type === "FullTableScan" ? source.tableName : source.indexName.split(".")[0];
+}
 
 function kindOf(func: any): FunctionKind | null {
   if (func?.isQuery) return "query";
@@ -90,8 +103,37 @@ function installHooks() {
   const commit = tm.commit;
   tm.commit = function (this: any, isNested: boolean) {
     const ts = commit.call(this, isNested);
-    if (!isNested && ts !== null) hooks?.onCommit(String(ts));
+    if (!isNested && ts !== null) {
+      const tables = [...writtenTables];
+      writtenTables = new Set();
+      hooks?.onCommit(String(ts), tables);
+    }
     return ts;
+  };
+  const db = internals.__DatabaseFake.prototype;
+  const dbCommit = db.commit;
+  db.commit = function (this: any, commitTs: unknown) {
+    if (this._writes.length === 1) {
+      for (const id of Object.keys(this._writes[0])) {
+        writtenTables.add(`${this._componentPath}:${internals.__tableNameFromId(id)}`);
+      }
+    }
+    return dbCommit.call(this, commitTs);
+  };
+  const get = db.get;
+  db.get = function (this: any, tableName: string | undefined, id: string) {
+    readSet.getStore()?.add(`${this._componentPath}:${tableName ?? internals.__tableNameFromId(id)}`);
+    return get.call(this, tableName, id);
+  };
+  const startQuery = db.startQuery;
+  db.startQuery = function (this: any, query: any) {
+    readSet.getStore()?.add(`${this._componentPath}:${tableOfQuery(query)}`);
+    return startQuery.call(this, query);
+  };
+  const paginate = db.paginate;
+  db.paginate = function (this: any, args: any) {
+    readSet.getStore()?.add(`${this._componentPath}:${tableOfQuery(args.query)}`);
+    return paginate.call(this, args);
   };
   const mt = (TransactionMetricsTracker as any).prototype;
   const trackRead = mt.trackRead;
@@ -104,6 +146,8 @@ function installHooks() {
     hooks?.onWrite(1);
     return trackWrite.call(this, size);
   };
+  // After the hooks above: the index patch wraps commit again and must see the
+  // writes before they are applied.
   installIndexes();
 }
 
@@ -112,13 +156,14 @@ function normalizeUdfPath(udfPath: string): string {
   return `${file.replace(/\.js$/, "")}:${name ?? "default"}`;
 }
 
-function errorResult(e: any): string {
+function errorResult(e: any, readTables: string[] = []): string {
   const isConvexError = e !== null && typeof e === "object" && Symbol.for("ConvexError") in e;
   return JSON.stringify({
     ok: false,
     message: e instanceof Error || (e && typeof e.message === "string") ? e.message : String(e),
     data: isConvexError && e.data !== undefined ? convexToJson(e.data) : undefined,
     stack: typeof e?.stack === "string" ? e.stack : undefined,
+    readTables,
   });
 }
 
@@ -195,14 +240,19 @@ function createEngine({ schema, modules, components }: EngineInput): Engine {
     },
 
     async call(kind, udfPath, argsJson, identityJson) {
+      const reads = new Set<string>();
       try {
         const accessor = accessorFor(t, identityJson);
         const fp = { udfPath: normalizeUdfPath(udfPath), componentPath: "" };
         const args = jsonToConvex(JSON.parse(argsJson));
-        const value = await accessor[`${kind}FromPath`](fp, args);
-        return JSON.stringify({ ok: true, value: convexToJson(value === undefined ? null : value) });
+        const value = await readSet.run(reads, () => accessor[`${kind}FromPath`](fp, args));
+        return JSON.stringify({
+          ok: true,
+          value: convexToJson(value === undefined ? null : value),
+          readTables: [...reads],
+        });
       } catch (e) {
-        return errorResult(e);
+        return errorResult(e, [...reads]);
       }
     },
 

@@ -6,7 +6,6 @@
 // without a filter stops after n entries.
 // Pending writes of the running transaction are merged in on top, so a mutation
 // still reads its own writes exactly as upstream does.
-/* eslint-disable @typescript-eslint/no-explicit-any */
 import { compareValues } from "convex/values";
 import * as ct from "convex-test";
 
