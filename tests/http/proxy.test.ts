@@ -3,6 +3,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { chatUsage, embeddingInputTokens, planCompletion } from "../../dev/simulator/tokens";
 import type { RunningSimulator } from "../../dev/simulator/server";
+import type { FailureRule } from "../../dev/simulator/config";
 import { estimateChatPromptTokens } from "../../convex/model/estimate";
 import { PLANS } from "../../convex/model/plans";
 import { PRICE_VERSION, speechCostMicros, tokenCostMicros } from "../../convex/model/pricing";
@@ -37,6 +38,9 @@ const messages = [
   { role: "system" as const, content: "You are terse." },
   { role: "user" as const, content: "Which plan should a small team pick?" },
 ];
+
+/** The simulator fills the rule's other fields with defaults. */
+const failOnce = (status: number) => ({ status, count: 1 }) as FailureRule;
 
 function upstreamChats() {
   return sim.requests({ pathPrefix: "/v1/chat/completions" });
@@ -337,9 +341,9 @@ describe("errors in OpenAI's shape", () => {
   it("502 and 503 for upstream trouble, with the hold released and nothing billed", async () => {
     const a = await account(t, "upstream@example.com");
     const client = clientFor(t, a.secret);
-    sim.configure({ fail: { status: 500, count: 1 } });
+    sim.configure({ fail: failOnce(500) });
     await expect(client.chat.completions.create({ model: "gpt-4o-mini", messages })).rejects.toMatchObject({ status: 502 });
-    sim.configure({ fail: { status: 503, count: 1 } });
+    sim.configure({ fail: failOnce(503) });
     await expect(client.chat.completions.create({ model: "gpt-4o-mini", messages })).rejects.toMatchObject({ status: 503 });
     const events = await eventsOf(t, a.userId);
     expect(events.map((e) => [e.status, e.httpStatus, e.costMicros])).toEqual([
