@@ -63,7 +63,7 @@ function AccountView({ detail }: { detail: AccountDetail }) {
 
       <div className="grid grid-2">
         <Card title="Account">
-          <p className={`state-explanation tone-${info.tone}`}>{info.explanation}</p>
+          <p className={`state-explanation tone-${info.tone}`}>{info.staffNote}</p>
           <dl className="details">
             <div>
               <dt>Plan</dt>

@@ -1,0 +1,209 @@
+// The browser tests: what a customer and a support agent see, against the real
+// functions on the offline runtime. Every check waits on the page's own live
+// subscriptions; nothing reloads the page unless the test is about reloading.
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { assert, expectText, screenshot, type TestCase } from "./harness.ts";
+import { ROOT, type Stack } from "./stack.ts";
+
+const run = promisify(execFile);
+
+interface World {
+  stack: Stack;
+  browser: Browser;
+  /** Pages still open, screenshotted when a test fails. */
+  pages: Page[];
+}
+
+const byTestId = (page: Page, id: string) => page.locator(`[data-testid="${id}"]`);
+
+async function newPage(world: World, context?: BrowserContext): Promise<Page> {
+  const ctx = context ?? (await world.browser.newContext({ viewport: { width: 1280, height: 860 } }));
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(10_000);
+  page.on("pageerror", (err) => console.log(`      [page error] ${err.message}`));
+  world.pages.push(page);
+  return page;
+}
+
+async function devSignIn(page: Page, appUrl: string, email: string, role: "user" | "support" | "admin") {
+  await page.goto(appUrl);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Role").selectOption(role);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await byTestId(page, "account-email").waitFor();
+}
+
+/** Marks the document so a later check can prove the page was never reloaded. */
+async function markDocument(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    (window as unknown as { __e2eMark: string }).__e2eMark = "same-document";
+  });
+}
+
+async function assertSameDocument(page: Page): Promise<void> {
+  const mark = await page.evaluate(() => (window as unknown as { __e2eMark?: string }).__e2eMark);
+  assert(mark === "same-document", "the page was reloaded; the change should have arrived live");
+}
+
+export function specs(world: World): TestCase[] {
+  const { stack } = world;
+  const stamp = Date.now().toString(36);
+  const customer = `ada-${stamp}@example.com`;
+  const support = `grace-${stamp}@example.com`;
+  let page: Page;
+  let secret = "";
+
+  return [
+    {
+      name: "dev sign-in of a new user lands on the trial plan",
+      fn: async () => {
+        page = await newPage(world);
+        await devSignIn(page, stack.appUrl, customer, "user");
+        await expectText(byTestId(page, "plan-badge"), "Trial plan", { what: "plan badge" });
+        await expectText(byTestId(page, "state-badge"), "Trial", { what: "state badge" });
+        await expectText(byTestId(page, "trial-days-left"), /^14 days left in your trial/, { what: "trial countdown" });
+        await screenshot(page, "01-dashboard-new-trial");
+      },
+    },
+    {
+      name: "the dashboard renders the account and this month's meter",
+      fn: async () => {
+        await expectText(byTestId(page, "account-email"), customer, { what: "sidebar email" });
+        await expectText(byTestId(page, "dashboard-email"), customer, { what: "account card email" });
+        await expectText(byTestId(page, "plan-included"), "500K tokens", { what: "plan allowance" });
+        await expectText(byTestId(page, "meter-used"), "0 tokens", { what: "meter used" });
+        await expectText(byTestId(page, "meter-included"), "500K tokens", { what: "meter included" });
+        await expectText(byTestId(page, "meter-remaining"), "500K tokens", { what: "meter remaining" });
+        await expectText(byTestId(page, "meter-spend"), "$0.00", { what: "meter spend" });
+        const adminLinks = await page.getByRole("link", { name: "Admin console" }).count();
+        assert(adminLinks === 0, "a customer must not see the admin console link");
+      },
+    },
+    {
+      name: "a plan changed from the CLI appears on the open page without a reload",
+      fn: async () => {
+        await markDocument(page);
+        await run(
+          process.execPath,
+          [
+            path.join(ROOT, "node_modules/tsx/dist/cli.mjs"),
+            path.join(ROOT, "scripts/cli.ts"),
+            "accounts",
+            "set-plan",
+            "--email",
+            customer,
+            "--plan",
+            "basic",
+            "--reason",
+            "browser test: upgrade from outside",
+          ],
+          { cwd: ROOT, env: { ...process.env, CONVEX_URL: stack.convexUrl, CONVEX_ADMIN_KEY: stack.adminKey } },
+        );
+        await expectText(byTestId(page, "plan-badge"), "Basic plan", { what: "plan badge after CLI change" });
+        await expectText(byTestId(page, "meter-included"), "5M tokens", { what: "meter included after upgrade" });
+        await assertSameDocument(page);
+        await screenshot(page, "02-dashboard-after-cli-plan-change");
+      },
+    },
+    {
+      name: "creating a key shows the secret once",
+      fn: async () => {
+        await page.getByRole("link", { name: "API keys" }).click();
+        await page.getByLabel("Name").fill("Home server");
+        await page.getByRole("button", { name: "Create key" }).click();
+        const dialog = byTestId(page, "secret-dialog");
+        secret = await expectText(byTestId(page, "key-secret"), /^pk_live_[A-Za-z0-9]{20,}$/, { what: "new secret" });
+        await screenshot(page, "03-key-secret-dialog");
+        await dialog.getByRole("button", { name: "I have copied it" }).click();
+        await byTestId(page, "key-row").first().waitFor();
+        const html = await page.content();
+        assert(!html.includes(secret), "the secret is still in the page after the dialog closed");
+        await expectText(byTestId(page, "key-status"), "Active", { what: "new key status" });
+        await page.reload();
+        await byTestId(page, "key-row").first().waitFor();
+        assert(!(await page.content()).includes(secret), "the secret came back after a reload");
+        await screenshot(page, "04-keys-list");
+      },
+    },
+    {
+      name: "a proxied request moves the usage meter live",
+      fn: async () => {
+        assert(secret, "needs the key from the previous test");
+        await page.getByRole("link", { name: "Usage" }).click();
+        await expectText(byTestId(page, "usage-used"), "0 tokens", { what: "usage before the request" });
+        await markDocument(page);
+        const response = await fetch(`${stack.siteUrl}/v1/chat/completions`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
+          body: JSON.stringify({
+            model: "gpt-4o-mini",
+            messages: [{ role: "user", content: "Say hello to the browser test." }],
+            max_tokens: 64,
+          }),
+        });
+        const body = (await response.json()) as { usage?: { total_tokens?: number } };
+        assert(response.status === 200, `proxy answered ${response.status}: ${JSON.stringify(body)}`);
+        const total = body.usage?.total_tokens ?? 0;
+        assert(total > 0, "the proxy reported no usage");
+        await expectText(byTestId(page, "usage-used"), `${total} tokens`, { what: "meter after the request" });
+        await page.locator('[data-testid="recent-table"] tbody tr').first().waitFor();
+        await byTestId(page, "daily-chart").locator(".recharts-bar-rectangle").first().waitFor();
+        await assertSameDocument(page);
+        await screenshot(page, "05-usage-after-request");
+      },
+    },
+    {
+      name: "support finds the account and a suspension reaches the customer live",
+      fn: async () => {
+        const agent = await newPage(world);
+        await devSignIn(agent, stack.appUrl, support, "support");
+        await agent.getByRole("link", { name: "Admin console" }).click();
+        await agent.getByLabel("Search by email").fill(customer.slice(0, 8));
+        await agent.getByRole("link", { name: customer }).click();
+        await expectText(byTestId(agent, "admin-plan"), "Basic plan", { what: "admin plan badge" });
+        await expectText(byTestId(agent, "audit-log"), /account\.plan|plan/, { what: "audit log" });
+
+        await page.getByRole("link", { name: "Dashboard" }).click();
+        const before = (await byTestId(page, "state-badge").textContent())?.trim() ?? "";
+        await markDocument(page);
+        await agent.getByLabel("Reason").nth(1).fill("browser test: abuse report");
+        await agent.getByRole("button", { name: "Suspend" }).click();
+        await expectText(byTestId(agent, "admin-state"), "Suspended", { what: "admin state badge" });
+        await expectText(byTestId(page, "state-badge"), "Suspended", { what: "customer state badge" });
+        await expectText(byTestId(page, "state-explanation"), /suspended/i, { what: "customer explanation" });
+        await assertSameDocument(page);
+        await screenshot(agent, "06-admin-account-suspended");
+        await screenshot(page, "07-customer-suspended");
+
+        await agent.getByLabel("Reason").nth(1).fill("browser test: resolved");
+        await agent.getByRole("button", { name: "Unsuspend" }).click();
+        // Unsuspending resumes the state the suspension interrupted.
+        await expectText(byTestId(page, "state-badge"), before, { what: "customer state after unsuspend" });
+      },
+    },
+    {
+      name: "a customer opening the admin console gets a friendly refusal",
+      fn: async () => {
+        await page.goto(`${stack.appUrl}/admin`);
+        await page.getByRole("heading", { name: "Support access only" }).waitFor();
+        await page.goto(`${stack.appUrl}/no-such-page`);
+        await page.getByRole("heading", { name: "Page not found" }).waitFor();
+        await screenshot(page, "08-not-found");
+      },
+    },
+    {
+      name: "signing out returns to the sign-in screen and forgets the token",
+      fn: async () => {
+        await page.getByRole("button", { name: "Sign out" }).click();
+        await page.getByRole("heading", { name: "Sign in" }).waitFor();
+        const stored = await page.evaluate(() => window.localStorage.length);
+        assert(stored === 0, "the dev token is still in localStorage after sign-out");
+        await page.reload();
+        await page.getByRole("heading", { name: "Sign in" }).waitFor();
+      },
+    },
+  ];
+}

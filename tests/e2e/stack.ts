@@ -1,0 +1,92 @@
+// Everything the browser tests talk to, on fresh ports with a throwaway data dir, so
+// a developer's running `npm run dev` (ports 3210/3211/3220/5173, .data/) is untouched:
+// the provider simulator, the offline Convex runtime and a Vite dev server for the SPA.
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer as createNetServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { createServer as createViteServer, type ViteDevServer } from "vite";
+import { startRuntime, type Runtime } from "../../dev/runtime/server.ts";
+import { startSimulator, type RunningSimulator } from "../../dev/simulator/server.ts";
+import { devEnv } from "../../dev/env.ts";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+export interface Stack {
+  /** The SPA, e.g. http://127.0.0.1:41234 */
+  appUrl: string;
+  /** Convex cloud URL (sync + HTTP function API). */
+  convexUrl: string;
+  /** Convex site URL (httpActions: dev sign-in, the AI proxy). */
+  siteUrl: string;
+  adminKey: string;
+  dataDir: string;
+  runtime: Runtime;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startStack(): Promise<Stack> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "poindexter-e2e-"));
+  let simulator: RunningSimulator | undefined;
+  let runtime: Runtime | undefined;
+  let vite: ViteDevServer | undefined;
+  const stop = async () => {
+    await vite?.close().catch(() => undefined);
+    await runtime?.close().catch(() => undefined);
+    await simulator?.close().catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    simulator = await startSimulator({ port: 0, useEnv: false });
+    runtime = await startRuntime({
+      port: 0,
+      sitePort: 0,
+      dataDir,
+      functionsDir: path.join(ROOT, "convex"),
+      env: devEnv(dataDir, simulator.url),
+      readEnvLocal: false,
+      persist: false,
+      quiet: true,
+    });
+
+    // Vite gives variables already in the environment priority over .env files,
+    // so a developer's .env.local cannot point the tested SPA at another backend.
+    process.env.VITE_CONVEX_URL = runtime.urls.cloud;
+    process.env.VITE_CONVEX_SITE_URL = runtime.urls.site;
+    delete process.env.VITE_CLERK_PUBLISHABLE_KEY;
+    const port = await freePort();
+    vite = await createViteServer({
+      root: ROOT,
+      configFile: path.join(ROOT, "vite.config.ts"),
+      logLevel: "error",
+      clearScreen: false,
+      server: { port, strictPort: true, host: "127.0.0.1", hmr: false },
+    });
+    await vite.listen();
+    return {
+      appUrl: `http://127.0.0.1:${port}`,
+      convexUrl: runtime.urls.cloud,
+      siteUrl: runtime.urls.site,
+      adminKey: runtime.adminKey,
+      dataDir,
+      runtime,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
