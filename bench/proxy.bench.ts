@@ -15,6 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { ConvexHttpClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
+import { devEnv } from "../dev/env.ts";
 import { startSimulator } from "../dev/simulator/server.ts";
 import { adminKey as cliAdminKey } from "../scripts/cli.ts";
 import { assertLoopback, runLoad, summarize, timedRequest, type JsonTarget, type Summary } from "./load.ts";
@@ -64,7 +65,8 @@ async function embeddedEnvironment(): Promise<Environment> {
     readEnvLocal: false,
     quiet: true,
     dataDir,
-    env: { OPENAI_BASE_URL: `${sim.url}/v1`, OPENAI_API_KEY: "sk-sim-bench" },
+    // The same defaults `npm run backend` gives the functions, pointed at this simulator.
+    env: devEnv(dataDir, sim.url),
   });
   return {
     mode: "embedded",
