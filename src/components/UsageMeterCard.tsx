@@ -1,7 +1,7 @@
 import { useQuery } from "convex/react";
 import { Link } from "react-router";
 import { api } from "../../convex/_generated/api";
-import { formatInteger, formatMoney, formatPercent, formatTokens } from "../lib/format";
+import { formatInteger, formatMoney, percentUsed, formatTokens } from "../lib/format";
 import { Card } from "./Card";
 import { Loading } from "./Loading";
 import { Meter } from "./Meter";
@@ -29,7 +29,7 @@ export function UsageMeterCard({ month }: { month: string }) {
               <span className="muted"> of </span>
               <span data-testid="meter-included">{formatTokens(summary.includedTokens)}</span>
             </p>
-            <p className="muted">{formatPercent(summary.percentOfIncluded)} of included tokens used</p>
+            <p className="muted">{percentUsed(summary.totalTokens, summary.includedTokens)} of included tokens used</p>
           </div>
           <Meter
             used={summary.totalTokens}

@@ -29,8 +29,12 @@ export function formatInteger(n: number): string {
   return Math.round(n).toLocaleString("en-US");
 }
 
-/** Integer micro-dollars to "$12.40" (with thousands separators). */
+/**
+ * Integer micro-dollars to "$12.40" (with thousands separators). A non-zero amount
+ * that rounds to nothing reads "<$0.01": "$0.00" would claim the request was free.
+ */
 export function formatMoney(micros: number): string {
+  if (micros > 0 && micros < 5_000) return "<$0.01";
   const fixed = (Math.abs(micros) / 1e6).toFixed(2);
   const [whole, cents] = fixed.split(".");
   const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
@@ -42,10 +46,16 @@ export function formatRatePerMillion(micros: number): string {
   return `${formatMoney(micros)} / 1M tokens`;
 }
 
-export function formatPercent(fraction0to100: number): string {
-  if (!Number.isFinite(fraction0to100)) return "0%";
-  if (fraction0to100 > 0 && fraction0to100 < 1) return "<1%";
-  return `${Math.round(fraction0to100)}%`;
+export function formatPercent(percent: number): string {
+  if (!Number.isFinite(percent)) return "0%";
+  if (percent > 0 && percent < 1) return "<1%";
+  return `${Math.round(percent)}%`;
+}
+
+/** Share of the included tokens used, from the raw counts (never rounded away to 0%). */
+export function percentUsed(used: number, included: number): string {
+  if (included <= 0) return used > 0 ? "100%" : "0%";
+  return formatPercent((used / included) * 100);
 }
 
 const RELATIVE = new Intl.RelativeTimeFormat("en", { numeric: "auto" });

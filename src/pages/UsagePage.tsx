@@ -15,7 +15,7 @@ import {
   formatInteger,
   formatMonth,
   formatMoney,
-  formatPercent,
+  percentUsed,
   formatTokens,
   monthKey,
   shiftMonth,
@@ -89,7 +89,7 @@ function SummaryBody({ summary }: { summary: UsageSummary }) {
           <span className="muted"> of </span>
           <span data-testid="usage-included">{formatTokens(summary.includedTokens)}</span> included
         </p>
-        <p className="muted">{formatPercent(summary.percentOfIncluded)} used</p>
+        <p className="muted">{percentUsed(summary.totalTokens, summary.includedTokens)} used</p>
       </div>
       <Meter
         used={summary.totalTokens}

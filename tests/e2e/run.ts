@@ -46,6 +46,9 @@ async function main(): Promise<number> {
     });
     const passed = outcomes.filter((o) => o.ok).length;
     const failed = outcomes.length - passed;
+    if (failed > 0 && stack.backendLog.length > 0) {
+      console.log(`\nBackend log (last 40 lines):\n${stack.backendLog.slice(-40).join("\n")}`);
+    }
     console.log(`\nScreenshots: tests/e2e/screenshots/ (${((performance.now() - started) / 1000).toFixed(1)}s)`);
     console.log(`${passed} passed, ${failed} failed`);
     return failed === 0 ? 0 : 1;

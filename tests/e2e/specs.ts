@@ -156,6 +156,35 @@ export function specs(world: World): TestCase[] {
       },
     },
     {
+      name: "rotating a key shows the new secret once and when the old one stops",
+      fn: async () => {
+        await page.getByRole("link", { name: "API keys" }).click();
+        await page.getByRole("button", { name: "Rotate" }).first().click();
+        await page.getByLabel("Old key stops working").selectOption("1");
+        await page.getByRole("button", { name: "Rotate key" }).click();
+        const fresh = await expectText(byTestId(page, "key-secret"), /^pk_live_[A-Za-z0-9]{20,}$/, { what: "rotated secret" });
+        assert(fresh !== secret, "rotation returned the old secret");
+        await expectText(byTestId(page, "rotation-grace"), /keeps working until .* \(in 1 hour\)/, { what: "grace notice" });
+        await screenshot(page, "06-key-rotated");
+        await page.getByRole("button", { name: "I have copied it" }).click();
+        const statuses = async () =>
+          (await byTestId(page, "key-status").allTextContents()).map((t) => t.trim()).sort().join(",");
+        await expectText(byTestId(page, "keys-table"), /Grace period/, { what: "keys table after rotation" });
+        assert((await statuses()) === "Active,Grace period", `statuses after rotation: ${await statuses()}`);
+
+        // Revoking the old key in its grace period cuts it off at the proxy.
+        const graceRow = byTestId(page, "key-row").filter({ hasText: "Grace period" });
+        await graceRow.getByRole("button", { name: "Revoke" }).click();
+        await page.getByRole("button", { name: "Revoke key" }).click();
+        await expectText(byTestId(page, "keys-table"), /Revoked/, { what: "keys table after revoke" });
+        const refused = await fetch(`${stack.siteUrl}/v1/models`, { headers: { authorization: `Bearer ${secret}` } });
+        assert(refused.status === 401, `the revoked key still works at the proxy (HTTP ${refused.status})`);
+        const accepted = await fetch(`${stack.siteUrl}/v1/models`, { headers: { authorization: `Bearer ${fresh}` } });
+        assert(accepted.status === 200, `the rotated key is refused at the proxy (HTTP ${accepted.status})`);
+        await screenshot(page, "07-keys-after-rotate-and-revoke");
+      },
+    },
+    {
       name: "support finds the account and a suspension reaches the customer live",
       fn: async () => {
         const agent = await newPage(world);
@@ -175,13 +204,35 @@ export function specs(world: World): TestCase[] {
         await expectText(byTestId(page, "state-badge"), "Suspended", { what: "customer state badge" });
         await expectText(byTestId(page, "state-explanation"), /suspended/i, { what: "customer explanation" });
         await assertSameDocument(page);
-        await screenshot(agent, "06-admin-account-suspended");
-        await screenshot(page, "07-customer-suspended");
+        await screenshot(agent, "08-admin-account-suspended");
+        await screenshot(page, "09-customer-suspended");
 
         await agent.getByLabel("Reason").nth(1).fill("browser test: resolved");
         await agent.getByRole("button", { name: "Unsuspend" }).click();
         // Unsuspending resumes the state the suspension interrupted.
         await expectText(byTestId(page, "state-badge"), before, { what: "customer state after unsuspend" });
+      },
+    },
+    {
+      name: "refusals and failed queries show the server's message, not a blank page",
+      fn: async () => {
+        const agent = world.pages[world.pages.length - 1];
+        await agent.getByRole("link", { name: "Admin console" }).click();
+        await agent.getByLabel("Search by email").fill(support);
+        await agent.getByRole("link", { name: support }).click();
+        await agent.getByLabel("Reason").nth(1).fill("browser test: self-suspension");
+        await agent.getByRole("button", { name: "Suspend" }).click();
+        await expectText(byTestId(agent, "error-notice"), "You cannot suspend your own account.", {
+          what: "refusal message",
+        });
+        await screenshot(agent, "10-admin-refusal");
+
+        await agent.goto(`${stack.appUrl}/admin/accounts/not-an-account-id`);
+        await expectText(byTestId(agent, "error-notice"), /\S/, { what: "failed query message" });
+        const text = (await byTestId(agent, "error-notice").textContent()) ?? "";
+        assert(!/\[Request ID|Server Error$/.test(text), `raw transport error shown: ${text}`);
+        await agent.getByRole("link", { name: "Dashboard" }).waitFor();
+        await screenshot(agent, "11-admin-bad-account-id");
       },
     },
     {
@@ -191,7 +242,7 @@ export function specs(world: World): TestCase[] {
         await page.getByRole("heading", { name: "Support access only" }).waitFor();
         await page.goto(`${stack.appUrl}/no-such-page`);
         await page.getByRole("heading", { name: "Page not found" }).waitFor();
-        await screenshot(page, "08-not-found");
+        await screenshot(page, "12-not-found");
       },
     },
     {

@@ -23,6 +23,8 @@ export interface Stack {
   adminKey: string;
   dataDir: string;
   runtime: Runtime;
+  /** What the backend logged; printed only when a test fails, to keep passing runs quiet. */
+  backendLog: string[];
   stop(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ async function freePort(): Promise<number> {
 
 export async function startStack(): Promise<Stack> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "poindexter-e2e-"));
+  const backendLog: string[] = [];
   let simulator: RunningSimulator | undefined;
   let runtime: Runtime | undefined;
   let vite: ViteDevServer | undefined;
@@ -59,7 +62,10 @@ export async function startStack(): Promise<Stack> {
       env: devEnv(dataDir, simulator.url),
       readEnvLocal: false,
       persist: false,
-      quiet: true,
+      logger: {
+        info: (msg) => backendLog.push(msg),
+        error: (msg) => backendLog.push(`ERROR ${msg}`),
+      },
     });
 
     // Vite gives variables already in the environment priority over .env files,
@@ -83,6 +89,7 @@ export async function startStack(): Promise<Stack> {
       adminKey: runtime.adminKey,
       dataDir,
       runtime,
+      backendLog,
       stop,
     };
   } catch (err) {

@@ -14,6 +14,7 @@ import { KeyStatusBadge } from "../../components/KeyStatusBadge";
 import { RelativeTime } from "../../components/RelativeTime";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { Badge } from "../../components/Badge";
+import { ErrorBoundary } from "../../components/ErrorBoundary";
 import { stateInfo } from "../../lib/accountState";
 import { PLAN_IDS, planFor, type PlanId } from "../../lib/plans";
 import { daysUntil, formatDate, formatInteger, formatMoney, plural } from "../../lib/format";
@@ -25,17 +26,24 @@ type AccountDetail = FunctionReturnType<typeof api.admin.account>;
 type Role = AccountDetail["account"]["role"];
 
 export function AdminAccountPage() {
-  const { userId } = useParams();
-  const detail = useQuery(api.admin.account, { userId: userId as Id<"users"> });
-
+  const { userId = "" } = useParams();
   return (
     <div className="page">
       <p className="breadcrumb">
         <Link to="/admin">← All accounts</Link>
       </p>
-      {detail === undefined ? <Loading label="Loading account…" /> : <AccountView detail={detail} />}
+      {/* A bad or deleted id fails this one query; the way back stays on screen. */}
+      <ErrorBoundary resetKey={userId}>
+        <AccountLoader userId={userId} />
+      </ErrorBoundary>
     </div>
   );
+}
+
+function AccountLoader({ userId }: { userId: string }) {
+  // The id comes from the URL; the query's validator rejects anything that is not a users id.
+  const detail = useQuery(api.admin.account, { userId: userId as Id<"users"> });
+  return detail === undefined ? <Loading label="Loading account…" /> : <AccountView detail={detail} />;
 }
 
 function AccountView({ detail }: { detail: AccountDetail }) {
