@@ -33,6 +33,8 @@ export interface RuntimeOptions {
   host?: string;
   logger?: Logger;
   quiet?: boolean;
+  /** Sorted index structures for withIndex (default true; false only to measure convex-test's scans). */
+  sortedIndexes?: boolean;
 }
 
 export interface Metrics {
@@ -183,6 +185,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     functionsDir,
     env,
     hooks: {
+      sortedIndexes: options.sortedIndexes ?? true,
       onCommit(ts, tables) {
         const t = BigInt(ts);
         if (t > currentTs) currentTs = t;

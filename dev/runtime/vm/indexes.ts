@@ -29,9 +29,33 @@ interface RangeExpr {
   value: unknown;
 }
 
+/**
+ * compareValues with fast paths for the common index key types. Strings compare by
+ * UTF-8 bytes in Convex; UTF-16 code units agree with that below U+D800, so only
+ * strings that differ at a higher code unit take the general path.
+ */
+export function compareKey(a: unknown, b: unknown): number {
+  if (a === b && typeof a !== "number") return 0;
+  if (typeof a === "number" && typeof b === "number" && a === a && b === b && a !== 0 && b !== 0) {
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+  if (typeof a === "string" && typeof b === "string") {
+    const n = Math.min(a.length, b.length);
+    for (let i = 0; i < n; i++) {
+      const ca = a.charCodeAt(i);
+      const cb = b.charCodeAt(i);
+      if (ca === cb) continue;
+      if (ca < 0xd800 && cb < 0xd800) return ca < cb ? -1 : 1;
+      return compareValues(a, b);
+    }
+    return a.length < b.length ? -1 : 1;
+  }
+  return compareValues(a as any, b as any);
+}
+
 function compareKeys(a: unknown[], b: unknown[]): number {
   for (let i = 0; i < a.length; i++) {
-    const c = compareValues(a[i] as any, b[i] as any);
+    const c = compareKey(a[i], b[i]);
     if (c !== 0) return c;
   }
   return 0;
@@ -74,7 +98,7 @@ class SortedIndex {
       for (let i = 0; i < range.length; i++) {
         const r = range[i];
         const pos = this.fields.indexOf(r.fieldPath);
-        const c = compareValues(e.key[pos] as any, values[i] as any);
+        const c = compareKey(e.key[pos], values[i]);
         if (r.type === "Eq") {
           if (c !== 0) return c < 0;
         } else if (r.type === "Gte") {
