@@ -1,0 +1,114 @@
+// The proxy served over real HTTP by the offline runtime, called by the unmodified `openai`
+// SDK: the same code path a Dex instance takes, sockets and client disconnects included.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRuntime, type Runtime } from "../../dev/runtime/server";
+import { startSimulator, type RunningSimulator } from "../../dev/simulator/server";
+import { chatUsage } from "../../dev/simulator/tokens";
+import { tokenCostMicros } from "../../convex/model/pricing";
+
+let sim: RunningSimulator;
+let rt: Runtime;
+let dir: string;
+let secret: string;
+let userId: string;
+
+const messages = [{ role: "user" as const, content: "Tell me about the weather in three words." }];
+
+beforeAll(async () => {
+  sim = await startSimulator({ port: 0, useEnv: false });
+  dir = mkdtempSync(path.join(tmpdir(), "proxy-runtime-"));
+  rt = await startRuntime({
+    port: 0,
+    sitePort: 0,
+    dataDir: dir,
+    persist: false,
+    readEnvLocal: false,
+    quiet: true,
+    env: { OPENAI_BASE_URL: `${sim.url}/v1`, OPENAI_API_KEY: "sk-sim-runtime" },
+  });
+  userId = (await rt.run("mutation", "accounts:create", { email: "runtime@example.com" })) as string;
+  const key = (await rt.run("mutation", "apiKeys:createForEmail", { email: "runtime@example.com" })) as { secret: string };
+  secret = key.secret;
+}, 120_000);
+
+afterAll(async () => {
+  await rt?.close();
+  await sim?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function client() {
+  return new OpenAI({ apiKey: secret, baseURL: `${rt.urls.site}/v1`, maxRetries: 0 });
+}
+
+async function usage() {
+  const res = await fetch(`${rt.urls.site}/v1/usage`, { headers: { authorization: `Bearer ${secret}` } });
+  return (await res.json()) as { requests: number; tokensIn: number; tokensOut: number; costMicros: number };
+}
+
+describe("over real HTTP", () => {
+  it("serves JSON and streamed chat to the SDK and bills both exactly", async () => {
+    const json = await client().chat.completions.create({ model: "gpt-4o-mini", messages });
+    const expected = chatUsage({ model: "gpt-4o-mini", messages });
+    expect(json.usage).toEqual(expected);
+
+    const stream = await client().chat.completions.create({ model: "gpt-4o-mini", messages, stream: true });
+    let text = "";
+    for await (const c of stream) text += c.choices[0]?.delta.content ?? "";
+    expect(text).toBe(json.choices[0].message.content);
+
+    const u = await usage();
+    expect(u).toMatchObject({
+      requests: 2,
+      tokensIn: 2 * expected.prompt_tokens,
+      tokensOut: 2 * expected.completion_tokens,
+      costMicros: 2 * tokenCostMicros("gpt-4o-mini", { tokensIn: expected.prompt_tokens, tokensOut: expected.completion_tokens }),
+    });
+  });
+
+  it("bills a stream whose client hung up at the provider's count", async () => {
+    const before = await usage();
+    sim.configure({ tokenIntervalMs: 10, completionTokens: 30 });
+    const controller = new AbortController();
+    const stream = await client().chat.completions.create(
+      { model: "gpt-4o-mini", messages, stream: true },
+      { signal: controller.signal },
+    );
+    let n = 0;
+    try {
+      for await (const _ of stream) if (++n === 2) controller.abort();
+    } catch {
+      // The abort surfaces as an error in the loop.
+    }
+    const expected = chatUsage({ model: "gpt-4o-mini", messages }, { completionTokens: 30 });
+    const deadline = Date.now() + 10_000;
+    let after = await usage();
+    while (after.requests === before.requests && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      after = await usage();
+    }
+    sim.configure({ tokenIntervalMs: 0, completionTokens: null });
+    expect(after.requests - before.requests).toBe(1);
+    expect(after.tokensOut - before.tokensOut).toBe(expected.completion_tokens);
+    expect(after.tokensIn - before.tokensIn).toBe(expected.prompt_tokens);
+    // The client saw two chunks; the other 28 tokens were drained from upstream after it left.
+    expect(n).toBe(2);
+  });
+
+  it("answers errors in OpenAI's shape and CORS preflights", async () => {
+    await expect(client().chat.completions.create({ model: "gpt-4o", messages })).rejects.toMatchObject({ status: 403 });
+    const bad = new OpenAI({ apiKey: "pk_live_" + "0".repeat(43), baseURL: `${rt.urls.site}/v1`, maxRetries: 0 });
+    await expect(bad.models.list()).rejects.toMatchObject({ status: 401 });
+    const pre = await fetch(`${rt.urls.site}/v1/chat/completions`, {
+      method: "OPTIONS",
+      headers: { origin: "http://localhost:5173", "access-control-request-method": "POST", "access-control-request-headers": "authorization" },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get("access-control-allow-origin")).toBe("*");
+  });
+});
+
