@@ -72,8 +72,8 @@ export function renderReport(input: ReportInput): string {
 What the metered proxy adds on top of the upstream: the same OpenAI chat request is sent straight
 to the provider simulator and through the proxy (\`POST /v1/chat/completions\` on the Convex site
 URL), in one run, on one machine. The simulator answers after a fixed upstream latency, so the
-difference is the proxy's own cost: key check, rate limit and quota hold (one mutation), the
-upstream call, and settlement (one mutation).
+difference is the proxy's own cost: key check, rate limit and quota hold, the upstream call,
+and settlement.
 
 Run: ${input.startedAt.toISOString()} (${input.mode === "embedded" ? "simulator and offline runtime started by the benchmark" : "against a running `npm run backend`"}).
 Machine: ${machine.cpus} cores, ${machine.cpuModel}, ${machine.memoryGb} GB, ${machine.os}, Node ${machine.node}.
@@ -99,7 +99,8 @@ ${streamRows.join("\n")}
 ### Convex work per proxied request
 
 From the runtime's cumulative \`/_dev/metrics\` (delta over the phase / requests sent), read after
-scheduled work has drained. Includes any cron that ran during the phase.
+scheduled work has drained. Function calls include the component functions the proxy's own
+functions call (the rate limiter's), and any cron that ran during the phase.
 
 | scenario | function calls | by kind | documents read | documents written |
 | --- | --- | --- | --- | --- |
@@ -115,7 +116,11 @@ ${truncated.length ? `\nStopped by the time limit before all requests were sent:
 - Added latency is the difference of percentiles (proxy p50 minus direct p50), not a percentile
   of per-request differences.
 - Requests per second count successful requests over the phase's wall time; at 16 and 64
-  concurrent requests the offline runtime's serialized mutations are the limit.
+  concurrent requests the offline runtime's serialized mutations are the limit, which is also
+  where the long p99 tails come from.
+- Documents read per request is not a constant: admitting a request reads the account's usage
+  events recorded since the last rollup (a cron rolls them up every minute), so it grows with
+  each account's request rate within the minute. Writes per request stay flat.
 
 ### Re-running
 
