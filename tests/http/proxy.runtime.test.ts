@@ -14,7 +14,6 @@ let sim: RunningSimulator;
 let rt: Runtime;
 let dir: string;
 let secret: string;
-let userId: string;
 
 const messages = [{ role: "user" as const, content: "Tell me about the weather in three words." }];
 
@@ -30,7 +29,7 @@ beforeAll(async () => {
     quiet: true,
     env: { OPENAI_BASE_URL: `${sim.url}/v1`, OPENAI_API_KEY: "sk-sim-runtime" },
   });
-  userId = (await rt.run("mutation", "accounts:create", { email: "runtime@example.com" })) as string;
+  await rt.run("mutation", "accounts:create", { email: "runtime@example.com" });
   const key = (await rt.run("mutation", "apiKeys:createForEmail", { email: "runtime@example.com" })) as { secret: string };
   secret = key.secret;
 }, 120_000);
