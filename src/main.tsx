@@ -6,7 +6,7 @@ import { DevAuthProvider } from "./auth/DevAuthProvider";
 import { ErrorBoundary } from "./components/ErrorBoundary";
 import { ErrorNotice } from "./components/ErrorNotice";
 import { App } from "./App";
-import { FullPageLoading } from "./components/Loading";
+import { Loading } from "./components/Loading";
 import "./styles.css";
 
 const client = new ConvexReactClient(CONVEX_URL);
@@ -35,7 +35,13 @@ createRoot(root).render(
       )}
     >
       {CLERK_PUBLISHABLE_KEY ? (
-        <Suspense fallback={<FullPageLoading />}>
+        <Suspense
+          fallback={
+            <main className="auth-screen">
+              <Loading />
+            </main>
+          }
+        >
           <ClerkAuthProvider publishableKey={CLERK_PUBLISHABLE_KEY} client={client}>
             <App />
           </ClerkAuthProvider>

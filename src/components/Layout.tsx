@@ -4,6 +4,7 @@ import { useSession } from "../auth/SessionContext";
 import { PlanBadge } from "./PlanBadge";
 import { StateBadge } from "./StateBadge";
 import { ErrorBoundary } from "./ErrorBoundary";
+import { ConnectionNotice } from "./ConnectionNotice";
 
 const NAV = [
   { to: "/", label: "Dashboard", end: true },
@@ -65,6 +66,7 @@ export function Layout() {
         </div>
       </aside>
       <main id="main" className="content" tabIndex={-1}>
+        <ConnectionNotice />
         <ErrorBoundary resetKey={location.pathname}>
           <Outlet />
         </ErrorBoundary>

@@ -1,3 +1,5 @@
+import { ConnectionNotice } from "./ConnectionNotice";
+
 export function Loading({ label = "Loading…", inline = false }: { label?: string; inline?: boolean }) {
   return (
     <div className={inline ? "loading loading-inline" : "loading"} role="status" aria-live="polite">
@@ -10,7 +12,10 @@ export function Loading({ label = "Loading…", inline = false }: { label?: stri
 export function FullPageLoading({ label }: { label?: string }) {
   return (
     <main className="auth-screen">
-      <Loading label={label} />
+      <div className="full-page-loading">
+        <Loading label={label} />
+        <ConnectionNotice />
+      </div>
     </main>
   );
 }
