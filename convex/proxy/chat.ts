@@ -178,6 +178,12 @@ function streamToClient(
       // must see exactly the stream it would have seen from OpenAI.
       const usageOnly = reported !== null && Array.isArray(chunk?.choices) && chunk.choices.length === 0;
       if (usageOnly && !opts.clientWantsUsage) return;
+      if (!opts.clientWantsUsage && chunk && "usage" in chunk && chunk.usage === null) {
+        // include_usage adds `usage: null` to every chunk; OpenAI omits the key otherwise.
+        delete chunk.usage;
+        send(formatSseData(JSON.stringify(chunk)));
+        return;
+      }
       send(formatSseData(data));
     };
 

@@ -104,7 +104,7 @@ describe("chat completions (SSE)", () => {
     const plan = planCompletion({ model: "gpt-4o-mini", messages });
     expect(chunks.map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe(plan.text);
     expect(chunks.every((c) => c.choices.length > 0)).toBe(true);
-    expect(chunks.some((c) => c.usage)).toBe(false);
+    expect(chunks.some((c) => "usage" in c)).toBe(false);
     const sent = upstreamChats()[0].body as { stream_options?: { include_usage?: boolean } };
     expect(sent.stream_options?.include_usage).toBe(true);
 
