@@ -54,11 +54,8 @@ async function main() {
   }
   const simulatorUrl = simulator?.url ?? `http://127.0.0.1:${simulatorPort}`;
   try {
-    // Defaults first: .env.local and the shell's env win (startRuntime layers them on top).
-    const defaults = devEnv(dataDir, simulatorUrl);
-    const overrides = Object.keys(defaults).filter((k) => process.env[k] !== undefined);
-    const env = Object.fromEntries(Object.entries(defaults).filter(([k]) => !overrides.includes(k)));
-    runtime = await startRuntime({ dataDir, env });
+    // .env.local and the shell's env win over these defaults.
+    runtime = await startRuntime({ dataDir, defaultEnv: devEnv(dataDir, simulatorUrl) });
   } catch (e) {
     if (e instanceof RuntimeStartError) console.error(`[dev] ${e.message}`);
     else console.error(`[dev] the Convex runtime did not start:\n${(e as Error).stack ?? e}`);

@@ -26,6 +26,8 @@ export interface RuntimeOptions {
   functionsDir?: string;
   /** Extra env for the functions (wins over .env.local and the process env). */
   env?: Record<string, string>;
+  /** Defaults for the functions' env (lose to .env.local and the process env). */
+  defaultEnv?: Record<string, string>;
   /** Read .env.local from the working directory (default true). */
   readEnvLocal?: boolean;
   /** Keep data only in memory (tests). */
@@ -165,6 +167,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const envLocal =
     (options.readEnvLocal ?? true) && existsSync(envLocalPath) ? parseEnvFile(readFileSync(envLocalPath, "utf8")) : {};
   const env: Record<string, string> = {
+    ...options.defaultEnv,
     ...envLocal,
     ...(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined)) as Record<string, string>),
     ...options.env,
