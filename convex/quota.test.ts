@@ -120,6 +120,21 @@ describe("holds", () => {
     expect(await holdsOf(t, c.userId)).toEqual([]);
   });
 
+  it("apply the plan's tokens per minute to hold sizes", async () => {
+    const t = newTest();
+    const c = await customer(t, "basic");
+    const tpm = PLANS.basic.limits.tokensPerMinute;
+    const big = { promptTokens: tpm / 2 - 1000, requestedMaxOutput: 1000 };
+    expect((await t.mutation(internal.quota.begin, beginArgs(c.keyHash, big))).ok).toBe(true);
+    expect((await t.mutation(internal.quota.begin, beginArgs(c.keyHash, big))).ok).toBe(true);
+    const third = await t.mutation(internal.quota.begin, beginArgs(c.keyHash, big));
+    expect(third).toMatchObject({ ok: false, status: 429, type: "tokens", code: "rate_limit_exceeded" });
+    if (third.ok) throw new Error("admitted");
+    expect(third.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(third.rate?.remainingTokens).toBeLessThan(tpm / 2);
+    expect(await holdsOf(t, c.userId)).toHaveLength(2);
+  });
+
   it("refuse unknown models (404), other endpoints' models (400), models outside the plan (403)", async () => {
     const t = newTest();
     const c = await customer(t);

@@ -234,18 +234,20 @@ export const begin = internalMutation({
         { retryAfterSeconds: resetsIn, shouldRetry: false, rate: await rateSnapshot(ctx, rateKey, plan) });
     }
 
-    const requests = await rateLimiter.check(ctx, "proxyRequests", { key: rateKey, config: requestLimit(plan) });
-    const tokens = await rateLimiter.check(ctx, "proxyTokens", { key: rateKey, count: hold, config: tokenLimit(plan) });
-    if (!requests.ok || !tokens.ok) {
-      const retryAfterMs = Math.max(requests.retryAfter ?? 0, tokens.retryAfter ?? 0);
+    // Consume the request bucket first: a request refused for tokens per minute still counts
+    // as a request, as it does at OpenAI; a request refused for requests takes no tokens.
+    const requests = await rateLimiter.limit(ctx, "proxyRequests", { key: rateKey, config: requestLimit(plan) });
+    const tokens = requests.ok
+      ? await rateLimiter.limit(ctx, "proxyTokens", { key: rateKey, count: hold, config: tokenLimit(plan) })
+      : null;
+    if (!requests.ok || !tokens?.ok) {
+      const retryAfterMs = requests.retryAfter ?? tokens?.retryAfter ?? 0;
       return reject(429, requests.ok ? "tokens" : "requests", "rate_limit_exceeded",
         requests.ok
           ? `Rate limit reached: ${plan.limits.tokensPerMinute} tokens per minute on the ${plan.name} plan.`
           : `Rate limit reached: ${plan.limits.requestsPerMinute} requests per minute on the ${plan.name} plan.`,
         { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)), rate: await rateSnapshot(ctx, rateKey, plan) });
     }
-    await rateLimiter.limit(ctx, "proxyRequests", { key: rateKey, config: requestLimit(plan) });
-    await rateLimiter.limit(ctx, "proxyTokens", { key: rateKey, count: hold, config: tokenLimit(plan) });
     const rate = await rateSnapshot(ctx, rateKey, plan);
 
     await ctx.db.insert("quotaHolds", {

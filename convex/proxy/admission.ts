@@ -77,10 +77,15 @@ function rateHeaders(rate: {
   limitTokens: number;
   remainingTokens: number;
 }): Record<string, string> {
+  // Token buckets refill linearly over a minute: the time until full is the used share of it.
+  const refill = (limit: number, remaining: number) =>
+    `${limit > 0 ? Math.ceil(((limit - Math.min(limit, remaining)) / limit) * 60) : 0}s`;
   return {
     "x-ratelimit-limit-requests": String(rate.limitRequests),
     "x-ratelimit-remaining-requests": String(rate.remainingRequests),
+    "x-ratelimit-reset-requests": refill(rate.limitRequests, rate.remainingRequests),
     "x-ratelimit-limit-tokens": String(rate.limitTokens),
     "x-ratelimit-remaining-tokens": String(rate.remainingTokens),
+    "x-ratelimit-reset-tokens": refill(rate.limitTokens, rate.remainingTokens),
   };
 }
