@@ -20,7 +20,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["dev/**/*.test.ts", "scripts/**/*.test.ts", "tests/unit/**/*.test.ts", "tests/http/**/*.test.ts"],
+          include: ["dev/**/*.test.ts", "scripts/**/*.test.ts", "src/**/*.test.ts", "tests/unit/**/*.test.ts", "tests/http/**/*.test.ts"],
           server: { deps: { inline } },
         },
       },
