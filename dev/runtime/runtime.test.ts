@@ -197,6 +197,34 @@ describe("offline runtime", () => {
     expect(await echo.json()).toEqual({ body: "ping", header: "yes" });
   });
 
+  it("runs mutations from stream callbacks that fire as the client reads", async () => {
+    const id = crypto.randomUUID();
+    const text = await (await fetch(`${rt.urls.site}/transform?id=${id}`)).text();
+    expect(text).toBe("data: 0\n\ndata: 1\n\ndata: 2\n\n");
+    const h = new ConvexHttpClient(rt.urls.cloud);
+    await expect
+      .poll(async () => ((await h.query(q("messages:list"), {})) as { body: string }[]).some((d) => d.body === `flushed ${id}`), {
+        timeout: 5000,
+      })
+      .toBe(true);
+  }, 15_000);
+
+  it("tells the httpAction when its client disconnects", async () => {
+    const id = crypto.randomUUID();
+    const controller = new AbortController();
+    const res = await fetch(`${rt.urls.site}/forever?id=${id}`, { signal: controller.signal });
+    const reader = res.body!.getReader();
+    await reader.read();
+    controller.abort();
+    await reader.read().catch(() => {});
+    const h = new ConvexHttpClient(rt.urls.cloud);
+    await expect
+      .poll(async () => ((await h.query(q("messages:list"), {})) as { body: string }[]).some((d) => d.body === `aborted ${id}`), {
+        timeout: 5000,
+      })
+      .toBe(true);
+  }, 15_000);
+
   it("keeps documents and their ids across a restart", async () => {
     const h = new ConvexHttpClient(rt.urls.cloud);
     const id = await h.mutation(m("messages:send"), { body: "persisted" });

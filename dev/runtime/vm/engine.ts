@@ -212,6 +212,10 @@ function createEngine({ schema, modules, components }: EngineInput): Engine {
     return mod[name] ?? null;
   }
 
+  function inDeployment<T>(fn: () => T): T {
+    return convexGlobal === null ? fn() : internals.__convexGlobalStorage.run(convexGlobal, fn);
+  }
+
   function armScheduled(componentPath: string, db: any, job: any) {
     const g = convexGlobal;
     g.scheduler.timerScheduled();
@@ -284,19 +288,24 @@ function createEngine({ schema, modules, components }: EngineInput): Engine {
         return {
           status: res.status,
           headers: outHeaders,
+          // Stream callbacks (a TransformStream's flush that settles usage, say) run
+          // when the host reads, so reads happen inside this deployment's context too.
           async read() {
             if (!reader) return { done: true };
-            const { done, value } = await reader.read();
+            const { done, value } = await inDeployment(() => reader.read());
             if (done) return { done: true };
             const bytes = typeof value === "string" ? new TextEncoder().encode(value) : new Uint8Array(value);
             return { done: false, value: bytes };
           },
           cancel() {
-            void reader?.cancel().catch(() => {});
+            void inDeployment(() => reader?.cancel())?.catch(() => {});
           },
         };
       })();
-      return { abort: () => controller.abort(), response };
+      // The abort event reaches handler code (e.g. a listener that runs a mutation to
+      // settle usage), so dispatch it inside this deployment's context.
+      const abort = () => inDeployment(() => controller.abort());
+      return { abort, response };
     },
 
     async snapshot() {
