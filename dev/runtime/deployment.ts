@@ -14,7 +14,7 @@ export interface Caller {
 }
 
 /** `readTables` lets subscriptions re-run only when a commit wrote one of them. */
-export type WireResult = { readTables: string[] } & (
+export type WireResult = { readTables: string[]; logLines: string[] } & (
   | { ok: true; value: unknown }
   | { ok: false; errorMessage: string; errorData?: unknown }
 );
@@ -39,10 +39,12 @@ export class Deployment {
       (kind !== undefined && info.kind !== kind) ||
       (info.visibility === "internal" && !caller.admin)
     ) {
-      return { ok: false, errorMessage: notFoundMessage(udfPath), readTables: [] };
+      return { ok: false, errorMessage: notFoundMessage(udfPath), readTables: [], logLines: [] };
     }
     const result = await this.engine.call(info.kind, udfPath, argsJson, caller.identity);
-    if (result.ok) return { ok: true, value: convexToJson(result.value), readTables: result.readTables };
+    for (const line of result.logLines) this.log.info(`${info.kind} ${udfPath}: ${line}`);
+    const { readTables, logLines } = result;
+    if (result.ok) return { ok: true, value: convexToJson(result.value), readTables, logLines };
     const hasData = result.dataJson !== undefined;
     if (hasData) {
       // Expected application errors (ConvexError): one line, no stack.
@@ -52,7 +54,8 @@ export class Deployment {
     }
     return {
       ok: false,
-      readTables: result.readTables,
+      readTables,
+      logLines,
       errorMessage: clientErrorMessage(result.message, hasData),
       errorData: result.dataJson,
     };

@@ -15,7 +15,7 @@ const hostRequire = createRequire(import.meta.url);
 export type CallKind = "query" | "mutation" | "action";
 
 /** `readTables`: what the call read ("<componentPath>:<table>"), for subscription invalidation. */
-export type CallResult = { readTables: string[] } & (
+export type CallResult = { readTables: string[]; logLines: string[] } & (
   | { ok: true; value: Value }
   | { ok: false; message: string; data?: Value; dataJson?: unknown; stack?: string }
 );
@@ -88,9 +88,11 @@ export function stackMapper(sourceMap: unknown): (stack: string) => string {
 function parseResult(json: string, mapStack: (s: string) => string): CallResult {
   const r = JSON.parse(json);
   const readTables: string[] = r.readTables ?? [];
-  if (r.ok) return { ok: true, value: jsonToConvex(r.value), readTables };
+  const logLines: string[] = r.logLines ?? [];
+  if (r.ok) return { ok: true, value: jsonToConvex(r.value), readTables, logLines };
   return {
     readTables,
+    logLines,
     ok: false,
     message: r.message,
     dataJson: r.data,

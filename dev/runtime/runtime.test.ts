@@ -131,6 +131,22 @@ describe("offline runtime", () => {
     expect(typeof id).toBe("string");
   });
 
+  it("speaks the HTTP API's wire format, console output as logLines", async () => {
+    const res = await fetch(`${rt.urls.cloud}/api/query`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ path: "messages:noisy", format: "convex_encoded_json", args: [{}] }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "success", value: 1, logLines: [`[LOG] 'hello' {"a":1}`] });
+    const failed = await fetch(`${rt.urls.cloud}/api/query`, {
+      method: "POST",
+      body: JSON.stringify({ path: "messages:refuse", format: "convex_encoded_json", args: [{}] }),
+    });
+    expect(failed.status).toBe(560);
+    expect(await failed.json()).toMatchObject({ status: "error", errorData: { code: "FORBIDDEN", message: "no" } });
+  });
+
   it("runs functions without Node globals", async () => {
     const h = new ConvexHttpClient(rt.urls.cloud);
     expect(await h.query(q("messages:usesBuffer"), {})).toBe("undefined");

@@ -280,8 +280,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       const args = Array.isArray(body.args) ? (body.args[0] ?? {}) : (body.args ?? {});
       const kind = m[1] === "function" ? undefined : m[1] === "query_at_ts" ? "query" : (m[1] as CallKind);
       const r = await deployment.run(kind, body.path, args, caller);
-      if (r.ok) return sendJson(res, 200, { status: "success", value: r.value, logLines: [] });
-      return sendJson(res, 560, { status: "error", errorMessage: r.errorMessage, errorData: r.errorData, logLines: [] });
+      if (r.ok) return sendJson(res, 200, { status: "success", value: r.value, logLines: r.logLines });
+      return sendJson(res, 560, { status: "error", errorMessage: r.errorMessage, errorData: r.errorData, logLines: r.logLines });
     } catch (e) {
       log.error(`HTTP API: ${(e as Error).stack ?? e}`);
       if (!res.headersSent) sendJson(res, 500, { code: "InternalError", message: (e as Error).message });

@@ -172,13 +172,13 @@ class SyncSession {
   private async runQuery(queryId: number, q: Subscription): Promise<QueryModification> {
     const r = await this.hub.ctx.deployment.run("query", q.udfPath, q.args, this.caller);
     q.reads = new Set(r.readTables);
-    if (r.ok) return { type: "QueryUpdated", queryId, value: r.value, logLines: [], journal: null };
+    if (r.ok) return { type: "QueryUpdated", queryId, value: r.value, logLines: r.logLines, journal: null };
     return {
       type: "QueryFailed",
       queryId,
       errorMessage: r.errorMessage,
       errorData: r.errorData,
-      logLines: [],
+      logLines: r.logLines,
       journal: null,
     };
   }
@@ -329,7 +329,7 @@ class SyncSession {
       const ts = this.hub.ctx.currentTs();
       return {
         ts,
-        message: { type: "MutationResponse", requestId, success: true, result: r.value, ts: encodeTs(ts), logLines: [] },
+        message: { type: "MutationResponse", requestId, success: true, result: r.value, ts: encodeTs(ts), logLines: r.logLines },
       };
     }
     return {
@@ -340,7 +340,7 @@ class SyncSession {
         success: false,
         result: r.errorMessage,
         errorData: r.errorData,
-        logLines: [],
+        logLines: r.logLines,
       },
     };
   }
@@ -351,8 +351,8 @@ class SyncSession {
     const r = await this.hub.ctx.deployment.run("action", String(msg.udfPath), args, caller);
     this.send(
       r.ok
-        ? { type: "ActionResponse", requestId, success: true, result: r.value, logLines: [] }
-        : { type: "ActionResponse", requestId, success: false, result: r.errorMessage, errorData: r.errorData, logLines: [] },
+        ? { type: "ActionResponse", requestId, success: true, result: r.value, logLines: r.logLines }
+        : { type: "ActionResponse", requestId, success: false, result: r.errorMessage, errorData: r.errorData, logLines: r.logLines },
     );
   }
 }

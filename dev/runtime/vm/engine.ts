@@ -62,6 +62,38 @@ const readSet = new AsyncLocalStorage<Set<string>>();
 /** Tables written by the commit in progress. */
 let writtenTables = new Set<string>();
 
+/** console output of the call running in this async context, as Convex logLines. */
+const logLines = new AsyncLocalStorage<string[]>();
+
+function formatArg(a: unknown): string {
+  if (typeof a === "string") return `'${a}'`;
+  if (a instanceof Error) return a.stack ?? a.message;
+  try {
+    return typeof a === "object" && a !== null ? JSON.stringify(a) : String(a);
+  } catch {
+    return String(a);
+  }
+}
+
+/**
+ * Routes console output of client-called functions into logLines (the clients print
+ * them as "[CONVEX Q(path)] [LOG] ..."); output of scheduled functions, crons and
+ * httpActions goes straight to the runtime's console.
+ */
+function installConsole() {
+  const base = globalThis.console;
+  const tags: Record<string, string> = { log: "LOG", info: "INFO", warn: "WARN", error: "ERROR", debug: "DEBUG" };
+  const proxy = Object.create(base);
+  for (const [method, tag] of Object.entries(tags)) {
+    proxy[method] = (...args: unknown[]) => {
+      const lines = logLines.getStore();
+      if (lines) lines.push(`[${tag}] ${args.map(formatArg).join(" ")}`);
+      else (base as any)[method](...args);
+    };
+  }
+  globalThis.console = proxy;
+}
+
 function tableOfQuery(query: any): string {
   const source = query.source;
   return source.type === "FullTableScan" ? source.tableName : source.indexName.split(".")[0];
@@ -101,6 +133,7 @@ function countCalls(moduleMap: ModuleMap): ModuleMap {
 }
 
 function installHooks(sortedIndexes: boolean) {
+  installConsole();
   const tm = internals.__TransactionManager.prototype;
   const commit = tm.commit;
   tm.commit = function (this: any, isNested: boolean) {
@@ -158,7 +191,7 @@ function normalizeUdfPath(udfPath: string): string {
   return `${file.replace(/\.js$/, "")}:${name ?? "default"}`;
 }
 
-function errorResult(e: any, readTables: string[] = []): string {
+function errorResult(e: any, readTables: string[] = [], lines: string[] = []): string {
   const isConvexError = e !== null && typeof e === "object" && Symbol.for("ConvexError") in e;
   return JSON.stringify({
     ok: false,
@@ -166,6 +199,7 @@ function errorResult(e: any, readTables: string[] = []): string {
     data: isConvexError && e.data !== undefined ? convexToJson(e.data) : undefined,
     stack: typeof e?.stack === "string" ? e.stack : undefined,
     readTables,
+    logLines: lines,
   });
 }
 
@@ -247,18 +281,20 @@ function createEngine({ schema, modules, components }: EngineInput): Engine {
 
     async call(kind, udfPath, argsJson, identityJson) {
       const reads = new Set<string>();
+      const lines: string[] = [];
       try {
         const accessor = accessorFor(t, identityJson);
         const fp = { udfPath: normalizeUdfPath(udfPath), componentPath: "" };
         const args = jsonToConvex(JSON.parse(argsJson));
-        const value = await readSet.run(reads, () => accessor[`${kind}FromPath`](fp, args));
+        const value = await logLines.run(lines, () => readSet.run(reads, () => accessor[`${kind}FromPath`](fp, args)));
         return JSON.stringify({
           ok: true,
           value: convexToJson(value === undefined ? null : value),
           readTables: [...reads],
+          logLines: lines,
         });
       } catch (e) {
-        return errorResult(e, [...reads]);
+        return errorResult(e, [...reads], lines);
       }
     },
 
