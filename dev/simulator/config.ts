@@ -33,6 +33,15 @@ export interface RateLimitConfig {
   tokensPerMinute: number;
 }
 
+export interface StripeConfig {
+  /** Where signed webhooks go (the app's /webhooks/stripe); null: events are only logged. */
+  webhookUrl: string | null;
+  /** The `whsec_...` signing secret the app verifies with. */
+  webhookSecret: string;
+  /** Unit amount in cents per price id, for invoices; unknown prices bill 0. */
+  priceAmounts: Record<string, number>;
+}
+
 export interface SimulatorConfig {
   /** Milliseconds before the first byte of every provider response. */
   latencyMs: number;
@@ -49,7 +58,16 @@ export interface SimulatorConfig {
   requestLogSize: number;
   /** Seed of the PRNG behind probabilistic failures. */
   seed: number;
+  stripe: StripeConfig;
 }
+
+/** What callers may send: every knob optional, nested rules with their defaults filled in. */
+export type ConfigPatch = Partial<Omit<SimulatorConfig, "fail" | "streamCut" | "rateLimit" | "stripe">> & {
+  fail?: (Partial<FailureRule> & { status: number }) | null;
+  streamCut?: (Partial<StreamCutRule> & { afterChunks: number }) | null;
+  rateLimit?: Partial<RateLimitConfig>;
+  stripe?: Partial<StripeConfig>;
+};
 
 export const DEFAULT_CONFIG: SimulatorConfig = {
   latencyMs: 0,
@@ -61,6 +79,7 @@ export const DEFAULT_CONFIG: SimulatorConfig = {
   apiKeys: null,
   requestLogSize: 200,
   seed: 1,
+  stripe: { webhookUrl: null, webhookSecret: "whsec_simulator_stripe", priceAmounts: {} },
 };
 
 export class ConfigError extends Error {
@@ -121,6 +140,18 @@ function parseStreamCut(value: unknown): StreamCutRule {
   };
 }
 
+function parseStripe(base: StripeConfig, value: unknown): StripeConfig {
+  if (!isObject(value)) throw new ConfigError("stripe must be an object like {webhookUrl, webhookSecret}");
+  const next = { ...base, priceAmounts: { ...base.priceAmounts } };
+  if (value.webhookUrl !== undefined) next.webhookUrl = nullable(value.webhookUrl, (v) => str(v, "stripe.webhookUrl"));
+  if (value.webhookSecret !== undefined) next.webhookSecret = str(value.webhookSecret, "stripe.webhookSecret");
+  if (value.priceAmounts !== undefined) {
+    if (!isObject(value.priceAmounts)) throw new ConfigError("stripe.priceAmounts must map price ids to cents");
+    for (const [price, cents] of Object.entries(value.priceAmounts)) next.priceAmounts[price] = int(cents, `stripe.priceAmounts.${price}`, 0);
+  }
+  return next;
+}
+
 const KNOWN_KEYS = new Set(Object.keys(DEFAULT_CONFIG));
 
 /** Applies a partial update (from options or `POST /_sim/config`) on top of `base`. */
@@ -154,6 +185,7 @@ export function mergeConfig(base: SimulatorConfig, update: unknown): SimulatorCo
   }
   if (update.requestLogSize !== undefined) next.requestLogSize = int(update.requestLogSize, "requestLogSize", 1, 100_000);
   if (update.seed !== undefined) next.seed = int(update.seed, "seed", 0, 0xffffffff);
+  if (update.stripe !== undefined) next.stripe = parseStripe(base.stripe, update.stripe);
   return next;
 }
 
@@ -173,6 +205,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Sim
   if (interval !== undefined) out.tokenIntervalMs = interval;
   const completion = number("SIMULATOR_COMPLETION_TOKENS");
   if (completion !== undefined) out.completionTokens = completion;
+  const stripeUrl = env.SIMULATOR_STRIPE_WEBHOOK_URL;
+  const stripeSecret = env.SIMULATOR_STRIPE_WEBHOOK_SECRET;
+  if (stripeUrl || stripeSecret) {
+    out.stripe = parseStripe(DEFAULT_CONFIG.stripe, {
+      ...(stripeUrl ? { webhookUrl: stripeUrl } : {}),
+      ...(stripeSecret ? { webhookSecret: stripeSecret } : {}),
+    });
+  }
   const failStatus = number("SIMULATOR_FAIL_STATUS");
   if (failStatus !== undefined) {
     out.fail = parseFailure({ status: failStatus, probability: number("SIMULATOR_FAIL_PROBABILITY") ?? 1 });

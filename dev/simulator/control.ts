@@ -47,6 +47,10 @@ async function listRequests(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, 200, { requests: ctx.state.requests({ limit, pathPrefix }) });
 }
 
+async function listWebhooks(ctx: RouteContext): Promise<void> {
+  sendJson(ctx.res, 200, { deliveries: ctx.state.webhookDeliveries(ctx.url.searchParams.get("provider") ?? undefined) });
+}
+
 async function health(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, 200, { ok: true });
 }
@@ -57,4 +61,5 @@ export const controlRoutes: Route[] = [
   { method: "POST", path: /^\/_sim\/config$/, provider: controlFormat, handle: postConfig },
   { method: "POST", path: /^\/_sim\/reset$/, provider: controlFormat, handle: reset },
   { method: "GET", path: /^\/_sim\/requests$/, provider: controlFormat, handle: listRequests },
+  { method: "GET", path: /^\/_sim\/webhooks$/, provider: controlFormat, handle: listWebhooks },
 ];

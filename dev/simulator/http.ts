@@ -20,6 +20,8 @@ export class SimHttpError extends Error {
 /** How a provider spells its errors on the wire. */
 export interface ProviderFormat {
   name: string;
+  /** Header that tells the provider's SDK whether to retry (OpenAI: x-should-retry). */
+  retryHeader?: string;
   renderError(error: SimHttpError): { body: unknown; headers?: Record<string, string> };
 }
 

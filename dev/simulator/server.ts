@@ -11,18 +11,20 @@ import { randomBytes } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { pathToFileURL } from "node:url";
-import { configFromEnv, DEFAULT_CONFIG, mergeConfig, type SimulatorConfig } from "./config.ts";
+import { configFromEnv, DEFAULT_CONFIG, mergeConfig, type ConfigPatch, type SimulatorConfig } from "./config.ts";
 import { controlRoutes } from "./control.ts";
 import { readBody, readOverrides, sendJson, SimHttpError, type Route, type RouteContext } from "./http.ts";
 import { openAIFormat, openAIRoutes } from "./openai.ts";
 import { SimulatorState, type RequestLogEntry } from "./state.ts";
+import { stripeControlRoutes, stripeRoutes } from "./stripe.ts";
 
 export const DEFAULT_PORT = 3220;
 
 /** Every provider's routes; the first match wins, so more specific patterns go first. */
-const PROVIDER_ROUTES: readonly Route[] = [...openAIRoutes];
+const PROVIDER_ROUTES: readonly Route[] = [...openAIRoutes, ...stripeRoutes];
+const CONTROL_ROUTES: readonly Route[] = [...controlRoutes, ...stripeControlRoutes];
 
-export interface SimulatorOptions extends Partial<SimulatorConfig> {
+export interface SimulatorOptions extends ConfigPatch {
   /** 0 picks a free port (tests). Default: SIMULATOR_PORT or 3220. */
   port?: number;
   /** Default: SIMULATOR_HOST or 127.0.0.1. */
@@ -36,7 +38,7 @@ export interface RunningSimulator {
   url: string;
   port: number;
   /** Applies a partial config, like POST /_sim/config. */
-  configure(patch: Partial<SimulatorConfig>): SimulatorConfig;
+  configure(patch: ConfigPatch): SimulatorConfig;
   /** Back to the startup config; clears the request log and counters, like POST /_sim/reset. */
   reset(): void;
   /** The request log, like GET /_sim/requests. */
@@ -76,7 +78,7 @@ function handleError(error: unknown, route: Route | null, ctx: { res: ServerResp
 }
 
 function createHandler(state: SimulatorState) {
-  const routes = [...controlRoutes, ...PROVIDER_ROUTES];
+  const routes = [...CONTROL_ROUTES, ...PROVIDER_ROUTES];
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const startedAt = Date.now();
     const url = new URL(req.url ?? "/", "http://simulator.local");
@@ -164,7 +166,7 @@ function createHandler(state: SimulatorState) {
         if (failure) {
           const headers: Record<string, string> = {};
           if ("retryAfterSeconds" in failure && failure.retryAfterSeconds !== null) headers["retry-after"] = String(failure.retryAfterSeconds);
-          if ("shouldRetry" in failure && failure.shouldRetry !== null) headers["x-should-retry"] = String(failure.shouldRetry);
+          if ("shouldRetry" in failure && failure.shouldRetry !== null) headers[found.route.provider.retryHeader ?? "x-should-retry"] = String(failure.shouldRetry);
           throw new SimHttpError(failure.status, ("message" in failure && failure.message) || "", {
             ...("code" in failure && failure.code !== null ? { code: failure.code } : {}),
             headers,

@@ -23,6 +23,21 @@ export interface RequestLogEntry {
   durationMs: number | null;
 }
 
+/** One webhook the simulator sent (or tried to send) to the app. */
+export interface WebhookDelivery {
+  seq: number;
+  at: number;
+  provider: string;
+  url: string;
+  eventType: string;
+  eventId: string;
+  headers: Record<string, string>;
+  body: string;
+  /** The app's HTTP status; null when it could not be reached (see error). */
+  status: number | null;
+  error: string | null;
+}
+
 export interface RateWindow {
   startedAt: number;
   requests: number;
@@ -36,6 +51,9 @@ export class SimulatorState {
   private seq = 0;
   private random: () => number;
   rate: RateWindow = { startedAt: Date.now(), requests: 0, tokens: 0 };
+  private deliveries: WebhookDelivery[] = [];
+  private deliverySeq = 0;
+  private readonly resetListeners: (() => void)[] = [];
 
   constructor(config: SimulatorConfig) {
     this.initial = config;
@@ -57,6 +75,25 @@ export class SimulatorState {
     this.seq = 0;
     this.random = mulberry32(this.initial.seed);
     this.rate = { startedAt: Date.now(), requests: 0, tokens: 0 };
+    this.deliveries = [];
+    this.deliverySeq = 0;
+    for (const listener of this.resetListeners) listener();
+  }
+
+  /** Provider modules keep their objects (customers, numbers...) and clear them on reset. */
+  onReset(listener: () => void): void {
+    this.resetListeners.push(listener);
+  }
+
+  recordDelivery(delivery: Omit<WebhookDelivery, "seq">): WebhookDelivery {
+    const logged = { ...delivery, seq: ++this.deliverySeq };
+    this.deliveries.push(logged);
+    if (this.deliveries.length > this.config.requestLogSize) this.deliveries.shift();
+    return logged;
+  }
+
+  webhookDeliveries(provider?: string): WebhookDelivery[] {
+    return provider ? this.deliveries.filter((d) => d.provider === provider) : [...this.deliveries];
   }
 
   record(entry: Omit<RequestLogEntry, "seq" | "headers"> & { headers: Record<string, string | string[] | undefined> }): RequestLogEntry {

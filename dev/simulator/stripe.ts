@@ -1,0 +1,593 @@
+/**
+ * Stripe's REST API (the subset the billing adapter uses), form-encoded like stripe-node sends
+ * it: customers, Checkout Sessions (subscription mode), Billing Portal sessions, subscriptions,
+ * invoices, events and Billing meter events. Completing a checkout, failing a renewal or
+ * canceling happens through /_sim/stripe/* (or the hosted checkout and portal pages), and each
+ * change is delivered to the app as a signed webhook (`Stripe-Signature`, see webhooks.ts).
+ */
+import { randomBytes } from "node:crypto";
+import { controlFormat } from "./control.ts";
+import { SimHttpError, sendJson, type ProviderFormat, type Route, type RouteContext } from "./http.ts";
+import type { SimulatorState, WebhookDelivery } from "./state.ts";
+import { deliverWebhook, stripeSignature } from "./webhooks.ts";
+
+/** The API version stamped on events (stripe-node 23's pinned version). */
+export const STRIPE_API_VERSION = "2026-10-28.endive";
+const DAY_S = 86_400;
+const PERIOD_S = 30 * DAY_S;
+/** Meter events may be at most this old (Stripe: 35 days) or 5 minutes in the future. */
+const METER_MAX_AGE_S = 35 * DAY_S;
+const METER_MAX_FUTURE_S = 300;
+
+export const stripeFormat: ProviderFormat = {
+  name: "stripe",
+  retryHeader: "stripe-should-retry",
+  renderError(error) {
+    const type = error.details.type ?? (error.status === 429 ? "rate_limit_error" : error.status >= 500 ? "api_error" : "invalid_request_error");
+    const message = error.message || (error.status >= 500 ? "An unknown error occurred on Stripe's end." : `Simulated Stripe error ${error.status}.`);
+    return {
+      body: {
+        error: {
+          type,
+          message,
+          ...(error.details.code ? { code: error.details.code, doc_url: `https://stripe.com/docs/error-codes/${error.details.code.replace(/_/g, "-")}` } : {}),
+          ...(error.details.param ? { param: error.details.param } : {}),
+        },
+      },
+      headers: error.details.headers,
+    };
+  },
+};
+
+/**
+ * Decodes `application/x-www-form-urlencoded` with Stripe's bracket notation:
+ * `line_items[0][price]=p&metadata[k]=v&expand[]=x` -> {line_items: [{price}], metadata: {k}, expand: [x]}.
+ */
+export function parseStripeForm(text: string): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const [rawKey, value] of new URLSearchParams(text)) {
+    const parts = rawKey.replace(/\]/g, "").split("[");
+    let node: Record<string, unknown> | unknown[] = root;
+    for (let i = 0; i < parts.length; i++) {
+      const key = parts[i];
+      const last = i === parts.length - 1;
+      const nextIsIndex = !last && /^\d*$/.test(parts[i + 1]);
+      if (Array.isArray(node)) {
+        const index = key === "" ? node.length : Number(key);
+        if (last) node[index] = value;
+        else node = (node[index] ??= nextIsIndex ? [] : {}) as Record<string, unknown> | unknown[];
+      } else {
+        if (last) node[key] = value;
+        else node = (node[key] ??= nextIsIndex ? [] : {}) as Record<string, unknown> | unknown[];
+      }
+    }
+  }
+  return root;
+}
+
+type StripeObject = Record<string, unknown> & { id: string };
+
+interface StripeStore {
+  customers: Map<string, StripeObject>;
+  sessions: Map<string, StripeObject>;
+  portals: Map<string, StripeObject>;
+  subscriptions: Map<string, StripeObject>;
+  invoices: Map<string, StripeObject>;
+  events: Map<string, StripeObject>;
+  meterEvents: Map<string, StripeObject>;
+}
+
+const stores = new WeakMap<SimulatorState, StripeStore>();
+
+function emptyStore(): StripeStore {
+  return {
+    customers: new Map(),
+    sessions: new Map(),
+    portals: new Map(),
+    subscriptions: new Map(),
+    invoices: new Map(),
+    events: new Map(),
+    meterEvents: new Map(),
+  };
+}
+
+export function stripeStore(state: SimulatorState): StripeStore {
+  let store = stores.get(state);
+  if (!store) {
+    const created = emptyStore();
+    store = created;
+    stores.set(state, created);
+    state.onReset(() => Object.assign(created, emptyStore()));
+  }
+  return store;
+}
+
+function newId(prefix: string): string {
+  return `${prefix}_${randomBytes(18).toString("base64url").replace(/[-_]/g, "x").slice(0, 24)}`;
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+
+function missing(kind: string, id: string, param = "id"): SimHttpError {
+  return new SimHttpError(404, `No such ${kind}: '${id}'`, { type: "invalid_request_error", code: "resource_missing", param });
+}
+
+function invalid(message: string, param?: string, code = "parameter_invalid"): SimHttpError {
+  return new SimHttpError(400, message, { type: "invalid_request_error", code, param: param ?? null });
+}
+
+function authorize(ctx: RouteContext): void {
+  const header = ctx.req.headers.authorization ?? "";
+  let key = "";
+  if (header.startsWith("Bearer ")) key = header.slice(7).trim();
+  else if (header.startsWith("Basic ")) key = Buffer.from(header.slice(6), "base64").toString("utf8").split(":")[0];
+  if (!key) {
+    throw new SimHttpError(401, "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').", { type: "invalid_request_error" });
+  }
+  if (!/^(sk|rk)_(test|live)_/.test(key) || key === "sk_test_invalid") {
+    throw new SimHttpError(401, `Invalid API Key provided: ${key.slice(0, 8)}${"*".repeat(8)}${key.slice(-4)}`, { type: "invalid_request_error" });
+  }
+}
+
+function form(ctx: RouteContext): Record<string, unknown> {
+  return parseStripeForm(ctx.body.toString("utf8"));
+}
+
+function metadataOf(value: unknown): Record<string, string> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, string>) : {};
+}
+
+function requireString(params: Record<string, unknown>, name: string): string {
+  const value = params[name];
+  if (typeof value !== "string" || value === "") throw invalid(`Missing required param: ${name}.`, name, "parameter_missing");
+  return value;
+}
+
+function respond(ctx: RouteContext, body: unknown, status = 200): void {
+  sendJson(ctx.res, status, body, { "request-id": ctx.requestId, "stripe-version": STRIPE_API_VERSION });
+}
+
+function getOr404(map: Map<string, StripeObject>, kind: string, id: string): StripeObject {
+  const found = map.get(id);
+  if (!found) throw missing(kind, id);
+  return found;
+}
+
+// ---- REST API ----
+
+async function createCustomer(ctx: RouteContext): Promise<void> {
+  authorize(ctx);
+  const params = form(ctx);
+  const customer: StripeObject = {
+    id: newId("cus"),
+    object: "customer",
+    created: now(),
+    email: (params.email as string | undefined) ?? null,
+    name: (params.name as string | undefined) ?? null,
+    description: (params.description as string | undefined) ?? null,
+    metadata: metadataOf(params.metadata),
+    livemode: false,
+  };
+  stripeStore(ctx.state).customers.set(customer.id, customer);
+  respond(ctx, customer);
+}
+
+async function retrieveCustomer(ctx: RouteContext): Promise<void> {
+  authorize(ctx);
+  respond(ctx, getOr404(stripeStore(ctx.state).customers, "customer", ctx.params[0]));
+}
+
+async function updateCustomer(ctx: RouteContext): Promise<void> {
+  authorize(ctx);
+  const customer = getOr404(stripeStore(ctx.state).customers, "customer", ctx.params[0]);
+  const params = form(ctx);
+  if (typeof params.email === "string") customer.email = params.email;
+  if (typeof params.name === "string") customer.name = params.name;
+  if (params.metadata) customer.metadata = { ...metadataOf(customer.metadata), ...metadataOf(params.metadata) };
+  respond(ctx, customer);
+}
+
+function baseUrl(ctx: RouteContext): string {
+  return `http://${ctx.req.headers.host ?? "127.0.0.1"}`;
+}
+
+async function createCheckoutSession(ctx: RouteContext): Promise<void> {
+  authorize(ctx);
+  const params = form(ctx);
+  const store = stripeStore(ctx.state);
+  const mode = requireString(params, "mode");
+  if (mode !== "subscription" && mode !== "payment" && mode !== "setup") throw invalid(`Invalid mode: must be one of payment, setup, or subscription`, "mode");
+  const successUrl = requireString(params, "success_url");
+  const lineItems = Array.isArray(params.line_items) ? (params.line_items as Record<string, unknown>[]) : [];
+  if (mode !== "setup" && lineItems.length === 0) throw invalid("You must provide at least one line item.", "line_items", "parameter_missing");
+  lineItems.forEach((item, i) => {
+    if (typeof item?.price !== "string") throw invalid(`Missing required param: line_items[${i}][price].`, `line_items[${i}][price]`, "parameter_missing");
+  });
+  const customer = typeof params.customer === "string" ? params.customer : null;
+  if (customer && !store.customers.has(customer)) throw missing("customer", customer, "customer");
+  const id = newId("cs_test");
+  const amounts = ctx.state.config.stripe.priceAmounts;
+  const session: StripeObject = {
+    id,
+    object: "checkout.session",
+    mode,
+    status: "open",
+    payment_status: "unpaid",
+    url: `${baseUrl(ctx)}/_sim/stripe/checkout/${id}`,
+    success_url: successUrl,
+    cancel_url: (params.cancel_url as string | undefined) ?? null,
+    customer,
+    customer_email: (params.customer_email as string | undefined) ?? null,
+    client_reference_id: (params.client_reference_id as string | undefined) ?? null,
+    metadata: metadataOf(params.metadata),
+    subscription: null,
+    invoice: null,
+    currency: "usd",
+    amount_total: lineItems.reduce((sum, item) => sum + (amounts[item.price as string] ?? 0) * Number(item.quantity ?? 1), 0),
+    created: now(),
+    expires_at: now() + DAY_S,
+    livemode: false,
+    // Kept for completion; Stripe returns line items only when expanded.
+    _lineItems: lineItems.map((item) => ({ price: item.price as string, quantity: Number(item.quantity ?? 1) })),
+    _subscriptionData: params.subscription_data ?? null,
+  };
+  store.sessions.set(id, session);
+  respond(ctx, publicView(session));
+}
+
+/** Strips the simulator's private bookkeeping (fields starting with `_`). */
+function publicView(object: StripeObject): StripeObject {
+  return Object.fromEntries(Object.entries(object).filter(([key]) => !key.startsWith("_"))) as StripeObject;
+}
+
+async function retrieveCheckoutSession(ctx: RouteContext): Promise<void> {
+  authorize(ctx);
+  respond(ctx, publicView(getOr404(stripeStore(ctx.state).sessions, "checkout.session", ctx.params[0])));
+}
+
+async function createPortalSession(ctx: RouteContext): Promise<void> {
+  authorize(ctx);
+  const params = form(ctx);
+  const store = stripeStore(ctx.state);
+  const customer = requireString(params, "customer");
+  if (!store.customers.has(customer)) throw missing("customer", customer, "customer");
+  const id = newId("bps");
+  const portal: StripeObject = {
+    id,
+    object: "billing_portal.session",
+    customer,
+    return_url: (params.return_url as string | undefined) ?? null,
+    url: `${baseUrl(ctx)}/_sim/stripe/portal/${id}`,
+    created: now(),
+    livemode: false,
+  };
+  store.portals.set(id, portal);
+  respond(ctx, portal);
+}
+
+async function retrieveSubscription(ctx: RouteContext): Promise<void> {
+  authorize(ctx);
+  respond(ctx, getOr404(stripeStore(ctx.state).subscriptions, "subscription", ctx.params[0]));
+}
+
+async function updateSubscription(ctx: RouteContext): Promise<void> {
+  authorize(ctx);
+  const subscription = getOr404(stripeStore(ctx.state).subscriptions, "subscription", ctx.params[0]);
+  const params = form(ctx);
+  const previous: Record<string, unknown> = {};
+  if (params.cancel_at_period_end !== undefined) {
+    previous.cancel_at_period_end = subscription.cancel_at_period_end;
+    subscription.cancel_at_period_end = params.cancel_at_period_end === "true";
+  }
+  if (params.metadata) {
+    previous.metadata = subscription.metadata;
+    subscription.metadata = { ...metadataOf(subscription.metadata), ...metadataOf(params.metadata) };
+  }
+  await emit(ctx.state, "customer.subscription.updated", subscription, previous);
+  respond(ctx, subscription);
+}
+
+async function cancelSubscription(ctx: RouteContext): Promise<void> {
+  authorize(ctx);
+  const subscription = getOr404(stripeStore(ctx.state).subscriptions, "subscription", ctx.params[0]);
+  await cancel(ctx.state, subscription);
+  respond(ctx, subscription);
+}
+
+async function retrieveInvoice(ctx: RouteContext): Promise<void> {
+  authorize(ctx);
+  respond(ctx, getOr404(stripeStore(ctx.state).invoices, "invoice", ctx.params[0]));
+}
+
+async function retrieveEvent(ctx: RouteContext): Promise<void> {
+  authorize(ctx);
+  respond(ctx, getOr404(stripeStore(ctx.state).events, "event", ctx.params[0]));
+}
+
+async function createMeterEvent(ctx: RouteContext): Promise<void> {
+  authorize(ctx);
+  const params = form(ctx);
+  const store = stripeStore(ctx.state);
+  const eventName = requireString(params, "event_name");
+  const payload = metadataOf(params.payload);
+  if (!payload.stripe_customer_id) throw invalid("Missing required param: payload[stripe_customer_id].", "payload[stripe_customer_id]", "parameter_missing");
+  if (payload.value === undefined || !/^\d+$/.test(payload.value)) throw invalid("payload[value] must be a whole number in a string.", "payload[value]");
+  const timestamp = params.timestamp === undefined ? now() : Number(params.timestamp);
+  if (!Number.isInteger(timestamp) || timestamp < now() - METER_MAX_AGE_S || timestamp > now() + METER_MAX_FUTURE_S) {
+    throw invalid("Timestamp must be within the past 35 days and not more than 5 minutes in the future.", "timestamp", "timestamp_outside_valid_range");
+  }
+  const identifier = (params.identifier as string | undefined) ?? newId("mev");
+  // Stripe enforces identifier uniqueness over a rolling window of at least 24 hours. (unconfirmed code)
+  if (store.meterEvents.has(identifier)) {
+    throw invalid(`An event with identifier ${identifier} already exists.`, "identifier", "resource_already_exists");
+  }
+  const event: StripeObject = {
+    id: identifier,
+    object: "billing.meter_event",
+    created: now(),
+    event_name: eventName,
+    identifier,
+    livemode: false,
+    payload,
+    timestamp,
+  };
+  store.meterEvents.set(identifier, event);
+  const { id: _omit, ...wire } = event;
+  void _omit;
+  respond(ctx, wire);
+}
+
+// ---- Lifecycle, events and webhooks ----
+
+async function emit(state: SimulatorState, type: string, object: StripeObject, previousAttributes?: Record<string, unknown>): Promise<WebhookDelivery> {
+  const event: StripeObject = {
+    id: newId("evt"),
+    object: "event",
+    api_version: STRIPE_API_VERSION,
+    created: now(),
+    data: { object: structuredClone(publicView(object)), ...(previousAttributes && Object.keys(previousAttributes).length ? { previous_attributes: previousAttributes } : {}) },
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    type,
+  };
+  stripeStore(state).events.set(event.id, event);
+  const body = JSON.stringify(event, null, 2);
+  const { webhookUrl, webhookSecret } = state.config.stripe;
+  return deliverWebhook(state, {
+    provider: "stripe",
+    url: webhookUrl,
+    eventType: type,
+    eventId: event.id,
+    body,
+    headers: { "stripe-signature": stripeSignature(body, webhookSecret), "user-agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)" },
+  });
+}
+
+function newInvoice(state: SimulatorState, subscription: StripeObject, reason: string, paid: boolean): StripeObject {
+  const item = (subscription.items as { data: Record<string, unknown>[] }).data[0];
+  const amount = (item.price as { unit_amount: number }).unit_amount * Number(item.quantity ?? 1);
+  const invoice: StripeObject = {
+    id: newId("in"),
+    object: "invoice",
+    customer: subscription.customer,
+    status: paid ? "paid" : "open",
+    billing_reason: reason,
+    currency: "usd",
+    amount_due: amount,
+    amount_paid: paid ? amount : 0,
+    amount_remaining: paid ? 0 : amount,
+    attempt_count: 1,
+    period_start: item.current_period_start,
+    period_end: item.current_period_end,
+    parent: { type: "subscription_details", subscription_details: { subscription: subscription.id, metadata: subscription.metadata } },
+    created: now(),
+    livemode: false,
+  };
+  stripeStore(state).invoices.set(invoice.id, invoice);
+  subscription.latest_invoice = invoice.id;
+  return invoice;
+}
+
+/** Checkout paid: customer (if new), subscription, invoice, then the events in Stripe's order. */
+export async function completeCheckout(state: SimulatorState, sessionId: string): Promise<{ session: StripeObject; subscription: StripeObject | null; deliveries: WebhookDelivery[] }> {
+  const store = stripeStore(state);
+  const session = store.sessions.get(sessionId);
+  if (!session) throw new SimHttpError(404, `No such checkout.session: '${sessionId}'`);
+  if (session.status !== "open") throw new SimHttpError(409, `Checkout session ${sessionId} is ${session.status as string}, not open.`);
+  const deliveries: WebhookDelivery[] = [];
+  let customerId = session.customer as string | null;
+  if (!customerId) {
+    const customer: StripeObject = { id: newId("cus"), object: "customer", created: now(), email: session.customer_email, name: null, description: null, metadata: {}, livemode: false };
+    store.customers.set(customer.id, customer);
+    customerId = customer.id;
+    deliveries.push(await emit(state, "customer.created", customer));
+  }
+  session.customer = customerId;
+  let subscription: StripeObject | null = null;
+  if (session.mode === "subscription") {
+    const items = session._lineItems as { price: string; quantity: number }[];
+    const data = metadataOf(session._subscriptionData) as unknown as { trial_period_days?: string; metadata?: Record<string, string> };
+    const trialDays = data.trial_period_days ? Number(data.trial_period_days) : 0;
+    const start = now();
+    const periodEnd = start + (trialDays > 0 ? trialDays * DAY_S : PERIOD_S);
+    const id = newId("sub");
+    subscription = {
+      id,
+      object: "subscription",
+      customer: customerId,
+      status: trialDays > 0 ? "trialing" : "active",
+      cancel_at_period_end: false,
+      canceled_at: null,
+      ended_at: null,
+      trial_end: trialDays > 0 ? periodEnd : null,
+      created: start,
+      start_date: start,
+      metadata: data.metadata ?? {},
+      latest_invoice: null,
+      livemode: false,
+      items: {
+        object: "list",
+        has_more: false,
+        url: `/v1/subscription_items?subscription=${id}`,
+        data: items.map((item) => ({
+          id: newId("si"),
+          object: "subscription_item",
+          subscription: id,
+          quantity: item.quantity,
+          current_period_start: start,
+          current_period_end: periodEnd,
+          price: { id: item.price, object: "price", currency: "usd", unit_amount: state.config.stripe.priceAmounts[item.price] ?? 0, recurring: { interval: "month", interval_count: 1 } },
+        })),
+      },
+    };
+    store.subscriptions.set(id, subscription);
+    const invoice = newInvoice(state, subscription, "subscription_create", true);
+    session.subscription = id;
+    session.invoice = invoice.id;
+    session.status = "complete";
+    session.payment_status = trialDays > 0 ? "no_payment_required" : "paid";
+    deliveries.push(await emit(state, "customer.subscription.created", subscription));
+    deliveries.push(await emit(state, "checkout.session.completed", session));
+    deliveries.push(await emit(state, "invoice.paid", invoice));
+  } else {
+    session.status = "complete";
+    session.payment_status = "paid";
+    deliveries.push(await emit(state, "checkout.session.completed", session));
+  }
+  return { session: publicView(session), subscription, deliveries };
+}
+
+async function cancel(state: SimulatorState, subscription: StripeObject): Promise<WebhookDelivery> {
+  if (subscription.status === "canceled") throw invalid(`No such subscription: '${subscription.id}' is already canceled.`, "id");
+  subscription.status = "canceled";
+  subscription.canceled_at = now();
+  subscription.ended_at = now();
+  return emit(state, "customer.subscription.deleted", subscription);
+}
+
+/** A renewal whose payment fails: open invoice, subscription past_due. */
+async function failPayment(state: SimulatorState, subscription: StripeObject): Promise<WebhookDelivery[]> {
+  const invoice = newInvoice(state, subscription, "subscription_cycle", false);
+  const previous = { status: subscription.status };
+  subscription.status = "past_due";
+  return [await emit(state, "invoice.payment_failed", invoice), await emit(state, "customer.subscription.updated", subscription, previous)];
+}
+
+/** A successful renewal: the period advances and the invoice is paid. */
+async function renew(state: SimulatorState, subscription: StripeObject): Promise<WebhookDelivery[]> {
+  const previous = { status: subscription.status };
+  for (const item of (subscription.items as { data: Record<string, unknown>[] }).data) {
+    item.current_period_start = item.current_period_end;
+    item.current_period_end = (item.current_period_end as number) + PERIOD_S;
+  }
+  subscription.status = "active";
+  const invoice = newInvoice(state, subscription, "subscription_cycle", true);
+  return [await emit(state, "invoice.paid", invoice), await emit(state, "customer.subscription.updated", subscription, previous)];
+}
+
+// ---- Control endpoints and hosted pages ----
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function page(ctx: RouteContext, title: string, body: string): void {
+  const html = `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}button{font-size:1rem;padding:.5rem 1rem}</style>
+</head><body><p><small>Stripe (simulated)</small></p><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
+  ctx.res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+  ctx.res.end(html);
+}
+
+async function checkoutPage(ctx: RouteContext): Promise<void> {
+  const session = getOr404(stripeStore(ctx.state).sessions, "checkout.session", ctx.params[0]);
+  if (session.status !== "open") return page(ctx, "This checkout is complete", `<p>Status: ${escapeHtml(String(session.status))}</p>`);
+  const items = (session._lineItems as { price: string; quantity: number }[]).map((i) => `<li>${escapeHtml(i.price)} &times; ${i.quantity}</li>`).join("");
+  page(
+    ctx,
+    "Subscribe",
+    `<ul>${items}</ul><p>${escapeHtml(String(session.customer_email ?? session.customer ?? ""))}</p>
+<form method="post" action="/_sim/stripe/checkout/${escapeHtml(session.id)}/complete?redirect=1"><button type="submit">Pay and subscribe</button></form>
+${session.cancel_url ? `<p><a href="${escapeHtml(String(session.cancel_url))}">Cancel</a></p>` : ""}`,
+  );
+}
+
+async function completeCheckoutControl(ctx: RouteContext): Promise<void> {
+  const result = await completeCheckout(ctx.state, ctx.params[0]);
+  if (ctx.url.searchParams.get("redirect") === "1") {
+    const target = String((stripeStore(ctx.state).sessions.get(ctx.params[0]) as StripeObject).success_url).replace("{CHECKOUT_SESSION_ID}", ctx.params[0]);
+    ctx.res.writeHead(303, { location: target });
+    ctx.res.end();
+    return;
+  }
+  sendJson(ctx.res, 200, result);
+}
+
+async function portalPage(ctx: RouteContext): Promise<void> {
+  const store = stripeStore(ctx.state);
+  const portal = getOr404(store.portals, "billing_portal.session", ctx.params[0]);
+  const subscriptions = [...store.subscriptions.values()].filter((s) => s.customer === portal.customer);
+  const rows = subscriptions
+    .map((s) => {
+      const action = s.status === "canceled" ? "" : `<form method="post" action="/_sim/stripe/subscriptions/${escapeHtml(s.id)}/cancel?redirect=${encodeURIComponent(`/_sim/stripe/portal/${portal.id}`)}"><button type="submit">Cancel subscription</button></form>`;
+      return `<li>${escapeHtml(s.id)}: ${escapeHtml(String(s.status))}${action}</li>`;
+    })
+    .join("");
+  page(ctx, "Manage billing", `<ul>${rows || "<li>No subscriptions</li>"}</ul>${portal.return_url ? `<p><a href="${escapeHtml(String(portal.return_url))}">Return</a></p>` : ""}`);
+}
+
+function subscriptionControl(action: (state: SimulatorState, s: StripeObject) => Promise<WebhookDelivery | WebhookDelivery[]>) {
+  return async (ctx: RouteContext): Promise<void> => {
+    const subscription = getOr404(stripeStore(ctx.state).subscriptions, "subscription", ctx.params[0]);
+    const deliveries = [await action(ctx.state, subscription)].flat();
+    const redirect = ctx.url.searchParams.get("redirect");
+    if (redirect?.startsWith("/_sim/")) {
+      ctx.res.writeHead(303, { location: redirect });
+      ctx.res.end();
+      return;
+    }
+    sendJson(ctx.res, 200, { subscription, deliveries });
+  };
+}
+
+async function dumpStore(ctx: RouteContext): Promise<void> {
+  const store = stripeStore(ctx.state);
+  const list = (map: Map<string, StripeObject>) => [...map.values()].map(publicView);
+  sendJson(ctx.res, 200, {
+    customers: list(store.customers),
+    checkoutSessions: list(store.sessions),
+    subscriptions: list(store.subscriptions),
+    invoices: list(store.invoices),
+    meterEvents: [...store.meterEvents.values()].map(({ id: _id, ...rest }) => rest),
+    events: list(store.events),
+  });
+}
+
+const api = (method: Route["method"], path: RegExp, handle: Route["handle"]): Route => ({ method, path, provider: stripeFormat, handle });
+const control = (method: Route["method"], path: RegExp, handle: Route["handle"]): Route => ({ method, path, provider: controlFormat, handle });
+
+export const stripeRoutes: Route[] = [
+  api("POST", /^\/v1\/customers$/, createCustomer),
+  api("GET", /^\/v1\/customers\/(cus_[\w]+)$/, retrieveCustomer),
+  api("POST", /^\/v1\/customers\/(cus_[\w]+)$/, updateCustomer),
+  api("POST", /^\/v1\/checkout\/sessions$/, createCheckoutSession),
+  api("GET", /^\/v1\/checkout\/sessions\/(cs_[\w]+)$/, retrieveCheckoutSession),
+  api("POST", /^\/v1\/billing_portal\/sessions$/, createPortalSession),
+  api("GET", /^\/v1\/subscriptions\/(sub_[\w]+)$/, retrieveSubscription),
+  api("POST", /^\/v1\/subscriptions\/(sub_[\w]+)$/, updateSubscription),
+  api("DELETE", /^\/v1\/subscriptions\/(sub_[\w]+)$/, cancelSubscription),
+  api("GET", /^\/v1\/invoices\/(in_[\w]+)$/, retrieveInvoice),
+  api("GET", /^\/v1\/events\/(evt_[\w]+)$/, retrieveEvent),
+  api("POST", /^\/v1\/billing\/meter_events$/, createMeterEvent),
+];
+
+export const stripeControlRoutes: Route[] = [
+  control("GET", /^\/_sim\/stripe$/, dumpStore),
+  control("GET", /^\/_sim\/stripe\/checkout\/(cs_[\w]+)$/, checkoutPage),
+  control("POST", /^\/_sim\/stripe\/checkout\/(cs_[\w]+)\/complete$/, completeCheckoutControl),
+  control("GET", /^\/_sim\/stripe\/portal\/(bps_[\w]+)$/, portalPage),
+  control("POST", /^\/_sim\/stripe\/subscriptions\/(sub_[\w]+)\/cancel$/, subscriptionControl(cancel)),
+  control("POST", /^\/_sim\/stripe\/subscriptions\/(sub_[\w]+)\/payment_failed$/, subscriptionControl(failPayment)),
+  control("POST", /^\/_sim\/stripe\/subscriptions\/(sub_[\w]+)\/renew$/, subscriptionControl(renew)),
+];
