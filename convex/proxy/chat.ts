@@ -39,6 +39,8 @@ export const chatCompletions = httpAction(async (ctx, request) => {
     : "max_tokens";
   const requestedMax = positiveInt(body[maxField]);
   if (requestedMax === "invalid") return badRequest(`'${maxField}' must be a positive integer.`, maxField);
+  const legacyMax = positiveInt(body.max_tokens);
+  if (legacyMax === "invalid") return badRequest("'max_tokens' must be a positive integer.", "max_tokens");
 
   const model = body.model;
   const promptTokens = estimateChatPromptTokens(body as { messages: unknown[] });
@@ -58,6 +60,10 @@ export const chatCompletions = httpAction(async (ctx, request) => {
   const stream = body.stream === true;
   const clientOptions = (body.stream_options ?? {}) as Record<string, unknown>;
   const upstreamBody: Record<string, unknown> = { ...body, [maxField]: grant.maxOutputTokens };
+  // Both limits sent: neither may let the output outgrow the hold.
+  if (maxField === "max_completion_tokens" && legacyMax !== null) {
+    upstreamBody.max_tokens = Math.min(legacyMax, grant.maxOutputTokens);
+  }
   // Always ask for the usage chunk so a stream is billed at the provider's count.
   if (stream) upstreamBody.stream_options = { ...clientOptions, include_usage: true };
 

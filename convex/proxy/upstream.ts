@@ -23,7 +23,22 @@ export interface SettleInput {
   startedAt: number;
 }
 
+/** Attempts at settling: the mutation is idempotent by request id, so retrying is safe. */
+const SETTLE_ATTEMPTS = 3;
+
 export async function settle(ctx: ActionCtx, grant: Grant, input: SettleInput): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await settleOnce(ctx, grant, input);
+    } catch (e) {
+      // The work upstream is done and must be billed; a transient failure gets a retry.
+      if (attempt >= SETTLE_ATTEMPTS) throw e;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
+}
+
+async function settleOnce(ctx: ActionCtx, grant: Grant, input: SettleInput): Promise<number> {
   const { costMicros } = await ctx.runMutation(internal.quota.settle, {
     requestId: grant.requestId,
     userId: grant.userId,

@@ -90,6 +90,11 @@ describe("chat completions (JSON)", () => {
     const sent = upstreamChats()[0].body as Record<string, unknown>;
     expect(sent.max_tokens).toBe(5);
     expect(sent.max_completion_tokens).toBeUndefined();
+
+    // Both sent: the larger legacy limit is clamped to the held one.
+    await client.chat.completions.create({ model: "gpt-4o-mini", messages, max_completion_tokens: 4, max_tokens: 50 });
+    const both = upstreamChats()[1].body as Record<string, unknown>;
+    expect([both.max_completion_tokens, both.max_tokens]).toEqual([4, 4]);
   });
 });
 
