@@ -38,7 +38,7 @@ export function AlertList() {
         {mine.map((a) => (
           <li key={a._id} className={`notice notice-${a.severity} alert-item`} data-testid="alert">
             <div>
-              <p>{a.message}</p>
+              <p data-testid="alert-message">{a.message}</p>
               <p className="notice-meta">
                 <RelativeTime at={a.at} />
               </p>

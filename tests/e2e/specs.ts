@@ -83,6 +83,26 @@ export function specs(world: World): TestCase[] {
       },
     },
     {
+      name: "an in-app alert appears live and dismissing it removes it",
+      fn: async () => {
+        // The rollup raises quota alerts (tested with the backend); here the row is
+        // written directly so the test does not need 400K tokens of traffic.
+        const message = "You have used 80% of the 500,000 tokens included in your Trial plan.";
+        await stack.runtime.engine.runInline(async (ctx) => {
+          const user = await ctx.db
+            .query("users")
+            .withIndex("by_email", (q) => q.eq("email", customer))
+            .first();
+          assert(user, "the signed-in customer has no users row");
+          await ctx.db.insert("alerts", { userId: user._id, kind: "quota_80", severity: "warning", message, at: Date.now() });
+        });
+        await expectText(byTestId(page, "alert-message"), message, { what: "alert notice" });
+        await screenshot(page, "01b-dashboard-alert");
+        await byTestId(page, "alert").getByRole("button", { name: /^Dismiss/ }).click();
+        await byTestId(page, "alert").waitFor({ state: "detached" });
+      },
+    },
+    {
       name: "a plan changed from the CLI appears on the open page without a reload",
       fn: async () => {
         await markDocument(page);
