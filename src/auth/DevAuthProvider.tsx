@@ -54,11 +54,10 @@ function useDevConvexAuth() {
       if (!forceRefreshToken && isFresh(current)) return current.token;
       try {
         const fresh = await requestDevToken(email, role);
-        // Only keep it if the same person is still signed in.
-        if (latest.current?.email === email) {
-          latest.current = fresh;
-          saveDevSession(fresh);
-        }
+        // Signed out (or in as someone else) while the request was in flight: drop it.
+        if (latest.current?.email !== email) return null;
+        latest.current = fresh;
+        saveDevSession(fresh);
         return fresh.token;
       } catch {
         // Returning null tells the client we are signed out; the sign-in screen

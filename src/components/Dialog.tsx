@@ -35,9 +35,9 @@ export function Dialog({
       className="dialog"
       aria-labelledby={titleId}
       data-testid={testId}
-      onClose={onClose}
       onCancel={(e) => {
-        // Escape: let the owner decide (it may be mid-request), then close via `open`.
+        // Escape: the owner decides (it may be mid-request) and closes through `open`,
+        // so the element never closes itself behind React's back.
         e.preventDefault();
         onClose();
       }}
