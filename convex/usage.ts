@@ -11,9 +11,8 @@ import type { MutationCtx, QueryCtx } from "./_generated/server";
 import { internal } from "./_generated/api";
 import { fail, internalMutation, internalQuery, userQuery } from "./functions";
 import { getPlan } from "./model/plans";
-import { dayOf, isMonth, monthOf, monthRange } from "./model/quota";
+import { dayOf, isMonth, monthOf, monthRange, quotaUnits } from "./model/quota";
 import { summarize, thresholdsCrossed, type UsageSummary } from "./model/usageMath";
-import { quotaUnits } from "./model/quota";
 import { planValidator, usageKindValidator, usageSourceValidator, usageStatusValidator } from "./schema";
 import { monthTotals } from "./quota";
 
