@@ -12,10 +12,10 @@ import {
 import { SessionContext, type Session } from "./SessionContext";
 import {
   DEV_SESSION_STORAGE_KEY,
-  isFresh,
   loadDevSession,
   requestDevToken,
   saveDevSession,
+  tokenFor,
   type DevSession,
   type Role,
 } from "./devToken";
@@ -50,10 +50,10 @@ function useDevConvexAuth() {
   const fetchAccessToken = useCallback(
     async ({ forceRefreshToken }: { forceRefreshToken: boolean }) => {
       const current = latest.current;
-      if (!current || !email || !role) return null;
-      if (!forceRefreshToken && isFresh(current)) return current.token;
+      if (!current || current.email !== email || current.role !== role) return null;
       try {
-        const fresh = await requestDevToken(email, role);
+        const fresh = await tokenFor(current, forceRefreshToken);
+        if (fresh === current) return current.token;
         // Signed out (or in as someone else) while the request was in flight: drop it.
         if (latest.current?.email !== email) return null;
         latest.current = fresh;

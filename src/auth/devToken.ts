@@ -81,3 +81,18 @@ export function saveDevSession(session: DevSession | null): void {
 }
 
 export const DEV_SESSION_STORAGE_KEY = STORAGE_KEY;
+
+/**
+ * The token to hand the Convex client: the stored one while it has more than
+ * REFRESH_MARGIN_MS left, otherwise (or when the client insists, e.g. after the
+ * server rejected it) a newly issued one for the same person.
+ */
+export async function tokenFor(
+  current: DevSession,
+  forceRefresh: boolean,
+  request: (email: string, role: Role) => Promise<DevSession> = requestDevToken,
+  now = Date.now(),
+): Promise<DevSession> {
+  if (!forceRefresh && isFresh(current, now)) return current;
+  return await request(current.email, current.role);
+}
