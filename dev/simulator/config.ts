@@ -42,6 +42,16 @@ export interface StripeConfig {
   priceAmounts: Record<string, number>;
 }
 
+export interface TelnyxConfig {
+  /** Where `message.received` webhooks go (the app's /webhooks/telnyx). */
+  webhookUrl: string | null;
+}
+
+export interface SignalConfig {
+  /** Registration without a `captcha` answers 400 "captcha required", as Signal often does. */
+  requireCaptcha: boolean;
+}
+
 export interface SimulatorConfig {
   /** Milliseconds before the first byte of every provider response. */
   latencyMs: number;
@@ -59,10 +69,14 @@ export interface SimulatorConfig {
   /** Seed of the PRNG behind probabilistic failures. */
   seed: number;
   stripe: StripeConfig;
+  telnyx: TelnyxConfig;
+  signal: SignalConfig;
 }
 
 /** What callers may send: every knob optional, nested rules with their defaults filled in. */
-export type ConfigPatch = Partial<Omit<SimulatorConfig, "fail" | "streamCut" | "rateLimit" | "stripe">> & {
+export type ConfigPatch = Partial<Omit<SimulatorConfig, "fail" | "streamCut" | "rateLimit" | "stripe" | "telnyx" | "signal">> & {
+  telnyx?: Partial<TelnyxConfig>;
+  signal?: Partial<SignalConfig>;
   fail?: (Partial<FailureRule> & { status: number }) | null;
   streamCut?: (Partial<StreamCutRule> & { afterChunks: number }) | null;
   rateLimit?: Partial<RateLimitConfig>;
@@ -80,6 +94,8 @@ export const DEFAULT_CONFIG: SimulatorConfig = {
   requestLogSize: 200,
   seed: 1,
   stripe: { webhookUrl: null, webhookSecret: "whsec_simulator_stripe", priceAmounts: {} },
+  telnyx: { webhookUrl: null },
+  signal: { requireCaptcha: false },
 };
 
 export class ConfigError extends Error {
@@ -186,6 +202,18 @@ export function mergeConfig(base: SimulatorConfig, update: unknown): SimulatorCo
   if (update.requestLogSize !== undefined) next.requestLogSize = int(update.requestLogSize, "requestLogSize", 1, 100_000);
   if (update.seed !== undefined) next.seed = int(update.seed, "seed", 0, 0xffffffff);
   if (update.stripe !== undefined) next.stripe = parseStripe(base.stripe, update.stripe);
+  if (update.telnyx !== undefined) {
+    if (!isObject(update.telnyx)) throw new ConfigError("telnyx must be an object like {webhookUrl}");
+    next.telnyx = {
+      webhookUrl: update.telnyx.webhookUrl === undefined ? base.telnyx.webhookUrl : nullable(update.telnyx.webhookUrl, (v) => str(v, "telnyx.webhookUrl")),
+    };
+  }
+  if (update.signal !== undefined) {
+    if (!isObject(update.signal)) throw new ConfigError("signal must be an object like {requireCaptcha}");
+    const requireCaptcha = update.signal.requireCaptcha ?? base.signal.requireCaptcha;
+    if (typeof requireCaptcha !== "boolean") throw new ConfigError("signal.requireCaptcha must be a boolean");
+    next.signal = { requireCaptcha };
+  }
   return next;
 }
 
@@ -213,6 +241,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Sim
       ...(stripeSecret ? { webhookSecret: stripeSecret } : {}),
     });
   }
+  if (env.SIMULATOR_TELNYX_WEBHOOK_URL) out.telnyx = { webhookUrl: env.SIMULATOR_TELNYX_WEBHOOK_URL };
   const failStatus = number("SIMULATOR_FAIL_STATUS");
   if (failStatus !== undefined) {
     out.fail = parseFailure({ status: failStatus, probability: number("SIMULATOR_FAIL_PROBABILITY") ?? 1 });
