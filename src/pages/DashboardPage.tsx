@@ -34,6 +34,7 @@ export function DashboardPage() {
     <div className="page">
       <PageHeader
         title={viewer.name ? `Welcome, ${viewer.name}` : "Dashboard"}
+        tabTitle="Dashboard"
         description="Your account, your plan and this month's usage, updated live."
       />
 

@@ -1,5 +1,6 @@
 import { Outlet } from "react-router";
 import { isStaff, useViewer } from "../../viewer/ViewerContext";
+import { PageHeader } from "../../components/PageHeader";
 
 /** The admin console is for support agents and admins; the backend enforces it too. */
 export function RequireStaff() {
@@ -7,11 +8,15 @@ export function RequireStaff() {
   if (!isStaff(viewer)) {
     return (
       <div className="page content-narrow">
-        <h1>Support access only</h1>
-        <p className="muted">
-          The admin console is for Poindexter support agents and admins. Your role is{" "}
-          <strong>{viewer.role}</strong>.
-        </p>
+        <PageHeader
+          title="Support access only"
+          description={
+            <>
+              The admin console is for Poindexter support agents and admins. Your role is{" "}
+              <strong>{viewer.role}</strong>.
+            </>
+          }
+        />
       </div>
     );
   }
