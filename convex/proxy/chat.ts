@@ -5,12 +5,12 @@ import { estimateChatPromptTokens, StreamedOutputCounter, utf8Bytes } from "../m
 import { formatSseData, SSE_DONE, SseParser } from "../model/sse";
 import type { NormalizedUsage } from "../providers/types";
 import { admitRequest, type Grant } from "./admission";
-import { badRequest, CORS_HEADERS, missingKey, newRequestId, positiveInt, readJsonBody } from "./respond";
+import { badRequest, CORS_HEADERS, missingKey, newRequestId, positiveInt, readJsonBody, withOpenAiErrors } from "./respond";
 import { callUpstream, provider, settle } from "./upstream";
 
 const MAX_CHOICES = 16;
 
-export const chatCompletions = httpAction(async (ctx, request) => {
+export const chatCompletions = httpAction(withOpenAiErrors(async (ctx, request) => {
   const startedAt = Date.now();
   const noKey = missingKey(request);
   if (noKey) return noKey;
@@ -78,7 +78,7 @@ export const chatCompletions = httpAction(async (ctx, request) => {
     clientWantsUsage: clientOptions.include_usage === true,
     maxOutputTokens: grant.maxOutputTokens * (n ?? 1),
   });
-});
+}));
 
 async function finishJson(
   ctx: ActionCtx,

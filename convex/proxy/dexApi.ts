@@ -10,7 +10,7 @@ import { bearerToken, hashSecret } from "../model/apiKeyTokens";
 import { getPlan, type PlanId } from "../model/plans";
 import { isPriced } from "../model/pricing";
 import { isMonth, monthOf } from "../model/quota";
-import { badRequest, clientIp, errorResponse, jsonResponse, readJsonBody, unauthorized } from "./respond";
+import { badRequest, clientIp, errorResponse, jsonResponse, readJsonBody, unauthorized, withOpenAiErrors } from "./respond";
 
 interface Caller {
   userId: Id<"users">;
@@ -38,15 +38,15 @@ function modelObject(id: string) {
 }
 
 /** Only models the caller's plan may use (and that are priced: nothing is served free). */
-export const listModels = httpAction(async (ctx, request) => {
+export const listModels = httpAction(withOpenAiErrors(async (ctx, request) => {
   const auth = await authenticate(ctx, request);
   if (!auth.ok) return auth.response;
   if (!capabilities(auth.caller.state).useProxy) return forbiddenState(auth.caller.state);
   const models = getPlan(auth.caller.plan).models.filter(isPriced);
   return jsonResponse(200, { object: "list", data: models.map(modelObject) });
-});
+}));
 
-export const retrieveModel = httpAction(async (ctx, request) => {
+export const retrieveModel = httpAction(withOpenAiErrors(async (ctx, request) => {
   const auth = await authenticate(ctx, request);
   if (!auth.ok) return auth.response;
   if (!capabilities(auth.caller.state).useProxy) return forbiddenState(auth.caller.state);
@@ -61,7 +61,7 @@ export const retrieveModel = httpAction(async (ctx, request) => {
     });
   }
   return jsonResponse(200, modelObject(id));
-});
+}));
 
 function forbiddenState(state: string): Response {
   return errorResponse(403, {
@@ -81,14 +81,14 @@ function fromConvexError(e: unknown): Response {
   throw e;
 }
 
-export const listKeys = httpAction(async (ctx, request) => {
+export const listKeys = httpAction(withOpenAiErrors(async (ctx, request) => {
   const auth = await authenticate(ctx, request);
   if (!auth.ok) return auth.response;
   const keys = await ctx.runQuery(internal.apiKeys.listForUser, { userId: auth.caller.userId, now: Date.now() });
   return jsonResponse(200, { object: "list", data: keys.map(({ _id, ...rest }) => ({ id: _id, ...rest })) });
-});
+}));
 
-export const createKey = httpAction(async (ctx, request) => {
+export const createKey = httpAction(withOpenAiErrors(async (ctx, request) => {
   const auth = await authenticate(ctx, request);
   if (!auth.ok) return auth.response;
   const parsed = await readJsonBody(request);
@@ -108,9 +108,9 @@ export const createKey = httpAction(async (ctx, request) => {
   } catch (e) {
     return fromConvexError(e);
   }
-});
+}));
 
-export const revokeKey = httpAction(async (ctx, request) => {
+export const revokeKey = httpAction(withOpenAiErrors(async (ctx, request) => {
   const auth = await authenticate(ctx, request);
   if (!auth.ok) return auth.response;
   const id = decodeURIComponent(new URL(request.url).pathname.slice("/v1/api-keys/".length));
@@ -121,26 +121,26 @@ export const revokeKey = httpAction(async (ctx, request) => {
   } catch (e) {
     return fromConvexError(e);
   }
-});
+}));
 
 function monthParam(request: Request): string | Response {
   const month = new URL(request.url).searchParams.get("month") ?? monthOf(Date.now());
   return isMonth(month) ? month : badRequest("'month' must look like 2026-11.", "month");
 }
 
-export const usageReport = httpAction(async (ctx, request) => {
+export const usageReport = httpAction(withOpenAiErrors(async (ctx, request) => {
   const auth = await authenticate(ctx, request);
   if (!auth.ok) return auth.response;
   const month = monthParam(request);
   if (month instanceof Response) return month;
   const report = await ctx.runQuery(internal.usage.reportForUser, { userId: auth.caller.userId, month });
   return jsonResponse(200, { ...report.summary, models: report.models });
-});
+}));
 
-export const usageRemaining = httpAction(async (ctx, request) => {
+export const usageRemaining = httpAction(withOpenAiErrors(async (ctx, request) => {
   const auth = await authenticate(ctx, request);
   if (!auth.ok) return auth.response;
   const month = monthParam(request);
   if (month instanceof Response) return month;
   return jsonResponse(200, await ctx.runQuery(internal.usage.remainingForUser, { userId: auth.caller.userId, month }));
-});
+}));

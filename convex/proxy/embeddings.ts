@@ -2,10 +2,10 @@
 import { httpAction } from "../_generated/server";
 import { estimateEmbeddingInputTokens } from "../model/estimate";
 import { admitRequest } from "./admission";
-import { badRequest, CORS_HEADERS, missingKey, newRequestId, readJsonBody } from "./respond";
+import { badRequest, CORS_HEADERS, missingKey, newRequestId, readJsonBody, withOpenAiErrors } from "./respond";
 import { callUpstream, provider, settle } from "./upstream";
 
-export const embeddings = httpAction(async (ctx, request) => {
+export const embeddings = httpAction(withOpenAiErrors(async (ctx, request) => {
   const startedAt = Date.now();
   const noKey = missingKey(request);
   if (noKey) return noKey;
@@ -55,4 +55,4 @@ export const embeddings = httpAction(async (ctx, request) => {
     status: 200,
     headers: { "content-type": "application/json", ...CORS_HEADERS, ...grant.headers },
   });
-});
+}));

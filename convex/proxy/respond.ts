@@ -129,3 +129,24 @@ export function missingKey(request: Request): Response | null {
   }
   return null;
 }
+
+/**
+ * Any unexpected failure still answers in OpenAI's shape (clients parse `error.message`), with
+ * a 500 the SDK retries; the hold of a request that failed midway expires on its own.
+ */
+export function withOpenAiErrors<Ctx>(
+  handler: (ctx: Ctx, request: Request) => Promise<Response>,
+): (ctx: Ctx, request: Request) => Promise<Response> {
+  return async (ctx, request) => {
+    try {
+      return await handler(ctx, request);
+    } catch (e) {
+      console.error(`${request.method} ${new URL(request.url).pathname} failed`, e);
+      return errorResponse(500, {
+        message: "The proxy failed to handle this request. Retry; if it persists, contact Poindexter support.",
+        type: "server_error",
+        code: "internal_error",
+      });
+    }
+  };
+}

@@ -2,13 +2,13 @@
 import { httpAction } from "../_generated/server";
 import { speechCharacters } from "../model/estimate";
 import { admitRequest } from "./admission";
-import { badRequest, CORS_HEADERS, missingKey, newRequestId, readJsonBody } from "./respond";
+import { badRequest, CORS_HEADERS, missingKey, newRequestId, readJsonBody, withOpenAiErrors } from "./respond";
 import { callUpstream, settle } from "./upstream";
 
 /** OpenAI's limit on one speech request's input. */
 export const MAX_SPEECH_CHARACTERS = 4096;
 
-export const speech = httpAction(async (ctx, request) => {
+export const speech = httpAction(withOpenAiErrors(async (ctx, request) => {
   const startedAt = Date.now();
   const noKey = missingKey(request);
   if (noKey) return noKey;
@@ -75,4 +75,4 @@ export const speech = httpAction(async (ctx, request) => {
       ...grant.headers,
     },
   });
-});
+}));

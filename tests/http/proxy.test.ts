@@ -446,3 +446,22 @@ it("pathOf keeps the query string", () => {
   expect(pathOf("http://proxy.test/v1/usage?month=2026-11")).toBe("/v1/usage?month=2026-11");
   expect(internal.quota.begin).toBeDefined();
 });
+
+it("answers an unexpected failure with a 500 in OpenAI's shape", async () => {
+  const { withOpenAiErrors } = await import("../../convex/proxy/respond");
+  const errors = console.error;
+  console.error = () => {};
+  try {
+    const handler = withOpenAiErrors(async () => {
+      throw new Error("boom");
+    });
+    const res = await handler({}, new Request("http://proxy.test/v1/embeddings", { method: "POST" }));
+    expect(res.status).toBe(500);
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(await res.json()).toEqual({
+      error: { message: expect.stringMatching(/Retry/), type: "server_error", param: null, code: "internal_error" },
+    });
+  } finally {
+    console.error = errors;
+  }
+});
