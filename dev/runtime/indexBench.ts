@@ -66,6 +66,11 @@ for (const count of [10_000, 100_000]) {
     await fill(e, count, now);
     const fillMs = performance.now() - fillStart;
     const r = await measure(e, sorted ? 200 : 20, now);
+    if (sorted) {
+      const s0 = performance.now();
+      const snap = await e.snapshot();
+      console.log(`snapshot of ${count} events: ${(snap.length / 1e6).toFixed(1)} MB in ${(performance.now() - s0).toFixed(0)} ms`);
+    }
     const row = `| ${count.toLocaleString("en-US")} | ${sorted ? "sorted indexes" : "convex-test scan"} | ${r.first.toFixed(1)} | ${r.p50.toFixed(2)} | ${r.p95.toFixed(2)} | ${(fillMs / 1000).toFixed(1)} |`;
     console.log(row);
     rows.push(row);

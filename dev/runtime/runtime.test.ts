@@ -241,6 +241,23 @@ describe("offline runtime", () => {
       .toBe(true);
   }, 15_000);
 
+  it("recovers commits from the log when the process died without closing", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "runtime-crash-"));
+    const first = await boot(dir);
+    const id = await new ConvexHttpClient(first.urls.cloud).mutation(m("messages:send"), { body: "survives a crash" });
+    // The log is appended within ~100 ms; no close(), so no compaction.
+    await new Promise((r) => setTimeout(r, 400));
+    const second = await boot(dir);
+    try {
+      const list = (await new ConvexHttpClient(second.urls.cloud).query(q("messages:list"), {})) as { _id: string }[];
+      expect(list.map((d) => d._id)).toContain(id);
+    } finally {
+      await second.close();
+      await first.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
   it("keeps documents and their ids across a restart", async () => {
     const h = new ConvexHttpClient(rt.urls.cloud);
     const id = await h.mutation(m("messages:send"), { body: "persisted" });

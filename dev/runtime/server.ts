@@ -189,10 +189,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     env,
     hooks: {
       sortedIndexes: options.sortedIndexes ?? true,
-      onCommit(ts, tables) {
+      recordChanges: persist,
+      onCommit(ts, tables, changes) {
         const t = BigInt(ts);
         if (t > currentTs) currentTs = t;
-        persistence?.markDirty();
+        if (changes !== null) persistence?.record(changes);
         hub?.onCommit(tables);
       },
       onCall(kind) {

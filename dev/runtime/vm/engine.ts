@@ -17,12 +17,14 @@ export interface EngineHooks {
    * After every top-level commit, with the commit timestamp (ns, decimal string) and
    * the tables it wrote, as "<componentPath>:<table>".
    */
-  onCommit(ts: string, tables: string[]): void;
+  onCommit(ts: string, tables: string[], changes: string | null): void;
   onCall(kind: FunctionKind): void;
   onRead(count: number): void;
   onWrite(count: number): void;
   /** false: keep convex-test's table scans (only for measuring the difference). */
   sortedIndexes: boolean;
+  /** Pass each commit's changed documents to onCommit (JSON), for the write-ahead log. */
+  recordChanges?: boolean;
 }
 
 export interface FetchHandle {
@@ -61,6 +63,16 @@ let hooks: EngineHooks | null = null;
 const readSet = new AsyncLocalStorage<Set<string>>();
 /** Tables written by the commit in progress. */
 let writtenTables = new Set<string>();
+
+/** One commit's effect on one component, as written to the persistence log. */
+export interface ComponentChange {
+  path: string;
+  nextDocId: number;
+  lastCreationTime: number;
+  /** Document id -> its committed value (convexToJson), null when deleted. */
+  docs: Record<string, unknown>;
+}
+let pendingChanges: ComponentChange[] = [];
 
 /** console output of the call running in this async context, as Convex logLines. */
 const logLines = new AsyncLocalStorage<string[]>();
@@ -141,19 +153,33 @@ function installHooks(sortedIndexes: boolean) {
     if (!isNested && ts !== null) {
       const tables = [...writtenTables];
       writtenTables = new Set();
-      hooks?.onCommit(String(ts), tables);
+      const changes = pendingChanges.length > 0 ? JSON.stringify({ ts: String(ts), components: pendingChanges }) : null;
+      pendingChanges = [];
+      hooks?.onCommit(String(ts), tables, changes);
     }
     return ts;
   };
   const db = internals.__DatabaseFake.prototype;
   const dbCommit = db.commit;
   db.commit = function (this: any, commitTs: unknown) {
-    if (this._writes.length === 1) {
-      for (const id of Object.keys(this._writes[0])) {
-        writtenTables.add(`${this._componentPath}:${internals.__tableNameFromId(id)}`);
+    if (this._writes.length !== 1) return dbCommit.call(this, commitTs);
+    const ids = Object.keys(this._writes[0]);
+    for (const id of ids) writtenTables.add(`${this._componentPath}:${internals.__tableNameFromId(id)}`);
+    const result = dbCommit.call(this, commitTs);
+    if (hooks?.recordChanges && ids.length > 0) {
+      const docs: Record<string, unknown> = {};
+      for (const id of ids) {
+        const doc = this._documents[id];
+        docs[id] = doc === undefined ? null : convexToJson(doc);
       }
+      pendingChanges.push({
+        path: this._componentPath,
+        nextDocId: this._nextDocId,
+        lastCreationTime: this._lastCreationTime,
+        docs,
+      });
     }
-    return dbCommit.call(this, commitTs);
+    return result;
   };
   const get = db.get;
   db.get = function (this: any, tableName: string | undefined, id: string) {
