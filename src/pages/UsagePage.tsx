@@ -162,7 +162,7 @@ const STATUS_TONE: Record<string, "success" | "warning" | "critical" | "neutral"
 };
 
 function RecentCard() {
-  const recent = useQuery(api.usage.recent, { limit: 50 });
+  const recent = useQuery(api.usage.recent, { limit: 25 });
   return (
     <Card title="Recent requests">
       {recent === undefined ? (

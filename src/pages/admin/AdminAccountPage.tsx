@@ -69,7 +69,7 @@ function AccountView({ detail }: { detail: AccountDetail }) {
         }
       />
 
-      <div className="grid grid-2">
+      <div className="grid grid-2 grid-top">
         <Card title="Account">
           <p className={`state-explanation tone-${info.tone}`}>{info.staffNote}</p>
           <dl className="details">
