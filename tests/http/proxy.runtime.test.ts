@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRuntime, type Runtime } from "../../dev/runtime/server";
 import { startSimulator, type RunningSimulator } from "../../dev/simulator/server";
 import { chatUsage } from "../../dev/simulator/tokens";
+import { estimateChatPromptTokens } from "../../convex/model/estimate";
+import { PLANS } from "../../convex/model/plans";
 import { tokenCostMicros } from "../../convex/model/pricing";
 
 let sim: RunningSimulator;
@@ -109,5 +111,31 @@ describe("over real HTTP", () => {
     expect(pre.status).toBe(204);
     expect(pre.headers.get("access-control-allow-origin")).toBe("*");
   });
+
+  it("admits parallel requests near the cap only while their holds fit", async () => {
+    const email = "parallel-runtime@example.com";
+    const userId = await rt.run("mutation", "accounts:create", { email, plan: "basic" });
+    const { secret: key } = (await rt.run("mutation", "apiKeys:createForEmail", { email })) as { secret: string };
+    const req = { model: "gpt-4o-mini", messages: [{ role: "user" as const, content: "go" }], max_tokens: 100 };
+    const hold = estimateChatPromptTokens(req) + req.max_tokens;
+    const cap = PLANS.basic.hardCapTokens;
+    // Earlier usage leaves room for exactly 4 holds.
+    await rt.run("mutation", "quota:settle", {
+      requestId: "req_seed_parallel", userId, kind: "chat", provider: "openai", model: "gpt-4o-mini",
+      tokensIn: cap - 4 * hold - 1, cachedTokensIn: 0, tokensOut: 0, characters: 0,
+      usageSource: "provider", status: "ok", httpStatus: 200, latencyMs: 0,
+    });
+    sim.configure({ latencyMs: 100 });
+    const sdk = new OpenAI({ apiKey: key, baseURL: `${rt.urls.site}/v1`, maxRetries: 0 });
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => sdk.chat.completions.create(req)));
+    sim.configure({ latencyMs: 0 });
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(4);
+    for (const r of results) if (r.status === "rejected") expect(r.reason).toMatchObject({ status: 429, code: "insufficient_quota" });
+    const res = await fetch(`${rt.urls.site}/v1/usage/remaining`, { headers: { authorization: `Bearer ${key}` } });
+    const remaining = (await res.json()) as { usedTokens: number; heldTokens: number };
+    expect(remaining.heldTokens).toBe(0);
+    expect(remaining.usedTokens).toBeLessThanOrEqual(cap);
+  });
 });
+
 
