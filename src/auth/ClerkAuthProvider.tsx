@@ -2,15 +2,15 @@ import { ClerkProvider, useAuth, useClerk } from "@clerk/react";
 import type { ConvexReactClient } from "convex/react";
 import { ConvexProviderWithClerk } from "convex/react-clerk";
 import { useMemo, type ReactNode } from "react";
-import { SessionContext, type Session } from "./SessionContext";
+import { AuthMethodContext, type AuthMethod } from "./AuthMethodContext";
 
-function ClerkSession({ children }: { children: ReactNode }) {
+function ClerkSignOut({ children }: { children: ReactNode }) {
   const clerk = useClerk();
-  const session = useMemo<Session>(() => ({ signOut: () => clerk.signOut() }), [clerk]);
-  return <SessionContext.Provider value={session}>{children}</SessionContext.Provider>;
+  const method = useMemo<AuthMethod>(() => ({ signOut: () => clerk.signOut() }), [clerk]);
+  return <AuthMethodContext.Provider value={method}>{children}</AuthMethodContext.Provider>;
 }
 
-/** Production sign-in: Clerk issues the session, Convex verifies its "convex" JWT template. */
+/** Production sign-in: Clerk signs people in, Convex verifies its "convex" JWT template. */
 export function ClerkAuthProvider({
   publishableKey,
   client,
@@ -22,11 +22,11 @@ export function ClerkAuthProvider({
 }) {
   return (
     <ClerkProvider publishableKey={publishableKey} afterSignOutUrl="/">
-      <ClerkSession>
+      <ClerkSignOut>
         <ConvexProviderWithClerk client={client} useAuth={useAuth}>
           {children}
         </ConvexProviderWithClerk>
-      </ClerkSession>
+      </ClerkSignOut>
     </ClerkProvider>
   );
 }

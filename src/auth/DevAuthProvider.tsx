@@ -9,21 +9,21 @@ import {
   useState,
   type ReactNode,
 } from "react";
-import { SessionContext, type Session } from "./SessionContext";
+import { AuthMethodContext, type AuthMethod } from "./AuthMethodContext";
 import {
-  DEV_SESSION_STORAGE_KEY,
-  loadDevSession,
+  DEV_AUTH_STORAGE_KEY,
+  loadDevCredentials,
   requestDevToken,
-  saveDevSession,
+  saveDevCredentials,
   tokenFor,
-  type DevSession,
+  type DevCredentials,
   type Role,
 } from "./devToken";
 
 interface DevAuth {
-  session: DevSession | null;
-  /** The newest session including silent token refreshes, which do not re-render. */
-  sessionRef: { current: DevSession | null };
+  credentials: DevCredentials | null;
+  /** The newest credentials including silent token refreshes, which do not re-render. */
+  credentialsRef: { current: DevCredentials | null };
   signIn: (email: string, role: Role) => Promise<void>;
   signOut: () => void;
 }
@@ -42,10 +42,10 @@ export function useDevAuth(): DevAuth {
  * re-authenticate, which must not happen on every token refresh.
  */
 function useDevConvexAuth() {
-  const { session, sessionRef: latest } = useDevAuth();
-  const email = session?.email;
-  const role = session?.role;
-  const isAuthenticated = session !== null;
+  const { credentials, credentialsRef: latest } = useDevAuth();
+  const email = credentials?.email;
+  const role = credentials?.role;
+  const isAuthenticated = credentials !== null;
 
   const fetchAccessToken = useCallback(
     async ({ forceRefreshToken }: { forceRefreshToken: boolean }) => {
@@ -57,7 +57,7 @@ function useDevConvexAuth() {
         // Signed out (or in as someone else) while the request was in flight: drop it.
         if (latest.current?.email !== email) return null;
         latest.current = fresh;
-        saveDevSession(fresh);
+        saveDevCredentials(fresh);
         return fresh.token;
       } catch {
         // Returning null tells the client we are signed out; the sign-in screen
@@ -81,16 +81,16 @@ export function DevAuthProvider({
   client: ConvexReactClient;
   children: ReactNode;
 }) {
-  const [session, setSession] = useState<DevSession | null>(() => loadDevSession());
-  const sessionRef = useRef<DevSession | null>(session);
+  const [credentials, setCredentials] = useState<DevCredentials | null>(() => loadDevCredentials());
+  const credentialsRef = useRef<DevCredentials | null>(credentials);
 
   // Signing in or out in another tab applies here too.
   useEffect(() => {
     const onStorage = (event: StorageEvent) => {
-      if (event.key === DEV_SESSION_STORAGE_KEY) {
-        const next = loadDevSession();
-        sessionRef.current = next;
-        setSession((prev) => (prev?.email === next?.email && prev?.role === next?.role ? prev : next));
+      if (event.key === DEV_AUTH_STORAGE_KEY) {
+        const next = loadDevCredentials();
+        credentialsRef.current = next;
+        setCredentials((prev) => (prev?.email === next?.email && prev?.role === next?.role ? prev : next));
       }
     };
     window.addEventListener("storage", onStorage);
@@ -99,30 +99,30 @@ export function DevAuthProvider({
 
   const signIn = useCallback(async (email: string, role: Role) => {
     const fresh = await requestDevToken(email, role);
-    saveDevSession(fresh);
-    sessionRef.current = fresh;
-    setSession(fresh);
+    saveDevCredentials(fresh);
+    credentialsRef.current = fresh;
+    setCredentials(fresh);
   }, []);
 
   const signOut = useCallback(() => {
-    saveDevSession(null);
-    sessionRef.current = null;
-    setSession(null);
+    saveDevCredentials(null);
+    credentialsRef.current = null;
+    setCredentials(null);
   }, []);
 
   const devAuth = useMemo(
-    () => ({ session, sessionRef, signIn, signOut }),
-    [session, signIn, signOut],
+    () => ({ credentials, credentialsRef, signIn, signOut }),
+    [credentials, signIn, signOut],
   );
-  const appSession = useMemo<Session>(() => ({ signOut, methodLabel: "Dev sign-in" }), [signOut]);
+  const authMethod = useMemo<AuthMethod>(() => ({ signOut, methodLabel: "Dev sign-in" }), [signOut]);
 
   return (
     <DevAuthContext.Provider value={devAuth}>
-      <SessionContext.Provider value={appSession}>
+      <AuthMethodContext.Provider value={authMethod}>
         <ConvexProviderWithAuth client={client} useAuth={useDevConvexAuth}>
           {children}
         </ConvexProviderWithAuth>
-      </SessionContext.Provider>
+      </AuthMethodContext.Provider>
     </DevAuthContext.Provider>
   );
 }

@@ -5,15 +5,15 @@ import { describeError } from "../lib/errors";
 
 const ROLES: ReadonlyArray<{ value: Role; label: string; hint: string }> = [
   { value: "user", label: "Customer", hint: "The customer dashboard" },
-  { value: "support", label: "Support agent", hint: "Dashboard plus the admin console" },
+  { value: "support", label: "Support", hint: "Dashboard plus the admin console" },
   { value: "admin", label: "Admin", hint: "Everything, including role changes" },
 ];
 
 /** Offline sign-in: any email, any role. Shown only when Clerk is not configured. */
 export function DevSignIn() {
-  const { session, signIn } = useDevAuth();
-  const [email, setEmail] = useState(session?.email ?? "");
-  const [role, setRole] = useState<Role>(session?.role ?? "user");
+  const { credentials, signIn } = useDevAuth();
+  const [email, setEmail] = useState(credentials?.email ?? "");
+  const [role, setRole] = useState<Role>(credentials?.role ?? "user");
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
 

@@ -4,7 +4,7 @@ import { CONVEX_SITE_URL } from "../config";
 
 export type Role = "user" | "support" | "admin";
 
-export interface DevSession {
+export interface DevCredentials {
   email: string;
   role: Role;
   token: string;
@@ -12,12 +12,12 @@ export interface DevSession {
   expiresAt: number;
 }
 
-const STORAGE_KEY = "poindexter.devSession";
+const STORAGE_KEY = "poindexter.devAuth";
 
 /** Refresh this long before expiry so a request never goes out with a dying token. */
 export const REFRESH_MARGIN_MS = 2 * 60 * 1000;
 
-export async function requestDevToken(email: string, role: Role): Promise<DevSession> {
+export async function requestDevToken(email: string, role: Role): Promise<DevCredentials> {
   let response: Response;
   try {
     response = await fetch(`${CONVEX_SITE_URL}/dev-auth/token`, {
@@ -48,15 +48,15 @@ export async function requestDevToken(email: string, role: Role): Promise<DevSes
   };
 }
 
-export function isFresh(session: DevSession, now = Date.now()): boolean {
-  return session.expiresAt - now > REFRESH_MARGIN_MS;
+export function isFresh(credentials: DevCredentials, now = Date.now()): boolean {
+  return credentials.expiresAt - now > REFRESH_MARGIN_MS;
 }
 
-export function loadDevSession(): DevSession | null {
+export function loadDevCredentials(): DevCredentials | null {
   try {
     const raw = window.localStorage.getItem(STORAGE_KEY);
     if (!raw) return null;
-    const s = JSON.parse(raw) as Partial<DevSession>;
+    const s = JSON.parse(raw) as Partial<DevCredentials>;
     if (
       typeof s.email === "string" &&
       (s.role === "user" || s.role === "support" || s.role === "admin") &&
@@ -71,16 +71,16 @@ export function loadDevSession(): DevSession | null {
   return null;
 }
 
-export function saveDevSession(session: DevSession | null): void {
+export function saveDevCredentials(credentials: DevCredentials | null): void {
   try {
-    if (session) window.localStorage.setItem(STORAGE_KEY, JSON.stringify(session));
+    if (credentials) window.localStorage.setItem(STORAGE_KEY, JSON.stringify(credentials));
     else window.localStorage.removeItem(STORAGE_KEY);
   } catch {
-    // Storage can be unavailable; the session then lasts for this page only.
+    // Storage can be unavailable; sign-in then lasts for this page only.
   }
 }
 
-export const DEV_SESSION_STORAGE_KEY = STORAGE_KEY;
+export const DEV_AUTH_STORAGE_KEY = STORAGE_KEY;
 
 /**
  * The token to hand the Convex client: the stored one while it has more than
@@ -88,11 +88,11 @@ export const DEV_SESSION_STORAGE_KEY = STORAGE_KEY;
  * server rejected it) a newly issued one for the same person.
  */
 export async function tokenFor(
-  current: DevSession,
+  current: DevCredentials,
   forceRefresh: boolean,
-  request: (email: string, role: Role) => Promise<DevSession> = requestDevToken,
+  request: (email: string, role: Role) => Promise<DevCredentials> = requestDevToken,
   now = Date.now(),
-): Promise<DevSession> {
+): Promise<DevCredentials> {
   if (!forceRefresh && isFresh(current, now)) return current;
   return await request(current.email, current.role);
 }

@@ -1,6 +1,6 @@
 import { NavLink, Outlet, useLocation } from "react-router";
 import { isStaff, useViewer } from "../viewer/ViewerContext";
-import { useSession } from "../auth/SessionContext";
+import { useAuthMethod } from "../auth/AuthMethodContext";
 import { PlanBadge } from "./PlanBadge";
 import { StateBadge } from "./StateBadge";
 import { ErrorBoundary } from "./ErrorBoundary";
@@ -14,7 +14,7 @@ const NAV = [
 
 export function Layout() {
   const viewer = useViewer();
-  const { signOut, methodLabel } = useSession();
+  const { signOut, methodLabel } = useAuthMethod();
   const location = useLocation();
 
   return (

@@ -8,7 +8,7 @@ export interface StateInfo {
   tone: Tone;
   /** Addressed to the account's owner. */
   explanation: string;
-  /** The same fact for a support agent looking at someone else's account. */
+  /** The same fact for support staff looking at someone else's account. */
   staffNote: string;
 }
 

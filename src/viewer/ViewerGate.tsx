@@ -4,7 +4,7 @@ import { api } from "../../convex/_generated/api";
 import { ViewerContext } from "./ViewerContext";
 import { FullPageLoading } from "../components/Loading";
 import { ErrorNotice } from "../components/ErrorNotice";
-import { useSession } from "../auth/SessionContext";
+import { useAuthMethod } from "../auth/AuthMethodContext";
 
 /**
  * Runs `users.ensureViewer` once after sign-in (it creates the account on the first
@@ -12,7 +12,7 @@ import { useSession } from "../auth/SessionContext";
  */
 export function ViewerGate({ children }: { children: ReactNode }) {
   const ensureViewer = useMutation(api.users.ensureViewer);
-  const { signOut } = useSession();
+  const { signOut } = useAuthMethod();
   const started = useRef(false);
   const [ensured, setEnsured] = useState(false);
   const [error, setError] = useState<unknown>(null);

@@ -1,4 +1,4 @@
-// The browser tests: what a customer and a support agent see, against the real
+// The browser tests: what a customer and a support staff see, against the real
 // functions on the offline runtime. Every check waits on the page's own live
 // subscriptions; nothing reloads the page unless the test is about reloading.
 import { execFile } from "node:child_process";
@@ -207,28 +207,28 @@ export function specs(world: World): TestCase[] {
     {
       name: "support finds the account and a suspension reaches the customer live",
       fn: async () => {
-        const agent = await newPage(world);
-        await devSignIn(agent, stack.appUrl, support, "support");
-        await agent.getByRole("link", { name: "Admin console" }).click();
-        await agent.getByLabel("Search by email").fill(customer.slice(0, 8));
-        await agent.getByRole("link", { name: customer }).click();
-        await expectText(byTestId(agent, "admin-plan"), "Basic plan", { what: "admin plan badge" });
-        await expectText(byTestId(agent, "audit-log"), /account\.plan|plan/, { what: "audit log" });
+        const staff = await newPage(world);
+        await devSignIn(staff, stack.appUrl, support, "support");
+        await staff.getByRole("link", { name: "Admin console" }).click();
+        await staff.getByLabel("Search by email").fill(customer.slice(0, 8));
+        await staff.getByRole("link", { name: customer }).click();
+        await expectText(byTestId(staff, "admin-plan"), "Basic plan", { what: "admin plan badge" });
+        await expectText(byTestId(staff, "audit-log"), /account\.plan|plan/, { what: "audit log" });
 
         await page.getByRole("link", { name: "Dashboard" }).click();
         const before = (await byTestId(page, "state-badge").textContent())?.trim() ?? "";
         await markDocument(page);
-        await agent.getByLabel("Reason").nth(1).fill("browser test: abuse report");
-        await agent.getByRole("button", { name: "Suspend" }).click();
-        await expectText(byTestId(agent, "admin-state"), "Suspended", { what: "admin state badge" });
+        await staff.getByLabel("Reason").nth(1).fill("browser test: abuse report");
+        await staff.getByRole("button", { name: "Suspend" }).click();
+        await expectText(byTestId(staff, "admin-state"), "Suspended", { what: "admin state badge" });
         await expectText(byTestId(page, "state-badge"), "Suspended", { what: "customer state badge" });
         await expectText(byTestId(page, "state-explanation"), /suspended/i, { what: "customer explanation" });
         await assertSameDocument(page);
-        await screenshot(agent, "08-admin-account-suspended");
+        await screenshot(staff, "08-admin-account-suspended");
         await screenshot(page, "09-customer-suspended");
 
-        await agent.getByLabel("Reason").nth(1).fill("browser test: resolved");
-        await agent.getByRole("button", { name: "Unsuspend" }).click();
+        await staff.getByLabel("Reason").nth(1).fill("browser test: resolved");
+        await staff.getByRole("button", { name: "Unsuspend" }).click();
         // Unsuspending resumes the state the suspension interrupted.
         await expectText(byTestId(page, "state-badge"), before, { what: "customer state after unsuspend" });
       },
@@ -236,23 +236,23 @@ export function specs(world: World): TestCase[] {
     {
       name: "refusals and failed queries show the server's message, not a blank page",
       fn: async () => {
-        const agent = world.pages[world.pages.length - 1];
-        await agent.getByRole("link", { name: "Admin console" }).click();
-        await agent.getByLabel("Search by email").fill(support);
-        await agent.getByRole("link", { name: support }).click();
-        await agent.getByLabel("Reason").nth(1).fill("browser test: self-suspension");
-        await agent.getByRole("button", { name: "Suspend" }).click();
-        await expectText(byTestId(agent, "error-notice"), "You cannot suspend your own account.", {
+        const staff = world.pages[world.pages.length - 1];
+        await staff.getByRole("link", { name: "Admin console" }).click();
+        await staff.getByLabel("Search by email").fill(support);
+        await staff.getByRole("link", { name: support }).click();
+        await staff.getByLabel("Reason").nth(1).fill("browser test: self-suspension");
+        await staff.getByRole("button", { name: "Suspend" }).click();
+        await expectText(byTestId(staff, "error-notice"), "You cannot suspend your own account.", {
           what: "refusal message",
         });
-        await screenshot(agent, "10-admin-refusal");
+        await screenshot(staff, "10-admin-refusal");
 
-        await agent.goto(`${stack.appUrl}/admin/accounts/not-an-account-id`);
-        await expectText(byTestId(agent, "error-notice"), /\S/, { what: "failed query message" });
-        const text = (await byTestId(agent, "error-notice").textContent()) ?? "";
+        await staff.goto(`${stack.appUrl}/admin/accounts/not-an-account-id`);
+        await expectText(byTestId(staff, "error-notice"), /\S/, { what: "failed query message" });
+        const text = (await byTestId(staff, "error-notice").textContent()) ?? "";
         assert(!/\[Request ID|Server Error$/.test(text), `raw transport error shown: ${text}`);
-        await agent.getByRole("link", { name: "Dashboard" }).waitFor();
-        await screenshot(agent, "11-admin-bad-account-id");
+        await staff.getByRole("link", { name: "Dashboard" }).waitFor();
+        await screenshot(staff, "11-admin-bad-account-id");
       },
     },
     {

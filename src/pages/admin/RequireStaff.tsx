@@ -2,7 +2,7 @@ import { Outlet } from "react-router";
 import { isStaff, useViewer } from "../../viewer/ViewerContext";
 import { PageHeader } from "../../components/PageHeader";
 
-/** The admin console is for support agents and admins; the backend enforces it too. */
+/** The admin console is for support staff and admins; the backend enforces it too. */
 export function RequireStaff() {
   const viewer = useViewer();
   if (!isStaff(viewer)) {
@@ -12,7 +12,7 @@ export function RequireStaff() {
           title="Support access only"
           description={
             <>
-              The admin console is for Poindexter support agents and admins. Your role is{" "}
+              The admin console is for Poindexter support staff and admins. Your role is{" "}
               <strong>{viewer.role}</strong>.
             </>
           }
