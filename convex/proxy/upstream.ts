@@ -80,7 +80,7 @@ export async function callUpstream(
       path: opts.path,
       method: "POST",
       body: opts.body,
-      signal: AbortSignal.timeout(UPSTREAM_DEADLINE_MS),
+      signal: deadlineSignal(UPSTREAM_DEADLINE_MS),
     });
   } catch (e) {
     await settleFailure(ctx, grant, opts, 502);
@@ -139,4 +139,12 @@ async function settleFailure(
     httpStatus,
     startedAt: opts.startedAt,
   });
+}
+
+/** Aborts the upstream call (body included) before the request's hold can expire. */
+function deadlineSignal(ms: number): AbortSignal {
+  if (typeof AbortSignal.timeout === "function") return AbortSignal.timeout(ms);
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(new Error(`The AI provider took longer than ${ms} ms.`)), ms);
+  return controller.signal;
 }
