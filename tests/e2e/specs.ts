@@ -266,6 +266,20 @@ export function specs(world: World): TestCase[] {
       },
     },
     {
+      name: "the page says so when the backend goes away instead of showing stale numbers",
+      fn: async () => {
+        await page.goto(stack.appUrl);
+        await byTestId(page, "meter-used").waitFor();
+        assert((await byTestId(page, "connection-notice").count()) === 0, "connection notice shown while connected");
+        // Last test with a backend: everything after this runs signed-out, in the browser only.
+        await stack.runtime.close();
+        await expectText(byTestId(page, "connection-notice"), /^Connection lost; reconnecting/, {
+          what: "connection notice",
+        });
+        await screenshot(page, "13-connection-lost");
+      },
+    },
+    {
       name: "signing out returns to the sign-in screen and forgets the token",
       fn: async () => {
         await page.getByRole("button", { name: "Sign out" }).click();
