@@ -2,6 +2,7 @@
 // configuration. `npm run backend` (--no-vite) starts the first two only.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { DEFAULT_PORTS, devEnv } from "./env.ts";
@@ -11,6 +12,7 @@ import { RuntimeStartError, startRuntime, type Runtime } from "./runtime/server.
 const noVite = process.argv.includes("--no-vite");
 const dataDir = path.resolve(process.env.CONVEX_DATA_DIR ?? ".data/convex");
 const simulatorPort = Number(process.env.SIMULATOR_PORT ?? DEFAULT_PORTS.simulator);
+const vitePort = Number(process.env.VITE_PORT ?? DEFAULT_PORTS.vite);
 
 let runtime: Runtime | null = null;
 let simulator: { url: string; close(): Promise<void> | void } | null = null;
@@ -76,8 +78,10 @@ async function main() {
     console.log("");
     return;
   }
-  console.log(`  App                       http://127.0.0.1:${DEFAULT_PORTS.vite}\n`);
-  vite = spawn("npx", ["vite", "--host", "127.0.0.1", "--port", String(DEFAULT_PORTS.vite), "--strictPort"], {
+  console.log(`  App                       http://127.0.0.1:${vitePort}\n`);
+  // Vite's own entry on this Node (no npx wrapper), so stopping it stops the server.
+  const viteBin = path.join(path.dirname(createRequire(import.meta.url).resolve("vite/package.json")), "bin/vite.js");
+  vite = spawn(process.execPath, [viteBin, "--host", "127.0.0.1", "--port", String(vitePort), "--strictPort"], {
     stdio: "inherit",
     env: {
       ...process.env,

@@ -11,7 +11,7 @@ import { makeFunctionReference } from "convex/server";
 import { ConvexError } from "convex/values";
 import { SignJWT, exportJWK, generateKeyPair } from "jose";
 import WebSocket from "ws";
-import { startRuntime, type Runtime } from "./server.ts";
+import { RuntimeStartError, startRuntime, type Runtime } from "./server.ts";
 
 const functionsDir = path.join(import.meta.dirname, "fixtures/convex");
 const q = (name: string) => makeFunctionReference<"query">(name);
@@ -145,6 +145,13 @@ describe("offline runtime", () => {
     });
     expect(failed.status).toBe(560);
     expect(await failed.json()).toMatchObject({ status: "error", errorData: { code: "FORBIDDEN", message: "no" } });
+  });
+
+  it("refuses a busy port with a message that says what to do", async () => {
+    const port = Number(new URL(rt.urls.cloud).port);
+    const err = await startRuntime({ port, sitePort: 0, dataDir, functionsDir, quiet: true, persist: false }).catch((e) => e);
+    expect(err).toBeInstanceOf(RuntimeStartError);
+    expect(err.message).toMatch(new RegExp(`Port ${port} \\(cloud\\) is already in use.*CONVEX_PORT`));
   });
 
   it("runs functions without Node globals", async () => {
