@@ -16,6 +16,8 @@ import { controlRoutes } from "./control.ts";
 import { readBody, readOverrides, sendJson, SimHttpError, type Route, type RouteContext } from "./http.ts";
 import { openAIFormat, openAIRoutes } from "./openai.ts";
 import { SimulatorState, type RequestLogEntry } from "./state.ts";
+import { googleControlRoutes, googleRoutes } from "./google.ts";
+import { emailApiRoutes, mailboxControlRoutes } from "./mailbox.ts";
 import { signalControlRoutes, signalRoutes } from "./signal.ts";
 import { stripeControlRoutes, stripeRoutes } from "./stripe.ts";
 import { telnyxControlRoutes, telnyxRoutes } from "./telnyx.ts";
@@ -23,8 +25,15 @@ import { telnyxControlRoutes, telnyxRoutes } from "./telnyx.ts";
 export const DEFAULT_PORT = 3220;
 
 /** Every provider's routes; the first match wins, so more specific patterns go first. */
-const PROVIDER_ROUTES: readonly Route[] = [...openAIRoutes, ...stripeRoutes, ...telnyxRoutes, ...signalRoutes];
-const CONTROL_ROUTES: readonly Route[] = [...controlRoutes, ...stripeControlRoutes, ...telnyxControlRoutes, ...signalControlRoutes];
+const PROVIDER_ROUTES: readonly Route[] = [...openAIRoutes, ...stripeRoutes, ...telnyxRoutes, ...signalRoutes, ...googleRoutes, ...emailApiRoutes];
+const CONTROL_ROUTES: readonly Route[] = [
+  ...controlRoutes,
+  ...stripeControlRoutes,
+  ...telnyxControlRoutes,
+  ...signalControlRoutes,
+  ...googleControlRoutes,
+  ...mailboxControlRoutes,
+];
 
 export interface SimulatorOptions extends ConfigPatch {
   /** 0 picks a free port (tests). Default: SIMULATOR_PORT or 3220. */
