@@ -180,6 +180,8 @@ export async function buildBundle({ functionsDir }: BundleOptions): Promise<Buil
     platform: "neutral",
     target: "es2022",
     mainFields: ["module", "main"],
+    // Resolve packages from this project even for a functions dir outside it.
+    nodePaths: [path.resolve(here, "../../node_modules")],
     conditions: ["worker", "browser", "import", "default"],
     sourcemap: "inline",
     logLevel: "silent",

@@ -1,0 +1,54 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { buildBundle, componentMounts, listConvexModules } from "./bundle.ts";
+
+const fixture = path.join(import.meta.dirname, "fixtures/convex");
+const dirs: string[] = [];
+
+function copyFixture() {
+  const dir = mkdtempSync(path.join(tmpdir(), "runtime-bundle-"));
+  dirs.push(dir);
+  cpSync(fixture, dir, { recursive: true });
+  return dir;
+}
+
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe("bundle", () => {
+  it("lists the modules Convex would push: no tests, configs or declarations", () => {
+    const dir = copyFixture();
+    writeFileSync(path.join(dir, "messages.test.ts"), "");
+    writeFileSync(path.join(dir, "types.d.ts"), "");
+    const modules = listConvexModules(dir);
+    expect(modules).toContain("messages.ts");
+    expect(modules).toContain("_generated/server.ts");
+    expect(modules).not.toContain("messages.test.ts");
+    expect(modules).not.toContain("auth.config.ts");
+    expect(modules).not.toContain("types.d.ts");
+  });
+
+  it("reads component mounts and their names from convex.config.ts", () => {
+    const source = `import a from "@convex-dev/rate-limiter/convex.config";\nimport b from "@convex-dev/workpool/convex.config";\nconst app = defineApp();\napp.use(a);\napp.use(b, { name: "providerPool" });`;
+    expect(componentMounts(source, path.join(import.meta.dirname, "x.ts"))).toEqual([
+      { name: "rateLimiter", pkg: "@convex-dev/rate-limiter" },
+      { name: "providerPool", pkg: "@convex-dev/workpool" },
+    ]);
+  });
+
+  it(`refuses a Node built-in in a file without "use node"`, async () => {
+    const dir = copyFixture();
+    writeFileSync(path.join(dir, "hashing.ts"), `import { createHash } from "node:crypto";\nexport const h = () => createHash("sha256");\n`);
+    await expect(buildBundle({ functionsDir: dir })).rejects.toThrow(/hashing\.ts imports "node:crypto".*"use node"/s);
+  });
+
+  it(`allows Node built-ins in a "use node" file`, async () => {
+    const dir = copyFixture();
+    writeFileSync(path.join(dir, "hashing.ts"), `"use node";\nimport { createHash } from "node:crypto";\nexport const h = () => createHash("sha256");\n`);
+    const bundle = await buildBundle({ functionsDir: dir });
+    expect(bundle.modules).toContain("hashing.ts");
+  });
+});
