@@ -38,6 +38,7 @@ export interface HostEngine {
   fetch(method: string, path: string, headers: [string, string][], body: Uint8Array | null, identity: UserIdentity | null): FetchHandle;
   snapshot(): Promise<string>;
   restore(json: string): Promise<void>;
+  lastCommitTs(): Promise<bigint>;
   crons(): Promise<Record<string, CronSpec>>;
   /** One mutation with a raw database ctx, run as the deployment (seeding, tests). */
   runInline(handler: (ctx: InlineCtx) => Promise<unknown>): Promise<void>;
@@ -141,6 +142,7 @@ export async function createEngine({ functionsDir, env, hooks }: EngineOptions):
     snapshot: () => engine.snapshot(),
     runInline: (handler) => engine.runInline(handler),
     restore: (json) => engine.restore(json),
+    lastCommitTs: async () => BigInt(await engine.lastCommitTs()),
     async crons() {
       return JSON.parse(await engine.crons());
     },

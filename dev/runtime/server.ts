@@ -210,8 +210,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   if (persist) {
     persistence = new Persistence(dataDir, engine, log);
     const loaded = await persistence.load();
-    if (loaded > 0) log.info(`restored ${loaded} documents from ${persistence.file}`);
+    if (loaded > 0) log.info(`restored ${loaded} documents from ${dataDir}`);
   }
+  // Clients remember the highest ts they saw; keep ours ahead of it across restarts.
+  const restoredTs = await engine.lastCommitTs();
+  if (restoredTs > currentTs) currentTs = restoredTs;
   const deployment = new Deployment(engine, log);
 
   let verifierPromise: Promise<JwtVerifier> | null = null;

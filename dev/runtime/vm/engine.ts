@@ -44,6 +44,8 @@ export interface Engine {
   fetch(method: string, path: string, headers: [string, string][], body: Uint8Array | null, identityJson: string | null): FetchHandle;
   snapshot(): Promise<string>;
   restore(json: string): Promise<void>;
+  /** Timestamp of the latest commit (ns, decimal string), also after a restore. */
+  lastCommitTs(): Promise<string>;
   crons(): Promise<string>;
   /** Runs a host-supplied handler as one mutation with a raw `ctx` (seeding, tests). */
   runInline(handler: (ctx: any) => Promise<unknown>): Promise<void>;
@@ -386,6 +388,11 @@ function createEngine({ schema, modules, components }: EngineInput): Engine {
         lastCommitTs: String(g.transactionManager._lastCommitTs),
         components,
       });
+    },
+
+    async lastCommitTs() {
+      const g = await globalReady;
+      return String(g.transactionManager._lastCommitTs);
     },
 
     async restore(json) {
