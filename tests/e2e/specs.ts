@@ -213,7 +213,10 @@ export function specs(world: World): TestCase[] {
         await staff.getByLabel("Search by email").fill(customer.slice(0, 8));
         await staff.getByRole("link", { name: customer }).click();
         await expectText(byTestId(staff, "admin-plan"), "Basic plan", { what: "admin plan badge" });
-        await expectText(byTestId(staff, "audit-log"), /account\.plan|plan/, { what: "audit log" });
+        // The CLI's change is on the record, with its reason.
+        await expectText(byTestId(staff, "audit-log"), /account\.plan_changed.*browser test: upgrade from outside/s, {
+          what: "audit log",
+        });
 
         await page.getByRole("link", { name: "Dashboard" }).click();
         const before = (await byTestId(page, "state-badge").textContent())?.trim() ?? "";
