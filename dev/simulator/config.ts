@@ -42,6 +42,15 @@ export interface StripeConfig {
   priceAmounts: Record<string, number>;
 }
 
+export interface PolarConfig {
+  /** Where Standard Webhooks go (the app's /webhooks/polar). */
+  webhookUrl: string | null;
+  /** The secret the app passes to validateEvent. */
+  webhookSecret: string;
+  /** Monthly price in cents per product id; unknown products cost 0. */
+  priceAmounts: Record<string, number>;
+}
+
 export interface TelnyxConfig {
   /** Where `message.received` webhooks go (the app's /webhooks/telnyx). */
   webhookUrl: string | null;
@@ -69,12 +78,14 @@ export interface SimulatorConfig {
   /** Seed of the PRNG behind probabilistic failures. */
   seed: number;
   stripe: StripeConfig;
+  polar: PolarConfig;
   telnyx: TelnyxConfig;
   signal: SignalConfig;
 }
 
 /** What callers may send: every knob optional, nested rules with their defaults filled in. */
-export type ConfigPatch = Partial<Omit<SimulatorConfig, "fail" | "streamCut" | "rateLimit" | "stripe" | "telnyx" | "signal">> & {
+export type ConfigPatch = Partial<Omit<SimulatorConfig, "fail" | "streamCut" | "rateLimit" | "stripe" | "polar" | "telnyx" | "signal">> & {
+  polar?: Partial<PolarConfig>;
   telnyx?: Partial<TelnyxConfig>;
   signal?: Partial<SignalConfig>;
   fail?: (Partial<FailureRule> & { status: number }) | null;
@@ -94,6 +105,7 @@ export const DEFAULT_CONFIG: SimulatorConfig = {
   requestLogSize: 200,
   seed: 1,
   stripe: { webhookUrl: null, webhookSecret: "whsec_simulator_stripe", priceAmounts: {} },
+  polar: { webhookUrl: null, webhookSecret: "polar_whs_simulator", priceAmounts: {} },
   telnyx: { webhookUrl: null },
   signal: { requireCaptcha: false },
 };
@@ -202,6 +214,17 @@ export function mergeConfig(base: SimulatorConfig, update: unknown): SimulatorCo
   if (update.requestLogSize !== undefined) next.requestLogSize = int(update.requestLogSize, "requestLogSize", 1, 100_000);
   if (update.seed !== undefined) next.seed = int(update.seed, "seed", 0, 0xffffffff);
   if (update.stripe !== undefined) next.stripe = parseStripe(base.stripe, update.stripe);
+  if (update.polar !== undefined) {
+    if (!isObject(update.polar)) throw new ConfigError("polar must be an object like {webhookUrl, webhookSecret}");
+    const polar = { ...base.polar, priceAmounts: { ...base.polar.priceAmounts } };
+    if (update.polar.webhookUrl !== undefined) polar.webhookUrl = nullable(update.polar.webhookUrl, (v) => str(v, "polar.webhookUrl"));
+    if (update.polar.webhookSecret !== undefined) polar.webhookSecret = str(update.polar.webhookSecret, "polar.webhookSecret");
+    if (update.polar.priceAmounts !== undefined) {
+      if (!isObject(update.polar.priceAmounts)) throw new ConfigError("polar.priceAmounts must map product ids to cents");
+      for (const [id, cents] of Object.entries(update.polar.priceAmounts)) polar.priceAmounts[id] = int(cents, `polar.priceAmounts.${id}`, 0);
+    }
+    next.polar = polar;
+  }
   if (update.telnyx !== undefined) {
     if (!isObject(update.telnyx)) throw new ConfigError("telnyx must be an object like {webhookUrl}");
     next.telnyx = {
@@ -240,6 +263,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Sim
       ...(stripeUrl ? { webhookUrl: stripeUrl } : {}),
       ...(stripeSecret ? { webhookSecret: stripeSecret } : {}),
     });
+  }
+  if (env.SIMULATOR_POLAR_WEBHOOK_URL || env.SIMULATOR_POLAR_WEBHOOK_SECRET) {
+    out.polar = {
+      ...DEFAULT_CONFIG.polar,
+      ...(env.SIMULATOR_POLAR_WEBHOOK_URL ? { webhookUrl: env.SIMULATOR_POLAR_WEBHOOK_URL } : {}),
+      ...(env.SIMULATOR_POLAR_WEBHOOK_SECRET ? { webhookSecret: env.SIMULATOR_POLAR_WEBHOOK_SECRET } : {}),
+    };
   }
   if (env.SIMULATOR_TELNYX_WEBHOOK_URL) out.telnyx = { webhookUrl: env.SIMULATOR_TELNYX_WEBHOOK_URL };
   const failStatus = number("SIMULATOR_FAIL_STATUS");

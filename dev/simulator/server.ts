@@ -18,6 +18,7 @@ import { openAIFormat, openAIRoutes } from "./openai.ts";
 import { SimulatorState, type RequestLogEntry } from "./state.ts";
 import { googleControlRoutes, googleRoutes } from "./google.ts";
 import { emailApiRoutes, mailboxControlRoutes } from "./mailbox.ts";
+import { polarControlRoutes, polarRoutes } from "./polar.ts";
 import { signalControlRoutes, signalRoutes } from "./signal.ts";
 import { stripeControlRoutes, stripeRoutes } from "./stripe.ts";
 import { telnyxControlRoutes, telnyxRoutes } from "./telnyx.ts";
@@ -25,7 +26,7 @@ import { telnyxControlRoutes, telnyxRoutes } from "./telnyx.ts";
 export const DEFAULT_PORT = 3220;
 
 /** Every provider's routes; the first match wins, so more specific patterns go first. */
-const PROVIDER_ROUTES: readonly Route[] = [...openAIRoutes, ...stripeRoutes, ...telnyxRoutes, ...signalRoutes, ...googleRoutes, ...emailApiRoutes];
+const PROVIDER_ROUTES: readonly Route[] = [...openAIRoutes, ...stripeRoutes, ...telnyxRoutes, ...signalRoutes, ...googleRoutes, ...emailApiRoutes, ...polarRoutes];
 const CONTROL_ROUTES: readonly Route[] = [
   ...controlRoutes,
   ...stripeControlRoutes,
@@ -33,6 +34,7 @@ const CONTROL_ROUTES: readonly Route[] = [
   ...signalControlRoutes,
   ...googleControlRoutes,
   ...mailboxControlRoutes,
+  ...polarControlRoutes,
 ];
 
 export interface SimulatorOptions extends ConfigPatch {
