@@ -34,14 +34,16 @@ async function token(email: string, claims: Record<string, unknown> = {}, iss = 
     .sign(privateKey);
 }
 
+const errors: string[] = [];
+
 function boot(dir: string) {
   return startRuntime({
+    logger: { info: () => {}, error: (msg) => errors.push(msg) },
     port: 0,
     sitePort: 0,
     dataDir: dir,
     functionsDir,
     readEnvLocal: false,
-    quiet: true,
     env: { TEST_JWT_ISSUER: issuer, TEST_JWKS_URL: `${issuer}/jwks.json` },
   });
 }
@@ -152,6 +154,13 @@ describe("offline runtime", () => {
     const err = await startRuntime({ port, sitePort: 0, dataDir, functionsDir, quiet: true, persist: false }).catch((e) => e);
     expect(err).toBeInstanceOf(RuntimeStartError);
     expect(err.message).toMatch(new RegExp(`Port ${port} \\(cloud\\) is already in use.*CONVEX_PORT`));
+  });
+
+  it("logs a failing scheduled function with its stack mapped to the source", async () => {
+    await new ConvexHttpClient(rt.urls.cloud).mutation(m("messages:failLater"), {});
+    const line = await until(() => errors.find((e) => e.includes("scheduled boom")));
+    expect(line).toMatch(/messages:explode/);
+    expect(line).toMatch(/fixtures\/convex\/messages\.ts:\d+:\d+/);
   });
 
   it("runs functions without Node globals", async () => {

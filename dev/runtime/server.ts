@@ -184,6 +184,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   let currentTs = 0n;
   let hub: SyncHub | null = null;
   let persistence: Persistence | null = null;
+  // Until the engine exists, stack traces stay as they are.
+  let mapStack = (stack: string) => stack;
   const engine = await createEngine({
     functionsDir,
     env,
@@ -196,6 +198,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         if (changes !== null) persistence?.record(changes);
         hub?.onCommit(tables);
       },
+      onLog(level, text) {
+        const line = mapStack(text);
+        if (level === "error" || level === "warn") log.error(line);
+        else log.info(line);
+      },
       onCall(kind) {
         metrics.functionCalls[kind] += 1;
       },
@@ -207,6 +214,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       },
     },
   });
+  mapStack = engine.mapStack;
   if (persist) {
     persistence = new Persistence(dataDir, engine, log);
     const loaded = await persistence.load();

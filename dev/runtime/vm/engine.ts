@@ -23,6 +23,8 @@ export interface EngineHooks {
   onWrite(count: number): void;
   /** false: keep convex-test's table scans (only for measuring the difference). */
   sortedIndexes: boolean;
+  /** console output of functions not called by a client (scheduler, crons, httpActions). */
+  onLog?(level: "log" | "info" | "warn" | "error" | "debug", text: string): void;
   /** Pass each commit's changed documents to onCommit (JSON), for the write-ahead log. */
   recordChanges?: boolean;
 }
@@ -76,11 +78,15 @@ export interface ComponentChange {
 }
 let pendingChanges: ComponentChange[] = [];
 
-/** console output of the call running in this async context, as Convex logLines. */
-const logLines = new AsyncLocalStorage<string[]>();
+/**
+ * console output of the call running in this async context, as Convex logLines.
+ * Timers (scheduled functions) inherit the context of the call that scheduled them,
+ * so a finished call's collector is closed and later output goes to the console.
+ */
+const logLines = new AsyncLocalStorage<{ lines: string[]; open: boolean }>();
 
-function formatArg(a: unknown): string {
-  if (typeof a === "string") return `'${a}'`;
+function formatArg(a: unknown, quoteStrings = true): string {
+  if (typeof a === "string") return quoteStrings ? `'${a}'` : a;
   if (a instanceof Error) return a.stack ?? a.message;
   try {
     return typeof a === "object" && a !== null ? JSON.stringify(a) : String(a);
@@ -100,8 +106,9 @@ function installConsole() {
   const proxy = Object.create(base);
   for (const [method, tag] of Object.entries(tags)) {
     proxy[method] = (...args: unknown[]) => {
-      const lines = logLines.getStore();
-      if (lines) lines.push(`[${tag}] ${args.map(formatArg).join(" ")}`);
+      const store = logLines.getStore();
+      if (store?.open) store.lines.push(`[${tag}] ${args.map((a) => formatArg(a)).join(" ")}`);
+      else if (hooks?.onLog) hooks.onLog(method as "log", args.map((a) => formatArg(a, false)).join(" "));
       else (base as any)[method](...args);
     };
   }
@@ -309,12 +316,13 @@ function createEngine({ schema, modules, components }: EngineInput): Engine {
 
     async call(kind, udfPath, argsJson, identityJson) {
       const reads = new Set<string>();
-      const lines: string[] = [];
+      const collector = { lines: [] as string[], open: true };
+      const lines = collector.lines;
       try {
         const accessor = accessorFor(t, identityJson);
         const fp = { udfPath: normalizeUdfPath(udfPath), componentPath: "" };
         const args = jsonToConvex(JSON.parse(argsJson));
-        const value = await logLines.run(lines, () => readSet.run(reads, () => accessor[`${kind}FromPath`](fp, args)));
+        const value = await logLines.run(collector, () => readSet.run(reads, () => accessor[`${kind}FromPath`](fp, args)));
         return JSON.stringify({
           ok: true,
           value: convexToJson(value === undefined ? null : value),
@@ -323,6 +331,8 @@ function createEngine({ schema, modules, components }: EngineInput): Engine {
         });
       } catch (e) {
         return errorResult(e, [...reads], lines);
+      } finally {
+        collector.open = false;
       }
     },
 
