@@ -248,6 +248,20 @@ export default defineSchema({
     .index("by_userId_and_month", ["userId", "month"])
     .index("by_month", ["month"]),
 
+  // Per user, day (UTC) and model; written only by the rollup job alongside usageMonthly
+  // (same cursor), so the daily chart and per-model reports read ~31 rows per model, not
+  // every event of the month.
+  usageDaily: defineTable({
+    userId: v.id("users"),
+    day: v.string(), // "2026-11-22" (UTC)
+    model: v.string(),
+    tokensIn: v.number(),
+    tokensOut: v.number(),
+    characters: v.number(),
+    costMicros: v.number(),
+    requests: v.number(),
+  }).index("by_userId_and_day_and_model", ["userId", "day", "model"]),
+
   // Quota reserved by in-flight requests: placed before the upstream call, settled after.
   quotaHolds: defineTable({
     userId: v.id("users"),

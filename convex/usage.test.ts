@@ -136,6 +136,23 @@ describe("daily and recent", () => {
     ]);
     const recent = await as.query(api.usage.recent, { limit: 2 });
     expect(recent.map((r) => [r.model, r.keyPrefix])).toEqual([["tts-1", key.prefix], ["gpt-4o-mini", undefined]]);
+    // The same breakdown once the rollup has folded the events into usageDaily, plus one
+    // fresh event that only the live tail can see.
+    const expected = await as.query(api.usage.daily, { month: "2026-11" });
+    vi.setSystemTime(START + ROLLUP_LAG_MS + 1);
+    await t.mutation(internal.usage.rollup, {});
+    expect(await t.run(async (ctx) => (await ctx.db.query("usageDaily").collect()).length)).toBe(2);
+    expect(await as.query(api.usage.daily, { month: "2026-11" })).toEqual(expected);
+    await event(t, userId, { tokensIn: 1, tokensOut: 1, costMicros: 1 }); // stamped now: Nov 10
+    expect(await as.query(api.usage.daily, { month: "2026-11" })).toEqual([
+      ...expected,
+      { day: "2026-11-10", model: "gpt-4o-mini", tokens: 2, costMicros: 1 },
+    ]);
+    vi.setSystemTime(START + 3 * ROLLUP_LAG_MS);
+    await t.mutation(internal.usage.rollup, {});
+    await t.mutation(internal.usage.rollup, {});
+    expect(await as.query(api.usage.daily, { month: "2026-11" })).toHaveLength(3); // folded once, not twice
+    expect((await as.query(api.usage.daily, { month: "2026-11" }))[2]).toMatchObject({ tokens: 2 });
     const other = await signIn(t, "other-daily@example.com");
     expect(await other.as.query(api.usage.recent, {})).toEqual([]);
   });

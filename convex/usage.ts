@@ -22,8 +22,6 @@ import { monthTotals } from "./quota";
  */
 export const ROLLUP_LAG_MS = 10_000;
 const ROLLUP_BATCH = 1_000;
-/** Cap on events a daily/per-model breakdown reads in one query. */
-const BREAKDOWN_MAX_EVENTS = 20_000;
 const ROLLUP_CURSOR = "usageMonthly";
 
 export const summaryValidator = v.object({
@@ -63,12 +61,45 @@ export async function summaryFor(ctx: QueryCtx, user: Doc<"users">, month: strin
   return summarize(month, getPlan(user.plan), totals, await heldTokens(ctx, user._id));
 }
 
-async function monthEvents(ctx: QueryCtx, userId: Id<"users">, month: string) {
-  const { start, end } = monthRange(month);
-  return await ctx.db
-    .query("usageEvents")
-    .withIndex("by_userId_and_at", (q) => q.eq("userId", userId).gte("at", start).lt("at", end))
-    .take(BREAKDOWN_MAX_EVENTS);
+type DayModelRow = {
+  day: string;
+  model: string;
+  tokensIn: number;
+  tokensOut: number;
+  characters: number;
+  costMicros: number;
+  requests: number;
+};
+
+/**
+ * The month by day and model: the rolled-up usageDaily rows plus the events after the
+ * month's rollup cursor (the same tail the live summary adds), so it is live and reads
+ * O(days x models) rows rather than every event of the month.
+ */
+async function monthByDayAndModel(ctx: QueryCtx, userId: Id<"users">, month: string): Promise<DayModelRow[]> {
+  const rolled = await ctx.db
+    .query("usageDaily")
+    .withIndex("by_userId_and_day_and_model", (q) =>
+      q.eq("userId", userId).gte("day", `${month}-01`).lte("day", `${month}-31`),
+    )
+    .collect();
+  const { tail } = await monthTotals(ctx, userId, month);
+  const rows = new Map<string, DayModelRow>();
+  for (const r of rolled) rows.set(`${r.day}|${r.model}`, { ...r });
+  for (const e of tail) addToDayModel(rows, e);
+  return [...rows.values()];
+}
+
+function addToDayModel(rows: Map<string, DayModelRow>, e: Doc<"usageEvents">) {
+  const day = dayOf(e.at);
+  const k = `${day}|${e.model}`;
+  const row = rows.get(k) ?? { day, model: e.model, tokensIn: 0, tokensOut: 0, characters: 0, costMicros: 0, requests: 0 };
+  row.tokensIn += e.tokensIn;
+  row.tokensOut += e.tokensOut;
+  row.characters += e.characters;
+  row.costMicros += e.costMicros;
+  row.requests += 1;
+  rows.set(k, row);
 }
 
 /** This month (or any) so far, including events the rollup has not folded in yet. */
@@ -88,16 +119,10 @@ export const daily = userQuery({
   returns: v.array(dailyRowValidator),
   handler: async (ctx, { month }) => {
     requireMonth(month);
-    const rows = new Map<string, typeof dailyRowValidator.type>();
-    for (const e of await monthEvents(ctx, ctx.user._id, month)) {
-      const day = dayOf(e.at);
-      const k = `${day}|${e.model}`;
-      const row = rows.get(k) ?? { day, model: e.model, tokens: 0, costMicros: 0 };
-      row.tokens += quotaUnits(e);
-      row.costMicros += e.costMicros;
-      rows.set(k, row);
-    }
-    return [...rows.values()].sort((a, b) => a.day.localeCompare(b.day) || a.model.localeCompare(b.model));
+    const rows = await monthByDayAndModel(ctx, ctx.user._id, month);
+    return rows
+      .map((r) => ({ day: r.day, model: r.model, tokens: quotaUnits(r), costMicros: r.costMicros }))
+      .sort((a, b) => a.day.localeCompare(b.day) || a.model.localeCompare(b.model));
   },
 });
 
@@ -165,10 +190,11 @@ export const reportForUser = internalQuery({
   handler: async (ctx, { userId, month }) => {
     const user = await ctx.db.get(userId);
     if (user === null) fail("NOT_FOUND", "This account no longer exists.");
+    requireMonth(month);
     const models = new Map<string, typeof modelRowValidator.type>();
-    for (const e of await monthEvents(ctx, userId, month)) {
+    for (const e of await monthByDayAndModel(ctx, userId, month)) {
       const row = models.get(e.model) ?? { model: e.model, requests: 0, tokensIn: 0, tokensOut: 0, characters: 0, costMicros: 0 };
-      row.requests += 1;
+      row.requests += e.requests;
       row.tokensIn += e.tokensIn;
       row.tokensOut += e.tokensOut;
       row.characters += e.characters;
@@ -308,4 +334,30 @@ async function foldInto(
   }
   if (row === null) await ctx.db.insert("usageMonthly", { userId, month, ...next, alertedPercent });
   else await ctx.db.patch(row._id, { ...next, alertedPercent });
+  await foldDaily(ctx, userId, events);
+}
+
+/** Adds the batch to the user's usageDaily rows (one upsert per day and model touched). */
+async function foldDaily(ctx: MutationCtx, userId: Id<"users">, events: Doc<"usageEvents">[]) {
+  const batch = new Map<string, DayModelRow>();
+  for (const e of events) addToDayModel(batch, e);
+  for (const add of batch.values()) {
+    const existing = await ctx.db
+      .query("usageDaily")
+      .withIndex("by_userId_and_day_and_model", (q) =>
+        q.eq("userId", userId).eq("day", add.day).eq("model", add.model),
+      )
+      .unique();
+    if (existing === null) {
+      await ctx.db.insert("usageDaily", { userId, ...add });
+    } else {
+      await ctx.db.patch(existing._id, {
+        tokensIn: existing.tokensIn + add.tokensIn,
+        tokensOut: existing.tokensOut + add.tokensOut,
+        characters: existing.characters + add.characters,
+        costMicros: existing.costMicros + add.costMicros,
+        requests: existing.requests + add.requests,
+      });
+    }
+  }
 }

@@ -1,6 +1,6 @@
 // Demo data for `npm run dev`, inserted once: four accounts whose tokenIdentifier
-// matches what dev sign-in produces, and ~30 days of usage for the basic user with
-// usageMonthly rows that agree with the events (as the rollup job would leave them).
+// matches what dev sign-in produces, and ~30 days of usage for the basic user, folded
+// into usageMonthly/usageDaily by the real rollup job (so the two always agree).
 import type { HostEngine, InlineCtx } from "./runtime/engineHost.ts";
 import { PRICE_VERSION, tokenCostMicros } from "../convex/model/pricing.ts";
 
@@ -14,10 +14,6 @@ export const DEMO_USERS = [
 
 export function devTokenIdentifier(siteUrl: string, email: string) {
   return `${siteUrl}/dev-auth|dev|${email}`;
-}
-
-function monthOf(at: number) {
-  return new Date(at).toISOString().slice(0, 7);
 }
 
 /** Deterministic pseudo-random numbers so every fresh dev database looks the same. */
@@ -78,8 +74,6 @@ export async function seed(engine: HostEngine, siteUrl: string, now = Date.now()
     }
     const userId = ids["basic@poindexter.dev"];
     const events = demoUsage(now);
-    const cursor = events[events.length - 1].at;
-    const months = new Map<string, { tokensIn: number; tokensOut: number; costMicros: number; requests: number }>();
     for (const [i, e] of events.entries()) {
       await ctx.db.insert("usageEvents", {
         userId,
@@ -98,18 +92,15 @@ export async function seed(engine: HostEngine, siteUrl: string, now = Date.now()
         httpStatus: 200,
         at: e.at,
       });
-      const m = months.get(monthOf(e.at)) ?? { tokensIn: 0, tokensOut: 0, costMicros: 0, requests: 0 };
-      m.tokensIn += e.tokensIn;
-      m.tokensOut += e.tokensOut;
-      m.costMicros += e.costMicros;
-      m.requests += 1;
-      months.set(monthOf(e.at), m);
     }
-    // Rolled up through the last event, so readers add nothing on top.
-    for (const [month, m] of months) {
-      await ctx.db.insert("usageMonthly", { userId, month, ...m, characters: 0, rolledUpThrough: cursor, alertedPercent: 0 });
-    }
-    await ctx.db.insert("rollupState", { name: "usageMonthly", cursor });
   });
+  if (seeded) {
+    // The rollup folds at most a batch per run; run it until the history is folded in.
+    for (let i = 0; i < 100; i++) {
+      const r = await engine.call("mutation", "usage:rollup", {}, null);
+      if (!r.ok) throw new Error(`seeding: usage rollup failed: ${r.message}`);
+      if ((r.value as { events: number }).events === 0) break;
+    }
+  }
   return seeded;
 }
