@@ -62,7 +62,10 @@ describe("polar", () => {
     expect(checkout.url).toContain("/_sim/polar/checkout/polar_c_");
 
     const parsed = events();
-    expect(parsed.map((e) => e.type)).toEqual(["subscription.created", "subscription.active"]);
+    expect(parsed.map((e) => e.type)).toEqual(["subscription.created", "subscription.active", "order.created", "order.paid"]);
+    const paid = parsed[3];
+    if (paid.type !== "order.paid") throw new Error("unexpected event");
+    expect(paid.data).toMatchObject({ status: "paid", totalAmount: 2500, billingReason: "subscription_create", subscriptionId: subscription.id });
     const created = parsed[0];
     if (created.type !== "subscription.created") throw new Error("unexpected event");
     expect(created.data).toMatchObject({ id: subscription.id, status: "active", amount: 2500, metadata: { userId: "user-1" } });
@@ -116,6 +119,23 @@ describe("polar", () => {
     const revoked = parsed[4];
     if (revoked.type !== "subscription.revoked") throw new Error("unexpected event");
     expect(revoked.data.status).toBe("canceled");
+  });
+
+  it("bills renewals with a new paid order and announces refunds", async () => {
+    const { subscription } = await subscribe("user-6");
+    hooks = [];
+    await fetch(`${sim.url}/_sim/polar/subscriptions/${subscription.id}/renew`, { method: "POST" });
+    const renewal = events();
+    expect(renewal.map((e) => e.type)).toEqual(["order.created", "order.paid", "subscription.updated"]);
+    const paid = renewal[1];
+    if (paid.type !== "order.paid") throw new Error("unexpected event");
+    expect(paid.data.billingReason).toBe("subscription_cycle");
+    hooks = [];
+    const refund = await fetch(`${sim.url}/_sim/polar/orders/${paid.data.id}/refund`, { method: "POST" });
+    expect(refund.status).toBe(200);
+    const refunded = events()[0];
+    if (refunded.type !== "order.refunded") throw new Error("unexpected event");
+    expect(refunded.data).toMatchObject({ status: "refunded", refundedAmount: 2500 });
   });
 
   it("refuses a bad token and a non-UUID product", async () => {

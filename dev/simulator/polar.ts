@@ -39,6 +39,7 @@ interface PolarStore {
   checkouts: Map<string, Json>;
   customers: Map<string, Json>;
   subscriptions: Map<string, Json>;
+  orders: Map<string, Json>;
   sessions: Map<string, Json>;
   /** Ingested usage events, keyed by external_id when given (duplicates are counted, not stored). */
   events: Json[];
@@ -48,7 +49,16 @@ interface PolarStore {
 const stores = new WeakMap<SimulatorState, PolarStore>();
 
 function emptyStore(): PolarStore {
-  return { products: new Map(), checkouts: new Map(), customers: new Map(), subscriptions: new Map(), sessions: new Map(), events: [], externalIds: new Set() };
+  return {
+    products: new Map(),
+    checkouts: new Map(),
+    customers: new Map(),
+    subscriptions: new Map(),
+    orders: new Map(),
+    sessions: new Map(),
+    events: [],
+    externalIds: new Set(),
+  };
 }
 
 export function polarStore(state: SimulatorState): PolarStore {
@@ -295,6 +305,56 @@ function subscriptionCustomer(customer: Json): Json {
   return { ...customer };
 }
 
+/** A paid order for one period of a subscription (what Polar bills and announces as order.paid). */
+function newOrder(state: SimulatorState, subscription: Json, reason: "subscription_create" | "subscription_cycle"): Json {
+  const store = polarStore(state);
+  const product = subscription.product as Json;
+  const price = (subscription.prices as Json[])[0];
+  const amount = price.price_amount as number;
+  const customer = store.customers.get(subscription.customer_id as string) as Json;
+  const order: Json = {
+    id: randomUUID(),
+    created_at: iso(),
+    modified_at: null,
+    status: "paid",
+    paid: true,
+    subtotal_amount: amount,
+    discount_amount: 0,
+    net_amount: amount,
+    tax_amount: 0,
+    total_amount: amount,
+    applied_balance_amount: 0,
+    due_amount: 0,
+    refunded_amount: 0,
+    refunded_tax_amount: 0,
+    currency: "usd",
+    billing_reason: reason,
+    billing_name: null,
+    billing_address: customer.billing_address,
+    invoice_number: `SIM-${String(store.orders.size + 1).padStart(4, "0")}`,
+    is_invoice_generated: true,
+    receipt_number: null,
+    customer_id: customer.id,
+    product_id: product.id,
+    discount_id: null,
+    subscription_id: subscription.id,
+    checkout_id: reason === "subscription_create" ? subscription.checkout_id : null,
+    metadata: subscription.metadata,
+    platform_fee_amount: 0,
+    platform_fee_currency: null,
+    customer,
+    product,
+    discount: null,
+    subscription,
+    items: [{ created_at: iso(), modified_at: null, id: randomUUID(), label: String(product.name), amount, tax_amount: 0, proration: false, product_price_id: price.id }],
+    description: String(product.name),
+    refundable_amount: amount,
+    refundable_tax_amount: 0,
+  };
+  store.orders.set(order.id as string, order);
+  return order;
+}
+
 export async function completePolarCheckout(state: SimulatorState, checkoutId: string): Promise<{ checkout: Json; subscription: Json; deliveries: WebhookDelivery[] }> {
   const store = polarStore(state);
   const checkout = store.checkouts.get(checkoutId);
@@ -365,8 +425,11 @@ export async function completePolarCheckout(state: SimulatorState, checkoutId: s
   };
   store.subscriptions.set(subscription.id as string, subscription);
   Object.assign(checkout, { status: "succeeded", customer_id: customer.id, subscription_id: subscription.id, modified_at: iso() });
+  const order = newOrder(state, subscription, "subscription_create");
   deliveries.push(await emit(state, "subscription.created", subscription));
   deliveries.push(await emit(state, "subscription.active", subscription));
+  deliveries.push(await emit(state, "order.created", order));
+  deliveries.push(await emit(state, "order.paid", order));
   return { checkout, subscription, deliveries };
 }
 
@@ -396,6 +459,23 @@ async function revoke(state: SimulatorState, s: Json): Promise<WebhookDelivery[]
 async function pastDue(state: SimulatorState, s: Json): Promise<WebhookDelivery[]> {
   Object.assign(s, { status: "past_due", past_due_at: iso(), modified_at: iso() });
   return [await emit(state, "subscription.past_due", s), await emit(state, "subscription.updated", s)];
+}
+
+/** A new period is paid: order.created and order.paid, then subscription.updated with the period advanced. */
+async function renew(state: SimulatorState, s: Json): Promise<WebhookDelivery[]> {
+  const start = Date.parse(String(s.current_period_end));
+  Object.assign(s, { status: "active", past_due_at: null, current_period_start: iso(start), current_period_end: iso(start + PERIOD_MS), modified_at: iso() });
+  const order = newOrder(state, s, "subscription_cycle");
+  return [await emit(state, "order.created", order), await emit(state, "order.paid", order), await emit(state, "subscription.updated", s)];
+}
+
+async function refundOrder(ctx: RouteContext): Promise<void> {
+  const order = polarStore(ctx.state).orders.get(ctx.params[0]);
+  if (!order) throw new SimHttpError(404, `No order ${ctx.params[0]}`);
+  if (order.status === "refunded") throw new SimHttpError(409, `Order ${ctx.params[0]} is already refunded.`);
+  Object.assign(order, { status: "refunded", refunded_amount: order.total_amount, refundable_amount: 0, modified_at: iso() });
+  const deliveries = [await emit(ctx.state, "order.refunded", order), await emit(ctx.state, "order.updated", order)];
+  sendJson(ctx.res, 200, { order, deliveries });
 }
 
 function subscriptionControl(action: (state: SimulatorState, s: Json) => Promise<WebhookDelivery[]>) {
@@ -464,6 +544,7 @@ async function dumpStore(ctx: RouteContext): Promise<void> {
     checkouts: [...store.checkouts.values()],
     customers: [...store.customers.values()],
     subscriptions: [...store.subscriptions.values()],
+    orders: [...store.orders.values()],
     events: store.events,
   });
 }
@@ -488,4 +569,6 @@ export const polarControlRoutes: Route[] = [
   control("POST", /^\/_sim\/polar\/subscriptions\/([0-9a-f-]{36})\/uncancel$/, subscriptionControl(uncancel)),
   control("POST", /^\/_sim\/polar\/subscriptions\/([0-9a-f-]{36})\/revoke$/, subscriptionControl(revoke)),
   control("POST", /^\/_sim\/polar\/subscriptions\/([0-9a-f-]{36})\/past_due$/, subscriptionControl(pastDue)),
+  control("POST", /^\/_sim\/polar\/subscriptions\/([0-9a-f-]{36})\/renew$/, subscriptionControl(renew)),
+  control("POST", /^\/_sim\/polar\/orders\/([0-9a-f-]{36})\/refund$/, refundOrder),
 ];
