@@ -160,6 +160,23 @@ describe("stripe", () => {
     expect(dump.meterEvents).toHaveLength(1);
   });
 
+  it("replays a repeated Idempotency-Key and refuses it with other parameters", async () => {
+    const first = await stripe.customers.create({ email: "idem@example.com" }, { idempotencyKey: "key-1" });
+    const again = await stripe.customers.create({ email: "idem@example.com" }, { idempotencyKey: "key-1" });
+    expect(again.id).toBe(first.id);
+    const raw = await fetch(`${sim.url}/v1/customers`, {
+      method: "POST",
+      headers: { authorization: "Bearer sk_test_simulator", "content-type": "application/x-www-form-urlencoded", "idempotency-key": "key-1" },
+      body: "email=idem%40example.com",
+    });
+    expect(raw.headers.get("idempotent-replayed")).toBe("true");
+    expect(((await raw.json()) as { id: string }).id).toBe(first.id);
+    const dump = (await fetch(`${sim.url}/_sim/stripe`).then((r) => r.json())) as { customers: unknown[] };
+    expect(dump.customers).toHaveLength(1);
+    const error = await stripe.customers.create({ email: "other@example.com" }, { idempotencyKey: "key-1" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Stripe.errors.StripeIdempotencyError);
+  });
+
   it("refuses a bad key with Stripe's 401", async () => {
     const bad = new Stripe("sk_test_invalid", { host: "127.0.0.1", port: sim.port, protocol: "http", httpClient: Stripe.createFetchHttpClient(), maxNetworkRetries: 0 });
     await expect(bad.customers.create({ email: "x@example.com" })).rejects.toBeInstanceOf(Stripe.errors.StripeAuthenticationError);

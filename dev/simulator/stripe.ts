@@ -5,7 +5,7 @@
  * canceling happens through /_sim/stripe/* (or the hosted checkout and portal pages), and each
  * change is delivered to the app as a signed webhook (`Stripe-Signature`, see webhooks.ts).
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { controlFormat } from "./control.ts";
 import { SimHttpError, sendJson, type ProviderFormat, type Route, type RouteContext } from "./http.ts";
 import type { SimulatorState, WebhookDelivery } from "./state.ts";
@@ -75,6 +75,8 @@ interface StripeStore {
   invoices: Map<string, StripeObject>;
   events: Map<string, StripeObject>;
   meterEvents: Map<string, StripeObject>;
+  /** Idempotency-Key -> the first successful response and a hash of the request that made it. */
+  idempotency: Map<string, { requestHash: string; status: number; body: unknown }>;
 }
 
 const stores = new WeakMap<SimulatorState, StripeStore>();
@@ -88,6 +90,7 @@ function emptyStore(): StripeStore {
     invoices: new Map(),
     events: new Map(),
     meterEvents: new Map(),
+    idempotency: new Map(),
   };
 }
 
@@ -143,8 +146,36 @@ function requireString(params: Record<string, unknown>, name: string): string {
   return value;
 }
 
+function idempotencyKey(ctx: RouteContext): string | null {
+  const key = ctx.req.headers["idempotency-key"];
+  return ctx.req.method === "POST" && typeof key === "string" && key !== "" ? key : null;
+}
+
+function requestHash(ctx: RouteContext): string {
+  return createHash("sha256").update(`${ctx.url.pathname}\n`).update(ctx.body).digest("hex");
+}
+
 function respond(ctx: RouteContext, body: unknown, status = 200): void {
-  sendJson(ctx.res, status, body, { "request-id": ctx.requestId, "stripe-version": STRIPE_API_VERSION });
+  const key = idempotencyKey(ctx);
+  if (key) stripeStore(ctx.state).idempotency.set(key, { requestHash: requestHash(ctx), status, body: structuredClone(body) });
+  sendJson(ctx.res, status, body, { "request-id": ctx.requestId, "stripe-version": STRIPE_API_VERSION, ...(key ? { "idempotency-key": key } : {}) });
+}
+
+/**
+ * Stripe replays the first response to a repeated Idempotency-Key (with `idempotent-replayed:
+ * true`) and refuses the key with different parameters. Only successful responses are kept.
+ */
+function idempotent(handle: Route["handle"]): Route["handle"] {
+  return async (ctx) => {
+    const key = idempotencyKey(ctx);
+    const cached = key ? stripeStore(ctx.state).idempotency.get(key) : undefined;
+    if (!key || !cached) return handle(ctx);
+    authorize(ctx);
+    if (cached.requestHash !== requestHash(ctx)) {
+      throw new SimHttpError(400, `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`, { type: "idempotency_error" });
+    }
+    sendJson(ctx.res, cached.status, cached.body, { "request-id": ctx.requestId, "stripe-version": STRIPE_API_VERSION, "idempotency-key": key, "idempotent-replayed": "true" });
+  };
 }
 
 function getOr404(map: Map<string, StripeObject>, kind: string, id: string): StripeObject {
@@ -564,7 +595,12 @@ async function dumpStore(ctx: RouteContext): Promise<void> {
   });
 }
 
-const api = (method: Route["method"], path: RegExp, handle: Route["handle"]): Route => ({ method, path, provider: stripeFormat, handle });
+const api = (method: Route["method"], path: RegExp, handle: Route["handle"]): Route => ({
+  method,
+  path,
+  provider: stripeFormat,
+  handle: method === "POST" ? idempotent(handle) : handle,
+});
 const control = (method: Route["method"], path: RegExp, handle: Route["handle"]): Route => ({ method, path, provider: controlFormat, handle });
 
 export const stripeRoutes: Route[] = [
