@@ -9,10 +9,12 @@ import { EmptyState } from "../components/EmptyState";
 import { KeyStatusBadge } from "../components/KeyStatusBadge";
 import { RelativeTime } from "../components/RelativeTime";
 import { Dialog } from "../components/Dialog";
+import { ConfirmDialog } from "../components/ConfirmDialog";
 import { SecretReveal } from "../components/SecretReveal";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { formatDateTime, formatRelative } from "../lib/format";
 import { useNow } from "../lib/useNow";
+import { useAsyncAction } from "../lib/useAsyncAction";
 
 type Revealed =
   | { kind: "created"; name: string; secret: string; prefix: string }
@@ -127,23 +129,16 @@ function CreateKeyForm({ onCreated }: { onCreated: (r: Revealed) => void }) {
   const create = useMutation(api.apiKeys.create);
   const [name, setName] = useState("");
   const [environment, setEnvironment] = useState<KeyEnvironment>("live");
-  const [pending, setPending] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { pending, error, run } = useAsyncAction();
 
   async function onSubmit(event: FormEvent) {
     event.preventDefault();
-    setPending(true);
-    setError(null);
-    try {
+    await run(async () => {
       const trimmed = name.trim();
       const result = await create({ name: trimmed, environment });
       onCreated({ kind: "created", name: trimmed, secret: result.secret, prefix: result.prefix });
       setName("");
-    } catch (err) {
-      setError(err);
-    } finally {
-      setPending(false);
-    }
+    });
   }
 
   return (
@@ -246,44 +241,19 @@ function KeyRow({
 
 function RevokeDialog({ apiKey, onClose }: { apiKey: ApiKeyRow | null; onClose: () => void }) {
   const revoke = useMutation(api.apiKeys.revoke);
-  const [pending, setPending] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-
-  function close() {
-    if (pending) return;
-    setError(null);
-    onClose();
-  }
-
-  async function confirm() {
-    if (!apiKey) return;
-    setPending(true);
-    setError(null);
-    try {
-      await revoke({ keyId: apiKey._id });
-      setPending(false);
-      onClose();
-    } catch (err) {
-      setError(err);
-      setPending(false);
-    }
-  }
-
   return (
-    <Dialog
+    <ConfirmDialog
       open={apiKey !== null}
       title="Revoke this key?"
-      onClose={close}
-      footer={
-        <>
-          <button type="button" className="button" onClick={close} disabled={pending}>
-            Cancel
-          </button>
-          <button type="button" className="button button-danger-solid" onClick={() => void confirm()} disabled={pending}>
-            {pending ? "Revoking…" : "Revoke key"}
-          </button>
-        </>
-      }
+      confirmLabel="Revoke key"
+      pendingLabel="Revoking…"
+      tone="danger"
+      onClose={onClose}
+      onConfirm={async () => {
+        if (!apiKey) return;
+        await revoke({ keyId: apiKey._id });
+        onClose();
+      }}
     >
       {apiKey && (
         <p>
@@ -291,8 +261,7 @@ function RevokeDialog({ apiKey, onClose }: { apiKey: ApiKeyRow | null; onClose: 
           still using it gets 401 errors. This cannot be undone.
         </p>
       )}
-      {error !== null && <ErrorNotice error={error} compact />}
-    </Dialog>
+    </ConfirmDialog>
   );
 }
 
@@ -307,51 +276,25 @@ function RotateDialog({
 }) {
   const rotate = useMutation(api.apiKeys.rotate);
   const [graceHours, setGraceHours] = useState(24);
-  const [pending, setPending] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-
-  function close() {
-    if (pending) return;
-    setError(null);
-    onClose();
-  }
-
-  async function confirm() {
-    if (!apiKey) return;
-    setPending(true);
-    setError(null);
-    try {
-      const result = await rotate({ keyId: apiKey._id, graceHours });
-      setPending(false);
-      onRotated({
-        kind: "rotated",
-        name: apiKey.name,
-        secret: result.secret,
-        prefix: result.prefix,
-        oldPrefix: apiKey.prefix,
-        graceEndsAt: result.graceEndsAt,
-      });
-    } catch (err) {
-      setError(err);
-      setPending(false);
-    }
-  }
-
   return (
-    <Dialog
+    <ConfirmDialog
       open={apiKey !== null}
       title="Rotate this key?"
-      onClose={close}
-      footer={
-        <>
-          <button type="button" className="button" onClick={close} disabled={pending}>
-            Cancel
-          </button>
-          <button type="button" className="button button-primary" onClick={() => void confirm()} disabled={pending}>
-            {pending ? "Rotating…" : "Rotate key"}
-          </button>
-        </>
-      }
+      confirmLabel="Rotate key"
+      pendingLabel="Rotating…"
+      onClose={onClose}
+      onConfirm={async () => {
+        if (!apiKey) return;
+        const result = await rotate({ keyId: apiKey._id, graceHours });
+        onRotated({
+          kind: "rotated",
+          name: apiKey.name,
+          secret: result.secret,
+          prefix: result.prefix,
+          oldPrefix: apiKey.prefix,
+          graceEndsAt: result.graceEndsAt,
+        });
+      }}
     >
       {apiKey && (
         <>
@@ -371,7 +314,6 @@ function RotateDialog({
           </div>
         </>
       )}
-      {error !== null && <ErrorNotice error={error} compact />}
-    </Dialog>
+    </ConfirmDialog>
   );
 }
