@@ -2,7 +2,7 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startSimulator, type RunningSimulator } from "./server.ts";
-import { chatPromptTokens, chatUsage, planCompletion, textTokens } from "./tokens.ts";
+import { chatPromptTokens, chatUsage, planCompletion, planToolCall, textTokens } from "./tokens.ts";
 
 let sim: RunningSimulator;
 let client: OpenAI;
@@ -139,6 +139,68 @@ describe("chat completions", () => {
 
   it("answers 400 for empty messages", async () => {
     await expect(client.chat.completions.create({ model: "gpt-4o-mini", messages: [] })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+  });
+});
+
+describe("tool calls", () => {
+  const tools = [
+    {
+      type: "function" as const,
+      function: {
+        name: "send_email",
+        parameters: { type: "object", properties: { to: { type: "string" }, urgent: { type: "boolean" }, cc: { type: "array" } }, required: ["to", "urgent"] },
+      },
+    },
+  ];
+
+  it("calls the named tool with placeholder arguments and bills the call", async () => {
+    const request = { model: "gpt-4o-mini", messages, tools, tool_choice: { type: "function" as const, function: { name: "send_email" } } };
+    const json = await client.chat.completions.create(request);
+    const call = json.choices[0].message.tool_calls?.[0];
+    expect(json.choices[0].finish_reason).toBe("tool_calls");
+    expect(json.choices[0].message.content).toBeNull();
+    expect(call).toMatchObject({ type: "function", function: { name: "send_email" } });
+    expect(JSON.parse((call as { function: { arguments: string } }).function.arguments)).toEqual({ to: "sim", urgent: true });
+    expect(json.usage).toEqual(chatUsage(request));
+    // Tool definitions count toward the prompt.
+    expect(json.usage?.prompt_tokens).toBe(chatPromptTokens(messages) + textTokens(JSON.stringify(tools)));
+  });
+
+  it("streams the call as a header delta and argument fragments", async () => {
+    const request = { model: "gpt-4o-mini", messages, tools, tool_choice: "required" as const };
+    const stream = await client.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } });
+    let name = "";
+    let args = "";
+    let finish: string | null = null;
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta;
+      for (const call of delta?.tool_calls ?? []) {
+        name += call.function?.name ?? "";
+        args += call.function?.arguments ?? "";
+      }
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(name).toBe("send_email");
+    expect(args).toBe(planToolCall(request)!.arguments);
+    expect(finish).toBe("tool_calls");
+    expect(usage).toEqual(chatUsage(request));
+  });
+
+  it("answers in text when tool_choice is auto, and 400s for a tool that was not provided", async () => {
+    const auto = await client.chat.completions.create({ model: "gpt-4o-mini", messages, tools });
+    expect(auto.choices[0].message.content).toBe(planCompletion({ model: "gpt-4o-mini", messages }).text);
+    await expect(
+      client.chat.completions.create({ model: "gpt-4o-mini", messages, tools, tool_choice: { type: "function", function: { name: "nope" } } }),
+    ).rejects.toMatchObject({ status: 400, param: "tool_choice" });
+  });
+
+  it("cuts the arguments at max_tokens with finish_reason length", async () => {
+    const request = { model: "gpt-4o-mini", messages, tools, tool_choice: "required" as const, max_tokens: 6 };
+    const json = await client.chat.completions.create(request);
+    expect(json.choices[0].finish_reason).toBe("length");
+    expect(json.usage?.completion_tokens).toBe(6);
   });
 });
 

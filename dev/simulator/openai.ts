@@ -8,15 +8,18 @@ import { randomBytes } from "node:crypto";
 import { speechAudio, SPEECH_CONTENT_TYPES, SPEECH_FORMATS, type SpeechFormat } from "./audio.ts";
 import { SimHttpError, sendBytes, sendJson, type ProviderFormat, type Route, type RouteContext } from "./http.ts";
 import {
-  chatPromptTokens,
+  chosenTool,
   embeddingInputTokens,
   fnv1a,
   mulberry32,
   planCompletion,
+  planToolCall,
+  requestPromptTokens,
   textTokens,
   type ChatMessageLike,
   type ChatUsage,
   type PlannedCompletion,
+  type PlannedToolCall,
 } from "./tokens.ts";
 
 type ModelKind = "chat" | "completion" | "embedding" | "speech";
@@ -235,7 +238,7 @@ async function writeEventStream(ctx: RouteContext, events: { data: unknown; dela
   ctx.res.end();
 }
 
-function usageFrom(promptTokens: number, plan: PlannedCompletion): ChatUsage {
+function usageFrom(promptTokens: number, plan: Pick<PlannedCompletion, "completionTokens" | "reasoningTokens">): ChatUsage {
   return {
     prompt_tokens: promptTokens,
     completion_tokens: plan.completionTokens,
@@ -264,6 +267,29 @@ function parseMessages(body: Record<string, unknown>): ChatMessageLike[] {
   return messages as ChatMessageLike[];
 }
 
+function parseTools(body: Record<string, unknown>): { tools: unknown[] | null; toolChoice: unknown } {
+  const tools = body.tools;
+  if (tools === undefined || tools === null) {
+    if (body.tool_choice !== undefined && body.tool_choice !== null && body.tool_choice !== "none") {
+      throw invalid("Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.", "tool_choice");
+    }
+    return { tools: null, toolChoice: undefined };
+  }
+  if (!Array.isArray(tools)) throw invalid("Invalid type for 'tools': expected an array.", "tools", "invalid_type");
+  tools.forEach((tool, i) => {
+    const fn = (tool as { type?: unknown; function?: { name?: unknown } })?.function;
+    if ((tool as { type?: unknown })?.type !== "function" || typeof fn?.name !== "string" || !/^[a-zA-Z0-9_-]{1,64}$/.test(fn.name)) {
+      throw invalid(`Invalid 'tools[${i}]': expected {type: "function", function: {name, parameters?}} with a name of [a-zA-Z0-9_-]{1,64}.`, `tools[${i}]`, "invalid_value");
+    }
+  });
+  const choice = body.tool_choice;
+  const named = (choice as { function?: { name?: unknown } } | null | undefined)?.function?.name;
+  if (typeof named === "string" && !chosenTool({ tools, tool_choice: choice })) {
+    throw invalid(`Invalid value for 'tool_choice': function '${named}' is not among the provided tools.`, "tool_choice", "invalid_value");
+  }
+  return { tools, toolChoice: choice };
+}
+
 function requireSingleChoice(body: Record<string, unknown>): void {
   const n = optionalInt(body, "n", 1);
   if (n !== null && n > 1) throw invalid("The simulator answers with one choice; 'n' greater than 1 is not supported.", "n");
@@ -279,15 +305,17 @@ async function chatCompletions(ctx: RouteContext): Promise<void> {
   const { includeUsage } = streamOptions(body, stream);
   const maxTokens = optionalInt(body, "max_tokens", 1);
   const maxCompletionTokens = optionalInt(body, "max_completion_tokens", 1);
-  const promptTokens = chatPromptTokens(messages);
+  const { tools, toolChoice } = parseTools(body);
+  const promptTokens = requestPromptTokens({ messages, tools });
   if (promptTokens > model.context) {
     throw invalid(`This model's maximum context length is ${model.context} tokens. However, your messages resulted in ${promptTokens} tokens.`, "messages", "context_length_exceeded");
   }
-  const plan = planCompletion(
-    { model: model.id, messages, max_tokens: maxTokens, max_completion_tokens: maxCompletionTokens },
-    { completionTokens: ctx.overrides.completionTokens ?? ctx.state.config.completionTokens },
-  );
-  const usage = usageFrom(promptTokens, plan);
+  const request = { model: model.id, messages, max_tokens: maxTokens, max_completion_tokens: maxCompletionTokens, tools, tool_choice: toolChoice };
+  const toolCall = planToolCall(request);
+  const plan = toolCall
+    ? null
+    : planCompletion(request, { completionTokens: ctx.overrides.completionTokens ?? ctx.state.config.completionTokens });
+  const usage = toolCall ? usageFrom(promptTokens, { completionTokens: toolCall.completionTokens, reasoningTokens: 0 }) : usageFrom(promptTokens, plan!);
   meter(ctx, usage.total_tokens);
 
   const id = newId("chatcmpl");
@@ -296,7 +324,10 @@ async function chatCompletions(ctx: RouteContext): Promise<void> {
 
   if (!stream) {
     // A JSON reply takes as long as generating the whole stream would.
-    if (!(await ctx.sleep(interval * plan.completionTokens))) return;
+    if (!(await ctx.sleep(interval * usage.completion_tokens))) return;
+    const message = toolCall
+      ? { role: "assistant", content: null, refusal: null, annotations: [], tool_calls: [toolCallObject(toolCall)] }
+      : { role: "assistant", content: plan!.text, refusal: null, annotations: [] };
     sendJson(
       ctx.res,
       200,
@@ -305,14 +336,7 @@ async function chatCompletions(ctx: RouteContext): Promise<void> {
         object: "chat.completion",
         created,
         model: model.id,
-        choices: [
-          {
-            index: 0,
-            message: { role: "assistant", content: plan.text, refusal: null, annotations: [] },
-            logprobs: null,
-            finish_reason: plan.finishReason,
-          },
-        ],
+        choices: [{ index: 0, message, logprobs: null, finish_reason: toolCall ? toolCall.finishReason : plan!.finishReason }],
         usage,
         service_tier: "default",
         system_fingerprint: SYSTEM_FINGERPRINT,
@@ -334,18 +358,30 @@ async function chatCompletions(ctx: RouteContext): Promise<void> {
     ...(includeUsage ? { usage: null } : {}),
     ...extra,
   });
-  const events: { data: unknown; delayMs: number }[] = [
-    { data: chunk([{ index: 0, delta: { role: "assistant", content: "", refusal: null }, logprobs: null, finish_reason: null }]), delayMs: 0 },
-  ];
-  plan.pieces.forEach((piece, i) => {
-    // Hidden reasoning happens before the first visible token.
-    const delayMs = interval * (i === 0 ? plan.reasoningTokens + 1 : 1);
-    events.push({ data: chunk([{ index: 0, delta: { content: piece }, logprobs: null, finish_reason: null }]), delayMs });
-  });
-  events.push({ data: chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: plan.finishReason }]), delayMs: plan.pieces.length === 0 ? interval * plan.reasoningTokens : 0 });
+  const delta = (d: Record<string, unknown>, finish: string | null = null) => chunk([{ index: 0, delta: d, logprobs: null, finish_reason: finish }]);
+  const events: { data: unknown; delayMs: number }[] = [];
+  if (toolCall) {
+    // Tool calls stream as a header delta (id, name) and then argument fragments.
+    events.push({ data: delta({ role: "assistant", content: null, refusal: null }), delayMs: 0 });
+    events.push({ data: delta({ tool_calls: [{ index: 0, id: toolCall.id, type: "function", function: { name: toolCall.name, arguments: "" } }] }), delayMs: interval });
+    toolCall.argumentPieces.forEach((piece) => events.push({ data: delta({ tool_calls: [{ index: 0, function: { arguments: piece } }] }), delayMs: interval }));
+    events.push({ data: delta({}, toolCall.finishReason), delayMs: 0 });
+  } else {
+    const text = plan!;
+    events.push({ data: delta({ role: "assistant", content: "", refusal: null }), delayMs: 0 });
+    text.pieces.forEach((piece, i) => {
+      // Hidden reasoning happens before the first visible token.
+      events.push({ data: delta({ content: piece }), delayMs: interval * (i === 0 ? text.reasoningTokens + 1 : 1) });
+    });
+    events.push({ data: delta({}, text.finishReason), delayMs: text.pieces.length === 0 ? interval * text.reasoningTokens : 0 });
+  }
   if (includeUsage) events.push({ data: chunk([], { usage }), delayMs: 0 });
   events.push({ data: "[DONE]", delayMs: 0 });
   await writeEventStream(ctx, events);
+}
+
+function toolCallObject(call: PlannedToolCall) {
+  return { id: call.id, type: "function", function: { name: call.name, arguments: call.arguments } };
 }
 
 /** Legacy `POST /v1/completions` (gpt-3.5-turbo-instruct): prompt tokens = textTokens(prompt). */

@@ -123,6 +123,104 @@ export interface ChatRequestLike {
   messages: readonly ChatMessageLike[];
   max_tokens?: number | null;
   max_completion_tokens?: number | null;
+  tools?: readonly unknown[] | null;
+  tool_choice?: unknown;
+}
+
+/** Fixed cost of one tool call in a reply (call framing), on top of its name and arguments. */
+export const TOKENS_PER_TOOL_CALL = 3;
+
+/** prompt_tokens including tool definitions: chatPromptTokens + textTokens(JSON.stringify(tools)). */
+export function requestPromptTokens(request: Pick<ChatRequestLike, "messages" | "tools">): number {
+  const tools = request.tools && request.tools.length > 0 ? textTokens(JSON.stringify(request.tools)) : 0;
+  return chatPromptTokens(request.messages) + tools;
+}
+
+interface FunctionTool {
+  name: string;
+  parameters: unknown;
+}
+
+function functionTools(tools: readonly unknown[] | null | undefined): FunctionTool[] {
+  return (tools ?? []).flatMap((tool) => {
+    const fn = (tool as { type?: unknown; function?: { name?: unknown; parameters?: unknown } })?.function;
+    return typeof fn?.name === "string" ? [{ name: fn.name, parameters: fn.parameters }] : [];
+  });
+}
+
+/**
+ * The tool the reply calls: the one named by `tool_choice: {type: "function", function: {name}}`,
+ * or the first tool when `tool_choice` is "required". "auto" (or none) answers in text, so the
+ * reply stays predictable.
+ */
+export function chosenTool(request: Pick<ChatRequestLike, "tools" | "tool_choice">): FunctionTool | null {
+  const tools = functionTools(request.tools);
+  if (tools.length === 0) return null;
+  const choice = request.tool_choice;
+  if (choice === "required") return tools[0];
+  const named = (choice as { function?: { name?: unknown } } | null | undefined)?.function?.name;
+  return typeof named === "string" ? (tools.find((t) => t.name === named) ?? null) : null;
+}
+
+/** Placeholder arguments that satisfy a JSON schema's required properties by type. */
+export function placeholderArguments(schema: unknown): unknown {
+  const s = (schema ?? {}) as { type?: unknown; properties?: Record<string, unknown>; required?: unknown; enum?: unknown; items?: unknown };
+  if (Array.isArray(s.enum) && s.enum.length > 0) return s.enum[0];
+  switch (s.type) {
+    case "string":
+      return "sim";
+    case "number":
+    case "integer":
+      return 1;
+    case "boolean":
+      return true;
+    case "array":
+      return [];
+    case "object":
+    case undefined: {
+      const required = Array.isArray(s.required) ? (s.required as string[]) : [];
+      return Object.fromEntries(required.map((key) => [key, placeholderArguments(s.properties?.[key])]));
+    }
+    default:
+      return null;
+  }
+}
+
+export interface PlannedToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+  /** The arguments as streamed: 4 characters per token. */
+  argumentPieces: string[];
+  completionTokens: number;
+  finishReason: "tool_calls" | "length";
+}
+
+/**
+ * The tool call the simulator makes, or null for a text reply.
+ * arguments = JSON.stringify(placeholderArguments(parameters)); cost = TOKENS_PER_TOOL_CALL +
+ * textTokens(name) + textTokens(arguments). Over the max tokens limit the arguments are cut
+ * (4 characters per remaining token) and finish_reason is "length".
+ */
+export function planToolCall(request: ChatRequestLike): PlannedToolCall | null {
+  const tool = chosenTool(request);
+  if (!tool) return null;
+  const args = JSON.stringify(placeholderArguments(tool.parameters));
+  const overhead = TOKENS_PER_TOOL_CALL + textTokens(tool.name);
+  const full = overhead + textTokens(args);
+  const limit = request.max_completion_tokens ?? request.max_tokens ?? Number.POSITIVE_INFINITY;
+  const kept = full <= limit ? args : [...args].slice(0, Math.max(0, limit - overhead) * 4).join("");
+  const chars = [...kept];
+  const argumentPieces: string[] = [];
+  for (let i = 0; i < chars.length; i += 4) argumentPieces.push(chars.slice(i, i + 4).join(""));
+  return {
+    id: `call_${promptHash(request.model, request.messages).toString(36)}${tool.name.length.toString(36)}`,
+    name: tool.name,
+    arguments: kept,
+    argumentPieces,
+    completionTokens: Math.min(full, limit),
+    finishReason: full <= limit ? "tool_calls" : "length",
+  };
 }
 
 export interface PlannedCompletion {
@@ -183,10 +281,11 @@ export interface ChatUsage {
   };
 }
 
-/** The exact `usage` object the simulator reports for a chat request. */
+/** The exact `usage` object the simulator reports for a chat request (text or tool call). */
 export function chatUsage(request: ChatRequestLike, options: CompletionOptions = {}): ChatUsage {
-  const plan = planCompletion(request, options);
-  const prompt = chatPromptTokens(request.messages);
+  const toolCall = planToolCall(request);
+  const plan = toolCall ? { completionTokens: toolCall.completionTokens, reasoningTokens: 0 } : planCompletion(request, options);
+  const prompt = requestPromptTokens(request);
   return {
     prompt_tokens: prompt,
     completion_tokens: plan.completionTokens,
