@@ -227,6 +227,8 @@ describe("offline runtime", () => {
     const echo = await fetch(`${rt.urls.site}/echo`, { method: "POST", body: "ping", headers: { "x-test": "yes" } });
     expect(echo.status).toBe(201);
     expect(await echo.json()).toEqual({ body: "ping", header: "yes" });
+    const json = await fetch(`${rt.urls.site}/json`, { method: "POST", body: JSON.stringify({ list: [1] }) });
+    expect(await json.json()).toEqual({ plainObject: true, array: true });
   });
 
   it("runs mutations from stream callbacks that fire as the client reads", async () => {

@@ -250,7 +250,26 @@ export function startEngine(input: EngineInput) {
   };
 }
 
+/**
+ * EdgeVM's Request/Response are implemented in the host realm, so their `.json()`
+ * returned host-realm objects (`Object.getPrototypeOf(body) !== Object.prototype`),
+ * unlike Convex, where a parsed body is an ordinary object. Parse in this realm.
+ */
+function parseJsonInThisRealm() {
+  for (const C of [Request, Response]) {
+    const text = C.prototype.text;
+    Object.defineProperty(C.prototype, "json", {
+      value: async function json(this: Body) {
+        return JSON.parse(await text.call(this));
+      },
+      writable: true,
+      configurable: true,
+    });
+  }
+}
+
 function createEngine({ schema, modules, components }: EngineInput): Engine {
+  parseJsonInThisRealm();
   installHooks(hooks?.sortedIndexes ?? true);
   const rootModules = countCalls(modules);
   const t: any = internals.convexTest({ schema, modules: rootModules, transactionLimits: true });
