@@ -74,10 +74,6 @@ export class SyncHub {
     for (const s of this.sessions) void s.scheduleRefresh(tables);
   }
 
-  get size() {
-    return this.sessions.size;
-  }
-
   closeAll() {
     for (const s of this.sessions) s.ws.terminate();
   }
@@ -131,12 +127,13 @@ class SyncSession {
     this.ws.close(1011, error.slice(0, 100));
   }
 
-  private enqueue(task: () => Promise<void>) {
-    const next = this.queue.then(task, task);
-    this.queue = next.catch((e) => {
+  /** Runs `task` after the queued ones; the returned promise never rejects. */
+  private enqueue(task: () => Promise<void>): Promise<void> {
+    this.queue = this.queue.then(task).catch((e) => {
       this.hub.ctx.log.error(`sync: ${(e as Error).stack ?? e}`);
+      this.fatal(`Internal error: ${(e as Error).message}`);
     });
-    return next;
+    return this.queue;
   }
 
   private async handle(msg: Record<string, unknown>) {
