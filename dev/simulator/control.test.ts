@@ -184,6 +184,30 @@ describe("request log and config endpoint", () => {
     expect(String(invalid.json.error)).toContain("fail.status");
   });
 
+  it("logs form-encoded bodies decoded", async () => {
+    await fetch(`${sim.url}/v1/customers`, {
+      method: "POST",
+      headers: { authorization: "Bearer sk_test_x", "content-type": "application/x-www-form-urlencoded" },
+      body: "email=a%40b.test&metadata[userId]=u1",
+    });
+    expect(sim.requests()[0].body).toEqual({ email: "a@b.test", metadata: { userId: "u1" } });
+  });
+
+  it("answers unknown paths in the envelope of the provider family", async () => {
+    const openai = await fetch(`${sim.url}/v1/nope`, { method: "POST" });
+    expect(await openai.json()).toEqual({ error: { message: "Invalid URL (POST /v1/nope)", type: "invalid_request_error", param: null, code: null } });
+    const telnyx = await fetch(`${sim.url}/v2/nope`);
+    expect(await telnyx.json()).toMatchObject({ errors: [{ code: "10005" }] });
+    const google = await fetch(`${sim.url}/gmail/v1/nope`);
+    expect(await google.json()).toMatchObject({ error: { code: 404, status: "NOT_FOUND" } });
+  });
+
+  it("serves an index page of the control surface", async () => {
+    const page = await fetch(`${sim.url}/_sim`).then((r) => r.text());
+    expect(page).toContain("/_sim/inbox");
+    expect(sim.requests()).toEqual([]);
+  });
+
   it("reset restores the startup config and clears the log", async () => {
     await control("/_sim/config", { latencyMs: 5, fail: { status: 500 } });
     await sdk().models.list().catch(() => undefined);

@@ -51,11 +51,34 @@ async function listWebhooks(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, 200, { deliveries: ctx.state.webhookDeliveries(ctx.url.searchParams.get("provider") ?? undefined) });
 }
 
+const INDEX_LINKS: [string, string][] = [
+  ["/_sim/inbox", "Captured mail (Gmail and the email API)"],
+  ["/_sim/config", "Current knobs (POST a partial JSON to change, POST /_sim/reset to restore)"],
+  ["/_sim/requests", "Request log: what the app sent to each provider"],
+  ["/_sim/webhooks", "Webhooks delivered to the app, with its answers"],
+  ["/_sim/stripe", "Stripe customers, checkouts, subscriptions, invoices, meter events"],
+  ["/_sim/polar", "Polar checkouts, customers, subscriptions, orders, ingested events"],
+  ["/_sim/telnyx", "Telnyx numbers, messages and the webhook public key"],
+  ["/_sim/signal", "Signal accounts (with verification codes) and sent messages"],
+  ["/_sim/google", "Workspace users, mailboxes and calendars"],
+];
+
+/** A page for people: where to look while developing against the simulator. */
+async function index(ctx: RouteContext): Promise<void> {
+  const items = INDEX_LINKS.map(([href, label]) => `<li><a href="${href}">${href}</a>: ${label}</li>`).join("");
+  ctx.res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+  ctx.res.end(`<!doctype html><html><head><meta charset="utf-8"><title>Provider simulator</title></head>
+<body style="font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto"><h1>Provider simulator</h1>
+<p>OpenAI, Stripe, Polar, Telnyx, Signal, Google Workspace and an email API, answering locally. See dev/simulator/README.md.</p>
+<ul>${items}</ul></body></html>`);
+}
+
 async function health(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, 200, { ok: true });
 }
 
 export const controlRoutes: Route[] = [
+  { method: "GET", path: /^\/_sim\/?$/, provider: controlFormat, handle: index },
   { method: "GET", path: /^\/_sim\/health$/, provider: controlFormat, handle: health },
   { method: "GET", path: /^\/_sim\/config$/, provider: controlFormat, handle: getConfig },
   { method: "POST", path: /^\/_sim\/config$/, provider: controlFormat, handle: postConfig },

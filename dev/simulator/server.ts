@@ -13,15 +13,15 @@ import type { AddressInfo, Socket } from "node:net";
 import { pathToFileURL } from "node:url";
 import { configFromEnv, DEFAULT_CONFIG, mergeConfig, type ConfigPatch, type SimulatorConfig } from "./config.ts";
 import { controlRoutes } from "./control.ts";
-import { readBody, readOverrides, sendJson, SimHttpError, type Route, type RouteContext } from "./http.ts";
+import { readBody, readOverrides, sendJson, SimHttpError, type ProviderFormat, type Route, type RouteContext } from "./http.ts";
 import { openAIFormat, openAIRoutes } from "./openai.ts";
 import { SimulatorState, type RequestLogEntry } from "./state.ts";
-import { googleControlRoutes, googleRoutes } from "./google.ts";
+import { googleControlRoutes, googleFormat, googleRoutes } from "./google.ts";
 import { emailApiRoutes, mailboxControlRoutes } from "./mailbox.ts";
 import { polarControlRoutes, polarRoutes } from "./polar.ts";
 import { signalControlRoutes, signalRoutes } from "./signal.ts";
-import { stripeControlRoutes, stripeRoutes } from "./stripe.ts";
-import { telnyxControlRoutes, telnyxRoutes } from "./telnyx.ts";
+import { parseStripeForm, stripeControlRoutes, stripeRoutes } from "./stripe.ts";
+import { telnyxControlRoutes, telnyxFormat, telnyxRoutes } from "./telnyx.ts";
 
 export const DEFAULT_PORT = 3220;
 
@@ -59,14 +59,23 @@ export interface RunningSimulator {
   close(): Promise<void>;
 }
 
-function logBody(body: Buffer): unknown {
+function logBody(body: Buffer, contentType: string | undefined): unknown {
   if (body.length === 0) return null;
   const text = body.toString("utf8");
+  // Stripe-style form bodies are logged decoded so tests can assert on fields.
+  if (contentType?.includes("application/x-www-form-urlencoded")) return parseStripeForm(text);
   try {
     return JSON.parse(text);
   } catch {
     return body.length <= 65_536 ? text : `<${body.length} bytes>`;
   }
+}
+
+/** The provider whose format an unknown path is answered in, by the path's family. */
+function formatForUnknownPath(pathname: string): ProviderFormat {
+  if (pathname.startsWith("/v2/") && !pathname.startsWith("/v2/send")) return telnyxFormat;
+  if (/^\/(admin|gmail|calendar)\//.test(pathname)) return googleFormat;
+  return openAIFormat;
 }
 
 function findRoute(routes: readonly Route[], method: string, pathname: string): { route: Route; params: string[] } | null {
@@ -78,7 +87,7 @@ function findRoute(routes: readonly Route[], method: string, pathname: string): 
   return null;
 }
 
-function handleError(error: unknown, route: Route | null, ctx: { res: ServerResponse; log: RequestLogEntry }): void {
+function handleError(error: unknown, route: Route | null, ctx: { res: ServerResponse; log: RequestLogEntry; pathname: string }): void {
   const simError = error instanceof SimHttpError ? error : new SimHttpError(500, `Simulator internal error: ${error instanceof Error ? error.message : String(error)}`);
   if (!(error instanceof SimHttpError)) console.error("[simulator]", error);
   ctx.log.outcome = "failed";
@@ -86,7 +95,7 @@ function handleError(error: unknown, route: Route | null, ctx: { res: ServerResp
     ctx.res.destroy();
     return;
   }
-  const rendered = (route?.provider ?? openAIFormat).renderError(simError);
+  const rendered = (route?.provider ?? formatForUnknownPath(ctx.pathname)).renderError(simError);
   sendJson(ctx.res, simError.status, rendered.body, rendered.headers);
 }
 
@@ -98,7 +107,7 @@ function createHandler(state: SimulatorState) {
     const method = req.method ?? "GET";
     const requestId = `req_${randomBytes(16).toString("hex")}`;
     res.setHeader("x-request-id", requestId);
-    const isControl = url.pathname.startsWith("/_sim/");
+    const isControl = url.pathname === "/_sim" || url.pathname.startsWith("/_sim/");
     const found = findRoute(routes, method, url.pathname);
 
     let closed = false;
@@ -144,10 +153,10 @@ function createHandler(state: SimulatorState) {
 
     try {
       body = await readBody(req);
-      log.body = logBody(body);
+      log.body = logBody(body, req.headers["content-type"]);
       if (!found) {
-        // OpenAI's answer to an unknown URL; other providers' prefixes get their own when added.
-        throw new SimHttpError(404, `Invalid URL (${method} ${url.pathname})`, { type: "invalid_request_error", code: null });
+        // OpenAI's wording; Telnyx and Google paths get their own envelope (formatForUnknownPath).
+        throw new SimHttpError(404, `Invalid URL (${method} ${url.pathname})`);
       }
       const overrides = readOverrides(req);
       const ctx: RouteContext = {
@@ -188,7 +197,7 @@ function createHandler(state: SimulatorState) {
       }
       await found.route.handle(ctx);
     } catch (error) {
-      handleError(error, found?.route ?? null, { res, log });
+      handleError(error, found?.route ?? null, { res, log, pathname: url.pathname });
     }
   };
 }
