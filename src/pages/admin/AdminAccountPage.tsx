@@ -1,5 +1,5 @@
 import { useMutation, useQuery } from "convex/react";
-import { useState, type FormEvent, type ReactNode } from "react";
+import { useState } from "react";
 import { Link, useParams } from "react-router";
 import type { FunctionReturnType } from "convex/server";
 import { api } from "../../../convex/_generated/api";
@@ -12,7 +12,6 @@ import { PlanBadge } from "../../components/PlanBadge";
 import { StateBadge } from "../../components/StateBadge";
 import { KeyStatusBadge } from "../../components/KeyStatusBadge";
 import { RelativeTime } from "../../components/RelativeTime";
-import { ErrorNotice } from "../../components/ErrorNotice";
 import { Badge } from "../../components/Badge";
 import { ErrorBoundary } from "../../components/ErrorBoundary";
 import { stateInfo } from "../../lib/accountState";
@@ -21,6 +20,8 @@ import { daysUntil, formatDate, formatInteger, formatMoney, plural } from "../..
 import { useNow } from "../../lib/useNow";
 import { useViewer } from "../../viewer/ViewerContext";
 import { effectiveKeyStatus } from "../../lib/apiTypes";
+import { ActionForm } from "./ActionForm";
+import { ChoiceField } from "./ChoiceField";
 
 type AccountDetail = FunctionReturnType<typeof api.admin.account>;
 type Role = AccountDetail["account"]["role"];
@@ -200,160 +201,73 @@ function AccountView({ detail }: { detail: AccountDetail }) {
   );
 }
 
-/** A form whose submit runs one admin mutation and reports the outcome inline. */
-function ActionForm({
-  legend,
-  submitLabel,
-  danger = false,
-  onSubmit,
-  children,
-  reason,
-  setReason,
-  reasonId,
-}: {
-  legend: string;
-  submitLabel: string;
-  danger?: boolean;
-  onSubmit: () => Promise<string>;
-  children?: ReactNode;
-  reason: string;
-  setReason: (r: string) => void;
-  reasonId: string;
-}) {
-  const [pending, setPending] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [done, setDone] = useState<string | null>(null);
-
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    setPending(true);
-    setError(null);
-    setDone(null);
-    try {
-      setDone(await onSubmit());
-      setReason("");
-    } catch (err) {
-      setError(err);
-    } finally {
-      setPending(false);
-    }
-  }
-
-  return (
-    <form className="action-form" onSubmit={submit}>
-      <fieldset disabled={pending}>
-        <legend>{legend}</legend>
-        <div className="action-fields">
-          {children}
-          <div className="field field-grow">
-            <label htmlFor={reasonId}>Reason</label>
-            <input
-              id={reasonId}
-              required
-              value={reason}
-              onChange={(e) => setReason(e.target.value)}
-              placeholder="Shown in the audit log"
-            />
-          </div>
-          <button type="submit" className={`button ${danger ? "button-danger-solid" : "button-primary"}`}>
-            {pending ? "Saving…" : submitLabel}
-          </button>
-        </div>
-      </fieldset>
-      {error !== null && <ErrorNotice error={error} compact />}
-      {done && (
-        <p className="notice notice-success notice-compact" role="status">
-          {done}
-        </p>
-      )}
-    </form>
-  );
-}
-
 function SetPlanForm({ userId, current }: { userId: Id<"users">; current: PlanId }) {
   const setPlan = useMutation(api.admin.setPlan);
   const [plan, setPlanChoice] = useState<PlanId>(current === "trial" ? "basic" : current);
-  const [reason, setReason] = useState("");
   return (
     <ActionForm
       legend="Change plan"
       submitLabel="Set plan"
-      reason={reason}
-      setReason={setReason}
       reasonId="plan-reason"
-      onSubmit={async () => {
-        await setPlan({ userId, plan, reason: reason.trim() });
-        return `Plan set to ${planFor(plan)?.name ?? plan}.`;
+      onSubmit={async (reason) => {
+        await setPlan({ userId, plan, reason });
+        return `Plan set to ${planName(plan)}.`;
       }}
     >
-      <div className="field">
-        <label htmlFor="plan-choice">Plan</label>
-        <select id="plan-choice" value={plan} onChange={(e) => setPlanChoice(e.target.value as PlanId)}>
-          {PLAN_IDS.map((id) => (
-            <option key={id} value={id}>
-              {planFor(id)?.name ?? id}
-              {id === current ? " (current)" : ""}
-            </option>
-          ))}
-        </select>
-      </div>
+      <ChoiceField
+        id="plan-choice"
+        label="Plan"
+        choices={PLAN_IDS}
+        current={current}
+        value={plan}
+        onChange={setPlanChoice}
+        describe={planName}
+      />
     </ActionForm>
   );
+}
+
+function planName(id: PlanId): string {
+  return planFor(id)?.name ?? id;
 }
 
 function SuspensionForm({ userId, suspended }: { userId: Id<"users">; suspended: boolean }) {
   const suspend = useMutation(api.admin.suspend);
   const unsuspend = useMutation(api.admin.unsuspend);
-  const [reason, setReason] = useState("");
   return (
     <ActionForm
       legend={suspended ? "Lift the suspension" : "Suspend the account"}
       submitLabel={suspended ? "Unsuspend" : "Suspend"}
       danger={!suspended}
-      reason={reason}
-      setReason={setReason}
       reasonId="suspension-reason"
-      onSubmit={async () => {
+      onSubmit={async (reason) => {
         if (suspended) {
-          await unsuspend({ userId, reason: reason.trim() });
+          await unsuspend({ userId, reason });
           return "Suspension lifted.";
         }
-        await suspend({ userId, reason: reason.trim() });
+        await suspend({ userId, reason });
         return "Account suspended. API calls are refused until it is lifted.";
       }}
     />
   );
 }
 
-const ROLES: Role[] = ["user", "support", "admin"];
+const ROLES: readonly Role[] = ["user", "support", "admin"];
 
 function SetRoleForm({ userId, current }: { userId: Id<"users">; current: Role }) {
   const setRole = useMutation(api.admin.setRole);
   const [role, setRoleChoice] = useState<Role>(current);
-  const [reason, setReason] = useState("");
   return (
     <ActionForm
       legend="Change role"
       submitLabel="Set role"
-      reason={reason}
-      setReason={setReason}
       reasonId="role-reason"
-      onSubmit={async () => {
-        await setRole({ userId, role, reason: reason.trim() });
+      onSubmit={async (reason) => {
+        await setRole({ userId, role, reason });
         return `Role set to ${role}.`;
       }}
     >
-      <div className="field">
-        <label htmlFor="role-choice">Role</label>
-        <select id="role-choice" value={role} onChange={(e) => setRoleChoice(e.target.value as Role)}>
-          {ROLES.map((r) => (
-            <option key={r} value={r}>
-              {r}
-              {r === current ? " (current)" : ""}
-            </option>
-          ))}
-        </select>
-      </div>
+      <ChoiceField id="role-choice" label="Role" choices={ROLES} current={current} value={role} onChange={setRoleChoice} />
     </ActionForm>
   );
 }

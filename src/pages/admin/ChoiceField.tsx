@@ -1,0 +1,33 @@
+/** A labelled select over a fixed set of ids, marking the one the account has now. */
+export function ChoiceField<T extends string>({
+  id,
+  label,
+  choices,
+  current,
+  value,
+  onChange,
+  describe = (choice) => choice,
+}: {
+  id: string;
+  label: string;
+  choices: readonly T[];
+  current: T;
+  value: T;
+  onChange: (choice: T) => void;
+  describe?: (choice: T) => string;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {/* The options are exactly `choices`, so the selected value is always a T. */}
+      <select id={id} value={value} onChange={(e) => onChange(e.target.value as T)}>
+        {choices.map((choice) => (
+          <option key={choice} value={choice}>
+            {describe(choice)}
+            {choice === current ? " (current)" : ""}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
