@@ -4,6 +4,7 @@
  */
 import { ConfigError } from "./config.ts";
 import { SimHttpError, sendJson, type ProviderFormat, type Route, type RouteContext } from "./http.ts";
+import { redeliverWebhook } from "./webhooks.ts";
 
 export const controlFormat: ProviderFormat = {
   name: "simulator",
@@ -51,6 +52,12 @@ async function listWebhooks(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, 200, { deliveries: ctx.state.webhookDeliveries(ctx.url.searchParams.get("provider") ?? undefined) });
 }
 
+async function redeliver(ctx: RouteContext): Promise<void> {
+  const body = parseJson(ctx) as { url?: unknown };
+  if (body.url !== undefined && typeof body.url !== "string") throw new SimHttpError(400, "url must be a string");
+  sendJson(ctx.res, 200, { delivery: await redeliverWebhook(ctx.state, Number(ctx.params[0]), body.url as string | undefined) });
+}
+
 const INDEX_LINKS: [string, string][] = [
   ["/_sim/inbox", "Captured mail (Gmail and the email API)"],
   ["/_sim/config", "Current knobs (POST a partial JSON to change, POST /_sim/reset to restore)"],
@@ -85,4 +92,5 @@ export const controlRoutes: Route[] = [
   { method: "POST", path: /^\/_sim\/reset$/, provider: controlFormat, handle: reset },
   { method: "GET", path: /^\/_sim\/requests$/, provider: controlFormat, handle: listRequests },
   { method: "GET", path: /^\/_sim\/webhooks$/, provider: controlFormat, handle: listWebhooks },
+  { method: "POST", path: /^\/_sim\/webhooks\/(\d+)\/redeliver$/, provider: controlFormat, handle: redeliver },
 ];

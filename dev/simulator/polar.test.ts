@@ -75,6 +75,16 @@ describe("polar", () => {
     await expect(polar.checkouts.get({ id: checkout.id })).resolves.toMatchObject({ status: "succeeded", subscriptionId: subscription.id });
   });
 
+  it("redelivers with the same webhook-id, which validateEvent still accepts", async () => {
+    await subscribe("user-7");
+    const first = hooks[0];
+    hooks = [];
+    const { deliveries } = (await fetch(`${sim.url}/_sim/webhooks?provider=polar`).then((r) => r.json())) as { deliveries: { seq: number }[] };
+    await fetch(`${sim.url}/_sim/webhooks/${deliveries[0].seq}/redeliver`, { method: "POST" });
+    expect(hooks[0].headers["webhook-id"]).toBe(first.headers["webhook-id"]);
+    expect(validateEvent(hooks[0].body, hooks[0].headers, SECRET).type).toBe("subscription.created");
+  });
+
   it("signs with the configured secret only", async () => {
     await subscribe("user-2");
     expect(() => validateEvent(hooks[0].body, hooks[0].headers, "polar_whs_other")).toThrow(WebhookVerificationError);

@@ -297,8 +297,9 @@ async function ingestEvents(ctx: RouteContext): Promise<void> {
 async function emit(state: SimulatorState, type: string, data: Json): Promise<WebhookDelivery> {
   const body = JSON.stringify({ type, timestamp: iso(), data });
   const { webhookUrl, webhookSecret } = state.config.polar;
-  const headers = polarSignatureHeaders(body, webhookSecret);
-  return deliverWebhook(state, { provider: "polar", url: webhookUrl, eventType: type, eventId: headers["webhook-id"], body, headers });
+  // Standard Webhooks keep the message id across retries; only the timestamp and signature change.
+  const messageId = `msg_${randomBytes(12).toString("hex")}`;
+  return deliverWebhook(state, { provider: "polar", url: webhookUrl, eventType: type, eventId: messageId, body, sign: () => polarSignatureHeaders(body, webhookSecret, messageId) });
 }
 
 function subscriptionCustomer(customer: Json): Json {

@@ -33,6 +33,8 @@ export interface WebhookDelivery {
   eventId: string;
   headers: Record<string, string>;
   body: string;
+  /** The delivery this one repeats, for redeliveries. */
+  redeliveryOf: number | null;
   /** The app's HTTP status; null when it could not be reached (see error). */
   status: number | null;
   error: string | null;

@@ -119,6 +119,21 @@ describe("stripe", () => {
     expect(deliveries[0].eventType).toBe("customer.subscription.created");
   });
 
+  it("redelivers a recorded event with the same id and a fresh valid signature", async () => {
+    receiverStatus = 500;
+    await subscribe("redo@example.com");
+    const { deliveries } = (await fetch(`${sim.url}/_sim/webhooks?provider=stripe`).then((r) => r.json())) as { deliveries: { seq: number; eventId: string }[] };
+    receiverStatus = 200;
+    received = [];
+    const response = await fetch(`${sim.url}/_sim/webhooks/${deliveries[1].seq}/redeliver`, { method: "POST" });
+    const { delivery } = (await response.json()) as { delivery: { status: number; redeliveryOf: number; eventId: string } };
+    expect(delivery).toMatchObject({ status: 200, redeliveryOf: deliveries[1].seq, eventId: deliveries[1].eventId });
+    const [event] = verifiedEvents();
+    expect(event.id).toBe(deliveries[1].eventId);
+    expect(event.type).toBe("checkout.session.completed");
+    expect((await fetch(`${sim.url}/_sim/webhooks/9999/redeliver`, { method: "POST" })).status).toBe(404);
+  });
+
   it("moves a subscription past_due on a failed renewal and deletes it on cancel", async () => {
     const { subscription } = await subscribe("dee@example.com");
     received = [];

@@ -391,7 +391,7 @@ async function emit(state: SimulatorState, type: string, object: StripeObject, p
     eventType: type,
     eventId: event.id,
     body,
-    headers: { "stripe-signature": stripeSignature(body, webhookSecret), "user-agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)" },
+    sign: () => ({ "stripe-signature": stripeSignature(body, webhookSecret), "user-agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)" }),
   });
 }
 

@@ -276,7 +276,7 @@ export async function deliverInboundSms(state: SimulatorState, sms: { from: stri
   };
   store.messages.push(event.data.payload);
   const body = JSON.stringify(event);
-  return deliverWebhook(state, { provider: "telnyx", url, eventType: "message.received", eventId: event.data.id, body, headers: telnyxSignatureHeaders(body) });
+  return deliverWebhook(state, { provider: "telnyx", url, eventType: "message.received", eventId: event.data.id, body, sign: () => telnyxSignatureHeaders(body) });
 }
 
 async function inboundControl(ctx: RouteContext): Promise<void> {
