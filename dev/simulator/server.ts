@@ -21,9 +21,16 @@ import { emailApiRoutes, mailboxControlRoutes } from "./mailbox.ts";
 import { polarControlRoutes, polarRoutes } from "./polar.ts";
 import { signalControlRoutes, signalRoutes } from "./signal.ts";
 import { parseStripeForm, stripeControlRoutes, stripeRoutes } from "./stripe.ts";
-import { telnyxControlRoutes, telnyxFormat, telnyxRoutes } from "./telnyx.ts";
+import { telnyxControlRoutes, telnyxFormat, telnyxPublicKey, telnyxRoutes } from "./telnyx.ts";
 
 export const DEFAULT_PORT = 3220;
+
+export class SimulatorStartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SimulatorStartError";
+  }
+}
 
 /** Every provider's routes; the first match wins, so more specific patterns go first. */
 const PROVIDER_ROUTES: readonly Route[] = [...openAIRoutes, ...stripeRoutes, ...telnyxRoutes, ...signalRoutes, ...googleRoutes, ...emailApiRoutes, ...polarRoutes];
@@ -225,9 +232,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    const onError = (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === "EADDRINUSE"
+          ? new SimulatorStartError(`Port ${port} is already in use (is \`npm run dev\` already running?). Stop the other process or set SIMULATOR_PORT.`)
+          : error,
+      );
+    };
+    server.once("error", onError);
     server.listen(port, host, () => {
-      server.off("error", reject);
+      server.off("error", onError);
       resolve();
     });
   });
@@ -251,8 +265,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
 
 async function main(): Promise<void> {
   const sim = await startSimulator();
-  console.log(`Provider simulator listening on ${sim.url}`);
-  console.log(`  OPENAI_BASE_URL=${sim.url}/v1   control: ${sim.url}/_sim/config`);
+  const config = sim.configure({});
+  console.log(`Provider simulator listening on ${sim.url} (index: ${sim.url}/_sim, captured mail: ${sim.url}/_sim/inbox)`);
+  console.log(`  OPENAI_BASE_URL=${sim.url}/v1`);
+  console.log(`  Stripe webhook secret ${config.stripe.webhookSecret}, Polar webhook secret ${config.polar.webhookSecret}`);
+  console.log(`  TELNYX_PUBLIC_KEY=${telnyxPublicKey()}`);
   const stop = () => {
     void sim.close().then(() => process.exit(0));
   };
