@@ -1,12 +1,13 @@
 // `npm run dev`: the offline Convex runtime + the provider simulator + Vite, zero
 // configuration. `npm run backend` (--no-vite) starts the first two only.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, watch } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { DEFAULT_PORTS, devEnv } from "./env.ts";
 import { seed } from "./seed.ts";
+import { buildBundle } from "./runtime/bundle.ts";
 import { RuntimeStartError, startRuntime, type Runtime } from "./runtime/server.ts";
 
 const noVite = process.argv.includes("--no-vite");
@@ -47,6 +48,48 @@ async function startSimulatorIfPresent() {
   return mod.startSimulator({ port: simulatorPort });
 }
 
+/**
+ * Like `npx convex dev`: when a file in convex/ changes, the new code is bundled and,
+ * if it builds, the runtime restarts on it (data is flushed and reloaded; clients
+ * reconnect by themselves). A broken edit leaves the previous version running.
+ */
+function watchFunctions(start: () => Promise<Runtime>) {
+  const functionsDir = path.resolve("convex");
+  let timer: NodeJS.Timeout | null = null;
+  let reloading: Promise<void> = Promise.resolve();
+  const relevant = (file: string) =>
+    /\.(ts|js|tsx|jsx|mjs)$/.test(file) && !/\.test\.[jt]sx?$/.test(file) && !/(^|[\\/])\.#|~$/.test(file);
+  const reload = async () => {
+    try {
+      await buildBundle({ functionsDir });
+    } catch (e) {
+      console.error(`[dev] convex/ does not build; still running the previous version.\n${(e as Error).message}`);
+      return;
+    }
+    try {
+      await runtime?.close();
+      runtime = null;
+      runtime = await start();
+      console.log("[dev] convex/ changed: functions reloaded");
+    } catch (e) {
+      console.error(`[dev] the runtime did not restart: ${(e as Error).stack ?? e}\n[dev] fix the error and save again.`);
+    }
+  };
+  watch(functionsDir, { recursive: true }, (_event, file) => {
+    if (stopping || !file || !relevant(String(file))) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = null;
+      reloading = reloading.then(reload);
+    }, 300);
+  });
+}
+
+function shortPath(p: string) {
+  const rel = path.relative(process.cwd(), p);
+  return rel === "" ? "." : rel.startsWith("..") ? p : rel;
+}
+
 async function main() {
   try {
     simulator = await startSimulatorIfPresent();
@@ -55,9 +98,10 @@ async function main() {
     return stop(1);
   }
   const simulatorUrl = simulator?.url ?? `http://127.0.0.1:${simulatorPort}`;
+  // .env.local and the shell's env win over these defaults.
+  const start = () => startRuntime({ dataDir, defaultEnv: devEnv(dataDir, simulatorUrl) });
   try {
-    // .env.local and the shell's env win over these defaults.
-    runtime = await startRuntime({ dataDir, defaultEnv: devEnv(dataDir, simulatorUrl) });
+    runtime = await start();
   } catch (e) {
     if (e instanceof RuntimeStartError) console.error(`[dev] ${e.message}`);
     else console.error(`[dev] the Convex runtime did not start:\n${(e as Error).stack ?? e}`);
@@ -70,9 +114,10 @@ async function main() {
   console.log(`  Convex (sync + HTTP API)  ${runtime.urls.cloud}`);
   console.log(`  Convex site (httpActions) ${runtime.urls.site}`);
   console.log(`  Provider simulator        ${simulator ? simulator.url : "(not running)"}`);
-  console.log(`  Data dir                  ${path.relative(process.cwd(), runtime.dataDir) || "."}`);
-  console.log(`  Admin key                 ${runtime.adminKeyFile ? path.relative(process.cwd(), runtime.adminKeyFile) : "from CONVEX_ADMIN_KEY"}`);
+  console.log(`  Data dir                  ${shortPath(runtime.dataDir)}`);
+  console.log(`  Admin key                 ${runtime.adminKeyFile ? shortPath(runtime.adminKeyFile) : "from CONVEX_ADMIN_KEY"}`);
   console.log(`  Metrics                   ${runtime.urls.cloud}/_dev/metrics`);
+  watchFunctions(start);
 
   if (noVite) {
     console.log("");
