@@ -122,6 +122,10 @@ describe("gmail and captured mail", () => {
     expect(message.json.payload.headers).toContainEqual({ name: "Subject", value: "Lunch?" });
     expect(Buffer.from(message.json.payload.body.data, "base64url").toString()).toBe("Noon at the usual place.");
     await expect(api(bob, "GET", "/gmail/v1/users/me/messages?q=from:nobody")).resolves.toMatchObject({ json: { resultSizeEstimate: 0 } });
+    // Marking it read takes it out of is:unread.
+    const read = await api(bob, "POST", `/gmail/v1/users/me/messages/${listed.json.messages[0].id}/modify`, { removeLabelIds: ["UNREAD"] });
+    expect(read.json.labelIds).toEqual(["INBOX"]);
+    await expect(api(bob, "GET", "/gmail/v1/users/me/messages?q=is:unread")).resolves.toMatchObject({ json: { resultSizeEstimate: 0 } });
     // Reading someone else's mailbox needs a token impersonating them.
     expect((await api(bob, "GET", "/gmail/v1/users/ada@dex.test/messages")).status).toBe(403);
 
@@ -189,6 +193,8 @@ describe("calendar", () => {
     await api(ada, "POST", "/calendar/v3/calendars/primary/events", { summary: "Later", start: { date: "2027-01-05" }, end: { date: "2027-01-06" } });
     const listed = await api(ada, "GET", "/calendar/v3/calendars/primary/events?timeMin=2026-11-30T00:00:00Z&timeMax=2026-12-31T00:00:00Z");
     expect(listed.json.items.map((e: { summary: string }) => e.summary)).toEqual(["Standup"]);
+    expect((await api(ada, "DELETE", `/calendar/v3/calendars/primary/events/${created.json.id}`)).status).toBe(204);
+    await expect(api(ada, "GET", "/calendar/v3/calendars/primary/events?timeMax=2026-12-31T00:00:00Z")).resolves.toMatchObject({ json: { items: [] } });
     const bad = await api(ada, "POST", "/calendar/v3/calendars/primary/events", { summary: "x", start: { dateTime: "2026-12-01T10:00:00Z" }, end: { dateTime: "2026-12-01T09:00:00Z" } });
     expect(bad.status).toBe(400);
   });

@@ -422,6 +422,18 @@ async function getMail(ctx: RouteContext): Promise<void> {
   });
 }
 
+async function modifyMail(ctx: RouteContext): Promise<void> {
+  const { subject } = authorize(ctx, SCOPES.gmail);
+  const owner = mailboxOwner(ctx, subject);
+  const message = (googleStore(ctx.state).mailboxes.get(owner) ?? []).find((m) => m.id === ctx.params[1]);
+  if (!message) throw new SimHttpError(404, "Requested entity was not found.", { code: "notFound" });
+  const body = json(ctx);
+  const labels = (v: unknown) => (Array.isArray(v) ? v.filter((l): l is string => typeof l === "string") : []);
+  const remove = new Set(labels(body.removeLabelIds));
+  message.labelIds = [...new Set([...message.labelIds.filter((l) => !remove.has(l)), ...labels(body.addLabelIds)])];
+  sendJson(ctx.res, 200, { id: message.id, threadId: message.threadId, labelIds: message.labelIds });
+}
+
 // ---- Calendar ----
 
 function calendarOwner(ctx: RouteContext, subject: string | null): string {
@@ -489,6 +501,18 @@ async function listEvents(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, 200, { kind: "calendar#events", summary: owner, timeZone: "UTC", updated: new Date().toISOString(), items });
 }
 
+async function deleteEvent(ctx: RouteContext): Promise<void> {
+  const { subject } = authorize(ctx, SCOPES.calendar);
+  const owner = calendarOwner(ctx, subject);
+  const store = googleStore(ctx.state);
+  const calendar = store.calendars.get(owner) ?? [];
+  const index = calendar.findIndex((e) => e.id === ctx.params[1]);
+  if (index < 0) throw new SimHttpError(404, "Not Found", { code: "notFound" });
+  calendar.splice(index, 1);
+  ctx.res.writeHead(204);
+  ctx.res.end();
+}
+
 // ---- Control ----
 
 /** Someone outside emails a Workspace user: lands in their INBOX (and the captured mail). */
@@ -525,7 +549,9 @@ export const googleRoutes: Route[] = [
   api("POST", /^\/gmail\/v1\/users\/([^/]+)\/messages\/send$/, sendMail),
   api("GET", /^\/gmail\/v1\/users\/([^/]+)\/messages$/, listMail),
   api("GET", /^\/gmail\/v1\/users\/([^/]+)\/messages\/([^/]+)$/, getMail),
+  api("POST", /^\/gmail\/v1\/users\/([^/]+)\/messages\/([^/]+)\/modify$/, modifyMail),
   api("GET", /^\/calendar\/v3\/calendars\/([^/]+)\/events$/, listEvents),
+  api("DELETE", /^\/calendar\/v3\/calendars\/([^/]+)\/events\/([^/]+)$/, deleteEvent),
   api("POST", /^\/calendar\/v3\/calendars\/([^/]+)\/events$/, createEvent),
 ];
 
