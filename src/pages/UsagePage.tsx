@@ -6,7 +6,7 @@ import { PageHeader } from "../components/PageHeader";
 import { Card } from "../components/Card";
 import { Loading } from "../components/Loading";
 import { EmptyState } from "../components/EmptyState";
-import { Meter } from "../components/Meter";
+import { UsageFigures } from "../components/UsageFigures";
 import { Badge } from "../components/Badge";
 import { RelativeTime } from "../components/RelativeTime";
 import { ErrorBoundary } from "../components/ErrorBoundary";
@@ -15,7 +15,6 @@ import {
   formatInteger,
   formatMonth,
   formatMoney,
-  percentUsed,
   formatTokens,
   monthKey,
   shiftMonth,
@@ -83,52 +82,12 @@ function SummaryCard({ month }: { month: string }) {
 function SummaryBody({ summary }: { summary: UsageSummary }) {
   return (
     <>
-      <div className="meter-heading">
-        <p className="stat-big">
-          <span data-testid="usage-used">{formatTokens(summary.totalTokens)}</span>
-          <span className="muted"> of </span>
-          <span data-testid="usage-included">{formatTokens(summary.includedTokens)}</span> included
-        </p>
-        <p className="muted">{percentUsed(summary.totalTokens, summary.includedTokens)} used</p>
-      </div>
-      <Meter
-        used={summary.totalTokens}
-        held={summary.heldTokens}
-        included={summary.includedTokens}
-        label="Included tokens used"
+      <UsageFigures
+        summary={summary}
+        figures={["used", "held", "remaining", "modelCost", "overage", "requests"]}
+        testIdPrefix="usage"
+        detail="page"
       />
-      <p className="meter-legend muted">
-        <span className="legend-swatch legend-used" aria-hidden="true" /> used
-        <span className="legend-swatch legend-held" aria-hidden="true" /> held by requests in flight
-      </p>
-      <dl className="stats stats-wide">
-        <div>
-          <dt>Used</dt>
-          <dd title={`${formatInteger(summary.tokensIn)} in, ${formatInteger(summary.tokensOut)} out`}>
-            {formatTokens(summary.totalTokens)}
-          </dd>
-        </div>
-        <div>
-          <dt>Held</dt>
-          <dd data-testid="usage-held">{formatTokens(summary.heldTokens)}</dd>
-        </div>
-        <div>
-          <dt>Remaining</dt>
-          <dd data-testid="usage-remaining">{formatTokens(summary.remainingIncluded)}</dd>
-        </div>
-        <div>
-          <dt>Spend</dt>
-          <dd data-testid="usage-spend">{formatMoney(summary.costMicros)}</dd>
-        </div>
-        <div>
-          <dt>Overage</dt>
-          <dd data-testid="usage-overage">{formatMoney(summary.overageMicros)}</dd>
-        </div>
-        <div>
-          <dt>Requests</dt>
-          <dd>{formatInteger(summary.requests)}</dd>
-        </div>
-      </dl>
       <p className="muted small">
         {formatTokens(summary.tokensIn)} in, {formatTokens(summary.tokensOut)} out. Requests stop at the
         monthly ceiling of {formatTokens(summary.hardCapTokens)}.

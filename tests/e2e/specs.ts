@@ -78,6 +78,11 @@ export function specs(world: World): TestCase[] {
         await expectText(byTestId(page, "meter-included"), "500K tokens", { what: "meter included" });
         await expectText(byTestId(page, "meter-remaining"), "500K tokens", { what: "meter remaining" });
         await expectText(byTestId(page, "meter-spend"), "$0.00", { what: "meter spend" });
+        // The model cost is not the customer's bill; the bill is the plan's price plus overage.
+        await expectText(byTestId(page, "meter-spend").locator("xpath=preceding-sibling::dt"), "Model cost at list price", {
+          what: "model cost label",
+        });
+        await expectText(byTestId(page, "meter-bill"), "$0.00", { what: "trial bill" });
         const adminLinks = await page.getByRole("link", { name: "Admin console" }).count();
         assert(adminLinks === 0, "a customer must not see the admin console link");
       },
@@ -124,6 +129,7 @@ export function specs(world: World): TestCase[] {
         );
         await expectText(byTestId(page, "plan-badge"), "Basic plan", { what: "plan badge after CLI change" });
         await expectText(byTestId(page, "meter-included"), "5M tokens", { what: "meter included after upgrade" });
+        await expectText(byTestId(page, "meter-bill"), "$50.00", { what: "bill after upgrade" });
         await assertSameDocument(page);
         await screenshot(page, "02-dashboard-after-cli-plan-change");
       },
@@ -266,6 +272,43 @@ export function specs(world: World): TestCase[] {
         await page.goto(`${stack.appUrl}/no-such-page`);
         await page.getByRole("heading", { name: "Page not found" }).waitFor();
         await screenshot(page, "12-not-found");
+      },
+    },
+    {
+      name: "a key revoked in another tab: the open rotate dialog shows the refusal until cancelled",
+      fn: async () => {
+        await page.goto(`${stack.appUrl}/keys`);
+        await page.getByLabel("Name").fill("Spare key");
+        await page.getByRole("button", { name: "Create key" }).click();
+        await byTestId(page, "secret-dialog").getByRole("button", { name: "I have copied it" }).click();
+        const spareRow = (p: Page) => byTestId(p, "key-row").filter({ hasText: "Spare key" });
+        await spareRow(page).getByRole("button", { name: "Rotate" }).click();
+        const dialog = page.getByRole("dialog", { name: "Rotate this key?" });
+        await dialog.waitFor();
+        await screenshot(page, "07b-rotate-confirm");
+
+        const other = await newPage(world, page.context());
+        await other.goto(`${stack.appUrl}/keys`);
+        await spareRow(other).getByRole("button", { name: "Revoke" }).click();
+        await other.getByRole("button", { name: "Revoke key" }).click();
+        await expectText(spareRow(other).locator('[data-testid="key-status"]'), "Revoked", { what: "other tab's row" });
+        await other.close();
+
+        await dialog.getByRole("button", { name: "Rotate key" }).click();
+        await expectText(dialog.locator('[data-testid="error-notice"]'), "This key is revoked; rotate its replacement instead.", {
+          what: "refusal in the dialog",
+        });
+        assert(await dialog.getByRole("button", { name: "Rotate key" }).isEnabled(), "confirm stays disabled after a refusal");
+        await screenshot(page, "07c-rotate-refused");
+        await dialog.getByRole("button", { name: "Cancel" }).click();
+        await dialog.waitFor({ state: "hidden" });
+
+        // The refusal belonged to that attempt: the next rotation starts clean.
+        await byTestId(page, "key-row").filter({ hasText: "Active" }).first().getByRole("button", { name: "Rotate" }).click();
+        await dialog.waitFor();
+        assert((await dialog.locator('[data-testid="error-notice"]').count()) === 0, "an old refusal came back with the dialog");
+        await dialog.getByRole("button", { name: "Cancel" }).click();
+        await dialog.waitFor({ state: "hidden" });
       },
     },
     {

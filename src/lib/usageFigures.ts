@@ -1,0 +1,82 @@
+// The figures under a usage meter, as data: the dashboard card and the usage page pick
+// different sets, and both get the same labels, numbers and hover explanations.
+import type { UsageSummary } from "./apiTypes";
+import { formatInteger, formatMoney, formatTokens } from "./format";
+import { PLANS } from "./plans";
+
+export type UsageFigureId = "used" | "held" | "remaining" | "bill" | "modelCost" | "overage" | "requests";
+
+export interface UsageFigure {
+  id: UsageFigureId;
+  label: string;
+  value: string;
+  /** Exact numbers or what the figure means, shown on hover. */
+  title?: string;
+  /**
+   * Test id suffix (`meter-spend`, `usage-held`). None for "used": the meter heading
+   * already carries `<prefix>-used` for the same number.
+   */
+  testId?: string;
+}
+
+type Summary = Pick<
+  UsageSummary,
+  "plan" | "totalTokens" | "tokensIn" | "tokensOut" | "heldTokens" | "remainingIncluded" | "costMicros" | "overageMicros" | "requests"
+>;
+
+/** What the customer pays for the month: the plan's price plus overage beyond the included tokens. */
+export function billMicros(summary: Pick<UsageSummary, "plan" | "overageMicros">): number {
+  return PLANS[summary.plan].priceMicrosPerMonth + summary.overageMicros;
+}
+
+/** Builds one figure; exhaustive over the ids so a new id cannot be forgotten here. */
+function figure(id: UsageFigureId, s: Summary): UsageFigure {
+  switch (id) {
+    case "used":
+      return {
+        id,
+        label: "Used",
+        value: formatTokens(s.totalTokens),
+        title: `${formatInteger(s.tokensIn)} in, ${formatInteger(s.tokensOut)} out`,
+      };
+    case "held":
+      return { id, label: "Held", value: formatTokens(s.heldTokens), testId: "held" };
+    case "remaining":
+      return {
+        id,
+        label: "Remaining",
+        value: formatTokens(s.remainingIncluded),
+        title: `${formatInteger(s.remainingIncluded)} tokens`,
+        testId: "remaining",
+      };
+    case "bill": {
+      const plan = PLANS[s.plan];
+      return {
+        id,
+        label: "Bill this month",
+        value: formatMoney(billMicros(s)),
+        title: `${plan.name} plan ${formatMoney(plan.priceMicrosPerMonth)} + overage ${formatMoney(s.overageMicros)}`,
+        testId: "bill",
+      };
+    }
+    case "modelCost":
+      // Upstream cost of the requests at the models' list prices: what the included
+      // tokens are worth, not an amount the customer is charged. The test id predates
+      // the label ("spend") and stays so tests and scripts keep finding it.
+      return {
+        id,
+        label: "Model cost at list price",
+        value: formatMoney(s.costMicros),
+        title: "What these requests cost at the AI providers' list prices. Not a charge: you pay your plan's price plus any overage.",
+        testId: "spend",
+      };
+    case "overage":
+      return { id, label: "Overage", value: formatMoney(s.overageMicros), testId: "overage" };
+    case "requests":
+      return { id, label: "Requests", value: formatInteger(s.requests), testId: "requests" };
+  }
+}
+
+export function usageFigures(summary: Summary, ids: readonly UsageFigureId[]): UsageFigure[] {
+  return ids.map((id) => figure(id, summary));
+}
