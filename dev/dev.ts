@@ -5,15 +5,15 @@ import { existsSync, watch } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { DEFAULT_PORTS, devEnv } from "./env.ts";
+import { DEFAULT_PORTS, devEnv, setting } from "./env.ts";
 import { seed } from "./seed.ts";
 import { buildBundle } from "./runtime/bundle.ts";
 import { RuntimeStartError, startRuntime, type Runtime } from "./runtime/server.ts";
 
 const noVite = process.argv.includes("--no-vite");
-const dataDir = path.resolve(process.env.CONVEX_DATA_DIR ?? ".data/convex");
-const simulatorPort = Number(process.env.SIMULATOR_PORT ?? DEFAULT_PORTS.simulator);
-const vitePort = Number(process.env.VITE_PORT ?? DEFAULT_PORTS.vite);
+const dataDir = path.resolve(setting("CONVEX_DATA_DIR") ?? ".data/convex");
+const simulatorPort = Number(setting("SIMULATOR_PORT") ?? DEFAULT_PORTS.simulator);
+const vitePort = Number(setting("VITE_PORT") ?? DEFAULT_PORTS.vite);
 
 let runtime: Runtime | null = null;
 let simulator: { url: string; close(): Promise<void> | void } | null = null;

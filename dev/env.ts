@@ -7,6 +7,36 @@ import path from "node:path";
 
 export const DEFAULT_PORTS = { convex: 3210, site: 3211, simulator: 3220, vite: 5173 };
 
+/** KEY=value lines of a dotenv file. Empty values count as unset (the example file has many). */
+export function parseEnvFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) continue;
+    const m = line.match(/^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/);
+    if (!m) continue;
+    let value = m[2].trim();
+    if ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'"))) {
+      value = value.slice(1, -1);
+    } else {
+      value = value.replace(/\s+#.*$/, "");
+    }
+    if (value !== "") out[m[1]] = value;
+  }
+  return out;
+}
+
+/** .env.local of the working directory, if present. */
+export function readEnvLocal(file = path.resolve(".env.local")): Record<string, string> {
+  return existsSync(file) ? parseEnvFile(readFileSync(file, "utf8")) : {};
+}
+
+/** A setting from the shell, else .env.local (empty values count as unset). */
+export function setting(name: string, envLocal: Record<string, string> = readEnvLocal()): string | undefined {
+  const fromShell = process.env[name];
+  return fromShell !== undefined && fromShell !== "" ? fromShell : envLocal[name];
+}
+
 function once(file: string, make: () => string): string {
   if (existsSync(file)) return readFileSync(file, "utf8").trim();
   const value = make();

@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { WebSocketServer } from "ws";
 import type { UserIdentity } from "convex/server";
+import { DEFAULT_PORTS, readEnvLocal, setting } from "../env.ts";
 import { JwtVerifier, loadAuthProviders } from "./auth.ts";
 import { startCrons, type CronRunner } from "./crons.ts";
 import { Deployment, type Caller, type Logger } from "./deployment.ts";
@@ -61,24 +62,6 @@ export interface Runtime {
 }
 
 export class RuntimeStartError extends Error {}
-
-export function parseEnvFile(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line || line.startsWith("#")) continue;
-    const m = line.match(/^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/);
-    if (!m) continue;
-    let value = m[2].trim();
-    if ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'"))) {
-      value = value.slice(1, -1);
-    } else {
-      value = value.replace(/\s+#.*$/, "");
-    }
-    out[m[1]] = value;
-  }
-  return out;
-}
 
 function consoleLogger(quiet: boolean): Logger {
   return {
@@ -137,9 +120,10 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const host = options.host ?? "127.0.0.1";
-  const port = options.port ?? Number(process.env.CONVEX_PORT ?? 3210);
-  const sitePort = options.sitePort ?? Number(process.env.CONVEX_SITE_PORT ?? 3211);
-  const dataDir = path.resolve(options.dataDir ?? process.env.CONVEX_DATA_DIR ?? ".data/convex");
+  const envLocal = (options.readEnvLocal ?? true) ? readEnvLocal() : {};
+  const port = options.port ?? Number(setting("CONVEX_PORT", envLocal) ?? DEFAULT_PORTS.convex);
+  const sitePort = options.sitePort ?? Number(setting("CONVEX_SITE_PORT", envLocal) ?? DEFAULT_PORTS.site);
+  const dataDir = path.resolve(options.dataDir ?? setting("CONVEX_DATA_DIR", envLocal) ?? ".data/convex");
   const functionsDir = path.resolve(options.functionsDir ?? "convex");
   const persist = options.persist ?? true;
   const log = options.logger ?? consoleLogger(options.quiet ?? false);
@@ -163,18 +147,18 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     sync: `ws://${host}:${actualPort}/api/sync`,
   };
 
-  const envLocalPath = path.resolve(".env.local");
-  const envLocal =
-    (options.readEnvLocal ?? true) && existsSync(envLocalPath) ? parseEnvFile(readFileSync(envLocalPath, "utf8")) : {};
   const env: Record<string, string> = {
     ...options.defaultEnv,
     ...envLocal,
-    ...(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined)) as Record<string, string>),
+    // Empty shell variables count as unset, so they do not blank out a default.
+    ...(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== "")) as Record<string, string>),
     ...options.env,
     CONVEX_CLOUD_URL: urls.cloud,
     CONVEX_SITE_URL: urls.site,
   };
-  const admin = adminKeyFor(dataDir, persist, { ...process.env, ...options.env });
+  const admin = adminKeyFor(dataDir, persist, {
+    CONVEX_ADMIN_KEY: options.env?.CONVEX_ADMIN_KEY ?? setting("CONVEX_ADMIN_KEY", envLocal),
+  });
 
   const metrics: Metrics = {
     functionCalls: { query: 0, mutation: 0, action: 0, httpAction: 0 },
