@@ -14,7 +14,7 @@ export interface Caller {
 }
 
 /** `readTables` lets subscriptions re-run only when a commit wrote one of them. */
-export type WireResult = { readTables: string[]; logLines: string[] } & (
+export type WireResult = { readTables: string[]; logLines: string[]; journal: string | null } & (
   | { ok: true; value: unknown }
   | { ok: false; errorMessage: string; errorData?: unknown }
 );
@@ -31,7 +31,13 @@ export class Deployment {
   ) {}
 
   /** `kind` undefined: whatever the function is (used by /api/function). */
-  async run(kind: CallKind | undefined, udfPath: string, argsJson: unknown, caller: Caller): Promise<WireResult> {
+  async run(
+    kind: CallKind | undefined,
+    udfPath: string,
+    argsJson: unknown,
+    caller: Caller,
+    journal: string | null = null,
+  ): Promise<WireResult> {
     const info = await this.engine.describe(udfPath);
     if (
       info === null ||
@@ -39,12 +45,12 @@ export class Deployment {
       (kind !== undefined && info.kind !== kind) ||
       (info.visibility === "internal" && !caller.admin)
     ) {
-      return { ok: false, errorMessage: notFoundMessage(udfPath), readTables: [], logLines: [] };
+      return { ok: false, errorMessage: notFoundMessage(udfPath), readTables: [], logLines: [], journal: null };
     }
-    const result = await this.engine.call(info.kind, udfPath, argsJson, caller.identity);
+    const result = await this.engine.call(info.kind, udfPath, argsJson, caller.identity, journal);
     for (const line of result.logLines) this.log.info(`${info.kind} ${udfPath}: ${line}`);
     const { readTables, logLines } = result;
-    if (result.ok) return { ok: true, value: convexToJson(result.value), readTables, logLines };
+    if (result.ok) return { ok: true, value: convexToJson(result.value), readTables, logLines, journal: result.journal };
     const hasData = result.dataJson !== undefined;
     if (hasData) {
       // Expected application errors (ConvexError): one line, no stack.
@@ -56,6 +62,7 @@ export class Deployment {
       ok: false,
       readTables,
       logLines,
+      journal: result.journal,
       errorMessage: clientErrorMessage(result.message, hasData),
       errorData: result.dataJson,
     };

@@ -15,7 +15,7 @@ const hostRequire = createRequire(import.meta.url);
 export type CallKind = "query" | "mutation" | "action";
 
 /** `readTables`: what the call read ("<componentPath>:<table>"), for subscription invalidation. */
-export type CallResult = { readTables: string[]; logLines: string[] } & (
+export type CallResult = { readTables: string[]; logLines: string[]; journal: string | null } & (
   | { ok: true; value: Value }
   | { ok: false; message: string; data?: Value; dataJson?: unknown; stack?: string }
 );
@@ -33,7 +33,8 @@ export interface CronSpec {
 
 export interface HostEngine {
   describe(udfPath: string): Promise<FunctionInfo | null>;
-  call(kind: CallKind, udfPath: string, args: unknown, identity: UserIdentity | null): Promise<CallResult>;
+  /** `journal`: from this subscription's previous run (pagination), or null. */
+  call(kind: CallKind, udfPath: string, args: unknown, identity: UserIdentity | null, journal?: string | null): Promise<CallResult>;
   runByPath(udfPath: string, argsJson: unknown): Promise<CallResult>;
   fetch(method: string, path: string, headers: [string, string][], body: Uint8Array | null, identity: UserIdentity | null): FetchHandle;
   snapshot(): Promise<string>;
@@ -90,10 +91,12 @@ function parseResult(json: string, mapStack: (s: string) => string): CallResult 
   const r = JSON.parse(json);
   const readTables: string[] = r.readTables ?? [];
   const logLines: string[] = r.logLines ?? [];
-  if (r.ok) return { ok: true, value: jsonToConvex(r.value), readTables, logLines };
+  const journal: string | null = r.journal ?? null;
+  if (r.ok) return { ok: true, value: jsonToConvex(r.value), readTables, logLines, journal };
   return {
     readTables,
     logLines,
+    journal,
     ok: false,
     message: r.message,
     dataJson: r.data,
@@ -127,9 +130,9 @@ export async function createEngine({ functionsDir, env, hooks }: EngineOptions):
     async describe(udfPath) {
       return JSON.parse(await engine.describe(udfPath));
     },
-    async call(kind, udfPath, args, identity) {
+    async call(kind, udfPath, args, identity, journal = null) {
       return parseResult(
-        await engine.call(kind, udfPath, JSON.stringify(args), identity ? JSON.stringify(identity) : null),
+        await engine.call(kind, udfPath, JSON.stringify(args), identity ? JSON.stringify(identity) : null, journal),
         mapStack,
       );
     },

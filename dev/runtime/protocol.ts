@@ -23,14 +23,14 @@ export function encodeVersion(v: StateVersion) {
 }
 
 export type QueryModification =
-  | { type: "QueryUpdated"; queryId: number; value: unknown; logLines: string[]; journal: null }
+  | { type: "QueryUpdated"; queryId: number; value: unknown; logLines: string[]; journal: string | null }
   | {
       type: "QueryFailed";
       queryId: number;
       errorMessage: string;
       errorData?: unknown;
       logLines: string[];
-      journal: null;
+      journal: string | null;
     }
   | { type: "QueryRemoved"; queryId: number };
 

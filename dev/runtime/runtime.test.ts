@@ -98,6 +98,25 @@ describe("offline runtime", () => {
     await c.close();
   });
 
+  it("keeps a paginated page's end where it was when a newer item arrives (query journal)", async () => {
+    const author = `pager-${crypto.randomUUID()}`;
+    const h = new ConvexHttpClient(rt.urls.cloud);
+    for (const body of ["a1", "a2", "a3"]) {
+      await h.mutation(m("messages:sendAs"), { author, body });
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const c = client();
+    const pages: { page: { body: string }[] }[] = [];
+    c.onUpdate(q("messages:page"), { author, paginationOpts: { numItems: 2, cursor: null } }, (v) => pages.push(v as never));
+    await until(() => (pages.length > 0 ? true : undefined));
+    expect(pages[0].page.map((d) => d.body)).toEqual(["a3", "a2"]);
+    await c.mutation(m("messages:sendAs"), { author, body: "a4" });
+    // Without a journal the page would shift to [a4, a3]; Convex keeps its end at a2.
+    const grown = await until(() => pages.find((p) => p.page.length === 3));
+    expect(grown.page.map((d) => d.body)).toEqual(["a4", "a3", "a2"]);
+    await c.close();
+  });
+
   it("accepts a valid JWT and maps its claims to the identity", async () => {
     const c = client();
     c.setAuth(async () => token("ada@example.com", { role: "support" }));

@@ -20,6 +20,8 @@ interface Subscription {
   args: unknown;
   /** Tables the last run read; null until it has run. */
   reads: Set<string> | null;
+  /** Where the last run's page ended (paginated queries), from the client after a reconnect. */
+  journal: string | null;
 }
 
 interface MutationReply {
@@ -167,16 +169,17 @@ class SyncSession {
   }
 
   private async runQuery(queryId: number, q: Subscription): Promise<QueryModification> {
-    const r = await this.hub.ctx.deployment.run("query", q.udfPath, q.args, this.caller);
+    const r = await this.hub.ctx.deployment.run("query", q.udfPath, q.args, this.caller, q.journal);
     q.reads = new Set(r.readTables);
-    if (r.ok) return { type: "QueryUpdated", queryId, value: r.value, logLines: r.logLines, journal: null };
+    q.journal = r.journal;
+    if (r.ok) return { type: "QueryUpdated", queryId, value: r.value, logLines: r.logLines, journal: r.journal };
     return {
       type: "QueryFailed",
       queryId,
       errorMessage: r.errorMessage,
       errorData: r.errorData,
       logLines: r.logLines,
-      journal: null,
+      journal: r.journal,
     };
   }
 
@@ -200,7 +203,8 @@ class SyncSession {
       const queryId = m.queryId as number;
       if (m.type === "Add") {
         const args = (m.args as unknown[])[0] ?? {};
-        const sub: Subscription = { udfPath: String(m.udfPath), args, reads: null };
+        const journal = typeof m.journal === "string" ? m.journal : null;
+        const sub: Subscription = { udfPath: String(m.udfPath), args, reads: null, journal };
         this.queries.set(queryId, sub);
       } else if (m.type === "Remove") {
         this.queries.delete(queryId);

@@ -41,7 +41,13 @@ export interface FetchHandle {
 
 export interface Engine {
   describe(udfPath: string): Promise<string>;
-  call(kind: "query" | "mutation" | "action", udfPath: string, argsJson: string, identityJson: string | null): Promise<string>;
+  call(
+    kind: "query" | "mutation" | "action",
+    udfPath: string,
+    argsJson: string,
+    identityJson: string | null,
+    journal?: string | null,
+  ): Promise<string>;
   runByPath(udfPath: string, argsJson: string): Promise<string>;
   fetch(method: string, path: string, headers: [string, string][], body: Uint8Array | null, identityJson: string | null): FetchHandle;
   snapshot(): Promise<string>;
@@ -113,6 +119,24 @@ function installConsole() {
     };
   }
   globalThis.console = proxy;
+}
+
+/**
+ * Query journals, as Convex uses them for pagination: the first run of a paginated
+ * query records where its page ended; later runs of the same subscription end the
+ * page there (`endCursor`), so a page grows or shrinks with inserts and deletes
+ * instead of shifting its boundaries.
+ */
+const journals = new AsyncLocalStorage<{ in: string | null; out: string | null; used: boolean }>();
+
+/** The end cursor in a journal; a journal this runtime did not write pins nothing. */
+function journalEnd(journal: string): string | null {
+  try {
+    const end = JSON.parse(journal)?.endCursor;
+    return typeof end === "string" ? end : null;
+  } catch {
+    return null;
+  }
 }
 
 function tableOfQuery(query: any): string {
@@ -203,7 +227,13 @@ function installHooks(sortedIndexes: boolean) {
   const paginate = db.paginate;
   db.paginate = function (this: any, args: any) {
     readSet.getStore()?.add(`${this._componentPath}:${tableOfQuery(args.query)}`);
-    return paginate.call(this, args);
+    const journal = journals.getStore();
+    if (!journal || journal.used) return paginate.call(this, args);
+    journal.used = true;
+    const pinned = args.endCursor == null && journal.in !== null ? { ...args, endCursor: journalEnd(journal.in) } : args;
+    const result = paginate.call(this, pinned);
+    journal.out = JSON.stringify({ endCursor: result.continueCursor });
+    return result;
   };
   const mt = (TransactionMetricsTracker as any).prototype;
   const trackRead = mt.trackRead;
@@ -226,7 +256,7 @@ function normalizeUdfPath(udfPath: string): string {
   return `${file.replace(/\.js$/, "")}:${name ?? "default"}`;
 }
 
-function errorResult(e: any, readTables: string[] = [], lines: string[] = []): string {
+function errorResult(e: any, readTables: string[] = [], lines: string[] = [], journal: string | null = null): string {
   const isConvexError = e !== null && typeof e === "object" && Symbol.for("ConvexError") in e;
   return JSON.stringify({
     ok: false,
@@ -235,6 +265,7 @@ function errorResult(e: any, readTables: string[] = [], lines: string[] = []): s
     stack: typeof e?.stack === "string" ? e.stack : undefined,
     readTables,
     logLines: lines,
+    journal,
   });
 }
 
@@ -333,23 +364,27 @@ function createEngine({ schema, modules, components }: EngineInput): Engine {
       return JSON.stringify({ kind, visibility: func.isInternal ? "internal" : "public" });
     },
 
-    async call(kind, udfPath, argsJson, identityJson) {
+    async call(kind, udfPath, argsJson, identityJson, journalIn = null) {
       const reads = new Set<string>();
+      const journal = { in: journalIn, out: null as string | null, used: false };
       const collector = { lines: [] as string[], open: true };
       const lines = collector.lines;
       try {
         const accessor = accessorFor(t, identityJson);
         const fp = { udfPath: normalizeUdfPath(udfPath), componentPath: "" };
         const args = jsonToConvex(JSON.parse(argsJson));
-        const value = await logLines.run(collector, () => readSet.run(reads, () => accessor[`${kind}FromPath`](fp, args)));
+        const value = await logLines.run(collector, () =>
+          readSet.run(reads, () => journals.run(journal, () => accessor[`${kind}FromPath`](fp, args))),
+        );
         return JSON.stringify({
           ok: true,
           value: convexToJson(value === undefined ? null : value),
           readTables: [...reads],
           logLines: lines,
+          journal: journal.out,
         });
       } catch (e) {
-        return errorResult(e, [...reads], lines);
+        return errorResult(e, [...reads], lines, journal.out);
       } finally {
         collector.open = false;
       }
