@@ -72,7 +72,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function until<T>(fn: () => T | undefined, ms = 5000): Promise<T> {
+function until<T>(fn: () => T | undefined, ms = 4000): Promise<T> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const check = () => {
