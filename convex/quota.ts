@@ -77,8 +77,8 @@ export async function monthTotals(
     .withIndex("by_userId_and_month", (q) => q.eq("userId", userId).eq("month", month))
     .unique();
   const after = row === null ? start - 1 : Math.max(row.rolledUpThrough, start - 1);
-  // Bounded by the rollup period: the job runs every minute, so the tail is about a
-  // minute of one user's requests (at most the plan's requests per minute, plus lag).
+  // Bounded by the rollup period: the job runs every 10 s behind a 10 s lag, so the tail
+  // is about 20 s of one user's requests (a third of the plan's requests per minute).
   const tail = await ctx.db
     .query("usageEvents")
     .withIndex("by_userId_and_at", (q) => q.eq("userId", userId).gt("at", after).lt("at", end))

@@ -2,7 +2,7 @@
 // and the rollup job that folds events into usageMonthly.
 //
 // No document is written by every request: the proxy only appends usageEvents. usageMonthly
-// rows are written by the rollup job alone (cron, every minute), which folds events with
+// rows are written by the rollup job alone (cron, every 10 s), which folds events with
 // at <= cursor and advances each touched row's rolledUpThrough. Readers add the events after
 // that cursor, so summaries are live without a hot counter.
 import { v } from "convex/values";
