@@ -2,7 +2,7 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startSimulator, type RunningSimulator } from "./server.ts";
-import { chatPromptTokens, chatUsage, planCompletion, planToolCall, textTokens } from "./tokens.ts";
+import { chatPromptTokens, chatUsage, planChoices, planCompletion, planToolCall, textTokens } from "./tokens.ts";
 
 let sim: RunningSimulator;
 let client: OpenAI;
@@ -123,6 +123,36 @@ describe("chat completions", () => {
     const json = await client.chat.completions.create({ model: "gpt-4o-mini", messages });
     expect(json.usage?.completion_tokens).toBe(2);
     expect(json.usage).toEqual(chatUsage({ model: "gpt-4o-mini", messages }, { completionTokens: 2 }));
+  });
+
+  it("answers n choices, choice 0 being the n = 1 reply, and bills all of them", async () => {
+    const request = { model: "gpt-4o-mini", messages, n: 3, max_tokens: 20 };
+    const json = await client.chat.completions.create(request);
+    const plans = planChoices(request);
+    expect(json.choices.map((c) => c.index)).toEqual([0, 1, 2]);
+    expect(json.choices.map((c) => c.message.content)).toEqual(plans.map((p) => p.text));
+    expect(json.choices[0].message.content).toBe(planCompletion({ model: "gpt-4o-mini", messages, max_tokens: 20 }).text);
+    expect(new Set(json.choices.map((c) => c.message.content)).size).toBe(3);
+    expect(json.usage).toEqual(chatUsage(request));
+    expect(json.usage?.completion_tokens).toBe(plans.reduce((sum, p) => sum + p.completionTokens, 0));
+  });
+
+  it("interleaves the choices of a stream", async () => {
+    const request = { model: "gpt-4o-mini", messages, n: 2 };
+    const stream = await client.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } });
+    const texts = ["", ""];
+    const finishes: (string | null)[] = [null, null];
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    for await (const chunk of stream) {
+      for (const choice of chunk.choices) {
+        texts[choice.index] += choice.delta.content ?? "";
+        finishes[choice.index] = choice.finish_reason ?? finishes[choice.index];
+      }
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(texts).toEqual(planChoices(request).map((p) => p.text));
+    expect(finishes).toEqual(["stop", "stop"]);
+    expect(usage).toEqual(chatUsage(request));
   });
 
   it("rejects stream_options without stream, as OpenAI does", async () => {

@@ -12,6 +12,7 @@ import {
   embeddingInputTokens,
   fnv1a,
   mulberry32,
+  planChoices,
   planCompletion,
   planToolCall,
   requestPromptTokens,
@@ -58,6 +59,7 @@ export const OPENAI_MODELS: readonly ModelInfo[] = [
 const MODELS_BY_ID = new Map(OPENAI_MODELS.map((m) => [m.id, m]));
 
 export const SPEECH_MAX_CHARACTERS = 4096;
+export const MAX_CHOICES = 128;
 export const EMBEDDING_MAX_INPUTS = 2048;
 export const SPEECH_VOICES = ["alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer", "verse"];
 
@@ -300,7 +302,8 @@ async function chatCompletions(ctx: RouteContext): Promise<void> {
   const body = ctx.json();
   const model = requireModel(body, ["chat"], "v1/chat/completions");
   const messages = parseMessages(body);
-  requireSingleChoice(body);
+  const choiceCount = optionalInt(body, "n", 1) ?? 1;
+  if (choiceCount > MAX_CHOICES) throw invalid(`Invalid 'n': integer above maximum value. Expected a value <= ${MAX_CHOICES}, but got ${choiceCount} instead.`, "n", "integer_above_max_value");
   const stream = body.stream === true;
   const { includeUsage } = streamOptions(body, stream);
   const maxTokens = optionalInt(body, "max_tokens", 1);
@@ -310,37 +313,33 @@ async function chatCompletions(ctx: RouteContext): Promise<void> {
   if (promptTokens > model.context) {
     throw invalid(`This model's maximum context length is ${model.context} tokens. However, your messages resulted in ${promptTokens} tokens.`, "messages", "context_length_exceeded");
   }
-  const request = { model: model.id, messages, max_tokens: maxTokens, max_completion_tokens: maxCompletionTokens, tools, tool_choice: toolChoice };
+  const request = { model: model.id, messages, max_tokens: maxTokens, max_completion_tokens: maxCompletionTokens, tools, tool_choice: toolChoice, n: choiceCount };
   const toolCall = planToolCall(request);
-  const plan = toolCall
-    ? null
-    : planCompletion(request, { completionTokens: ctx.overrides.completionTokens ?? ctx.state.config.completionTokens });
-  const usage = toolCall ? usageFrom(promptTokens, { completionTokens: toolCall.completionTokens, reasoningTokens: 0 }) : usageFrom(promptTokens, plan!);
+  const plans = toolCall ? [] : planChoices(request, { completionTokens: ctx.overrides.completionTokens ?? ctx.state.config.completionTokens });
+  const usage = usageFrom(promptTokens, {
+    completionTokens: toolCall ? toolCall.completionTokens * choiceCount : plans.reduce((sum, p) => sum + p.completionTokens, 0),
+    reasoningTokens: plans.reduce((sum, p) => sum + p.reasoningTokens, 0),
+  });
   meter(ctx, usage.total_tokens);
 
   const id = newId("chatcmpl");
   const created = Math.floor(Date.now() / 1000);
   const interval = tokenInterval(ctx);
+  const indexes = Array.from({ length: choiceCount }, (_, i) => i);
 
   if (!stream) {
-    // A JSON reply takes as long as generating the whole stream would.
-    if (!(await ctx.sleep(interval * usage.completion_tokens))) return;
-    const message = toolCall
-      ? { role: "assistant", content: null, refusal: null, annotations: [], tool_calls: [toolCallObject(toolCall)] }
-      : { role: "assistant", content: plan!.text, refusal: null, annotations: [] };
+    // A JSON reply takes as long as generating the longest choice's stream would.
+    const longest = toolCall ? toolCall.completionTokens : Math.max(...plans.map((p) => p.completionTokens));
+    if (!(await ctx.sleep(interval * longest))) return;
+    const choices = indexes.map((index) =>
+      toolCall
+        ? { index, message: { role: "assistant", content: null, refusal: null, annotations: [], tool_calls: [toolCallObject(toolCall)] }, logprobs: null, finish_reason: toolCall.finishReason }
+        : { index, message: { role: "assistant", content: plans[index].text, refusal: null, annotations: [] }, logprobs: null, finish_reason: plans[index].finishReason },
+    );
     sendJson(
       ctx.res,
       200,
-      {
-        id,
-        object: "chat.completion",
-        created,
-        model: model.id,
-        choices: [{ index: 0, message, logprobs: null, finish_reason: toolCall ? toolCall.finishReason : plan!.finishReason }],
-        usage,
-        service_tier: "default",
-        system_fingerprint: SYSTEM_FINGERPRINT,
-      },
+      { id, object: "chat.completion", created, model: model.id, choices, usage, service_tier: "default", system_fingerprint: SYSTEM_FINGERPRINT },
       processingHeaders(ctx),
     );
     return;
@@ -358,22 +357,34 @@ async function chatCompletions(ctx: RouteContext): Promise<void> {
     ...(includeUsage ? { usage: null } : {}),
     ...extra,
   });
-  const delta = (d: Record<string, unknown>, finish: string | null = null) => chunk([{ index: 0, delta: d, logprobs: null, finish_reason: finish }]);
-  const events: { data: unknown; delayMs: number }[] = [];
-  if (toolCall) {
-    // Tool calls stream as a header delta (id, name) and then argument fragments.
-    events.push({ data: delta({ role: "assistant", content: null, refusal: null }), delayMs: 0 });
-    events.push({ data: delta({ tool_calls: [{ index: 0, id: toolCall.id, type: "function", function: { name: toolCall.name, arguments: "" } }] }), delayMs: interval });
-    toolCall.argumentPieces.forEach((piece) => events.push({ data: delta({ tool_calls: [{ index: 0, function: { arguments: piece } }] }), delayMs: interval }));
-    events.push({ data: delta({}, toolCall.finishReason), delayMs: 0 });
-  } else {
-    const text = plan!;
-    events.push({ data: delta({ role: "assistant", content: "", refusal: null }), delayMs: 0 });
-    text.pieces.forEach((piece, i) => {
+  type Step = { delta: Record<string, unknown>; finish: string | null; delayMs: number };
+  const stepsFor = (index: number): Step[] => {
+    if (toolCall) {
+      // Tool calls stream as a header delta (id, name) and then argument fragments.
+      return [
+        { delta: { role: "assistant", content: null, refusal: null }, finish: null, delayMs: 0 },
+        { delta: { tool_calls: [{ index: 0, id: toolCall.id, type: "function", function: { name: toolCall.name, arguments: "" } }] }, finish: null, delayMs: interval },
+        ...toolCall.argumentPieces.map((piece) => ({ delta: { tool_calls: [{ index: 0, function: { arguments: piece } }] }, finish: null, delayMs: interval })),
+        { delta: {}, finish: toolCall.finishReason, delayMs: 0 },
+      ];
+    }
+    const text = plans[index];
+    return [
+      { delta: { role: "assistant", content: "", refusal: null }, finish: null, delayMs: 0 },
       // Hidden reasoning happens before the first visible token.
-      events.push({ data: delta({ content: piece }), delayMs: interval * (i === 0 ? text.reasoningTokens + 1 : 1) });
+      ...text.pieces.map((piece, i) => ({ delta: { content: piece }, finish: null, delayMs: interval * (i === 0 ? text.reasoningTokens + 1 : 1) })),
+      { delta: {}, finish: text.finishReason, delayMs: text.pieces.length === 0 ? interval * text.reasoningTokens : 0 },
+    ];
+  };
+  // Choices are generated side by side: one chunk per choice per step, as upstream interleaves them.
+  const perChoice = indexes.map(stepsFor);
+  const events: { data: unknown; delayMs: number }[] = [];
+  for (let step = 0; step < Math.max(...perChoice.map((steps) => steps.length)); step++) {
+    const due = perChoice.map((steps, index) => ({ index, step: steps[step] })).filter((d) => d.step !== undefined);
+    const delayMs = Math.max(...due.map((d) => d.step.delayMs));
+    due.forEach((d, k) => {
+      events.push({ data: chunk([{ index: d.index, delta: d.step.delta, logprobs: null, finish_reason: d.step.finish }]), delayMs: k === 0 ? delayMs : 0 });
     });
-    events.push({ data: delta({}, text.finishReason), delayMs: text.pieces.length === 0 ? interval * text.reasoningTokens : 0 });
   }
   if (includeUsage) events.push({ data: chunk([], { usage }), delayMs: 0 });
   events.push({ data: "[DONE]", delayMs: 0 });

@@ -125,6 +125,8 @@ export interface ChatRequestLike {
   max_completion_tokens?: number | null;
   tools?: readonly unknown[] | null;
   tool_choice?: unknown;
+  /** Number of choices; each is planned separately and billed in completion_tokens. */
+  n?: number | null;
 }
 
 /** Fixed cost of one tool call in a reply (call framing), on top of its name and arguments. */
@@ -236,6 +238,8 @@ export interface PlannedCompletion {
 export interface CompletionOptions {
   /** Overrides the hash-derived natural length of the visible reply (simulator knob). */
   completionTokens?: number | null;
+  /** Which of `n` choices (0-based); choice 0 is the reply a request with n = 1 gets. */
+  choiceIndex?: number;
 }
 
 /**
@@ -247,7 +251,8 @@ export interface CompletionOptions {
  * finish_reason = "length" when reasoning + natural exceeded the limit, else "stop".
  */
 export function planCompletion(request: ChatRequestLike, options: CompletionOptions = {}): PlannedCompletion {
-  const hash = promptHash(request.model, request.messages);
+  const base = promptHash(request.model, request.messages);
+  const hash = options.choiceIndex ? fnv1a(`${base}:${options.choiceIndex}`) : base;
   const natural = options.completionTokens ?? COMPLETION_MIN_TOKENS + (hash % COMPLETION_SPREAD);
   const wantedReasoning = REASONING_MODELS.has(request.model) ? 16 * (1 + ((hash >>> 8) % 4)) : 0;
   const limit = request.max_completion_tokens ?? request.max_tokens ?? Number.POSITIVE_INFINITY;
@@ -268,6 +273,11 @@ export function planCompletion(request: ChatRequestLike, options: CompletionOpti
   };
 }
 
+/** One plan per choice: choice i > 0 hashes `${promptHash}:${i}`. */
+export function planChoices(request: ChatRequestLike, options: CompletionOptions = {}): PlannedCompletion[] {
+  return Array.from({ length: Math.max(1, request.n ?? 1) }, (_, i) => planCompletion(request, { ...options, choiceIndex: i }));
+}
+
 export interface ChatUsage {
   prompt_tokens: number;
   completion_tokens: number;
@@ -284,7 +294,10 @@ export interface ChatUsage {
 /** The exact `usage` object the simulator reports for a chat request (text or tool call). */
 export function chatUsage(request: ChatRequestLike, options: CompletionOptions = {}): ChatUsage {
   const toolCall = planToolCall(request);
-  const plan = toolCall ? { completionTokens: toolCall.completionTokens, reasoningTokens: 0 } : planCompletion(request, options);
+  const choices = Math.max(1, request.n ?? 1);
+  const plan = toolCall
+    ? { completionTokens: toolCall.completionTokens * choices, reasoningTokens: 0 }
+    : planChoices(request, options).reduce((sum, p) => ({ completionTokens: sum.completionTokens + p.completionTokens, reasoningTokens: sum.reasoningTokens + p.reasoningTokens }), { completionTokens: 0, reasoningTokens: 0 });
   const prompt = requestPromptTokens(request);
   return {
     prompt_tokens: prompt,
