@@ -146,6 +146,32 @@ describe("stripe", () => {
     expect((events[2].data.object as Stripe.Subscription).status).toBe("canceled");
   });
 
+  it("cancels at period end from the portal and deletes the subscription when the period ends", async () => {
+    const { customer, subscription } = await subscribe("end@example.com");
+    const portal = await stripe.billingPortal.sessions.create({ customer: customer.id });
+    const page = await fetch(portal.url).then((r) => r.text());
+    const action = /action="([^"]+cancel_at_period_end[^"]*)"/.exec(page)![1].replace(/&#38;/g, "&");
+    received = [];
+    const clicked = await fetch(`${sim.url}${action}`, { method: "POST", redirect: "manual" });
+    expect(clicked.status).toBe(303);
+    await control(`/_sim/stripe/subscriptions/${subscription.id}/renew`);
+    const events = verifiedEvents();
+    expect(events.map((e) => e.type)).toEqual(["customer.subscription.updated", "customer.subscription.deleted"]);
+    expect((events[0].data.object as Stripe.Subscription).cancel_at_period_end).toBe(true);
+    expect(events[0].data.previous_attributes).toEqual({ cancel_at_period_end: false });
+  });
+
+  it("renews: the period advances and a new invoice is paid", async () => {
+    const { subscription } = await subscribe("renew@example.com");
+    received = [];
+    await control(`/_sim/stripe/subscriptions/${subscription.id}/renew`);
+    const events = verifiedEvents();
+    expect(events.map((e) => e.type)).toEqual(["invoice.paid", "customer.subscription.updated"]);
+    const renewed = events[1].data.object as Stripe.Subscription;
+    expect(renewed.items.data[0].current_period_start).toBe(subscription.items.data[0].current_period_end);
+    expect((events[0].data.object as Stripe.Invoice).billing_reason).toBe("subscription_cycle");
+  });
+
   it("creates a portal session for an existing customer and 404s for an unknown one", async () => {
     const customer = await stripe.customers.create({ email: "eve@example.com" });
     const portal = await stripe.billingPortal.sessions.create({ customer: customer.id, return_url: "http://127.0.0.1:5173/billing" });

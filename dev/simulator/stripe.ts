@@ -505,8 +505,13 @@ async function failPayment(state: SimulatorState, subscription: StripeObject): P
   return [await emit(state, "invoice.payment_failed", invoice), await emit(state, "customer.subscription.updated", subscription, previous)];
 }
 
-/** A successful renewal: the period advances and the invoice is paid. */
+/**
+ * The period ends: a subscription set to cancel at period end is deleted; any other renews, the
+ * period advancing and a new invoice paid.
+ */
 async function renew(state: SimulatorState, subscription: StripeObject): Promise<WebhookDelivery[]> {
+  if (subscription.status === "canceled") throw invalid(`Subscription ${subscription.id} is canceled.`, "id");
+  if (subscription.cancel_at_period_end) return [await cancel(state, subscription)];
   const previous = { status: subscription.status };
   for (const item of (subscription.items as { data: Record<string, unknown>[] }).data) {
     item.current_period_start = item.current_period_end;
@@ -515,6 +520,15 @@ async function renew(state: SimulatorState, subscription: StripeObject): Promise
   subscription.status = "active";
   const invoice = newInvoice(state, subscription, "subscription_cycle", true);
   return [await emit(state, "invoice.paid", invoice), await emit(state, "customer.subscription.updated", subscription, previous)];
+}
+
+/** What the portal's cancel button does by default: keep access until the period ends. */
+async function cancelAtPeriodEnd(state: SimulatorState, subscription: StripeObject): Promise<WebhookDelivery> {
+  if (subscription.status === "canceled") throw invalid(`Subscription ${subscription.id} is canceled.`, "id");
+  const previous = { cancel_at_period_end: subscription.cancel_at_period_end };
+  subscription.cancel_at_period_end = true;
+  subscription.cancel_at = (subscription.items as { data: Record<string, unknown>[] }).data[0].current_period_end;
+  return emit(state, "customer.subscription.updated", subscription, previous);
 }
 
 // ---- Control endpoints and hosted pages ----
@@ -561,8 +575,11 @@ async function portalPage(ctx: RouteContext): Promise<void> {
   const subscriptions = [...store.subscriptions.values()].filter((s) => s.customer === portal.customer);
   const rows = subscriptions
     .map((s) => {
-      const action = s.status === "canceled" ? "" : `<form method="post" action="/_sim/stripe/subscriptions/${escapeHtml(s.id)}/cancel?redirect=${encodeURIComponent(`/_sim/stripe/portal/${portal.id}`)}"><button type="submit">Cancel subscription</button></form>`;
-      return `<li>${escapeHtml(s.id)}: ${escapeHtml(String(s.status))}${action}</li>`;
+      const action =
+        s.status === "canceled" || s.cancel_at_period_end
+          ? ""
+          : `<form method="post" action="/_sim/stripe/subscriptions/${escapeHtml(s.id)}/cancel_at_period_end?redirect=${encodeURIComponent(`/_sim/stripe/portal/${portal.id}`)}"><button type="submit">Cancel subscription</button></form>`;
+      return `<li>${escapeHtml(s.id)}: ${escapeHtml(String(s.status))}${s.cancel_at_period_end && s.status !== "canceled" ? " (cancels at period end)" : ""}${action}</li>`;
     })
     .join("");
   page(ctx, "Manage billing", `<ul>${rows || "<li>No subscriptions</li>"}</ul>${portal.return_url ? `<p><a href="${escapeHtml(String(portal.return_url))}">Return</a></p>` : ""}`);
@@ -624,6 +641,7 @@ export const stripeControlRoutes: Route[] = [
   control("POST", /^\/_sim\/stripe\/checkout\/(cs_[\w]+)\/complete$/, completeCheckoutControl),
   control("GET", /^\/_sim\/stripe\/portal\/(bps_[\w]+)$/, portalPage),
   control("POST", /^\/_sim\/stripe\/subscriptions\/(sub_[\w]+)\/cancel$/, subscriptionControl(cancel)),
+  control("POST", /^\/_sim\/stripe\/subscriptions\/(sub_[\w]+)\/cancel_at_period_end$/, subscriptionControl(cancelAtPeriodEnd)),
   control("POST", /^\/_sim\/stripe\/subscriptions\/(sub_[\w]+)\/payment_failed$/, subscriptionControl(failPayment)),
   control("POST", /^\/_sim\/stripe\/subscriptions\/(sub_[\w]+)\/renew$/, subscriptionControl(renew)),
 ];
