@@ -115,6 +115,7 @@ export interface Summary {
   p50: number;
   p90: number;
   p99: number;
+  max: number;
   mean: number;
   ttfbP50: number;
   ttfbP99: number;
@@ -138,6 +139,7 @@ export function summarize(result: LoadResult): Summary {
     p50: percentile(latencies, 50),
     p90: percentile(latencies, 90),
     p99: percentile(latencies, 99),
+    max: latencies.length ? Math.max(...latencies) : Number.NaN,
     mean: latencies.length ? latencies.reduce((a, b) => a + b, 0) / latencies.length : Number.NaN,
     ttfbP50: percentile(ttfb, 50),
     ttfbP99: percentile(ttfb, 99),

@@ -289,7 +289,7 @@ function ms(value: number): string {
 
 function printScenario(r: ScenarioResult): void {
   const line = (label: string, s: Summary) =>
-    `  ${label.padEnd(7)} ok ${s.ok}/${s.sent}  p50 ${ms(s.p50)}  p99 ${ms(s.p99)}  ttfb p50 ${ms(s.ttfbP50)}  ${s.rps.toFixed(1)} req/s` +
+    `  ${label.padEnd(7)} ok ${s.ok}/${s.sent}  p50 ${ms(s.p50)}  p90 ${ms(s.p90)}  p99 ${ms(s.p99)}  max ${ms(s.max)}  ttfb p50 ${ms(s.ttfbP50)}  ${s.rps.toFixed(1)} req/s` +
     (s.failed ? `  failures ${JSON.stringify(s.failures)} first: ${s.firstError}` : "") +
     (s.truncated ? "  (stopped by deadline)" : "");
   console.log(`\n${r.name} (${r.total} requests, concurrency ${r.concurrency})`);

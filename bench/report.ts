@@ -47,7 +47,7 @@ export function renderReport(input: ReportInput): string {
     .filter((r) => !r.stream)
     .map(
       (r) =>
-        `| ${r.name} | ${r.proxy.ok}/${r.proxy.sent} | ${f1(r.direct.p50)} / ${f1(r.direct.p99)} | ${f1(r.proxy.p50)} / ${f1(r.proxy.p99)} | ` +
+        `| ${r.name} | ${r.proxy.ok}/${r.proxy.sent} | ${f1(r.direct.p50)} / ${f1(r.direct.p90)} / ${f1(r.direct.p99)} | ${f1(r.proxy.p50)} / ${f1(r.proxy.p90)} / ${f1(r.proxy.p99)} | ` +
         `**${signed(r.proxy.p50 - r.direct.p50)} / ${signed(r.proxy.p99 - r.direct.p99)}** | ${f1(r.direct.rps)} | ${f1(r.proxy.rps)} | ${failures(r.proxy)} |`,
     );
   const streamRows = results
@@ -84,7 +84,7 @@ runtime share the machine's cores.
 
 ### Added latency (JSON), milliseconds
 
-| scenario | proxied ok | direct p50 / p99 | proxy p50 / p99 | added p50 / p99 | direct req/s | proxy req/s | proxy errors |
+| scenario | proxied ok | direct p50 / p90 / p99 | proxy p50 / p90 / p99 | added p50 / p99 | direct req/s | proxy req/s | proxy errors |
 | --- | --- | --- | --- | --- | --- | --- | --- |
 ${latencyRows.join("\n")}
 
