@@ -1,6 +1,6 @@
 /**
  * The small HTTP vocabulary shared by the simulator's provider modules: routes, the per-request
- * context, typed errors that each provider renders in its own wire format, and response helpers.
+ * context, typed errors that each provider renders in its own wire format, and response writers.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { SimulatorState, RequestLogEntry } from "./state.ts";
