@@ -208,6 +208,13 @@ describe("request log and config endpoint", () => {
     expect(sim.requests()).toEqual([]);
   });
 
+  it("points every provider's webhooks at the app's routes", () => {
+    const config = sim.connectWebhooks("http://127.0.0.1:3211/");
+    expect(config.stripe.webhookUrl).toBe("http://127.0.0.1:3211/webhooks/stripe");
+    expect(config.polar.webhookUrl).toBe("http://127.0.0.1:3211/webhooks/polar");
+    expect(config.telnyx.webhookUrl).toBe("http://127.0.0.1:3211/webhooks/telnyx");
+  });
+
   it("reset restores the startup config and clears the log", async () => {
     await control("/_sim/config", { latencyMs: 5, fail: { status: 500 } });
     await sdk().models.list().catch(() => undefined);

@@ -59,6 +59,11 @@ export interface RunningSimulator {
   port: number;
   /** Applies a partial config, like POST /_sim/config. */
   configure(patch: ConfigPatch): SimulatorConfig;
+  /**
+   * Points Stripe, Polar and Telnyx webhooks at the app's routes (`${siteUrl}/webhooks/stripe`,
+   * `/webhooks/polar`, `/webhooks/telnyx`), for runners that start the app after the simulator.
+   */
+  connectWebhooks(siteUrl: string): SimulatorConfig;
   /** Back to the startup config; clears the request log and counters, like POST /_sim/reset. */
   reset(): void;
   /** The request log, like GET /_sim/requests. */
@@ -252,6 +257,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     url: `http://${urlHost}:${actualPort}`,
     port: actualPort,
     configure: (patch) => state.update(patch),
+    connectWebhooks: (siteUrl) => {
+      const base = siteUrl.replace(/\/+$/, "");
+      return state.update({
+        stripe: { webhookUrl: `${base}/webhooks/stripe` },
+        polar: { webhookUrl: `${base}/webhooks/polar` },
+        telnyx: { webhookUrl: `${base}/webhooks/telnyx` },
+      });
+    },
     reset: () => state.reset(),
     requests: (opts) => state.requests(opts),
     close: () =>
