@@ -46,6 +46,8 @@ export interface HostEngine {
   modules: string[];
   components: ComponentMount[];
   mapStack(stack: string): string;
+  /** Cancels every pending timer of the functions (scheduled functions included). */
+  stop(): void;
 }
 
 /** The subset of a mutation ctx that host-side seeding code uses. */
@@ -105,12 +107,54 @@ function parseResult(json: string, mapStack: (s: string) => string): CallResult 
   };
 }
 
+/**
+ * Timers of the functions' realm (scheduled functions, handlers' own timeouts), tracked
+ * so a closed engine stops: otherwise a function scheduled before a reload would
+ * still run against the old engine after the new one took over the data dir.
+ */
+function trackedTimers() {
+  const live = new Set<NodeJS.Timeout>();
+  const globals = {
+    setTimeout: (fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+      const handle: NodeJS.Timeout = setTimeout(() => {
+        live.delete(handle);
+        fn(...args);
+      }, ms);
+      live.add(handle);
+      return handle;
+    },
+    clearTimeout: (handle: NodeJS.Timeout | undefined) => {
+      if (handle === undefined) return;
+      live.delete(handle);
+      clearTimeout(handle);
+    },
+    setInterval: (fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+      const handle = setInterval(fn, ms, ...args);
+      live.add(handle);
+      return handle;
+    },
+    clearInterval: (handle: NodeJS.Timeout | undefined) => {
+      if (handle === undefined) return;
+      live.delete(handle);
+      clearInterval(handle);
+    },
+  };
+  return {
+    globals,
+    clearAll() {
+      for (const h of live) clearTimeout(h);
+      live.clear();
+    },
+  };
+}
+
 export async function createEngine({ functionsDir, env, hooks }: EngineOptions): Promise<HostEngine> {
+  const timers = trackedTimers();
   const bundle = await buildBundle({ functionsDir });
   const vm = new EdgeVM({
     extend: (context) => {
       // Convex functions see `process.env` (and nothing else of `process`).
-      Object.assign(context, { process: { env: { ...env } } });
+      Object.assign(context, { process: { env: { ...env } } }, timers.globals);
       return context;
     },
   });
@@ -126,6 +170,7 @@ export async function createEngine({ functionsDir, env, hooks }: EngineOptions):
   return {
     modules: bundle.modules,
     mapStack,
+    stop: () => timers.clearAll(),
     components: bundle.components,
     async describe(udfPath) {
       return JSON.parse(await engine.describe(udfPath));

@@ -278,6 +278,29 @@ describe("offline runtime", () => {
       .toBe(true);
   }, 15_000);
 
+  it("hands a pending scheduled function to the next runtime, which runs it once", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "runtime-sched-"));
+    const body = `scheduled-${crypto.randomUUID()}`;
+    const first = await boot(dir);
+    await new ConvexHttpClient(first.urls.cloud).mutation(m("messages:sendLater"), { body, delayMs: 1500 });
+    await first.close();
+    const callsAfterClose = first.metrics().functionCalls.mutation;
+    const second = await boot(dir);
+    try {
+      const h = new ConvexHttpClient(second.urls.cloud);
+      const count = async () => ((await h.query(q("messages:list"), {})) as { body: string }[]).filter((d) => d.body === body).length;
+      expect(await count()).toBe(0);
+      await expect.poll(count, { timeout: 4000 }).toBe(1);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await count()).toBe(1);
+      // The closed runtime did not run it too.
+      expect(first.metrics().functionCalls.mutation).toBe(callsAfterClose);
+    } finally {
+      await second.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 15_000);
+
   it("recovers commits from the log when the process died without closing", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "runtime-crash-"));
     const first = await boot(dir);

@@ -166,10 +166,15 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     documentsWritten: 0,
   };
   let currentTs = 0n;
+  let closed = false;
   let hub: SyncHub | null = null;
   let persistence: Persistence | null = null;
   // Until the engine exists, stack traces stay as they are.
   let mapStack = (stack: string) => stack;
+  const closeServers = () => {
+    cloudServer.close();
+    siteServer.close();
+  };
   const engine = await createEngine({
     functionsDir,
     env,
@@ -177,6 +182,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       sortedIndexes: options.sortedIndexes ?? true,
       recordChanges: persist,
       onCommit(ts, tables, changes) {
+        // Work still finishing in a closed runtime must not reach the data dir, which
+        // a restarted runtime may own by now.
+        if (closed) return;
         const t = BigInt(ts);
         if (t > currentTs) currentTs = t;
         if (changes !== null) persistence?.record(changes);
@@ -197,12 +205,21 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         metrics.documentsWritten += n;
       },
     },
+  }).catch((e) => {
+    closeServers();
+    throw e;
   });
   mapStack = engine.mapStack;
   if (persist) {
     persistence = new Persistence(dataDir, engine, log);
-    const loaded = await persistence.load();
-    if (loaded > 0) log.info(`restored ${loaded} documents from ${dataDir}`);
+    try {
+      const loaded = await persistence.load();
+      if (loaded > 0) log.info(`restored ${loaded} documents from ${dataDir}`);
+    } catch (e) {
+      engine.stop();
+      closeServers();
+      throw new RuntimeStartError(`Could not load the data in ${dataDir}: ${(e as Error).message}`);
+    }
   }
   // Clients remember the highest ts they saw; keep ours ahead of it across restarts.
   const restoredTs = await engine.lastCommitTs();
@@ -340,7 +357,6 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     log.error(`could not load crons: ${engine.mapStack((e as Error).stack ?? String(e))}`);
   }
 
-  let closed = false;
   return {
     urls,
     adminKey: admin.key,
@@ -361,6 +377,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       if (closed) return;
       closed = true;
       crons?.stop();
+      engine.stop();
       hub?.closeAll();
       wss.close();
       await persistence?.flush();
