@@ -123,8 +123,8 @@ ${truncated.length ? `\nStopped by the time limit before all requests were sent:
   concurrent requests the offline runtime's serialized mutations are the limit, which is also
   where the long p99 tails come from.
 - Documents read per request is not a constant: admitting a request reads the account's usage
-  events recorded since the last rollup (a cron rolls them up every minute), so it grows with
-  each account's request rate within the minute. Writes per request stay flat.
+  events recorded since the last rollup (the "usage rollup" cron in \`convex/crons.ts\`), so it
+  grows with each account's request rate between rollups. Writes per request stay flat.
 
 ### Re-running
 
