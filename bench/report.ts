@@ -114,9 +114,9 @@ ${truncated.length ? `\nStopped by the time limit before all requests were sent:
   the absolute figures as this machine's, and the per-request function and document counts as
   the portable part.
 - On this 2-core machine the load generator, the simulator and the runtime compete for CPU
-  (with anything else running), so repeated runs differ: proxied throughput at 64 concurrent
-  requests ranged from about 37 to 100 req/s across runs while this page was written. Compare
-  figures from one run, or repeat a run before drawing conclusions.
+  (with anything else running), so repeated runs differ: two back-to-back runs of the
+  64-concurrent phase on the same code measured 52 and 103 proxied req/s. Compare figures from
+  one run, or repeat a run before drawing conclusions.
 - Added latency is the difference of percentiles (proxy p50 minus direct p50), not a percentile
   of per-request differences.
 - Requests per second count successful requests over the phase's wall time; at 16 and 64
