@@ -71,6 +71,11 @@ export interface SimulatorConfig {
   fail: FailureRule | null;
   streamCut: StreamCutRule | null;
   rateLimit: RateLimitConfig;
+  /**
+   * Simulate OpenAI's prompt cache: a chat whose leading messages were seen before reports them
+   * as cached_tokens. Off by default, so usage stays a pure function of each request.
+   */
+  promptCache: boolean;
   /** Accepted OpenAI keys; null accepts any `sk-` key except `sk-sim-invalid`. */
   apiKeys: string[] | null;
   /** How many requests `GET /_sim/requests` keeps. */
@@ -101,6 +106,7 @@ export const DEFAULT_CONFIG: SimulatorConfig = {
   fail: null,
   streamCut: null,
   rateLimit: { requestsPerMinute: 30_000, tokensPerMinute: 150_000_000 },
+  promptCache: false,
   apiKeys: null,
   requestLogSize: 200,
   seed: 1,
@@ -204,6 +210,10 @@ export function mergeConfig(base: SimulatorConfig, update: unknown): SimulatorCo
     if (update.rateLimit.tokensPerMinute !== undefined) {
       next.rateLimit.tokensPerMinute = int(update.rateLimit.tokensPerMinute, "rateLimit.tokensPerMinute", 1);
     }
+  }
+  if (update.promptCache !== undefined) {
+    if (typeof update.promptCache !== "boolean") throw new ConfigError("promptCache must be a boolean");
+    next.promptCache = update.promptCache;
   }
   if (update.apiKeys !== undefined) {
     next.apiKeys = nullable(update.apiKeys, (v) => {

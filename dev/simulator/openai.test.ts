@@ -2,7 +2,7 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startSimulator, type RunningSimulator } from "./server.ts";
-import { chatPromptTokens, chatUsage, planChoices, planCompletion, planToolCall, textTokens } from "./tokens.ts";
+import { chatPromptTokens, chatUsage, messageTokens, planChoices, planCompletion, planToolCall, textTokens } from "./tokens.ts";
 
 let sim: RunningSimulator;
 let client: OpenAI;
@@ -231,6 +231,35 @@ describe("tool calls", () => {
     const json = await client.chat.completions.create(request);
     expect(json.choices[0].finish_reason).toBe("length");
     expect(json.usage?.completion_tokens).toBe(6);
+  });
+});
+
+describe("prompt cache (opt-in)", () => {
+  const system = { role: "system" as const, content: "Policy. ".repeat(700) };
+
+  it("reports the longest previously seen message prefix as cached, in 128-token blocks", async () => {
+    sim.configure({ promptCache: true });
+    const first = { model: "gpt-4o-mini", messages: [system, { role: "user" as const, content: "first question" }] };
+    const second = { model: "gpt-4o-mini", messages: [system, { role: "user" as const, content: "second question" }] };
+    const a = await client.chat.completions.create(first);
+    expect(a.usage?.prompt_tokens_details?.cached_tokens).toBe(0);
+    const b = await client.chat.completions.create(second);
+    const expected = Math.floor(messageTokens(system) / 128) * 128;
+    expect(expected).toBeGreaterThanOrEqual(1024);
+    expect(b.usage?.prompt_tokens_details?.cached_tokens).toBe(expected);
+    expect(b.usage).toEqual(chatUsage(second, { cachedTokens: expected }));
+  });
+
+  it("never caches short prompts, and is off by default", async () => {
+    sim.configure({ promptCache: true });
+    await client.chat.completions.create({ model: "gpt-4o-mini", messages });
+    const again = await client.chat.completions.create({ model: "gpt-4o-mini", messages });
+    expect(again.usage?.prompt_tokens_details?.cached_tokens).toBe(0);
+    sim.reset();
+    const long = { model: "gpt-4o-mini", messages: [system, { role: "user" as const, content: "q" }] };
+    await client.chat.completions.create(long);
+    const repeat = await client.chat.completions.create(long);
+    expect(repeat.usage?.prompt_tokens_details?.cached_tokens).toBe(0);
   });
 });
 

@@ -7,7 +7,9 @@
 import { randomBytes } from "node:crypto";
 import { speechAudio, SPEECH_CONTENT_TYPES, SPEECH_FORMATS, type SpeechFormat } from "./audio.ts";
 import { SimHttpError, sendBytes, sendJson, type ProviderFormat, type Route, type RouteContext } from "./http.ts";
+import type { SimulatorState } from "./state.ts";
 import {
+  cachedPromptTokens,
   chosenTool,
   embeddingInputTokens,
   fnv1a,
@@ -15,9 +17,11 @@ import {
   planChoices,
   planCompletion,
   planToolCall,
+  prefixKey,
   requestPromptTokens,
   textTokens,
   type ChatMessageLike,
+  type ChatRequestLike,
   type ChatUsage,
   type PlannedCompletion,
   type PlannedToolCall,
@@ -240,12 +244,12 @@ async function writeEventStream(ctx: RouteContext, events: { data: unknown; dela
   ctx.res.end();
 }
 
-function usageFrom(promptTokens: number, plan: Pick<PlannedCompletion, "completionTokens" | "reasoningTokens">): ChatUsage {
+function usageFrom(promptTokens: number, plan: Pick<PlannedCompletion, "completionTokens" | "reasoningTokens">, cachedTokens = 0): ChatUsage {
   return {
     prompt_tokens: promptTokens,
     completion_tokens: plan.completionTokens,
     total_tokens: promptTokens + plan.completionTokens,
-    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    prompt_tokens_details: { cached_tokens: cachedTokens, audio_tokens: 0 },
     completion_tokens_details: {
       reasoning_tokens: plan.reasoningTokens,
       audio_tokens: 0,
@@ -316,10 +320,14 @@ async function chatCompletions(ctx: RouteContext): Promise<void> {
   const request = { model: model.id, messages, max_tokens: maxTokens, max_completion_tokens: maxCompletionTokens, tools, tool_choice: toolChoice, n: choiceCount };
   const toolCall = planToolCall(request);
   const plans = toolCall ? [] : planChoices(request, { completionTokens: ctx.overrides.completionTokens ?? ctx.state.config.completionTokens });
-  const usage = usageFrom(promptTokens, {
-    completionTokens: toolCall ? toolCall.completionTokens * choiceCount : plans.reduce((sum, p) => sum + p.completionTokens, 0),
-    reasoningTokens: plans.reduce((sum, p) => sum + p.reasoningTokens, 0),
-  });
+  const usage = usageFrom(
+    promptTokens,
+    {
+      completionTokens: toolCall ? toolCall.completionTokens * choiceCount : plans.reduce((sum, p) => sum + p.completionTokens, 0),
+      reasoningTokens: plans.reduce((sum, p) => sum + p.reasoningTokens, 0),
+    },
+    ctx.state.config.promptCache ? usePromptCache(ctx.state, request) : 0,
+  );
   meter(ctx, usage.total_tokens);
 
   const id = newId("chatcmpl");
@@ -389,6 +397,24 @@ async function chatCompletions(ctx: RouteContext): Promise<void> {
   if (includeUsage) events.push({ data: chunk([], { usage }), delayMs: 0 });
   events.push({ data: "[DONE]", delayMs: 0 });
   await writeEventStream(ctx, events);
+}
+
+/** Remembered message prefixes, per simulator, for the opt-in prompt cache. */
+const promptCaches = new WeakMap<SimulatorState, Set<string>>();
+
+/** cached_tokens for this request, then remembers its prefixes for the next ones. */
+function usePromptCache(state: SimulatorState, request: ChatRequestLike): number {
+  let cache = promptCaches.get(state);
+  if (!cache) {
+    const created = new Set<string>();
+    cache = created;
+    promptCaches.set(state, created);
+    state.onReset(() => created.clear());
+  }
+  const seen = cache;
+  const cached = cachedPromptTokens(request, (key) => seen.has(key));
+  request.messages.forEach((_, i) => seen.add(prefixKey(request.model, request.messages, i + 1)));
+  return cached;
 }
 
 function toolCallObject(call: PlannedToolCall) {

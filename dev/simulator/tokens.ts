@@ -240,6 +240,8 @@ export interface CompletionOptions {
   completionTokens?: number | null;
   /** Which of `n` choices (0-based); choice 0 is the reply a request with n = 1 gets. */
   choiceIndex?: number;
+  /** prompt_tokens_details.cached_tokens (only with the promptCache knob; see cachedPromptTokens). */
+  cachedTokens?: number;
 }
 
 /**
@@ -278,6 +280,31 @@ export function planChoices(request: ChatRequestLike, options: CompletionOptions
   return Array.from({ length: Math.max(1, request.n ?? 1) }, (_, i) => planCompletion(request, { ...options, choiceIndex: i }));
 }
 
+/** Prompts shorter than this are never cached; hits count in whole blocks (OpenAI's rules). */
+export const PROMPT_CACHE_MIN_TOKENS = 1024;
+export const PROMPT_CACHE_BLOCK_TOKENS = 128;
+
+/** Key of the first `count` messages of a request, as the prompt cache remembers them. */
+export function prefixKey(model: string, messages: readonly ChatMessageLike[], count: number): string {
+  return `${model}\u0000${promptHash(model, messages.slice(0, count))}:${count}`;
+}
+
+/**
+ * cached_tokens for a request given the prefixes the cache has seen: the tokens of the longest
+ * seen message prefix (sum of messageTokens), rounded down to PROMPT_CACHE_BLOCK_TOKENS, and 0
+ * when the prompt has fewer than PROMPT_CACHE_MIN_TOKENS.
+ */
+export function cachedPromptTokens(request: Pick<ChatRequestLike, "model" | "messages" | "tools">, seen: (key: string) => boolean): number {
+  if (requestPromptTokens(request) < PROMPT_CACHE_MIN_TOKENS) return 0;
+  let prefixTokens = 0;
+  let cached = 0;
+  request.messages.forEach((message, i) => {
+    prefixTokens += messageTokens(message);
+    if (seen(prefixKey(request.model, request.messages, i + 1))) cached = prefixTokens;
+  });
+  return Math.floor(cached / PROMPT_CACHE_BLOCK_TOKENS) * PROMPT_CACHE_BLOCK_TOKENS;
+}
+
 export interface ChatUsage {
   prompt_tokens: number;
   completion_tokens: number;
@@ -303,7 +330,7 @@ export function chatUsage(request: ChatRequestLike, options: CompletionOptions =
     prompt_tokens: prompt,
     completion_tokens: plan.completionTokens,
     total_tokens: prompt + plan.completionTokens,
-    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    prompt_tokens_details: { cached_tokens: options.cachedTokens ?? 0, audio_tokens: 0 },
     completion_tokens_details: {
       reasoning_tokens: plan.reasoningTokens,
       audio_tokens: 0,
