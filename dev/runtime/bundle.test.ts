@@ -2,7 +2,10 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { ConvexHttpClient } from "convex/browser";
+import { makeFunctionReference } from "convex/server";
 import { buildBundle, componentMounts, listConvexModules } from "./bundle.ts";
+import { startRuntime } from "./server.ts";
 
 const fixture = path.join(import.meta.dirname, "fixtures/convex");
 const dirs: string[] = [];
@@ -51,4 +54,34 @@ describe("bundle", () => {
     const bundle = await buildBundle({ functionsDir: dir });
     expect(bundle.modules).toContain("hashing.ts");
   });
+});
+
+describe("a module that throws while loading", () => {
+  it("fails only its own functions, with the reason", async () => {
+    const dir = copyFixture();
+    writeFileSync(
+      path.join(dir, "broken.ts"),
+      `import { query } from "./_generated/server";\nthrow new Error("broken at import");\nexport const q = query({ args: {}, handler: async () => 1 });\n`,
+    );
+    const errors: string[] = [];
+    const rt = await startRuntime({
+      port: 0,
+      sitePort: 0,
+      dataDir: dir,
+      functionsDir: dir,
+      persist: false,
+      readEnvLocal: false,
+      logger: { info: () => {}, error: (m) => errors.push(m) },
+    });
+    try {
+      const h = new ConvexHttpClient(rt.urls.cloud);
+      await expect(h.query(makeFunctionReference<"query">("broken:q"), {})).rejects.toThrow(/broken at import/);
+      // Again: the module's own error, not "function not found".
+      await expect(h.query(makeFunctionReference<"query">("broken:q"), {})).rejects.toThrow(/broken at import/);
+      expect(await h.query(makeFunctionReference<"query">("messages:ticks"), {})).toBeTypeOf("number");
+      expect(errors.join("\n")).toMatch(/broken\.ts:2/);
+    } finally {
+      await rt.close();
+    }
+  }, 30_000);
 });

@@ -4,7 +4,7 @@
 // holds the admin key), plus logging of failures with their original stack.
 import { convexToJson } from "convex/values";
 import type { UserIdentity } from "convex/server";
-import type { CallKind, HostEngine } from "./engineHost.ts";
+import { ModuleLoadError, type CallKind, type HostEngine } from "./engineHost.ts";
 import { clientErrorMessage, notFoundMessage } from "./protocol.ts";
 
 export interface Caller {
@@ -38,7 +38,14 @@ export class Deployment {
     caller: Caller,
     journal: string | null = null,
   ): Promise<WireResult> {
-    const info = await this.engine.describe(udfPath);
+    let info: Awaited<ReturnType<HostEngine["describe"]>>;
+    try {
+      info = await this.engine.describe(udfPath);
+    } catch (e) {
+      if (!(e instanceof ModuleLoadError)) throw e;
+      this.log.error(`${e.message}\n${e.originalStack}`);
+      return { ok: false, errorMessage: clientErrorMessage(e.message, false), readTables: [], logLines: [], journal: null };
+    }
     if (
       info === null ||
       info.kind === "httpAction" ||

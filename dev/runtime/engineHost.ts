@@ -20,6 +20,17 @@ export type CallResult = { readTables: string[]; logLines: string[]; journal: st
   | { ok: false; message: string; data?: Value; dataJson?: unknown; stack?: string }
 );
 
+/** A Convex module that throws while it is being evaluated. */
+export class ModuleLoadError extends Error {
+  constructor(
+    readonly udfPath: string,
+    readonly reason: string,
+    readonly originalStack: string,
+  ) {
+    super(`Failed to load the module of ${udfPath}: ${reason}`);
+  }
+}
+
 export interface FunctionInfo {
   kind: CallKind | "httpAction";
   visibility: "public" | "internal";
@@ -173,7 +184,12 @@ export async function createEngine({ functionsDir, env, hooks }: EngineOptions):
     stop: () => timers.clearAll(),
     components: bundle.components,
     async describe(udfPath) {
-      return JSON.parse(await engine.describe(udfPath));
+      try {
+        return JSON.parse(await engine.describe(udfPath));
+      } catch (e) {
+        // The module threw while loading (an error at import time).
+        throw new ModuleLoadError(udfPath, (e as Error).message, mapStack((e as Error).stack ?? String(e)));
+      }
     },
     async call(kind, udfPath, args, identity, journal = null) {
       return parseResult(

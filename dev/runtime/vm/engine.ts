@@ -152,12 +152,18 @@ function kindOf(func: any): FunctionKind | null {
   return null;
 }
 
-/** Counts executions by wrapping each registered function's handler once. */
+/**
+ * Counts executions by wrapping each registered function's handler once. Loads are
+ * memoized, so a module that threw while loading keeps failing with its own error
+ * (a bundled module is initialized only once; a second import would see it empty).
+ */
 function countCalls(moduleMap: ModuleMap): ModuleMap {
   const wrapped = new WeakSet<object>();
   const out: ModuleMap = {};
   for (const [key, load] of Object.entries(moduleMap)) {
-    out[key] = async () => {
+    let loaded: Promise<any> | null = null;
+    out[key] = () => (loaded ??= loadAndWrap());
+    const loadAndWrap = async () => {
       const mod = await load();
       for (const value of Object.values(mod)) {
         const kind = kindOf(value);
