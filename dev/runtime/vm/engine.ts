@@ -154,8 +154,8 @@ function kindOf(func: any): FunctionKind | null {
 
 /**
  * Counts executions by wrapping each registered function's handler once. Loads are
- * memoized, so a module that threw while loading keeps failing with its own error
- * (a bundled module is initialized only once; a second import would see it empty).
+ * memoized: a module is evaluated once, and one that threw while loading keeps
+ * failing with that same error.
  */
 function countCalls(moduleMap: ModuleMap): ModuleMap {
   const wrapped = new WeakSet<object>();
