@@ -13,13 +13,13 @@ import type { AddressInfo, Socket } from "node:net";
 import { pathToFileURL } from "node:url";
 import { configFromEnv, DEFAULT_CONFIG, mergeConfig, type ConfigPatch, type SimulatorConfig } from "./config.ts";
 import { controlRoutes } from "./control.ts";
-import { readBody, readOverrides, sendJson, SimHttpError, type ProviderFormat, type Route, type RouteContext } from "./http.ts";
-import { openAIFormat, openAIRoutes } from "./openai.ts";
-import { SimulatorState, type RequestLogEntry } from "./state.ts";
 import { googleControlRoutes, googleFormat, googleRoutes } from "./google.ts";
+import { readBody, readOverrides, sendJson, SimHttpError, type ProviderFormat, type Route, type RouteContext } from "./http.ts";
 import { emailApiRoutes, mailboxControlRoutes } from "./mailbox.ts";
+import { openAIFormat, openAIRoutes } from "./openai.ts";
 import { polarControlRoutes, polarRoutes } from "./polar.ts";
 import { signalControlRoutes, signalRoutes } from "./signal.ts";
+import { SimulatorState, type RequestLogEntry } from "./state.ts";
 import { parseStripeForm, stripeControlRoutes, stripeRoutes } from "./stripe.ts";
 import { telnyxControlRoutes, telnyxFormat, telnyxPublicKey, telnyxRoutes } from "./telnyx.ts";
 
@@ -33,15 +33,23 @@ export class SimulatorStartError extends Error {
 }
 
 /** Every provider's routes; the first match wins, so more specific patterns go first. */
-const PROVIDER_ROUTES: readonly Route[] = [...openAIRoutes, ...stripeRoutes, ...telnyxRoutes, ...signalRoutes, ...googleRoutes, ...emailApiRoutes, ...polarRoutes];
+const PROVIDER_ROUTES: readonly Route[] = [
+  ...openAIRoutes,
+  ...stripeRoutes,
+  ...polarRoutes,
+  ...telnyxRoutes,
+  ...signalRoutes,
+  ...googleRoutes,
+  ...emailApiRoutes,
+];
 const CONTROL_ROUTES: readonly Route[] = [
   ...controlRoutes,
   ...stripeControlRoutes,
+  ...polarControlRoutes,
   ...telnyxControlRoutes,
   ...signalControlRoutes,
   ...googleControlRoutes,
   ...mailboxControlRoutes,
-  ...polarControlRoutes,
 ];
 
 export interface SimulatorOptions extends ConfigPatch {
