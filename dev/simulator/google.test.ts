@@ -172,7 +172,9 @@ describe("gmail and captured mail", () => {
       body: JSON.stringify({ from: "Poindexter <hello@poindexter.dev>", to: "new@example.com", subject: "Welcome", html: "<p>Hi!</p>" }),
     });
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toEqual({ id: expect.any(String) });
+    const { id } = (await ok.json()) as { id: string };
+    const fetched = await fetch(`${sim.url}/emails/${id}`, { headers: { authorization: "Bearer re_sim" } }).then((r) => r.json());
+    expect(fetched).toMatchObject({ object: "email", id, subject: "Welcome", to: ["new@example.com"], last_event: "delivered" });
     const invalid = await fetch(`${sim.url}/emails`, { method: "POST", headers: { authorization: "Bearer re_sim" }, body: JSON.stringify({ from: "a@b.test", to: "c@d.test" }) });
     expect(invalid.status).toBe(422);
     expect(await invalid.json()).toMatchObject({ statusCode: 422, name: "validation_error" });

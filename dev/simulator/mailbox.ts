@@ -179,4 +179,26 @@ async function sendEmail(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, 200, { id: mail.id });
 }
 
-export const emailApiRoutes: Route[] = [{ method: "POST", path: /^\/emails$/, provider: emailApiFormat, handle: sendEmail }];
+async function getEmail(ctx: RouteContext): Promise<void> {
+  const header = ctx.req.headers.authorization ?? "";
+  if (!header.startsWith("Bearer ") || header === "Bearer re_invalid") throw new SimHttpError(401, "Missing or invalid API key.");
+  const mail = capturedMail(ctx.state).find((m) => m.id === ctx.params[0] && m.via === "email-api");
+  if (!mail) throw new SimHttpError(404, "Email not found", { code: "not_found" });
+  sendJson(ctx.res, 200, {
+    object: "email",
+    id: mail.id,
+    to: mail.to,
+    from: mail.from,
+    created_at: new Date(mail.at).toISOString(),
+    subject: mail.subject,
+    html: mail.html,
+    text: mail.text,
+    cc: mail.cc,
+    last_event: "delivered",
+  });
+}
+
+export const emailApiRoutes: Route[] = [
+  { method: "POST", path: /^\/emails$/, provider: emailApiFormat, handle: sendEmail },
+  { method: "GET", path: /^\/emails\/([\w-]+)$/, provider: emailApiFormat, handle: getEmail },
+];

@@ -185,6 +185,11 @@ async function unregister(ctx: RouteContext): Promise<void> {
   ctx.res.end();
 }
 
+async function listAccounts(ctx: RouteContext): Promise<void> {
+  const accounts = [...signalStore(ctx.state).accounts.values()].filter((a) => a.status === "registered").map((a) => a.number);
+  sendJson(ctx.res, 200, accounts);
+}
+
 async function about(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, 200, { versions: ["v1", "v2"], build: 2, mode: "normal", version: "simulated", capabilities: { "v2/send": ["quotes", "mentions"] } });
 }
@@ -210,6 +215,7 @@ const api = (method: Route["method"], path: RegExp, handle: Route["handle"]): Ro
 
 export const signalRoutes: Route[] = [
   api("GET", /^\/v1\/about$/, about),
+  api("GET", /^\/v1\/accounts$/, listAccounts),
   api("POST", /^\/v1\/register\/([^/]+)$/, register),
   api("POST", /^\/v1\/register\/([^/]+)\/verify\/([^/]+)$/, verify),
   api("POST", /^\/v2\/send$/, send),

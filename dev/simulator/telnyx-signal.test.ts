@@ -120,6 +120,7 @@ describe("signal-cli-rest-api", () => {
     expect(await wrong.json()).toEqual({ error: expect.stringContaining("incorrect") });
     const right = await fetch(`${sim.url}/v1/register/${encodeURIComponent(phone)}/verify/${code}`, { method: "POST" });
     expect(right.status).toBe(201);
+    await expect(fetch(`${sim.url}/v1/accounts`).then((r) => r.json())).resolves.toEqual([phone]);
 
     // A second registered account on the simulator receives what the first sends.
     const other = "+12025550177";
