@@ -5,22 +5,17 @@ import { estimateChatPromptTokens, StreamedOutputCounter, utf8Bytes } from "../m
 import { formatSseData, SSE_DONE, SseParser } from "../model/sse";
 import type { NormalizedUsage } from "../providers/types";
 import { admitRequest, type Grant } from "./admission";
-import { badRequest, CORS_HEADERS, missingKey, newRequestId, positiveInt, readJsonBody, withOpenAiErrors } from "./respond";
+import { badRequest, CORS_HEADERS, newRequestId, positiveInt, readModelRequest, withOpenAiErrors } from "./respond";
 import { callUpstream, provider, settle } from "./upstream";
 
 const MAX_CHOICES = 16;
 
 export const chatCompletions = httpAction(withOpenAiErrors(async (ctx, request) => {
   const startedAt = Date.now();
-  const noKey = missingKey(request);
-  if (noKey) return noKey;
-  const parsed = await readJsonBody(request);
-  if (!parsed.ok) return parsed.response;
-  const body = parsed.value;
+  const opened = await readModelRequest(request);
+  if (!opened.ok) return opened.response;
+  const { body, model } = opened;
 
-  if (typeof body.model !== "string" || body.model.length === 0) {
-    return badRequest("You must provide a model parameter.", "model", "missing_required_parameter");
-  }
   if (!Array.isArray(body.messages) || body.messages.length === 0) {
     return badRequest("'messages' must be a non-empty array of messages.", "messages", "missing_required_parameter");
   }
@@ -42,7 +37,6 @@ export const chatCompletions = httpAction(withOpenAiErrors(async (ctx, request) 
   const legacyMax = positiveInt(body.max_tokens);
   if (legacyMax === "invalid") return badRequest("'max_tokens' must be a positive integer.", "max_tokens");
 
-  const model = body.model;
   const promptTokens = estimateChatPromptTokens(body as { messages: unknown[] });
   const requestId = newRequestId();
   const admission = await admitRequest(ctx, request, {

@@ -2,24 +2,18 @@
 import { httpAction } from "../_generated/server";
 import { estimateEmbeddingInputTokens } from "../model/estimate";
 import { admitRequest } from "./admission";
-import { badRequest, CORS_HEADERS, missingKey, newRequestId, readJsonBody, withOpenAiErrors } from "./respond";
+import { badRequest, CORS_HEADERS, newRequestId, readModelRequest, withOpenAiErrors } from "./respond";
 import { callUpstream, provider, settle } from "./upstream";
 
 export const embeddings = httpAction(withOpenAiErrors(async (ctx, request) => {
   const startedAt = Date.now();
-  const noKey = missingKey(request);
-  if (noKey) return noKey;
-  const parsed = await readJsonBody(request);
-  if (!parsed.ok) return parsed.response;
-  const body = parsed.value;
-  if (typeof body.model !== "string" || body.model.length === 0) {
-    return badRequest("You must provide a model parameter.", "model", "missing_required_parameter");
-  }
+  const opened = await readModelRequest(request);
+  if (!opened.ok) return opened.response;
+  const { body, model } = opened;
   const promptTokens = estimateEmbeddingInputTokens(body.input);
   if (promptTokens === null) {
     return badRequest("'input' must be a string, an array of strings, or token arrays, and not empty.", "input");
   }
-  const model = body.model;
   const admission = await admitRequest(ctx, request, {
     requestId: newRequestId(),
     kind: "embedding",

@@ -131,6 +131,27 @@ export function missingKey(request: Request): Response | null {
 }
 
 /**
+ * The opening every model endpoint shares: a well-formed key (checked before the body is
+ * read, so keyless callers cost nothing), a JSON object body, and a `model`.
+ */
+export async function readModelRequest(
+  request: Request,
+): Promise<{ ok: true; body: Record<string, unknown>; model: string } | { ok: false; response: Response }> {
+  const noKey = missingKey(request);
+  if (noKey) return { ok: false, response: noKey };
+  const parsed = await readJsonBody(request);
+  if (!parsed.ok) return parsed;
+  const body = parsed.value;
+  if (typeof body.model !== "string" || body.model.length === 0) {
+    return {
+      ok: false,
+      response: badRequest("You must provide a model parameter.", "model", "missing_required_parameter"),
+    };
+  }
+  return { ok: true, body, model: body.model };
+}
+
+/**
  * Any unexpected failure still answers in OpenAI's shape (clients parse `error.message`), with
  * a 500 the SDK retries; the hold of a request that failed midway expires on its own.
  */

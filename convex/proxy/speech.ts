@@ -2,7 +2,7 @@
 import { httpAction } from "../_generated/server";
 import { speechCharacters } from "../model/estimate";
 import { admitRequest } from "./admission";
-import { badRequest, CORS_HEADERS, missingKey, newRequestId, readJsonBody, withOpenAiErrors } from "./respond";
+import { badRequest, CORS_HEADERS, newRequestId, readModelRequest, withOpenAiErrors } from "./respond";
 import { callUpstream, settle } from "./upstream";
 
 /** OpenAI's limit on one speech request's input. */
@@ -10,14 +10,9 @@ export const MAX_SPEECH_CHARACTERS = 4096;
 
 export const speech = httpAction(withOpenAiErrors(async (ctx, request) => {
   const startedAt = Date.now();
-  const noKey = missingKey(request);
-  if (noKey) return noKey;
-  const parsed = await readJsonBody(request);
-  if (!parsed.ok) return parsed.response;
-  const body = parsed.value;
-  if (typeof body.model !== "string" || body.model.length === 0) {
-    return badRequest("You must provide a model parameter.", "model", "missing_required_parameter");
-  }
+  const opened = await readModelRequest(request);
+  if (!opened.ok) return opened.response;
+  const { body, model } = opened;
   if (typeof body.input !== "string" || body.input.length === 0) {
     return badRequest("'input' must be a non-empty string.", "input", "missing_required_parameter");
   }
@@ -28,7 +23,6 @@ export const speech = httpAction(withOpenAiErrors(async (ctx, request) => {
   if (characters > MAX_SPEECH_CHARACTERS) {
     return badRequest(`'input' is ${characters} characters; the maximum is ${MAX_SPEECH_CHARACTERS}.`, "input", "string_above_max_length");
   }
-  const model = body.model;
   const admission = await admitRequest(ctx, request, {
     requestId: newRequestId(),
     kind: "speech",
