@@ -37,6 +37,7 @@ export class Deployment {
     argsJson: unknown,
     caller: Caller,
     journal: string | null = null,
+    token: string | null = null,
   ): Promise<WireResult> {
     let info: Awaited<ReturnType<HostEngine["describe"]>>;
     try {
@@ -54,7 +55,7 @@ export class Deployment {
     ) {
       return { ok: false, errorMessage: notFoundMessage(udfPath), readTables: [], logLines: [], journal: null };
     }
-    const result = await this.engine.call(info.kind, udfPath, argsJson, caller.identity, journal);
+    const result = await this.engine.call(info.kind, udfPath, argsJson, caller.identity, journal, token);
     for (const line of result.logLines) this.log.info(`${info.kind} ${udfPath}: ${line}`);
     const { readTables, logLines } = result;
     if (result.ok) return { ok: true, value: convexToJson(result.value), readTables, logLines, journal: result.journal };

@@ -44,8 +44,20 @@ export interface CronSpec {
 
 export interface HostEngine {
   describe(udfPath: string): Promise<FunctionInfo | null>;
-  /** `journal`: from this subscription's previous run (pagination), or null. */
-  call(kind: CallKind, udfPath: string, args: unknown, identity: UserIdentity | null, journal?: string | null): Promise<CallResult>;
+  /**
+   * `journal`: from this subscription's previous run (pagination), or null.
+   * `token`: remember this run's reads under it, so commits report when it is stale.
+   */
+  call(
+    kind: CallKind,
+    udfPath: string,
+    args: unknown,
+    identity: UserIdentity | null,
+    journal?: string | null,
+    token?: string | null,
+  ): Promise<CallResult>;
+  /** Drops a subscription token's reads. */
+  forget(token: string): void;
   runByPath(udfPath: string, argsJson: unknown): Promise<CallResult>;
   fetch(method: string, path: string, headers: [string, string][], body: Uint8Array | null, identity: UserIdentity | null): FetchHandle;
   snapshot(): Promise<string>;
@@ -191,9 +203,10 @@ export async function createEngine({ functionsDir, env, hooks }: EngineOptions):
         throw new ModuleLoadError(udfPath, (e as Error).message, mapStack((e as Error).stack ?? String(e)));
       }
     },
-    async call(kind, udfPath, args, identity, journal = null) {
+    forget: (token) => engine.forget(token),
+    async call(kind, udfPath, args, identity, journal = null, token = null) {
       return parseResult(
-        await engine.call(kind, udfPath, JSON.stringify(args), identity ? JSON.stringify(identity) : null, journal),
+        await engine.call(kind, udfPath, JSON.stringify(args), identity ? JSON.stringify(identity) : null, journal, token),
         mapStack,
       );
     },

@@ -98,6 +98,27 @@ describe("offline runtime", () => {
     await c.close();
   });
 
+  it("re-runs a subscription only for writes inside what it read", async () => {
+    const mine = `reader-${crypto.randomUUID()}`;
+    const c = client();
+    const seen: { body: string }[][] = [];
+    c.onUpdate(q("messages:list"), { author: mine }, (v) => seen.push(v as never));
+    await until(() => (seen.length > 0 ? true : undefined));
+    const h = new ConvexHttpClient(rt.urls.cloud);
+    const queries = () => rt.metrics().functionCalls.query;
+
+    const before = queries();
+    await h.mutation(m("messages:sendAs"), { author: `other-${crypto.randomUUID()}`, body: "elsewhere" });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(queries()).toBe(before);
+
+    await h.mutation(m("messages:sendAs"), { author: mine, body: "mine" });
+    const updated = await until(() => seen.find((v) => v.some((d) => d.body === "mine")));
+    expect(updated).toHaveLength(1);
+    expect(queries()).toBeGreaterThan(before);
+    await c.close();
+  });
+
   it("keeps a paginated page's end where it was when a newer item arrives (query journal)", async () => {
     const author = `pager-${crypto.randomUUID()}`;
     const h = new ConvexHttpClient(rt.urls.cloud);

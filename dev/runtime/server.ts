@@ -181,14 +181,14 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     hooks: {
       sortedIndexes: options.sortedIndexes ?? true,
       recordChanges: persist,
-      onCommit(ts, tables, changes) {
+      onCommit(ts, _tables, changes, invalidated) {
         // Work still finishing in a closed runtime must not reach the data dir, which
         // a restarted runtime may own by now.
         if (closed) return;
         const t = BigInt(ts);
         if (t > currentTs) currentTs = t;
         if (changes !== null) persistence?.record(changes);
-        hub?.onCommit(tables);
+        hub?.onCommit(invalidated);
       },
       onLog(level, text) {
         const line = mapStack(text);

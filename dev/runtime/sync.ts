@@ -1,10 +1,11 @@
 // The WebSocket sync endpoint (/api/<version>/sync). One SyncSession per socket
 // holds the client's query set and identity; every transition it sends starts at
 // the version the client last saw, so all of them go through one queue.
-// Subscriptions are kept fresh by re-running, after a commit, every subscribed
-// query that read one of the tables the commit wrote (table-level read sets, so
-// coarser than Convex's index-range read sets but never stale), and sending only
-// the results that changed.
+// Subscriptions are kept fresh like Convex does it: each run's read set (document
+// ids, index ranges, whole tables for scans) is kept in the engine under the
+// subscription's token; a commit that writes a document inside a read set (before or
+// after the write) marks that subscription stale, and only stale subscriptions are
+// re-run. Only results that changed are sent.
 import type { WebSocket } from "ws";
 import type { UserIdentity } from "convex/server";
 import type { Caller, Deployment, Logger } from "./deployment.ts";
@@ -18,8 +19,10 @@ const REPLAY_CACHE_SIZE = 1000;
 interface Subscription {
   udfPath: string;
   args: unknown;
-  /** Tables the last run read; null until it has run. */
-  reads: Set<string> | null;
+  /** Names this subscription's reads in the engine. */
+  token: string;
+  /** Whether it has run at least once. */
+  ran: boolean;
   /** Where the last run's page ended (paginated queries), from the client after a reconnect. */
   journal: string | null;
 }
@@ -67,13 +70,16 @@ export class SyncHub {
     this.sessions.add(session);
     ws.on("close", () => {
       session.closed = true;
+      session.forgetAll();
       this.sessions.delete(session);
     });
   }
 
-  /** Called after every commit with the tables it wrote. */
-  onCommit(tables: string[]) {
-    for (const s of this.sessions) void s.scheduleRefresh(tables);
+  /** Called after every commit with the subscription tokens it made stale. */
+  onCommit(invalidated: string[]) {
+    if (invalidated.length === 0) return;
+    const stale = new Set(invalidated);
+    for (const s of this.sessions) void s.scheduleRefresh(stale);
   }
 
   closeAll() {
@@ -81,8 +87,11 @@ export class SyncHub {
   }
 }
 
+let nextSessionUid = 1;
+
 class SyncSession {
   closed = false;
+  private readonly uid = nextSessionUid++;
   private sessionId = "";
   private version: StateVersion = { querySet: 0, identity: 0, ts: 0n };
   private queries = new Map<number, Subscription>();
@@ -91,7 +100,7 @@ class SyncSession {
   private queue: Promise<void> = Promise.resolve();
   private inbound: Promise<void> = Promise.resolve();
   private refreshQueued = false;
-  /** Tables written since the last refresh started. */
+  /** Tokens of subscriptions made stale since the last refresh started. */
   private dirty = new Set<string>();
   private ping: NodeJS.Timeout;
 
@@ -169,8 +178,8 @@ class SyncSession {
   }
 
   private async runQuery(queryId: number, q: Subscription): Promise<QueryModification> {
-    const r = await this.hub.ctx.deployment.run("query", q.udfPath, q.args, this.caller, q.journal);
-    q.reads = new Set(r.readTables);
+    const r = await this.hub.ctx.deployment.run("query", q.udfPath, q.args, this.caller, q.journal, q.token);
+    q.ran = true;
     q.journal = r.journal;
     if (r.ok) return { type: "QueryUpdated", queryId, value: r.value, logLines: r.logLines, journal: r.journal };
     return {
@@ -204,9 +213,11 @@ class SyncSession {
       if (m.type === "Add") {
         const args = (m.args as unknown[])[0] ?? {};
         const journal = typeof m.journal === "string" ? m.journal : null;
-        const sub: Subscription = { udfPath: String(m.udfPath), args, reads: null, journal };
+        const sub: Subscription = { udfPath: String(m.udfPath), args, token: `${this.uid}:${queryId}`, ran: false, journal };
         this.queries.set(queryId, sub);
       } else if (m.type === "Remove") {
+        const sub = this.queries.get(queryId);
+        if (sub) this.hub.ctx.deployment.engine.forget(sub.token);
         this.queries.delete(queryId);
         this.lastSent.delete(queryId);
         mods.push({ type: "QueryRemoved", queryId });
@@ -225,9 +236,20 @@ class SyncSession {
     this.sendTransition({ ...this.version, querySet: msg.newVersion as number, ts: maxTs(ts, this.version.ts) }, mods);
   }
 
+  forgetAll() {
+    for (const sub of this.queries.values()) this.hub.ctx.deployment.engine.forget(sub.token);
+  }
+
   /** Queues a refresh after a commit; several commits in a row share one refresh. */
-  scheduleRefresh(tables: string[]) {
-    for (const t of tables) this.dirty.add(t);
+  scheduleRefresh(stale: Set<string>) {
+    let mine = false;
+    for (const sub of this.queries.values()) {
+      if (stale.has(sub.token)) {
+        this.dirty.add(sub.token);
+        mine = true;
+      }
+    }
+    if (!mine) return this.queue;
     if (this.refreshQueued) return this.queue;
     this.refreshQueued = true;
     return this.enqueue(async () => {
@@ -242,7 +264,7 @@ class SyncSession {
     const ts = this.hub.ctx.currentTs();
     const dirty = this.dirty;
     this.dirty = new Set();
-    const mods = await this.rerun((sub) => sub.reads === null || [...sub.reads].some((t) => dirty.has(t)));
+    const mods = await this.rerun((sub) => !sub.ran || dirty.has(sub.token));
     // Nothing changed for this client: it does not need to hear about the new ts.
     if (mods.length === 0 && !force) return;
     this.sendTransition({ ...this.version, ts: maxTs(ts, this.version.ts) }, mods);

@@ -14,10 +14,11 @@ export type FunctionKind = "query" | "mutation" | "action" | "httpAction";
 
 export interface EngineHooks {
   /**
-   * After every top-level commit, with the commit timestamp (ns, decimal string) and
-   * the tables it wrote, as "<componentPath>:<table>".
+   * After every top-level commit, with the commit timestamp (ns, decimal string), the
+   * tables it wrote ("<componentPath>:<table>"), its changed documents for the log,
+   * and the subscription tokens whose latest reads it overlaps.
    */
-  onCommit(ts: string, tables: string[], changes: string | null): void;
+  onCommit(ts: string, tables: string[], changes: string | null, invalidated: string[]): void;
   onCall(kind: FunctionKind): void;
   onRead(count: number): void;
   onWrite(count: number): void;
@@ -47,7 +48,11 @@ export interface Engine {
     argsJson: string,
     identityJson: string | null,
     journal?: string | null,
+    /** Remember this run's reads under this token (subscriptions). */
+    token?: string | null,
   ): Promise<string>;
+  /** Drops a subscription token's reads. */
+  forget(token: string): void;
   runByPath(udfPath: string, argsJson: string): Promise<string>;
   fetch(method: string, path: string, headers: [string, string][], body: Uint8Array | null, identityJson: string | null): FetchHandle;
   snapshot(): Promise<string>;
@@ -69,8 +74,62 @@ interface EngineInput {
 
 let hooks: EngineHooks | null = null;
 
-/** Tables read by the query running in this async context ("<componentPath>:<table>"). */
-const readSet = new AsyncLocalStorage<Set<string>>();
+/**
+ * What a call read, like Convex's read sets: a document id, an index range, or a
+ * whole table (scans and search). `c` is the component path.
+ */
+interface Read {
+  c: string;
+  table: string;
+  id?: string;
+  range?: unknown[];
+}
+
+interface ReadLog {
+  /** "<componentPath>:<table>" of everything read. */
+  tables: Set<string>;
+  reads: Read[];
+}
+
+/** Reads of the call running in this async context. */
+const readSet = new AsyncLocalStorage<ReadLog>();
+
+/** Subscription token -> reads of its latest run; a commit invalidates overlapping ones. */
+const subscriptions = new Map<string, Read[]>();
+
+interface DocChange {
+  c: string;
+  table: string;
+  id: string;
+  before: unknown;
+  after: unknown;
+}
+/** Document changes of the commit in progress (only kept while there are subscriptions). */
+let docChanges: DocChange[] = [];
+
+function recordRead(read: Read) {
+  const log = readSet.getStore();
+  if (!log) return;
+  log.tables.add(`${read.c}:${read.table}`);
+  log.reads.push(read);
+}
+
+function readOfQuery(c: string, query: any): Read {
+  const source = query.source;
+  const table = tableOfQuery(query);
+  // A range read covers exactly the documents its bounds match; scans and search
+  // conservatively cover the table.
+  return source.type === "IndexRange" ? { c, table, range: source.range } : { c, table };
+}
+
+function overlaps(read: Read, change: DocChange): boolean {
+  if (read.c !== change.c || read.table !== change.table) return false;
+  if (read.id !== undefined) return read.id === change.id;
+  if (read.range === undefined) return true;
+  return [change.before, change.after].some(
+    (doc) => doc !== null && read.range!.every((r) => internals.__evaluateRangeFilter(doc, r)),
+  );
+}
 /** Tables written by the commit in progress. */
 let writtenTables = new Set<string>();
 
@@ -194,7 +253,12 @@ function installHooks(sortedIndexes: boolean) {
       writtenTables = new Set();
       const changes = pendingChanges.length > 0 ? JSON.stringify({ ts: String(ts), components: pendingChanges }) : null;
       pendingChanges = [];
-      hooks?.onCommit(String(ts), tables, changes);
+      const invalidated: string[] = [];
+      for (const [token, reads] of subscriptions) {
+        if (reads.some((read) => docChanges.some((change) => overlaps(read, change)))) invalidated.push(token);
+      }
+      docChanges = [];
+      hooks?.onCommit(String(ts), tables, changes, invalidated);
     }
     return ts;
   };
@@ -204,7 +268,19 @@ function installHooks(sortedIndexes: boolean) {
     if (this._writes.length !== 1) return dbCommit.call(this, commitTs);
     const ids = Object.keys(this._writes[0]);
     for (const id of ids) writtenTables.add(`${this._componentPath}:${internals.__tableNameFromId(id)}`);
+    const before = subscriptions.size > 0 ? ids.map((id) => this._documents[id] ?? null) : null;
     const result = dbCommit.call(this, commitTs);
+    if (before !== null) {
+      ids.forEach((id, i) =>
+        docChanges.push({
+          c: this._componentPath,
+          table: internals.__tableNameFromId(id),
+          id,
+          before: before[i],
+          after: this._documents[id] ?? null,
+        }),
+      );
+    }
     if (hooks?.recordChanges && ids.length > 0) {
       const docs: Record<string, unknown> = {};
       for (const id of ids) {
@@ -222,17 +298,17 @@ function installHooks(sortedIndexes: boolean) {
   };
   const get = db.get;
   db.get = function (this: any, tableName: string | undefined, id: string) {
-    readSet.getStore()?.add(`${this._componentPath}:${tableName ?? internals.__tableNameFromId(id)}`);
+    if (typeof id === "string") recordRead({ c: this._componentPath, table: tableName ?? internals.__tableNameFromId(id), id });
     return get.call(this, tableName, id);
   };
   const startQuery = db.startQuery;
   db.startQuery = function (this: any, query: any) {
-    readSet.getStore()?.add(`${this._componentPath}:${tableOfQuery(query)}`);
+    recordRead(readOfQuery(this._componentPath, query));
     return startQuery.call(this, query);
   };
   const paginate = db.paginate;
   db.paginate = function (this: any, args: any) {
-    readSet.getStore()?.add(`${this._componentPath}:${tableOfQuery(args.query)}`);
+    recordRead(readOfQuery(this._componentPath, args.query));
     const journal = journals.getStore();
     if (!journal || journal.used) return paginate.call(this, args);
     journal.used = true;
@@ -370,8 +446,16 @@ function createEngine({ schema, modules, components }: EngineInput): Engine {
       return JSON.stringify({ kind, visibility: func.isInternal ? "internal" : "public" });
     },
 
-    async call(kind, udfPath, argsJson, identityJson, journalIn = null) {
-      const reads = new Set<string>();
+    forget(token) {
+      subscriptions.delete(token);
+    },
+
+    async call(kind, udfPath, argsJson, identityJson, journalIn = null, token = null) {
+      const log: ReadLog = { tables: new Set(), reads: [] };
+      const reads = log.tables;
+      // Registered before the run: a commit that lands after this run's transaction
+      // (before this call returns) is checked against the complete reads.
+      if (token !== null) subscriptions.set(token, log.reads);
       const journal = { in: journalIn, out: null as string | null, used: false };
       const collector = { lines: [] as string[], open: true };
       const lines = collector.lines;
@@ -380,7 +464,7 @@ function createEngine({ schema, modules, components }: EngineInput): Engine {
         const fp = { udfPath: normalizeUdfPath(udfPath), componentPath: "" };
         const args = jsonToConvex(JSON.parse(argsJson));
         const value = await logLines.run(collector, () =>
-          readSet.run(reads, () => journals.run(journal, () => accessor[`${kind}FromPath`](fp, args))),
+          readSet.run(log, () => journals.run(journal, () => accessor[`${kind}FromPath`](fp, args))),
         );
         return JSON.stringify({
           ok: true,
