@@ -15,7 +15,7 @@ if (devAuthEnabled()) {
   http.route({ path: "/dev-auth/token", method: "OPTIONS", handler: preflight });
 }
 
-// AI proxy and Dex API routes: see convex/proxy/routes.ts (mounted below when present).
+// AI proxy (/v1/chat/completions, embeddings, audio/speech, models) and Dex API (/v1/usage, /v1/api-keys).
 mountProxyRoutes(http);
 
 export default http;
