@@ -125,7 +125,11 @@ describe("over real HTTP", () => {
       tokensIn: cap - 4 * hold - 1, cachedTokensIn: 0, tokensOut: 0, characters: 0,
       usageSource: "provider", status: "ok", httpStatus: 200, latencyMs: 0,
     });
-    sim.configure({ latencyMs: 100 });
+    // Upstream answers slowly enough that every admission decision is taken before the first
+    // request settles: a settle frees the unused part of its hold, after which admitting a
+    // fifth request would be correct, not a leak. 2 s is a wide margin for 8 serialized
+    // admissions even on a loaded CI machine.
+    sim.configure({ latencyMs: 2000 });
     const sdk = new OpenAI({ apiKey: key, baseURL: `${rt.urls.site}/v1`, maxRetries: 0 });
     const results = await Promise.allSettled(Array.from({ length: 8 }, () => sdk.chat.completions.create(req)));
     sim.configure({ latencyMs: 0 });

@@ -392,7 +392,9 @@ describe("quota under concurrency", () => {
         usageSource: "provider", latencyMs: 1, status: "ok", httpStatus: 200, at: Date.now(),
       }),
     );
-    sim.configure({ latencyMs: 50 });
+    // Slow enough upstream that all 8 admissions happen before the first settle frees the
+    // unused part of its hold (after which admitting a fourth would be correct, not a leak).
+    sim.configure({ latencyMs: 1000 });
     const client = clientFor(t, a.secret);
     const results = await Promise.allSettled(Array.from({ length: 8 }, () => client.chat.completions.create(req)));
     const ok = results.filter((r) => r.status === "fulfilled");
