@@ -155,27 +155,28 @@ export function specs(world: World): TestCase[] {
       },
     },
     {
-      name: "a proxied request moves the usage meter live",
+      name: "requests flowing through the proxy move the usage meter live",
       fn: async () => {
         assert(secret, "needs the key from the previous test");
         await page.getByRole("link", { name: "Usage" }).click();
         await expectText(byTestId(page, "usage-used"), "0 tokens", { what: "usage before the request" });
         await markDocument(page);
-        const response = await fetch(`${stack.siteUrl}/v1/chat/completions`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
-          body: JSON.stringify({
-            model: "gpt-4o-mini",
-            messages: [{ role: "user", content: "Say hello to the browser test." }],
-            max_tokens: 64,
-          }),
-        });
-        const body = (await response.json()) as { usage?: { total_tokens?: number } };
-        assert(response.status === 200, `proxy answered ${response.status}: ${JSON.stringify(body)}`);
-        const total = body.usage?.total_tokens ?? 0;
-        assert(total > 0, "the proxy reported no usage");
-        await expectText(byTestId(page, "usage-used"), `${total} tokens`, { what: "meter after the request" });
-        await page.locator('[data-testid="recent-table"] tbody tr').first().waitFor();
+        // Three requests one after another: the open page follows each settle.
+        let total = 0;
+        for (const prompt of ["Say hello to the browser test.", "And once more, longer this time please.", "Last one."]) {
+          const response = await fetch(`${stack.siteUrl}/v1/chat/completions`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
+            body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: prompt }], max_tokens: 64 }),
+          });
+          const body = (await response.json()) as { usage?: { total_tokens?: number } };
+          assert(response.status === 200, `proxy answered ${response.status}: ${JSON.stringify(body)}`);
+          const used = body.usage?.total_tokens ?? 0;
+          assert(used > 0, "the proxy reported no usage");
+          total += used;
+          await expectText(byTestId(page, "usage-used"), `${total} tokens`, { what: `meter after ${total} tokens` });
+        }
+        await page.locator('[data-testid="recent-table"] tbody tr').nth(2).waitFor();
         await byTestId(page, "daily-chart").locator(".recharts-bar-rectangle").first().waitFor();
         await assertSameDocument(page);
         await screenshot(page, "05-usage-after-request");
