@@ -31,7 +31,7 @@ export default function UsagePage() {
     <div className="page">
       <PageHeader
         title="Usage"
-        description="Tokens and spend for every request your keys make, updated as requests finish."
+        description="Tokens and model cost for every request your keys make, updated as requests finish."
         actions={
           <div className="month-picker" role="group" aria-label="Month">
             <button
