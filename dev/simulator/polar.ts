@@ -7,7 +7,7 @@
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { controlFormat } from "./control.ts";
 import { SimHttpError, sendJson, type ProviderFormat, type Route, type RouteContext } from "./http.ts";
-import type { SimulatorState, WebhookDelivery } from "./state.ts";
+import { perStateStore, type SimulatorState, type WebhookDelivery } from "./state.ts";
 import { deliverWebhook } from "./webhooks.ts";
 
 const ORGANIZATION_ID = "6f1e8c9a-0000-4000-8000-00000000d3c0";
@@ -46,7 +46,6 @@ interface PolarStore {
   externalIds: Set<string>;
 }
 
-const stores = new WeakMap<SimulatorState, PolarStore>();
 
 function emptyStore(): PolarStore {
   return {
@@ -61,16 +60,7 @@ function emptyStore(): PolarStore {
   };
 }
 
-export function polarStore(state: SimulatorState): PolarStore {
-  let store = stores.get(state);
-  if (!store) {
-    const created = emptyStore();
-    store = created;
-    stores.set(state, created);
-    state.onReset(() => Object.assign(created, emptyStore()));
-  }
-  return store;
-}
+export const polarStore: (state: SimulatorState) => PolarStore = perStateStore(emptyStore);
 
 const iso = (ms = Date.now()) => new Date(ms).toISOString();
 

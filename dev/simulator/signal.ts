@@ -7,7 +7,7 @@
 import { randomInt } from "node:crypto";
 import { controlFormat } from "./control.ts";
 import { SimHttpError, sendJson, type ProviderFormat, type Route, type RouteContext } from "./http.ts";
-import type { SimulatorState } from "./state.ts";
+import { perStateStore, type SimulatorState } from "./state.ts";
 import { deliverInboundSms, telnyxStore } from "./telnyx.ts";
 
 /** The sender of verification texts (fictional 555-01xx range). */
@@ -49,22 +49,12 @@ interface SignalStore {
   lastTimestamp: number;
 }
 
-const stores = new WeakMap<SimulatorState, SignalStore>();
 
 function emptyStore(): SignalStore {
   return { accounts: new Map(), inbox: new Map(), sent: [], lastTimestamp: 0 };
 }
 
-export function signalStore(state: SimulatorState): SignalStore {
-  let store = stores.get(state);
-  if (!store) {
-    const created = emptyStore();
-    store = created;
-    stores.set(state, created);
-    state.onReset(() => Object.assign(created, emptyStore()));
-  }
-  return store;
-}
+export const signalStore: (state: SimulatorState) => SignalStore = perStateStore(emptyStore);
 
 function number(raw: string): string {
   const decoded = decodeURIComponent(raw);

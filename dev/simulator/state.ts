@@ -153,3 +153,21 @@ export class SimulatorState {
     return this.rate;
   }
 }
+
+/**
+ * A provider module's store, one per simulator instance: created on first use and emptied
+ * in place on /_sim/reset (so references handlers already hold stay valid).
+ */
+export function perStateStore<T extends object>(empty: () => T): (state: SimulatorState) => T {
+  const stores = new WeakMap<SimulatorState, T>();
+  return (state) => {
+    let store = stores.get(state);
+    if (!store) {
+      const created = empty();
+      store = created;
+      stores.set(state, created);
+      state.onReset(() => Object.assign(created, empty()));
+    }
+    return store;
+  };
+}

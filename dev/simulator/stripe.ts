@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { controlFormat } from "./control.ts";
 import { SimHttpError, sendJson, type ProviderFormat, type Route, type RouteContext } from "./http.ts";
-import type { SimulatorState, WebhookDelivery } from "./state.ts";
+import { perStateStore, type SimulatorState, type WebhookDelivery } from "./state.ts";
 import { deliverWebhook, stripeSignature } from "./webhooks.ts";
 
 /** The API version stamped on events (stripe-node 23's pinned version). */
@@ -79,7 +79,6 @@ interface StripeStore {
   idempotency: Map<string, { requestHash: string; status: number; body: unknown }>;
 }
 
-const stores = new WeakMap<SimulatorState, StripeStore>();
 
 function emptyStore(): StripeStore {
   return {
@@ -94,16 +93,7 @@ function emptyStore(): StripeStore {
   };
 }
 
-export function stripeStore(state: SimulatorState): StripeStore {
-  let store = stores.get(state);
-  if (!store) {
-    const created = emptyStore();
-    store = created;
-    stores.set(state, created);
-    state.onReset(() => Object.assign(created, emptyStore()));
-  }
-  return store;
-}
+export const stripeStore: (state: SimulatorState) => StripeStore = perStateStore(emptyStore);
 
 function newId(prefix: string): string {
   return `${prefix}_${randomBytes(18).toString("base64url").replace(/[-_]/g, "x").slice(0, 24)}`;

@@ -7,7 +7,7 @@
 import { createHash, createPrivateKey, createPublicKey, randomUUID, sign } from "node:crypto";
 import { controlFormat } from "./control.ts";
 import { SimHttpError, sendJson, type ProviderFormat, type Route, type RouteContext } from "./http.ts";
-import type { SimulatorState, WebhookDelivery } from "./state.ts";
+import { perStateStore, type SimulatorState, type WebhookDelivery } from "./state.ts";
 import { deliverWebhook } from "./webhooks.ts";
 
 export const telnyxFormat: ProviderFormat = {
@@ -58,22 +58,12 @@ interface TelnyxStore {
   nextId: number;
 }
 
-const stores = new WeakMap<SimulatorState, TelnyxStore>();
 
 function emptyStore(): TelnyxStore {
   return { numbers: new Map(), orders: new Map(), messages: [], nextNumber: 0, nextId: 1_293_384_261_075_731_000 };
 }
 
-export function telnyxStore(state: SimulatorState): TelnyxStore {
-  let store = stores.get(state);
-  if (!store) {
-    const created = emptyStore();
-    store = created;
-    stores.set(state, created);
-    state.onReset(() => Object.assign(created, emptyStore()));
-  }
-  return store;
-}
+export const telnyxStore: (state: SimulatorState) => TelnyxStore = perStateStore(emptyStore);
 
 /** +1 <area 201..> 555-0100..0199: the NANP range reserved for fiction. */
 function candidateNumber(index: number): string {
