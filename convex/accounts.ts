@@ -7,6 +7,7 @@ import type { MutationCtx, QueryCtx } from "./_generated/server";
 import { fail, internalMutation, internalQuery } from "./functions";
 import { planValidator, roleValidator } from "./schema";
 import { type AccountEvent, IllegalTransitionError, startTrial, transition } from "./model/accountState";
+import { normalizeEmail as normalizeEmailAddress } from "./model/email";
 import { planOverride } from "./model/planChange";
 import { PLANS, type PlanId } from "./model/plans";
 
@@ -21,11 +22,9 @@ export function actorOf(user: Doc<"users">): Actor {
   return { id: user._id, label: user.email };
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
 export function normalizeEmail(email: string): string {
-  const e = email.trim().toLowerCase();
-  if (!EMAIL.test(e)) fail("INVALID_ARGUMENT", `"${email}" is not an email address.`);
+  const e = normalizeEmailAddress(email);
+  if (e === null) fail("INVALID_ARGUMENT", `"${email}" is not an email address.`);
   return e;
 }
 

@@ -1,6 +1,7 @@
 // API keys: created in the dashboard, by the CLI, or by a Dex instance over /v1/api-keys.
 // The secret is returned once at creation; only its SHA-256 is stored. Rotation issues a new
 // key and leaves the old one working until its grace period ends, so clients can switch over.
+import { requireUserByEmail } from "./accounts";
 import { v } from "convex/values";
 import type { Doc, Id } from "./_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "./_generated/server";
@@ -225,11 +226,7 @@ export const createForEmail = internalMutation({
   args: { email: v.string(), name: v.optional(v.string()), environment: v.optional(environmentValidator) },
   returns: createdKeyValidator,
   handler: async (ctx, args) => {
-    const user = await ctx.db
-      .query("users")
-      .withIndex("by_email", (q) => q.eq("email", args.email.trim().toLowerCase()))
-      .first();
-    if (user === null) fail("NOT_FOUND", `No account with the email ${args.email}.`);
+    const user = await requireUserByEmail(ctx, args.email);
     return await createKeyFor(ctx, user, {
       name: args.name ?? "CLI key",
       environment: args.environment ?? "live",

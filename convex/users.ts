@@ -5,7 +5,7 @@ import {
   internalQuery,
   userFromIdentity,
 } from "./functions";
-import { roleValidator } from "./schema";
+import { accountStateValidator, planValidator, roleValidator } from "./schema";
 import { PLANS } from "./model/plans";
 import { startTrial } from "./model/accountState";
 import { audit, unclaimedTokenIdentifier } from "./accounts";
@@ -86,8 +86,8 @@ const viewerValidator = v.object({
   email: v.string(),
   name: v.optional(v.string()),
   role: roleValidator,
-  state: v.string(),
-  plan: v.string(),
+  state: accountStateValidator,
+  plan: planValidator,
   trialEndsAt: v.optional(v.number()),
 });
 

@@ -24,6 +24,7 @@ import type * as http from "../http.js";
 import type * as model_accountState from "../model/accountState.js";
 import type * as model_apiKeyTokens from "../model/apiKeyTokens.js";
 import type * as model_devJwt from "../model/devJwt.js";
+import type * as model_email from "../model/email.js";
 import type * as model_estimate from "../model/estimate.js";
 import type * as model_planChange from "../model/planChange.js";
 import type * as model_plans from "../model/plans.js";
@@ -66,6 +67,7 @@ declare const fullApi: ApiFromModules<{
   "model/accountState": typeof model_accountState;
   "model/apiKeyTokens": typeof model_apiKeyTokens;
   "model/devJwt": typeof model_devJwt;
+  "model/email": typeof model_email;
   "model/estimate": typeof model_estimate;
   "model/planChange": typeof model_planChange;
   "model/plans": typeof model_plans;

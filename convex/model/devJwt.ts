@@ -1,5 +1,6 @@
 // Pure helpers for the dev issuer: which JWK fields are public, and the claims a
 // dev sign-in token carries. Signing itself happens in convex/devAuth.ts.
+import { normalizeEmail } from "./email";
 
 const PRIVATE_RSA_FIELDS = ["d", "p", "q", "dp", "dq", "qi"] as const;
 
@@ -25,14 +26,12 @@ export interface DevSignInRequest {
   role: DevRole;
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
 /** Validates the dev sign-in form's body; returns an error message or the request. */
 export function parseDevSignIn(body: unknown): DevSignInRequest | string {
   if (typeof body !== "object" || body === null) return "Send a JSON object with email and role.";
   const b = body as Record<string, unknown>;
-  const email = typeof b.email === "string" ? b.email.trim().toLowerCase() : "";
-  if (!EMAIL.test(email)) return "email must be an email address, like ada@example.com.";
+  const email = typeof b.email === "string" ? normalizeEmail(b.email) : null;
+  if (email === null) return "email must be an email address, like ada@example.com.";
   const role = b.role ?? "user";
   if (role !== "user" && role !== "support" && role !== "admin") {
     return "role must be one of user, support, admin.";
