@@ -4,12 +4,11 @@
 // `components.rateLimiter` etc. type-check and resolve at run time.
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
+import { componentMounts } from "../dev/runtime/componentMounts.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const generated = path.join(root, "convex/_generated");
-const require = createRequire(path.join(root, "package.json"));
 
 execFileSync(
   process.platform === "win32" ? "npx.cmd" : "npx",
@@ -17,40 +16,9 @@ execFileSync(
   { cwd: root, stdio: "inherit" },
 );
 
-interface Mount {
-  name: string;
-  pkg: string;
-}
-
-/** Reads `import x from "<pkg>/convex.config"` and `app.use(x, { name })` lines. */
-export function componentMounts(configSource: string): Mount[] {
-  const imports = new Map<string, string>();
-  for (const m of configSource.matchAll(
-    /import\s+(\w+)\s+from\s+["']([^"']+)\/convex\.config(?:\.js)?["']/g,
-  )) {
-    imports.set(m[1], m[2]);
-  }
-  const mounts: Mount[] = [];
-  for (const m of configSource.matchAll(
-    /app\.use\(\s*(\w+)\s*(?:,\s*\{[^}]*name:\s*["']([^"']+)["'][^}]*\})?\s*\)/g,
-  )) {
-    const pkg = imports.get(m[1]);
-    if (!pkg) throw new Error(`convex.config.ts uses ${m[1]} but no component import was found for it`);
-    mounts.push({ name: m[2] ?? defaultName(pkg), pkg });
-  }
-  return mounts;
-}
-
-function defaultName(pkg: string): string {
-  const configPath = require.resolve(`${pkg}/convex.config.js`);
-  const src = readFileSync(configPath, "utf8");
-  const m = src.match(/defineComponent\(\s*["']([^"']+)["']/);
-  if (!m) throw new Error(`Cannot find defineComponent(name) in ${pkg}`);
-  return m[1];
-}
-
 const mounts = componentMounts(
   readFileSync(path.join(root, "convex/convex.config.ts"), "utf8"),
+  path.join(root, "package.json"),
 );
 
 const dts = path.join(generated, "api.d.ts");

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConvexHttpClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
-import { buildBundle, componentMounts, listConvexModules } from "./bundle.ts";
+import { buildBundle, listConvexModules } from "./bundle.ts";
 import { startRuntime } from "./server.ts";
 
 const fixture = path.join(import.meta.dirname, "fixtures/convex");
@@ -32,14 +32,6 @@ describe("bundle", () => {
     expect(modules).not.toContain("messages.test.ts");
     expect(modules).not.toContain("auth.config.ts");
     expect(modules).not.toContain("types.d.ts");
-  });
-
-  it("reads component mounts and their names from convex.config.ts", () => {
-    const source = `import a from "@convex-dev/rate-limiter/convex.config";\nimport b from "@convex-dev/workpool/convex.config";\nconst app = defineApp();\napp.use(a);\napp.use(b, { name: "providerPool" });`;
-    expect(componentMounts(source, path.join(import.meta.dirname, "x.ts"))).toEqual([
-      { name: "rateLimiter", pkg: "@convex-dev/rate-limiter" },
-      { name: "providerPool", pkg: "@convex-dev/workpool" },
-    ]);
   });
 
   it(`refuses a Node built-in in a file without "use node"`, async () => {

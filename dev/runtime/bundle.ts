@@ -3,46 +3,13 @@
 // EdgeVM. Bundling is what lets the functions run in a Web-standard global scope
 // like Convex's: Node built-ins are refused for modules without "use node".
 import { readFileSync, readdirSync, statSync, existsSync } from "node:fs";
-import { builtinModules, createRequire } from "node:module";
+import { builtinModules } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
+import { componentMounts, type ComponentMount } from "./componentMounts.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-
-export interface ComponentMount {
-  /** Name the app mounts it under (the component path in convex-test). */
-  name: string;
-  /** npm package that ships `convex.config` and a `test` entry registering it. */
-  pkg: string;
-}
-
-/** Reads `import x from "<pkg>/convex.config"` and `app.use(x, { name })` lines. */
-export function componentMounts(configSource: string, resolveFrom: string): ComponentMount[] {
-  const imports = new Map<string, string>();
-  for (const m of configSource.matchAll(
-    /import\s+(\w+)\s+from\s+["']([^"']+)\/convex\.config(?:\.js)?["']/g,
-  )) {
-    imports.set(m[1], m[2]);
-  }
-  const mounts: ComponentMount[] = [];
-  for (const m of configSource.matchAll(
-    /app\.use\(\s*(\w+)\s*(?:,\s*\{[^}]*name:\s*["']([^"']+)["'][^}]*\})?\s*\)/g,
-  )) {
-    const pkg = imports.get(m[1]);
-    if (!pkg) throw new Error(`convex.config.ts uses ${m[1]} but no component import was found for it`);
-    mounts.push({ name: m[2] ?? defaultComponentName(pkg, resolveFrom), pkg });
-  }
-  return mounts;
-}
-
-function defaultComponentName(pkg: string, resolveFrom: string): string {
-  const require = createRequire(resolveFrom);
-  const src = readFileSync(require.resolve(`${pkg}/convex.config.js`), "utf8");
-  const m = src.match(/defineComponent\(\s*["']([^"']+)["']/);
-  if (!m) throw new Error(`Cannot find defineComponent(name) in ${pkg}`);
-  return m[1];
-}
 
 /** Files Convex would push: no multi-dot names (tests, configs), no declaration files. */
 export function listConvexModules(functionsDir: string): string[] {

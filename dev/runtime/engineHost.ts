@@ -7,7 +7,8 @@ import { Script } from "node:vm";
 import { EdgeVM } from "@edge-runtime/vm";
 import { convexToJson, jsonToConvex, type Value } from "convex/values";
 import type { UserIdentity } from "convex/server";
-import { buildBundle, type ComponentMount } from "./bundle.ts";
+import { buildBundle } from "./bundle.ts";
+import type { ComponentMount } from "./componentMounts.ts";
 import type { Engine, EngineHooks, FetchHandle } from "./vm/engine.ts";
 
 const hostRequire = createRequire(import.meta.url);
