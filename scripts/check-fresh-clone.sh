@@ -78,6 +78,7 @@ pid=$!
 set +m
 
 probe() {
+  # shellcheck disable=SC2016 # JavaScript template literals, not shell expansions
   node -e '
     const [cloud, site, sim, vite] = process.argv.slice(1);
     const checks = {
