@@ -14,10 +14,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ConvexHttpClient } from "convex/browser";
-import { makeFunctionReference } from "convex/server";
+import { internal } from "../convex/_generated/api.js";
 import { devEnv } from "../dev/env.ts";
 import { startSimulator } from "../dev/simulator/server.ts";
-import { adminKey as cliAdminKey } from "../scripts/cli.ts";
+import { adminKey as cliAdminKey, asAdmin } from "../scripts/cli.ts";
 import { assertLoopback, runLoad, summarize, timedRequest, type JsonTarget, type Summary } from "./load.ts";
 import { renderReport, type ConvexWork, type ScenarioResult } from "./report.ts";
 
@@ -164,8 +164,8 @@ function workPerRequest(before: RawMetrics | null, after: RawMetrics | null, req
 }
 
 const refs = {
-  createAccount: makeFunctionReference<"mutation">("accounts:create"),
-  createKey: makeFunctionReference<"mutation">("apiKeys:createForEmail"),
+  createAccount: asAdmin(internal.cli.createAccount),
+  createKey: asAdmin(internal.cli.createApiKey),
 };
 
 /** Pro accounts, one key each: the load is spread so no single plan's rate limit is the bottleneck. */
@@ -178,7 +178,7 @@ async function createKeys(env: Environment, count: number): Promise<string[]> {
   for (let i = 0; i < count; i++) {
     const email = `bench-${run}-${i}@example.com`;
     await client.mutation(refs.createAccount, { email, plan: "pro" });
-    const created = (await client.mutation(refs.createKey, { email, name: "benchmark" })) as { secret: string };
+    const created = await client.mutation(refs.createKey, { email, name: "benchmark" });
     keys.push(created.secret);
   }
   return keys;

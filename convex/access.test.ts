@@ -7,7 +7,7 @@
 import { describe, expect, test } from "vitest";
 import type { GenericId } from "convex/values";
 import { ACCESS_LEVEL, type AccessLevel } from "./functions";
-import { newTest, signIn, type TestConvex } from "./test.setup";
+import { customer, errorCodeOf, newTest, signIn, type TestConvex, usageEvent } from "./test.setup";
 
 type AnyFn = {
   isPublic?: boolean;
@@ -50,52 +50,13 @@ for (const [file, mod] of Object.entries(loaded)) {
 
 /** Documents owned by "victim", one per table a public function may take an id of. */
 async function seedVictim(t: TestConvex) {
-  const { userId } = await signIn(t, "victim@example.com");
-  return await t.run(async (ctx) => {
-    const now = Date.now();
-    const apiKeyId = await ctx.db.insert("apiKeys", {
-      userId,
-      name: "victim key",
-      environment: "live",
-      prefix: "pk_live_VICT",
-      hash: "0".repeat(64),
-      scopes: ["ai"],
-      createdAt: now,
-      createdBy: "dashboard",
-    });
-    const alertId = await ctx.db.insert("alerts", {
-      userId,
-      kind: "quota_80",
-      severity: "warning",
-      message: "80% used",
-      at: now,
-    });
-    const usageEventId = await ctx.db.insert("usageEvents", {
-      userId,
-      apiKeyId,
-      requestId: "req_victim",
-      kind: "chat",
-      provider: "openai",
-      model: "gpt-4o-mini",
-      tokensIn: 10,
-      tokensOut: 10,
-      characters: 0,
-      costMicros: 1,
-      priceVersion: "v",
-      usageSource: "provider",
-      latencyMs: 1,
-      status: "ok",
-      httpStatus: 200,
-      at: now,
-    });
-    const ids: Record<string, GenericId<string>> = {
-      users: userId,
-      apiKeys: apiKeyId,
-      alerts: alertId,
-      usageEvents: usageEventId,
-    };
-    return ids;
-  });
+  const { userId, keyId } = await customer(t, "trial", "victim@example.com");
+  const alertId = await t.run(async (ctx) =>
+    ctx.db.insert("alerts", { userId, kind: "quota_80", severity: "warning", message: "80% used", at: Date.now() }),
+  );
+  const usageEventId = await usageEvent(t, userId, { apiKeyId: keyId });
+  const ids: Record<string, GenericId<string>> = { users: userId, apiKeys: keyId, alerts: alertId, usageEvents: usageEventId };
+  return ids;
 }
 
 /** A valid argument value for a validator, using the victim's ids for v.id(). */
@@ -160,20 +121,11 @@ function makeRef(path: string) {
   return path as never;
 }
 
-async function errorCodeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "NO_ERROR";
-  } catch (e) {
-    return (e as { data?: { code?: string } }).data?.code ?? `plain error: ${(e as Error).message}`;
-  }
-}
-
 describe("the public API", () => {
   test("the walk finds the known functions", () => {
     const paths = publicFns.map((f) => f.path);
-    expect(paths).toContain("users:viewer");
-    expect(paths).toContain("admin:setPlan");
+    expect(paths).toContain("users/viewer:get");
+    expect(paths).toContain("admin/accounts:overrideAccountPlan");
   });
 
   test("every public function is built with an access builder from convex/functions.ts", () => {
@@ -181,8 +133,8 @@ describe("the public API", () => {
     expect(untagged).toEqual([]);
   });
 
-  test("the support console (convex/admin.ts) is support-only", () => {
-    const consoleFns = publicFns.filter((f) => f.path.startsWith("admin:"));
+  test("the support console (convex/admin/) is support-only", () => {
+    const consoleFns = publicFns.filter((f) => f.path.startsWith("admin/"));
     expect(consoleFns.length).toBeGreaterThan(0);
     for (const f of consoleFns) expect([f.path, f.level]).toEqual([f.path, expect.stringMatching(/^(support|admin)$/)]);
   });

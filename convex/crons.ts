@@ -6,10 +6,10 @@ const crons = cronJobs();
 // Folds usage events into usageMonthly/usageDaily and raises quota alerts. Every 10 s
 // because each quota check reads the user's events since the last fold: a short period
 // keeps that tail (and the proxy's read set) to ~20 s of one user's requests.
-crons.interval("usage rollup", { seconds: 10 }, internal.usage.rollup, {});
-// Releases quota held by requests that crashed or hung past their hold's TTL.
-crons.interval("expire quota holds", { minutes: 1 }, internal.quota.expireHolds, {});
+crons.interval("usage rollup", { seconds: 10 }, internal.usage.rollup.foldEvents, {});
+// Deletes holds of requests that crashed or hung past their TTL (they already stopped counting).
+crons.interval("expire quota holds", { minutes: 1 }, internal.quota.ledger.deleteExpiredHolds, {});
 // Marks rotated keys whose grace period ended as revoked.
-crons.interval("api key rotation sweep", { hours: 1 }, internal.apiKeys.sweepExpiredGrace, {});
+crons.interval("api key rotation sweep", { hours: 1 }, internal.apiKeys.rotation.revokeEndedGrace, {});
 
 export default crons;

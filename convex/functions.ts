@@ -8,7 +8,6 @@ import {
   customMutation,
   customQuery,
 } from "convex-helpers/server/customFunctions";
-import { ConvexError } from "convex/values";
 import { makeFunctionReference, type UserIdentity } from "convex/server";
 import {
   action,
@@ -20,23 +19,10 @@ import {
   type QueryCtx,
 } from "./_generated/server";
 import type { Doc } from "./_generated/dataModel";
+import { type Role, userFromIdentity } from "./lib/accounts";
+import { fail } from "./lib/errors";
 
-export type Role = Doc<"users">["role"];
-
-/** Error codes the client can branch on; the message says what to do. */
-export type ErrorCode =
-  | "UNAUTHENTICATED"
-  | "ACCOUNT_NOT_FOUND"
-  | "FORBIDDEN"
-  | "NOT_FOUND"
-  | "INVALID_ARGUMENT"
-  | "CONFLICT"
-  | "RATE_LIMITED"
-  | "ILLEGAL_TRANSITION";
-
-export function fail(code: ErrorCode, message: string): never {
-  throw new ConvexError({ code, message });
-}
+export type { Role };
 
 const ROLE_RANK: Record<Role, number> = { user: 0, support: 1, admin: 2 };
 
@@ -52,18 +38,6 @@ export async function requireIdentity(ctx: {
     fail("UNAUTHENTICATED", "You are not signed in. Sign in and try again.");
   }
   return identity;
-}
-
-export async function userFromIdentity(
-  ctx: QueryCtx,
-  identity: UserIdentity,
-): Promise<Doc<"users"> | null> {
-  return await ctx.db
-    .query("users")
-    .withIndex("by_tokenIdentifier", (q) =>
-      q.eq("tokenIdentifier", identity.tokenIdentifier),
-    )
-    .unique();
 }
 
 async function requireUser(ctx: QueryCtx, role: Role): Promise<Doc<"users">> {
@@ -133,7 +107,7 @@ const userByTokenIdentifier = makeFunctionReference<
   "query",
   { tokenIdentifier: string },
   Doc<"users"> | null
->("users:byTokenIdentifier");
+>("users/viewer:findByTokenIdentifier");
 
 /** Actions cannot read the db: resolve the caller through an internal query. */
 export const userAction = tagged(customAction(

@@ -1,21 +1,21 @@
-// The router only: each domain module owns its handlers and mounts them here.
+// The table of contents of the HTTP surface: each domain mounts its own routes.
 import { httpRouter } from "convex/server";
-import { devAuthEnabled, jwks, preflight, token } from "./devAuth";
-import { healthz } from "./ops";
-import { mountProxyRoutes } from "./proxy/routes";
+import { mountDexApiRoutes } from "./dexApi/routes";
+import { mountDevAuthRoutes } from "./devAuth/issuer";
+import { mountOpsRoutes } from "./ops/health";
+import { mountProxyRoutes, mountUnknownV1Routes } from "./proxy/routes";
 
 const http = httpRouter();
 
-http.route({ path: "/healthz", method: "GET", handler: healthz });
-
-// Dev sign-in exists only on deployments that opted in; production never serves it.
-if (devAuthEnabled()) {
-  http.route({ path: "/.well-known/jwks.json", method: "GET", handler: jwks });
-  http.route({ path: "/dev-auth/token", method: "POST", handler: token });
-  http.route({ path: "/dev-auth/token", method: "OPTIONS", handler: preflight });
-}
-
-// AI proxy (/v1/chat/completions, embeddings, audio/speech, models) and Dex API (/v1/usage, /v1/api-keys).
+// GET /healthz
+mountOpsRoutes(http);
+// GET /.well-known/jwks.json, POST /dev-auth/token: only with DEV_AUTH=true.
+mountDevAuthRoutes(http);
+// POST /v1/chat/completions, /v1/embeddings, /v1/audio/speech; GET /v1/models[/{id}].
 mountProxyRoutes(http);
+// GET /v1/usage[/remaining], GET/POST /v1/api-keys, DELETE /v1/api-keys/{id}.
+mountDexApiRoutes(http);
+// Any other /v1/ path: OpenAI's JSON 404.
+mountUnknownV1Routes(http);
 
 export default http;

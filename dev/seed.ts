@@ -3,6 +3,8 @@
 // into usageMonthly/usageDaily by the real rollup job (so the two always agree).
 import type { HostEngine, InlineCtx } from "./runtime/engineHost.ts";
 import { PRICE_VERSION, tokenCostMicros } from "../convex/model/pricing.ts";
+import { getFunctionName } from "convex/server";
+import { internal } from "../convex/_generated/api.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 export const DEMO_USERS = [
@@ -97,7 +99,7 @@ export async function seed(engine: HostEngine, siteUrl: string, now = Date.now()
   if (seeded) {
     // The rollup folds at most a batch per run; run it until the history is folded in.
     for (let i = 0; i < 100; i++) {
-      const r = await engine.call("mutation", "usage:rollup", {}, null);
+      const r = await engine.call("mutation", getFunctionName(internal.usage.rollup.foldEvents), {}, null);
       if (!r.ok) throw new Error(`seeding: usage rollup failed: ${r.message}`);
       if ((r.value as { events: number }).events === 0) break;
     }

@@ -6,7 +6,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ConvexHttpClient } from "convex/browser";
-import { makeFunctionReference } from "convex/server";
+import type { FunctionReference } from "convex/server";
+import { internal } from "../convex/_generated/api";
 import { pathToFileURL } from "node:url";
 
 export class UsageError extends Error {}
@@ -111,12 +112,23 @@ export function adminKey(env: NodeJS.ProcessEnv = process.env): string {
   }
 }
 
+/**
+ * An internal function as the admin-authenticated client calls it: the HTTP client's typings
+ * accept only public references, but with the admin key internal ones are reachable too.
+ * Arguments and results keep the types the function declares.
+ */
+export function asAdmin<F extends FunctionReference<"query" | "mutation", "internal">>(
+  fn: F,
+): FunctionReference<F["_type"], "public", F["_args"], F["_returnType"]> {
+  return fn as unknown as FunctionReference<F["_type"], "public", F["_args"], F["_returnType"]>;
+}
+
 const ref = {
-  create: makeFunctionReference<"mutation">("accounts:create"),
-  show: makeFunctionReference<"query">("accounts:show"),
-  setRole: makeFunctionReference<"mutation">("accounts:setRole"),
-  setPlan: makeFunctionReference<"mutation">("accounts:setPlan"),
-  createKey: makeFunctionReference<"mutation">("apiKeys:createForEmail"),
+  create: asAdmin(internal.cli.createAccount),
+  show: asAdmin(internal.cli.showAccount),
+  setRole: asAdmin(internal.cli.setAccountRole),
+  setPlan: asAdmin(internal.cli.setAccountPlan),
+  createKey: asAdmin(internal.cli.createApiKey),
 };
 
 /** Runs a command; returns the lines to print on stdout. */
@@ -133,10 +145,9 @@ export async function run(cmd: Command, client: ConvexHttpClient): Promise<strin
       if (cmd.json) return [JSON.stringify(a, null, 2)];
       return [
         `${a.email}  ${a.role}  plan=${a.plan}  state=${a.state}${a.claimed ? "" : "  (not signed in yet)"}`,
-        `keys: ${a.keys.length === 0 ? "none" : a.keys.map((k: { prefix: string; revokedAt: number | null }) => `${k.prefix}${k.revokedAt ? " (revoked)" : ""}`).join(", ")}`,
+        `keys: ${a.keys.length === 0 ? "none" : a.keys.map((k) => `${k.prefix}${k.revokedAt ? " (revoked)" : ""}`).join(", ")}`,
         ...a.audit.slice(0, 5).map(
-          (e: { at: number; actor: string; action: string; reason: string | null }) =>
-            `  ${new Date(e.at).toISOString()}  ${e.actor}  ${e.action}${e.reason ? `  "${e.reason}"` : ""}`,
+          (e) => `  ${new Date(e.at).toISOString()}  ${e.actor}  ${e.action}${e.reason ? `  "${e.reason}"` : ""}`,
         ),
       ];
     }

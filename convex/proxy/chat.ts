@@ -1,20 +1,20 @@
 // POST /v1/chat/completions: JSON and SSE streaming, metered with hold -> settle.
 import { httpAction } from "../_generated/server";
 import type { ActionCtx } from "../_generated/server";
-import { estimateChatPromptTokens, StreamedOutputCounter, utf8Bytes } from "../model/estimate";
-import { formatSseData, SSE_DONE, SseParser } from "../model/sse";
-import type { NormalizedUsage } from "../providers/types";
+import { estimateChatPromptTokens, utf8Bytes } from "../model/proxy/estimate";
+import { StreamRelay } from "../model/proxy/streamRelay";
 import { admitRequest, type Grant } from "./admission";
-import { badRequest, CORS_HEADERS, newRequestId, positiveInt, readModelRequest, withOpenAiErrors } from "./respond";
+import { newRequestId, positiveInt, readModelRequest } from "./request";
+import { badRequest, CORS_HEADERS, withOpenAiErrors } from "./respond";
 import { callUpstream, provider, settle } from "./upstream";
 
 const MAX_CHOICES = 16;
 
-export const chatCompletions = httpAction(withOpenAiErrors(async (ctx, request) => {
+async function chatCompletionsHandler(ctx: ActionCtx, request: Request): Promise<Response> {
   const startedAt = Date.now();
   const opened = await readModelRequest(request);
   if (!opened.ok) return opened.response;
-  const { body, model } = opened;
+  const { keyHash, body, model } = opened;
 
   if (!Array.isArray(body.messages) || body.messages.length === 0) {
     return badRequest("'messages' must be a non-empty array of messages.", "messages", "missing_required_parameter");
@@ -40,6 +40,7 @@ export const chatCompletions = httpAction(withOpenAiErrors(async (ctx, request) 
   const promptTokens = estimateChatPromptTokens(body as { messages: unknown[] });
   const requestId = newRequestId();
   const admission = await admitRequest(ctx, request, {
+    keyHash,
     requestId,
     kind: "chat",
     model,
@@ -72,7 +73,9 @@ export const chatCompletions = httpAction(withOpenAiErrors(async (ctx, request) 
     clientWantsUsage: clientOptions.include_usage === true,
     maxOutputTokens: grant.maxOutputTokens * (n ?? 1),
   });
-}));
+}
+
+export const chatCompletions = httpAction(withOpenAiErrors(chatCompletionsHandler));
 
 async function finishJson(
   ctx: ActionCtx,
@@ -119,9 +122,9 @@ async function finishJson(
 }
 
 /**
- * Relays the upstream SSE stream. The pump is not driven by the client's reads: if the client
- * goes away we keep draining upstream so the hold settles at the provider's own count; if the
- * upstream dies midway we settle with an estimate (prompt bound + one token per delta) and
+ * Relays the upstream SSE stream through a StreamRelay. The pump is not driven by the client's
+ * reads: if the client goes away we keep draining upstream so the hold settles at the
+ * provider's own count; if the upstream dies midway we settle with the relay's estimate and
  * tell a still-connected client with an error event.
  */
 function streamToClient(
@@ -142,91 +145,41 @@ function streamToClient(
     },
   });
   const send = (text: string) => {
-    if (clientGone) return;
+    if (clientGone || text === "") return;
     try {
       controller.enqueue(encoder.encode(text));
     } catch {
       clientGone = true;
     }
   };
+  const relay = new StreamRelay({
+    clientWantsUsage: opts.clientWantsUsage,
+    maxOutputTokens: opts.maxOutputTokens,
+    readUsage: (raw) => provider.translateUsageMetrics(raw),
+  });
 
   const pump = async () => {
-    const parser = new SseParser();
-    const counter = new StreamedOutputCounter(opts.maxOutputTokens);
-    const decoder = new TextDecoder();
-    let usage: NormalizedUsage | null = null;
-    let sawDone = false;
-    let upstreamFailed = false;
-
-    const handle = (data: string) => {
-      if (data === SSE_DONE) {
-        sawDone = true;
-        send(formatSseData(SSE_DONE));
-        return;
-      }
-      let chunk: { usage?: unknown; choices?: unknown[]; error?: unknown } | null = null;
-      try {
-        chunk = JSON.parse(data);
-      } catch {
-        chunk = null;
-      }
-      if (chunk && chunk.error) upstreamFailed = true;
-      const reported = chunk ? provider.translateUsageMetrics(chunk.usage) : null;
-      if (reported) usage = reported;
-      if (chunk) counter.observe(chunk);
-      // The usage-only chunk exists because we asked for it; a client that did not ask
-      // must see exactly the stream it would have seen from OpenAI.
-      const usageOnly = reported !== null && Array.isArray(chunk?.choices) && chunk.choices.length === 0;
-      if (usageOnly && !opts.clientWantsUsage) return;
-      if (!opts.clientWantsUsage && chunk && "usage" in chunk && chunk.usage === null) {
-        // include_usage adds `usage: null` to every chunk; OpenAI omits the key otherwise.
-        delete chunk.usage;
-        send(formatSseData(JSON.stringify(chunk)));
-        return;
-      }
-      send(formatSseData(data));
-    };
-
-    const reader = upstream.body?.getReader();
+    let broke = false;
     try {
+      const reader = upstream.body?.getReader();
       if (!reader) throw new Error("The provider answered without a body.");
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        for (const ev of parser.push(decoder.decode(value, { stream: true }))) handle(ev.data);
+      const decoder = new TextDecoder();
+      for (let read = await reader.read(); !read.done; read = await reader.read()) {
+        send(relay.push(decoder.decode(read.value, { stream: true })));
       }
-      for (const ev of parser.push(decoder.decode())) handle(ev.data);
-      for (const ev of parser.end()) handle(ev.data);
+      send(relay.push(decoder.decode()) + relay.end());
     } catch {
-      upstreamFailed = true;
+      broke = true;
     }
-
-    const completed = usage !== null && !upstreamFailed;
-    const finalUsage: NormalizedUsage = usage ?? {
-      tokensIn: opts.promptTokens,
-      cachedTokensIn: 0,
-      tokensOut: counter.tokens,
-      characters: 0,
-    };
-    if (!completed && !clientGone) {
-      send(formatSseData(JSON.stringify({
-        error: {
-          message: "The AI provider's stream ended early; the partial response was billed by estimate.",
-          type: "upstream_error",
-          param: null,
-          code: "upstream_stream_interrupted",
-        },
-      })));
-    } else if (completed && !sawDone) {
-      send(formatSseData(SSE_DONE));
-    }
+    const outcome = relay.outcome(broke, opts.promptTokens);
+    send(outcome.trailer);
     try {
       await settle(ctx, grant, {
         kind: "chat",
         model: opts.model,
-        usage: finalUsage,
-        usageSource: usage !== null ? "provider" : "estimate",
-        status: clientGone ? "client_abandoned" : completed ? "ok" : "upstream_error",
+        usage: outcome.usage,
+        usageSource: outcome.usageSource,
+        status: clientGone ? "client_abandoned" : outcome.completed ? "ok" : "upstream_error",
         httpStatus: 200,
         startedAt: opts.startedAt,
       });

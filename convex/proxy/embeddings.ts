@@ -1,20 +1,23 @@
 // POST /v1/embeddings: held at the input's upper bound, settled at the provider's count.
 import { httpAction } from "../_generated/server";
-import { estimateEmbeddingInputTokens } from "../model/estimate";
+import type { ActionCtx } from "../_generated/server";
+import { estimateEmbeddingInputTokens } from "../model/proxy/estimate";
 import { admitRequest } from "./admission";
-import { badRequest, CORS_HEADERS, newRequestId, readModelRequest, withOpenAiErrors } from "./respond";
+import { newRequestId, readModelRequest } from "./request";
+import { badRequest, CORS_HEADERS, withOpenAiErrors } from "./respond";
 import { callUpstream, provider, settle } from "./upstream";
 
-export const embeddings = httpAction(withOpenAiErrors(async (ctx, request) => {
+async function embeddingsHandler(ctx: ActionCtx, request: Request): Promise<Response> {
   const startedAt = Date.now();
   const opened = await readModelRequest(request);
   if (!opened.ok) return opened.response;
-  const { body, model } = opened;
+  const { keyHash, body, model } = opened;
   const promptTokens = estimateEmbeddingInputTokens(body.input);
   if (promptTokens === null) {
     return badRequest("'input' must be a string, an array of strings, or token arrays, and not empty.", "input");
   }
   const admission = await admitRequest(ctx, request, {
+    keyHash,
     requestId: newRequestId(),
     kind: "embedding",
     model,
@@ -49,4 +52,6 @@ export const embeddings = httpAction(withOpenAiErrors(async (ctx, request) => {
     status: 200,
     headers: { "content-type": "application/json", ...CORS_HEADERS, ...grant.headers },
   });
-}));
+}
+
+export const embeddings = httpAction(withOpenAiErrors(embeddingsHandler));

@@ -1,33 +1,47 @@
-// Mounts the AI proxy and the key-authenticated Dex API on the deployment's router.
+// Mounts the OpenAI-compatible AI endpoints, and the JSON 404 for any other /v1/ path.
 import type { HttpRouter } from "convex/server";
 import { httpAction } from "../_generated/server";
 import { chatCompletions } from "./chat";
-import { createKey, listKeys, listModels, retrieveModel, revokeKey, usageRemaining, usageReport } from "./dexApi";
 import { embeddings } from "./embeddings";
-import { preflightResponse } from "./respond";
+import { listModels, retrieveModel } from "./models";
+import { preflightResponse, unknownRoute } from "./respond";
 import { speech } from "./speech";
 
-const preflight = httpAction(async (_ctx, request) => preflightResponse(request));
+export const preflight = httpAction(async (_ctx, request) => preflightResponse(request));
+const notFound = httpAction(async (_ctx, request) => unknownRoute(request));
 
-export function mountProxyRoutes(http: HttpRouter): void {
-  const exact: Array<[string, "GET" | "POST" | "DELETE", Parameters<HttpRouter["route"]>[0]["handler"]]> = [
-    ["/v1/chat/completions", "POST", chatCompletions],
-    ["/v1/embeddings", "POST", embeddings],
-    ["/v1/audio/speech", "POST", speech],
-    ["/v1/models", "GET", listModels],
-    ["/v1/api-keys", "GET", listKeys],
-    ["/v1/api-keys", "POST", createKey],
-    ["/v1/usage", "GET", usageReport],
-    ["/v1/usage/remaining", "GET", usageRemaining],
-  ];
+type Handler = Parameters<HttpRouter["route"]>[0]["handler"];
+export type Route = [path: string, method: "GET" | "POST" | "DELETE", handler: Handler];
+
+/** Exact routes plus a CORS preflight for each path. */
+export function mountExact(http: HttpRouter, routes: Route[]): void {
   const paths = new Set<string>();
-  for (const [path, method, handler] of exact) {
+  for (const [path, method, handler] of routes) {
     http.route({ path, method, handler });
     paths.add(path);
   }
   for (const path of paths) http.route({ path, method: "OPTIONS", handler: preflight });
+}
+
+export function mountProxyRoutes(http: HttpRouter): void {
+  mountExact(http, [
+    ["/v1/chat/completions", "POST", chatCompletions],
+    ["/v1/embeddings", "POST", embeddings],
+    ["/v1/audio/speech", "POST", speech],
+    ["/v1/models", "GET", listModels],
+  ]);
   http.route({ pathPrefix: "/v1/models/", method: "GET", handler: retrieveModel });
   http.route({ pathPrefix: "/v1/models/", method: "OPTIONS", handler: preflight });
-  http.route({ pathPrefix: "/v1/api-keys/", method: "DELETE", handler: revokeKey });
-  http.route({ pathPrefix: "/v1/api-keys/", method: "OPTIONS", handler: preflight });
+}
+
+/**
+ * Mounted last: every /v1/ path and method that no route serves answers OpenAI's JSON 404
+ * (clients parse `error.message`), and its preflight succeeds so browsers can read that 404.
+ * Exact paths and longer prefixes win over this one.
+ */
+export function mountUnknownV1Routes(http: HttpRouter): void {
+  for (const method of ["GET", "POST", "PUT", "PATCH", "DELETE"] as const) {
+    http.route({ pathPrefix: "/v1/", method, handler: notFound });
+  }
+  http.route({ pathPrefix: "/v1/", method: "OPTIONS", handler: preflight });
 }

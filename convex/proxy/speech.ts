@@ -1,18 +1,21 @@
 // POST /v1/audio/speech: billed per character of input; the audio bytes pass through.
 import { httpAction } from "../_generated/server";
-import { speechCharacters } from "../model/estimate";
+import type { ActionCtx } from "../_generated/server";
+import { speechCharacters } from "../model/proxy/estimate";
+import { NO_USAGE } from "../model/usage/totals";
 import { admitRequest } from "./admission";
-import { badRequest, CORS_HEADERS, newRequestId, readModelRequest, withOpenAiErrors } from "./respond";
+import { newRequestId, readModelRequest } from "./request";
+import { badRequest, CORS_HEADERS, errorResponse, withOpenAiErrors } from "./respond";
 import { callUpstream, settle } from "./upstream";
 
 /** OpenAI's limit on one speech request's input. */
 export const MAX_SPEECH_CHARACTERS = 4096;
 
-export const speech = httpAction(withOpenAiErrors(async (ctx, request) => {
+async function speechHandler(ctx: ActionCtx, request: Request): Promise<Response> {
   const startedAt = Date.now();
   const opened = await readModelRequest(request);
   if (!opened.ok) return opened.response;
-  const { body, model } = opened;
+  const { keyHash, body, model } = opened;
   if (typeof body.input !== "string" || body.input.length === 0) {
     return badRequest("'input' must be a non-empty string.", "input", "missing_required_parameter");
   }
@@ -24,6 +27,7 @@ export const speech = httpAction(withOpenAiErrors(async (ctx, request) => {
     return badRequest(`'input' is ${characters} characters; the maximum is ${MAX_SPEECH_CHARACTERS}.`, "input", "string_above_max_length");
   }
   const admission = await admitRequest(ctx, request, {
+    keyHash,
     requestId: newRequestId(),
     kind: "speech",
     model,
@@ -43,19 +47,20 @@ export const speech = httpAction(withOpenAiErrors(async (ctx, request) => {
   } catch {
     // The provider started but did not finish: the characters were submitted, bill them.
     await settle(ctx, grant, {
-      kind: "speech", model, usage: { tokensIn: 0, cachedTokensIn: 0, tokensOut: 0, characters },
+      kind: "speech", model, usage: { ...NO_USAGE, characters },
       usageSource: "estimate", status: "upstream_error", httpStatus: 502, startedAt,
     });
-    return new Response(JSON.stringify({ error: { message: "The AI provider's audio stream broke off.", type: "upstream_error", param: null, code: "upstream_stream_interrupted" } }), {
-      status: 502,
-      headers: { "content-type": "application/json", ...CORS_HEADERS, ...grant.headers },
-    });
+    return errorResponse(502, {
+      message: "The AI provider's audio stream broke off.",
+      type: "upstream_error",
+      code: "upstream_stream_interrupted",
+    }, grant.headers);
   }
   // OpenAI reports no usage for speech: the billed unit is the input we counted.
   await settle(ctx, grant, {
     kind: "speech",
     model,
-    usage: { tokensIn: 0, cachedTokensIn: 0, tokensOut: 0, characters },
+    usage: { ...NO_USAGE, characters },
     usageSource: "provider",
     status: "ok",
     httpStatus: 200,
@@ -69,4 +74,6 @@ export const speech = httpAction(withOpenAiErrors(async (ctx, request) => {
       ...grant.headers,
     },
   });
-}));
+}
+
+export const speech = httpAction(withOpenAiErrors(speechHandler));

@@ -2,16 +2,15 @@
 // errors, and settle the hold exactly once.
 import type { ActionCtx } from "../_generated/server";
 import { internal } from "../_generated/api";
-import { UPSTREAM_DEADLINE_MS } from "../model/quota";
-import { openai } from "../providers/openai";
-import type { AiProvider, NormalizedUsage } from "../providers/types";
-import { UpstreamUnavailableError } from "../providers/types";
+import type { UsageKind } from "../model/quota/admission";
+import { UPSTREAM_DEADLINE_MS } from "../model/quota/holds";
+import { NO_USAGE, type NormalizedUsage } from "../model/usage/totals";
+import { openai } from "../providers/ai/openai";
+import { type AiProvider, UpstreamUnavailableError } from "../providers/ai/types";
 import type { Grant } from "./admission";
 import { errorResponse, jsonResponse } from "./respond";
 
 export const provider: AiProvider = openai;
-
-export type UsageKind = "chat" | "embedding" | "speech" | "completion";
 
 export interface SettleInput {
   kind: UsageKind;
@@ -39,7 +38,7 @@ export async function settle(ctx: ActionCtx, grant: Grant, input: SettleInput): 
 }
 
 async function settleOnce(ctx: ActionCtx, grant: Grant, input: SettleInput): Promise<number> {
-  const { costMicros } = await ctx.runMutation(internal.quota.settle, {
+  const { costMicros } = await ctx.runMutation(internal.quota.ledger.settle, {
     requestId: grant.requestId,
     userId: grant.userId,
     apiKeyId: grant.apiKeyId,
@@ -58,8 +57,6 @@ async function settleOnce(ctx: ActionCtx, grant: Grant, input: SettleInput): Pro
   });
   return costMicros;
 }
-
-export const NO_USAGE: NormalizedUsage = { tokensIn: 0, cachedTokensIn: 0, tokensOut: 0, characters: 0 };
 
 export type UpstreamResult = { ok: true; response: Response } | { ok: false; response: Response };
 

@@ -5,11 +5,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConvexClient, ConvexHttpClient } from "convex/browser";
-import { makeFunctionReference } from "convex/server";
 import WebSocket from "ws";
 import { devEnv } from "../env.ts";
 import { DEMO_USERS, seed } from "../seed.ts";
 import { startRuntime, type Runtime } from "./server.ts";
+import { api } from "../../convex/_generated/api.js";
 
 let dataDir: string;
 let rt: Runtime;
@@ -37,7 +37,7 @@ describe("the app on the runtime", () => {
     const token = await devToken("basic@poindexter.dev");
     c.setAuth(async () => token);
     const seen: unknown[] = [];
-    c.onUpdate(makeFunctionReference<"query">("users:viewer"), {}, (v) => seen.push(v));
+    c.onUpdate(api.users.viewer.get, {}, (v) => seen.push(v));
     await expect.poll(() => seen.find((v) => v !== null), { timeout: 10_000 }).toMatchObject({
       email: "basic@poindexter.dev",
       plan: "basic",
@@ -72,7 +72,7 @@ describe("the app on the runtime", () => {
     const before = (await (await fetch(`${rt.urls.cloud}/_dev/metrics`)).json()) as { functionCalls: { query: number } };
     const h = new ConvexHttpClient(rt.urls.cloud);
     h.setAuth(await devToken("trial@poindexter.dev"));
-    expect(await h.query(makeFunctionReference<"query">("users:viewer"), {})).toMatchObject({ plan: "trial" });
+    expect(await h.query(api.users.viewer.get, {})).toMatchObject({ plan: "trial" });
     const after = (await (await fetch(`${rt.urls.cloud}/_dev/metrics`)).json()) as {
       functionCalls: { query: number; httpAction: number };
       documentsRead: number;

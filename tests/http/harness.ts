@@ -1,9 +1,10 @@
 // Shared setup for HTTP tests of the proxy: a convex-test backend whose httpActions the real
 // `openai` SDK reaches through `t.fetch`, and the provider simulator as the upstream.
 import OpenAI from "openai";
-import { internal } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
-import { newTest, type TestConvex } from "../../convex/test.setup";
+import { DISPLAY_PREFIX_LENGTH } from "../../convex/model/apiKeySecrets";
+import type { PlanId } from "../../convex/model/plans";
+import { customer, eventsOf, holdsOf, newTest, type TestConvex } from "../../convex/test.setup";
 import { startSimulator, type RunningSimulator } from "../../dev/simulator/server";
 
 export const PROXY_ORIGIN = "http://proxy.test";
@@ -39,33 +40,14 @@ export interface Account {
 export async function account(
   t: TestConvex,
   email: string,
-  opts: { plan?: "trial" | "basic" | "pro"; state?: "trial" | "active" | "suspended" | "canceled" | "past_due" } = {},
+  opts: { plan?: PlanId; state?: "trial" | "active" | "suspended" | "canceled" | "past_due" } = {},
 ): Promise<Account> {
-  const userId = await t.run(async (ctx) =>
-    ctx.db.insert("users", {
-      tokenIdentifier: `https://test.local|test|${email}`,
-      email,
-      role: "user",
-      state: opts.state ?? (opts.plan && opts.plan !== "trial" ? "active" : "trial"),
-      plan: opts.plan ?? "trial",
-      lastSeenAt: Date.now(),
-    }),
-  );
-  const key = await t.mutation(internal.apiKeys.createForEmail, { email });
-  return { userId, ...key };
+  const { userId, keyId, secret } = await customer(t, opts.plan ?? "trial", email);
+  if (opts.state) await t.run(async (ctx) => ctx.db.patch("users", userId, { state: opts.state }));
+  return { userId, keyId, secret, prefix: secret.slice(0, DISPLAY_PREFIX_LENGTH) };
 }
 
-export async function eventsOf(t: TestConvex, userId: Id<"users">) {
-  return await t.run(async (ctx) =>
-    ctx.db.query("usageEvents").withIndex("by_userId_and_at", (q) => q.eq("userId", userId)).collect(),
-  );
-}
-
-export async function holdsOf(t: TestConvex, userId: Id<"users">) {
-  return await t.run(async (ctx) =>
-    ctx.db.query("quotaHolds").withIndex("by_userId_and_expiresAt", (q) => q.eq("userId", userId)).collect(),
-  );
-}
+export { eventsOf, holdsOf };
 
 /** Polls until `check` returns a value (settles of abandoned streams finish after the client left). */
 export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {

@@ -8,9 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRuntime, type Runtime } from "../../dev/runtime/server";
 import { startSimulator, type RunningSimulator } from "../../dev/simulator/server";
 import { chatUsage } from "../../dev/simulator/tokens";
-import { estimateChatPromptTokens } from "../../convex/model/estimate";
+import { estimateChatPromptTokens } from "../../convex/model/proxy/estimate";
 import { PLANS } from "../../convex/model/plans";
 import { tokenCostMicros } from "../../convex/model/pricing";
+import { getFunctionName } from "convex/server";
+import { internal } from "../../convex/_generated/api.js";
 
 let sim: RunningSimulator;
 let rt: Runtime;
@@ -31,8 +33,8 @@ beforeAll(async () => {
     quiet: true,
     env: { OPENAI_BASE_URL: `${sim.url}/v1`, OPENAI_API_KEY: "sk-sim-runtime" },
   });
-  await rt.run("mutation", "accounts:create", { email: "runtime@example.com" });
-  const key = (await rt.run("mutation", "apiKeys:createForEmail", { email: "runtime@example.com" })) as { secret: string };
+  await rt.run("mutation", getFunctionName(internal.cli.createAccount), { email: "runtime@example.com" });
+  const key = (await rt.run("mutation", getFunctionName(internal.cli.createApiKey), { email: "runtime@example.com" })) as { secret: string };
   secret = key.secret;
 }, 120_000);
 
@@ -114,13 +116,13 @@ describe("over real HTTP", () => {
 
   it("admits parallel requests near the cap only while their holds fit", async () => {
     const email = "parallel-runtime@example.com";
-    const userId = await rt.run("mutation", "accounts:create", { email, plan: "basic" });
-    const { secret: key } = (await rt.run("mutation", "apiKeys:createForEmail", { email })) as { secret: string };
+    const userId = await rt.run("mutation", getFunctionName(internal.cli.createAccount), { email, plan: "basic" });
+    const { secret: key } = (await rt.run("mutation", getFunctionName(internal.cli.createApiKey), { email })) as { secret: string };
     const req = { model: "gpt-4o-mini", messages: [{ role: "user" as const, content: "go" }], max_tokens: 100 };
     const hold = estimateChatPromptTokens(req) + req.max_tokens;
     const cap = PLANS.basic.hardCapTokens;
     // Earlier usage leaves room for exactly 4 holds.
-    await rt.run("mutation", "quota:settle", {
+    await rt.run("mutation", getFunctionName(internal.quota.ledger.settle), {
       requestId: "req_seed_parallel", userId, kind: "chat", provider: "openai", model: "gpt-4o-mini",
       tokensIn: cap - 4 * hold - 1, cachedTokensIn: 0, tokensOut: 0, characters: 0,
       usageSource: "provider", status: "ok", httpStatus: 200, latencyMs: 0,

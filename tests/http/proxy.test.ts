@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { chatUsage, embeddingInputTokens, planCompletion } from "../../dev/simulator/tokens";
 import type { RunningSimulator } from "../../dev/simulator/server";
 import type { FailureRule } from "../../dev/simulator/config";
-import { estimateChatPromptTokens } from "../../convex/model/estimate";
+import { estimateChatPromptTokens } from "../../convex/model/proxy/estimate";
 import { PLANS } from "../../convex/model/plans";
 import { PRICE_VERSION, speechCostMicros, tokenCostMicros } from "../../convex/model/pricing";
 import { internal } from "../../convex/_generated/api";
@@ -374,6 +374,19 @@ describe("errors in OpenAI's shape", () => {
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     expect(res.headers.get("access-control-allow-headers")).toContain("authorization");
   });
+
+  it("answers unknown /v1 paths with OpenAI's JSON 404, and the SDK surfaces it", async () => {
+    for (const [method, path] of [["GET", "/v1/nope"], ["POST", "/v1/chat/complete"], ["DELETE", "/v1/models"], ["PUT", "/v1/usage"]]) {
+      const res = await t.fetch(path, { method });
+      expect(res.status, `${method} ${path}`).toBe(404);
+      expect(res.headers.get("content-type")).toContain("application/json");
+      expect(await res.json()).toEqual({
+        error: { message: expect.stringContaining(`${method} ${path}`), type: "invalid_request_error", param: null, code: "unknown_url" },
+      });
+    }
+    const { secret } = await account(t, "unknown-path@example.com");
+    await expect(clientFor(t, secret).get("/files")).rejects.toMatchObject({ status: 404, code: "unknown_url" });
+  });
 });
 
 describe("quota under concurrency", () => {
@@ -446,7 +459,7 @@ describe("Dex API: keys and usage over HTTP", () => {
 
 it("pathOf keeps the query string", () => {
   expect(pathOf("http://proxy.test/v1/usage?month=2026-11")).toBe("/v1/usage?month=2026-11");
-  expect(internal.quota.begin).toBeDefined();
+  expect(internal.quota.ledger.begin).toBeDefined();
 });
 
 it("answers an unexpected failure with a 500 in OpenAI's shape", async () => {

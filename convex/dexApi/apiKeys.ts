@@ -1,0 +1,105 @@
+// GET/POST /v1/api-keys and DELETE /v1/api-keys/{id}: a Dex instance manages its account's
+// keys with a key of that account.
+import { ConvexError, v } from "convex/values";
+import { httpAction } from "../_generated/server";
+import type { ActionCtx } from "../_generated/server";
+import { internal } from "../_generated/api";
+import { internalMutation, internalQuery } from "../functions";
+import {
+  createdKeyValidator,
+  createKeyFor,
+  keyEnvironmentValidator,
+  keySummaryValidator,
+  listKeysOf,
+  revokeKeyFor,
+} from "../lib/apiKeys";
+import { requireAccount } from "../lib/accounts";
+import { fail } from "../lib/errors";
+import { authenticateCaller } from "../proxy/callers";
+import { readJsonBody } from "../proxy/request";
+import { badRequest, errorResponse, jsonResponse, withOpenAiErrors } from "../proxy/respond";
+
+export const listOfUser = internalQuery({
+  args: { userId: v.id("users"), now: v.number() },
+  returns: v.array(keySummaryValidator),
+  handler: async (ctx, { userId, now }) => await listKeysOf(ctx, userId, now),
+});
+
+export const createForUser = internalMutation({
+  args: { userId: v.id("users"), name: v.string(), environment: v.optional(keyEnvironmentValidator) },
+  returns: createdKeyValidator,
+  handler: async (ctx, args) =>
+    await createKeyFor(ctx, await requireAccount(ctx, args.userId), {
+      name: args.name,
+      environment: args.environment ?? "live",
+      createdBy: "dex",
+      actorLabel: "dex",
+    }),
+});
+
+export const revokeForUser = internalMutation({
+  args: { userId: v.id("users"), keyId: v.string() },
+  returns: v.null(),
+  handler: async (ctx, { userId, keyId }) => {
+    const id = ctx.db.normalizeId("apiKeys", keyId);
+    if (id === null) fail("NOT_FOUND", "No such API key on your account.");
+    await revokeKeyFor(ctx, userId, id, "dex");
+    return null;
+  },
+});
+
+/** ConvexError({code, message}) from a mutation, in OpenAI's error shape. */
+function fromConvexError(e: unknown): Response {
+  if (e instanceof ConvexError && e.data && typeof e.data === "object") {
+    const { code, message } = e.data as { code?: string; message?: string };
+    const status = code === "NOT_FOUND" ? 404 : code === "CONFLICT" ? 409 : code === "INVALID_ARGUMENT" ? 400 : 403;
+    return errorResponse(status, { message: message ?? "Request refused.", type: "invalid_request_error", code: code?.toLowerCase() ?? null });
+  }
+  throw e;
+}
+
+async function listKeysHandler(ctx: ActionCtx, request: Request): Promise<Response> {
+  const auth = await authenticateCaller(ctx, request);
+  if (!auth.ok) return auth.response;
+  const keys = await ctx.runQuery(internal.dexApi.apiKeys.listOfUser, { userId: auth.caller.userId, now: Date.now() });
+  return jsonResponse(200, { object: "list", data: keys.map(({ _id, ...rest }) => ({ id: _id, ...rest })) });
+}
+
+async function createKeyHandler(ctx: ActionCtx, request: Request): Promise<Response> {
+  const auth = await authenticateCaller(ctx, request);
+  if (!auth.ok) return auth.response;
+  const parsed = await readJsonBody(request);
+  if (!parsed.ok) return parsed.response;
+  const { name, environment } = parsed.value;
+  if (typeof name !== "string") return badRequest("'name' must be a string.", "name", "missing_required_parameter");
+  if (environment !== undefined && environment !== "live" && environment !== "test") {
+    return badRequest("'environment' must be 'live' or 'test'.", "environment");
+  }
+  try {
+    const created = await ctx.runMutation(internal.dexApi.apiKeys.createForUser, {
+      userId: auth.caller.userId,
+      name,
+      environment,
+    });
+    return jsonResponse(201, { id: created.keyId, secret: created.secret, prefix: created.prefix });
+  } catch (e) {
+    return fromConvexError(e);
+  }
+}
+
+async function revokeKeyHandler(ctx: ActionCtx, request: Request): Promise<Response> {
+  const auth = await authenticateCaller(ctx, request);
+  if (!auth.ok) return auth.response;
+  const id = decodeURIComponent(new URL(request.url).pathname.slice("/v1/api-keys/".length));
+  if (!id) return badRequest("Put the key id in the path: DELETE /v1/api-keys/{id}.", "id");
+  try {
+    await ctx.runMutation(internal.dexApi.apiKeys.revokeForUser, { userId: auth.caller.userId, keyId: id });
+    return jsonResponse(200, { id, object: "api_key", revoked: true });
+  } catch (e) {
+    return fromConvexError(e);
+  }
+}
+
+export const listKeys = httpAction(withOpenAiErrors(listKeysHandler));
+export const createKey = httpAction(withOpenAiErrors(createKeyHandler));
+export const revokeKey = httpAction(withOpenAiErrors(revokeKeyHandler));

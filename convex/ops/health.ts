@@ -1,0 +1,15 @@
+// Liveness: the deployment answers HTTP (no dependencies; readiness and metrics come with the
+// operations issue).
+import type { HttpRouter } from "convex/server";
+import { httpAction } from "../_generated/server";
+
+const healthz = httpAction(async () =>
+  new Response(JSON.stringify({ ok: true }), {
+    status: 200,
+    headers: { "content-type": "application/json" },
+  }),
+);
+
+export function mountOpsRoutes(http: HttpRouter): void {
+  http.route({ path: "/healthz", method: "GET", handler: healthz });
+}

@@ -1,0 +1,43 @@
+// GET /v1/models and /v1/models/{id}: the models the caller's plan may use (and that are
+// priced: nothing is served free).
+import { httpAction } from "../_generated/server";
+import type { ActionCtx } from "../_generated/server";
+import { capabilities } from "../model/accounts/accountState";
+import { getPlan } from "../model/plans";
+import { isPriced } from "../model/pricing";
+import { authenticateCaller, type Caller } from "./callers";
+import { refusalResponse } from "./refusals";
+import { jsonResponse, withOpenAiErrors } from "./respond";
+
+/** Fixed creation time for listed models: clients only display it. */
+const MODEL_CREATED = 1_700_000_000;
+
+function modelObject(id: string) {
+  return { id, object: "model", created: MODEL_CREATED, owned_by: "openai" };
+}
+
+/** The caller's models, or the refusal for an account that may not use the proxy. */
+async function modelsOf(ctx: ActionCtx, request: Request): Promise<{ ok: true; models: string[] } | { ok: false; response: Response }> {
+  const auth = await authenticateCaller(ctx, request);
+  if (!auth.ok) return auth;
+  const { plan, state }: Caller = auth.caller;
+  if (!capabilities(state).useProxy) return { ok: false, response: refusalResponse({ reason: "account_inactive", state }) };
+  return { ok: true, models: getPlan(plan).models.filter(isPriced) };
+}
+
+async function listModelsHandler(ctx: ActionCtx, request: Request): Promise<Response> {
+  const allowed = await modelsOf(ctx, request);
+  if (!allowed.ok) return allowed.response;
+  return jsonResponse(200, { object: "list", data: allowed.models.map(modelObject) });
+}
+
+async function retrieveModelHandler(ctx: ActionCtx, request: Request): Promise<Response> {
+  const allowed = await modelsOf(ctx, request);
+  if (!allowed.ok) return allowed.response;
+  const id = decodeURIComponent(new URL(request.url).pathname.slice("/v1/models/".length));
+  if (!allowed.models.includes(id)) return refusalResponse({ reason: "model_not_found", model: id });
+  return jsonResponse(200, modelObject(id));
+}
+
+export const listModels = httpAction(withOpenAiErrors(listModelsHandler));
+export const retrieveModel = httpAction(withOpenAiErrors(retrieveModelHandler));

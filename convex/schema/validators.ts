@@ -1,0 +1,85 @@
+import { v } from "convex/values";
+
+// Shared validators: functions reuse these instead of repeating shapes.
+// Money is integer micro-dollars (1 USD = 1_000_000). Times are epoch milliseconds.
+
+export const roleValidator = v.union(
+  v.literal("user"),
+  v.literal("support"),
+  v.literal("admin"),
+);
+
+export const planValidator = v.union(
+  v.literal("trial"),
+  v.literal("basic"),
+  v.literal("pro"),
+);
+
+export const accountStateValidator = v.union(
+  v.literal("pending"),
+  v.literal("trial"),
+  v.literal("active"),
+  v.literal("past_due"),
+  v.literal("suspended"),
+  v.literal("canceled"),
+);
+
+export const billingProviderValidator = v.union(
+  v.literal("stripe"),
+  v.literal("polar"),
+);
+
+export const usageKindValidator = v.union(
+  v.literal("chat"),
+  v.literal("completion"),
+  v.literal("embedding"),
+  v.literal("speech"),
+);
+
+export const usageSourceValidator = v.union(
+  v.literal("provider"),
+  v.literal("estimate"),
+  v.literal("reconciled"),
+);
+
+export const usageStatusValidator = v.union(
+  v.literal("ok"),
+  v.literal("client_abandoned"),
+  v.literal("upstream_error"),
+  v.literal("rejected"),
+);
+
+export const stepStatusValidator = v.union(
+  v.literal("pending"),
+  v.literal("running"),
+  v.literal("done"),
+  v.literal("failed"),
+  v.literal("skipped"),
+);
+
+// Why the ledger refused a request (model/quota/admission.ts `Refusal`); the proxy turns each
+// reason into OpenAI's error shape (proxy/refusals.ts).
+export const refusalValidator = v.union(
+  v.object({ reason: v.literal("unknown_key") }),
+  v.object({ reason: v.literal("key_revoked"), prefix: v.string() }),
+  v.object({ reason: v.literal("account_missing") }),
+  v.object({ reason: v.literal("account_inactive"), state: accountStateValidator }),
+  v.object({ reason: v.literal("model_not_found"), model: v.string() }),
+  v.object({ reason: v.literal("model_not_supported"), model: v.string() }),
+  v.object({ reason: v.literal("model_not_in_plan"), model: v.string(), plan: planValidator }),
+  v.object({ reason: v.literal("request_too_large"), plan: planValidator, holdTokens: v.number() }),
+  v.object({ reason: v.literal("concurrency_limit"), plan: planValidator }),
+  v.object({
+    reason: v.literal("quota_exhausted"),
+    plan: planValidator,
+    holdTokens: v.number(),
+    remainingTokens: v.number(),
+    resetsAt: v.number(),
+  }),
+  v.object({
+    reason: v.literal("rate_limited"),
+    plan: planValidator,
+    limit: v.union(v.literal("requests"), v.literal("tokens")),
+    retryAfterMs: v.number(),
+  }),
+);

@@ -1,0 +1,104 @@
+// The customer's live usage meters: this month's summary, the daily chart by model, and the
+// latest requests. Live because each reads the rolled-up rows plus the events after their
+// cursor (lib/usageTotals.ts); no document is written by every request.
+import { v } from "convex/values";
+import { userQuery } from "../functions";
+import { fail } from "../lib/errors";
+import { monthByDayAndModel, summaryFor } from "../lib/usageTotals";
+import { isMonth } from "../model/calendar";
+import { quotaUnits } from "../model/usage/totals";
+import schema from "../schema";
+import { planValidator } from "../schema/validators";
+
+export const summaryValidator = v.object({
+  month: v.string(),
+  plan: planValidator,
+  includedTokens: v.number(),
+  hardCapTokens: v.number(),
+  tokensIn: v.number(),
+  tokensOut: v.number(),
+  totalTokens: v.number(),
+  heldTokens: v.number(),
+  remainingIncluded: v.number(),
+  percentOfIncluded: v.number(),
+  costMicros: v.number(),
+  overageMicros: v.number(),
+  requests: v.number(),
+});
+
+function requireMonth(month: string) {
+  if (!isMonth(month)) fail("INVALID_ARGUMENT", `month must look like 2026-11; got '${month}'.`);
+}
+
+/** This month (or any) so far, including events the rollup has not folded in yet. */
+export const summary = userQuery({
+  args: { month: v.string() },
+  returns: summaryValidator,
+  handler: async (ctx, { month }) => {
+    requireMonth(month);
+    return await summaryFor(ctx, ctx.user, month, Date.now());
+  },
+});
+
+const dailyRowValidator = v.object({ day: v.string(), model: v.string(), tokens: v.number(), costMicros: v.number() });
+
+export const daily = userQuery({
+  args: { month: v.string() },
+  returns: v.array(dailyRowValidator),
+  handler: async (ctx, { month }) => {
+    requireMonth(month);
+    const rows = await monthByDayAndModel(ctx, ctx.user._id, month);
+    return rows
+      .map((r) => ({ day: r.day, model: r.model, tokens: quotaUnits(r), costMicros: r.costMicros }))
+      .sort((a, b) => a.day.localeCompare(b.day) || a.model.localeCompare(b.model));
+  },
+});
+
+const event = schema.tables.usageEvents.validator.fields;
+const recentValidator = v.object({
+  _id: v.id("usageEvents"),
+  at: event.at,
+  model: event.model,
+  kind: event.kind,
+  tokensIn: event.tokensIn,
+  tokensOut: event.tokensOut,
+  characters: event.characters,
+  costMicros: event.costMicros,
+  status: event.status,
+  usageSource: event.usageSource,
+  latencyMs: event.latencyMs,
+  httpStatus: event.httpStatus,
+  keyPrefix: v.optional(v.string()),
+});
+
+export const recent = userQuery({
+  args: { limit: v.optional(v.number()) },
+  returns: v.array(recentValidator),
+  handler: async (ctx, { limit }) => {
+    const n = Math.max(1, Math.min(100, Math.floor(limit ?? 20)));
+    const events = await ctx.db
+      .query("usageEvents")
+      .withIndex("by_userId_and_at", (q) => q.eq("userId", ctx.user._id))
+      .order("desc")
+      .take(n);
+    const prefixes = new Map<string, string | undefined>();
+    for (const e of events) {
+      if (e.apiKeyId && !prefixes.has(e.apiKeyId)) prefixes.set(e.apiKeyId, (await ctx.db.get("apiKeys", e.apiKeyId))?.prefix);
+    }
+    return events.map((e) => ({
+      _id: e._id,
+      at: e.at,
+      model: e.model,
+      kind: e.kind,
+      tokensIn: e.tokensIn,
+      tokensOut: e.tokensOut,
+      characters: e.characters,
+      costMicros: e.costMicros,
+      status: e.status,
+      usageSource: e.usageSource,
+      latencyMs: e.latencyMs,
+      httpStatus: e.httpStatus,
+      keyPrefix: e.apiKeyId ? prefixes.get(e.apiKeyId) : undefined,
+    }));
+  },
+});
