@@ -31,6 +31,7 @@ stop_dev() {
   pid=""
 }
 cleanup() {
+  set +e # clean up as far as possible, whatever fails
   stop_dev
   rm -rf "$tmp"
 }
