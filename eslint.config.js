@@ -1,6 +1,7 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import reactHooks from "eslint-plugin-react-hooks";
+import convexPlugin from "@convex-dev/eslint-plugin";
 
 export default tseslint.config(
   { ignores: ["dist", "node_modules", "convex/_generated", ".data", "tests/e2e/screenshots"] },
@@ -20,6 +21,22 @@ export default tseslint.config(
       "react-hooks/rules-of-hooks": "error",
       "react-hooks/exhaustive-deps": "warn",
     },
+  },
+  // Convex's own rules: args validators, table-named db calls, no .filter on queries...
+  ...convexPlugin.configs.recommended,
+  {
+    // Type-aware rules: a promise nobody awaits is a write or a call that may never happen.
+    files: ["convex/**/*.ts", "dev/**/*.ts", "scripts/**/*.ts", "tests/**/*.ts", "bench/**/*.ts", "src/**/*.{ts,tsx}"],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+    },
+  },
+  {
+    // Tests stub the deployment's variables; auth.config.ts is evaluated when the functions are
+    // pushed, outside the functions' runtime, where process.env is how Convex documents it.
+    files: ["convex/**/*.test.ts", "convex/test.setup.ts", "convex/auth.config.ts"],
+    rules: { "@convex-dev/no-process-env": "off" },
   },
   {
     // Convex functions run in Convex's runtime: no Node built-ins outside "use node" files.

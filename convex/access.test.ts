@@ -15,6 +15,7 @@ type AnyFn = {
   isMutation?: boolean;
   isAction?: boolean;
   exportArgs?: () => string;
+  exportReturns?: () => string;
   [ACCESS_LEVEL]?: AccessLevel;
 };
 
@@ -33,12 +34,16 @@ interface PublicFn {
 type ValidatorJson = { type: string; value?: unknown; tableName?: string; keys?: unknown; values?: unknown };
 
 const publicFns: PublicFn[] = [];
+/** Every query, mutation and action, public or internal, with whether it declares `returns`. */
+const allFns: Array<{ path: string; declaresReturns: boolean }> = [];
 for (const [file, mod] of Object.entries(loaded)) {
   const modulePath = file.replace(/^\.\//, "").replace(/\.ts$/, "");
   for (const [name, value] of Object.entries(mod)) {
     const fn = value as AnyFn;
     if (typeof value !== "function" && typeof value !== "object") continue;
-    if (!fn || !fn.isPublic || typeof fn.exportArgs !== "function") continue;
+    if (!fn || typeof fn.exportArgs !== "function" || typeof fn.exportReturns !== "function") continue;
+    allFns.push({ path: `${modulePath}:${name}`, declaresReturns: JSON.parse(fn.exportReturns()) !== null });
+    if (!fn.isPublic) continue;
     publicFns.push({
       path: `${modulePath}:${name}`,
       kind: fn.isQuery ? "query" : fn.isMutation ? "mutation" : "action",
@@ -126,6 +131,11 @@ describe("the public API", () => {
     const paths = publicFns.map((f) => f.path);
     expect(paths).toContain("users/viewer:get");
     expect(paths).toContain("admin/accounts:overrideAccountPlan");
+  });
+
+  test("every function, public or internal, declares what it returns", () => {
+    expect(allFns.length).toBeGreaterThan(publicFns.length);
+    expect(allFns.filter((f) => !f.declaresReturns).map((f) => f.path)).toEqual([]);
   });
 
   test("every public function is built with an access builder from convex/functions.ts", () => {

@@ -1,8 +1,21 @@
 import { defineApp } from "convex/server";
+import { v } from "convex/values";
 import rateLimiter from "@convex-dev/rate-limiter/convex.config";
 import workpool from "@convex-dev/workpool/convex.config";
 
-const app = defineApp();
+const app = defineApp({
+  // The deployment's environment variables the functions read, as `env` from _generated/server
+  // (CONVEX_SITE_URL is a system variable Convex sets itself). All optional: a deployment
+  // without a provider's key answers with a clear error for that provider only. Each variable
+  // is described in .env.local.example.
+  env: {
+    DEV_AUTH: v.optional(v.string()),
+    DEV_AUTH_PRIVATE_JWK: v.optional(v.string()),
+    OPENAI_API_KEY: v.optional(v.string()),
+    OPENAI_BASE_URL: v.optional(v.string()),
+    KEY_ROTATION_GRACE_HOURS: v.optional(v.string()),
+  },
+});
 // Per-plan request and token limits on the AI proxy (sharded token buckets, OCC-friendly).
 app.use(rateLimiter);
 // Provider calls with retries and bounded parallelism (provisioning, emails, billing sync).

@@ -19,6 +19,7 @@ import type * as apiKeys_manage from "../apiKeys/manage.js";
 import type * as apiKeys_rotation from "../apiKeys/rotation.js";
 import type * as cli from "../cli.js";
 import type * as crons from "../crons.js";
+import type * as devAuth_env from "../devAuth/env.js";
 import type * as devAuth_issuer from "../devAuth/issuer.js";
 import type * as dexApi_apiKeys from "../dexApi/apiKeys.js";
 import type * as dexApi_routes from "../dexApi/routes.js";
@@ -91,6 +92,7 @@ declare const fullApi: ApiFromModules<{
   "apiKeys/rotation": typeof apiKeys_rotation;
   cli: typeof cli;
   crons: typeof crons;
+  "devAuth/env": typeof devAuth_env;
   "devAuth/issuer": typeof devAuth_issuer;
   "dexApi/apiKeys": typeof dexApi_apiKeys;
   "dexApi/routes": typeof dexApi_routes;

@@ -14,7 +14,7 @@ import {
 import { audit, actorOf } from "../lib/audit";
 import { fail } from "../lib/errors";
 import { keyStatus, rotationGraceHours } from "../model/apiKeyStatus";
-import type { MutationCtx } from "../_generated/server";
+import { env, type MutationCtx } from "../_generated/server";
 import type { Doc, Id } from "../_generated/dataModel";
 
 const HOUR = 60 * 60 * 1000;
@@ -60,7 +60,7 @@ async function rotateHandler(
   }
   let hours: number;
   try {
-    hours = rotationGraceHours(graceHours, process.env.KEY_ROTATION_GRACE_HOURS);
+    hours = rotationGraceHours(graceHours, env.KEY_ROTATION_GRACE_HOURS);
   } catch (e) {
     fail("INVALID_ARGUMENT", (e as Error).message);
   }

@@ -4,14 +4,15 @@
 // mounted at all (model/auth/devIssuer.ts makes that decision for every caller).
 import type { HttpRouter } from "convex/server";
 import { SignJWT, importJWK } from "jose";
-import { httpAction } from "../_generated/server";
+import { env, httpAction } from "../_generated/server";
 import { type Jwk, devSubject, parseDevSignIn, publicJwk } from "../model/auth/devJwt";
 import { devIssuer } from "../model/auth/devIssuer";
+import { devAuthEnv } from "./env";
 
 const TOKEN_TTL_SECONDS = 60 * 60;
 
 function privateJwk(): Jwk {
-  const raw = process.env.DEV_AUTH_PRIVATE_JWK;
+  const raw = env.DEV_AUTH_PRIVATE_JWK;
   if (!raw) throw new Error("DEV_AUTH=true needs DEV_AUTH_PRIVATE_JWK (an RSA private JWK as JSON).");
   return JSON.parse(raw) as Jwk;
 }
@@ -34,7 +35,7 @@ async function jwksHandler(): Promise<Response> {
 }
 
 async function tokenHandler(_ctx: unknown, request: Request): Promise<Response> {
-  const issuer = devIssuer(process.env);
+  const issuer = devIssuer(devAuthEnv());
   if (issuer === null) return json(404, { error: "Dev sign-in is off on this deployment." });
   let body: unknown;
   try {
@@ -67,7 +68,7 @@ const preflight = httpAction(async () => new Response(null, { status: 204, heade
 
 /** Mounts the dev issuer's routes, only on deployments that opted in; production never serves them. */
 export function mountDevAuthRoutes(http: HttpRouter): void {
-  if (devIssuer(process.env) === null) return;
+  if (devIssuer(devAuthEnv()) === null) return;
   http.route({ path: "/.well-known/jwks.json", method: "GET", handler: jwks });
   http.route({ path: "/dev-auth/token", method: "POST", handler: token });
   http.route({ path: "/dev-auth/token", method: "OPTIONS", handler: preflight });

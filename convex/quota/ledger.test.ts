@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { internal } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
-import { PLANS, type PlanId } from "../model/plans";
+import { PLANS } from "../model/plans";
 import { PRICE_VERSION, tokenCostMicros } from "../model/pricing";
 import { HOLD_TTL_MS } from "../model/quota/holds";
 import { customer, holdsOf, newTest, type TestConvex, usageEvent } from "../test.setup";

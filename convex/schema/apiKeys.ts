@@ -23,6 +23,8 @@ export const apiKeysTables = {
     graceEndsAt: v.optional(v.number()),
   })
     .index("by_hash", ["hash"])
+    // Listings are newest first (creation order); the longer index below sorts by revokedAt.
+    // eslint-disable-next-line @convex-dev/no-duplicate-indexes
     .index("by_userId", ["userId"])
     // Unrevoked keys of a user (revokedAt undefined): the live-key cap reads only these.
     .index("by_userId_and_revokedAt", ["userId", "revokedAt"])

@@ -114,7 +114,7 @@ describe("daily and recent", () => {
     await t.run(async (ctx) => {
       const e = await ctx.db.query("usageEvents").withIndex("by_userId_and_at", (q) => q.eq("userId", userId)).order("desc").first();
       // Attach the key to the newest event (the ledger writes apiKeyId on every proxied request).
-      await ctx.db.replace(e!._id, { ...e!, apiKeyId: key.keyId });
+      await ctx.db.replace("usageEvents", e!._id, { ...e!, apiKeyId: key.keyId });
     });
     expect(await as.query(api.usage.meters.daily, { month: "2026-11" })).toEqual([
       { day: "2026-11-01", model: "gpt-4o-mini", tokens: 20, costMicros: 5 },

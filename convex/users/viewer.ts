@@ -6,6 +6,7 @@ import type { UserIdentity } from "convex/server";
 import { identityMutation, identityQuery, internalQuery } from "../functions";
 import { createAccount, unclaimedTokenIdentifier, userByTokenIdentifier, userFromIdentity } from "../lib/accounts";
 import { audit } from "../lib/audit";
+import { devAuthEnv } from "../devAuth/env";
 import { isDevIdentity } from "../model/auth/devIssuer";
 import { normalizeEmail } from "../model/accounts/email";
 import schema from "../schema";
@@ -14,7 +15,7 @@ import { doc } from "convex-helpers/validators";
 // Dev tokens carry the role chosen on the dev sign-in screen. Only the dev issuer is trusted
 // for that claim; Clerk users get roles from an admin.
 function devRoleClaim(identity: UserIdentity): Doc<"users">["role"] | undefined {
-  if (!isDevIdentity(identity, process.env)) return undefined;
+  if (!isDevIdentity(identity, devAuthEnv())) return undefined;
   const role = identity.role;
   return role === "user" || role === "support" || role === "admin" ? role : undefined;
 }
@@ -43,7 +44,7 @@ async function ensureHandler(ctx: MutationCtx & { identity: UserIdentity }) {
     throw new Error("Your sign-in token has no email address; Poindexter needs one to open an account.");
   }
   const unclaimed = await userByTokenIdentifier(ctx, unclaimedTokenIdentifier(email));
-  if (unclaimed !== null && (identity.emailVerified === true || role !== undefined || isDevIdentity(identity, process.env))) {
+  if (unclaimed !== null && (identity.emailVerified === true || role !== undefined || isDevIdentity(identity, devAuthEnv()))) {
     await ctx.db.patch("users", unclaimed._id, {
       tokenIdentifier: identity.tokenIdentifier,
       name: identity.name ?? unclaimed.name,

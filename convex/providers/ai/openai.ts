@@ -1,16 +1,17 @@
 // OpenAI adapter. Base URL from OPENAI_BASE_URL (default https://api.openai.com/v1, the
 // provider simulator in development and tests), key from OPENAI_API_KEY.
+import { env } from "../../_generated/server";
 import type { AiProvider, NormalizedUsage, UpstreamRequest } from "./types";
 import { UpstreamUnavailableError } from "./types";
 
 const DEFAULT_BASE_URL = "https://api.openai.com/v1";
 
 function baseUrl(): string {
-  return (process.env.OPENAI_BASE_URL || DEFAULT_BASE_URL).replace(/\/+$/, "");
+  return (env.OPENAI_BASE_URL || DEFAULT_BASE_URL).replace(/\/+$/, "");
 }
 
 function apiKey(): string {
-  const key = process.env.OPENAI_API_KEY;
+  const key = env.OPENAI_API_KEY;
   if (!key) throw new UpstreamUnavailableError("OPENAI_API_KEY is not set on this deployment.");
   return key;
 }
