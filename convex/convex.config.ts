@@ -18,7 +18,10 @@ const app = defineApp({
 });
 // Per-plan request and token limits on the AI proxy (sharded token buckets, OCC-friendly).
 app.use(rateLimiter);
-// Provider calls with retries and bounded parallelism (provisioning, emails, billing sync).
+// Provider calls with retries, backoff and bounded parallelism. Nothing enqueues yet: the
+// signup issue (#9, welcome emails) and the identity issue (#10, provisioning steps) do. The
+// workpool's own status is the one record of attempts and failures; rows that own the work
+// (emailOutbox, identities) keep its workId. See docs/architecture.md, "Retries".
 app.use(workpool, { name: "providerPool" });
 
 export default app;

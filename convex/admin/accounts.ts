@@ -7,22 +7,17 @@ import { adminMutation, supportMutation, supportQuery } from "../functions";
 import { applyStateEvent, changeRole, overridePlan, requireAccount } from "../lib/accounts";
 import { actorOf } from "../lib/audit";
 import { fail } from "../lib/errors";
+import { pick } from "convex-helpers";
+import { doc } from "convex-helpers/validators";
 import schema from "../schema";
 import { planValidator, roleValidator } from "../schema/validators";
 
-const user = schema.tables.users.validator.fields;
-const accountRow = v.object({
-  _id: v.id("users"),
-  email: user.email,
-  name: user.name,
-  role: user.role,
-  state: user.state,
-  plan: user.plan,
-  lastSeenAt: user.lastSeenAt,
-});
+const userDoc = doc(schema, "users").fields;
+const ROW_FIELDS = ["_id", "email", "name", "role", "state", "plan", "lastSeenAt"] as const;
+const accountRow = v.object(pick(userDoc, [...ROW_FIELDS]));
 
 function row(u: Doc<"users">): typeof accountRow.type {
-  return { _id: u._id, email: u.email, name: u.name, role: u.role, state: u.state, plan: u.plan, lastSeenAt: u.lastSeenAt };
+  return pick(u, [...ROW_FIELDS]);
 }
 
 /**
@@ -45,8 +40,7 @@ export const list = supportQuery({
 const accountDetail = v.object({
   account: v.object({
     ...accountRow.fields,
-    trialEndsAt: user.trialEndsAt,
-    stateBeforeSuspension: user.stateBeforeSuspension,
+    ...pick(userDoc, ["trialEndsAt", "stateBeforeSuspension"]),
   }),
   keys: v.array(v.object({
     _id: v.id("apiKeys"),

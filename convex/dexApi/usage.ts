@@ -4,28 +4,21 @@ import { v } from "convex/values";
 import { httpAction } from "../_generated/server";
 import type { ActionCtx } from "../_generated/server";
 import { internal } from "../_generated/api";
+import { pick } from "convex-helpers";
 import { internalQuery } from "../functions";
 import { requireAccount } from "../lib/accounts";
-import { fail } from "../lib/errors";
-import { monthByDayAndModel, summaryFor } from "../lib/usageTotals";
+import { monthByDayAndModel, requireMonth, summaryFor } from "../lib/usageTotals";
 import { isMonth, monthOf, monthRange } from "../model/calendar";
 import { byModel } from "../model/usage/totals";
+import schema from "../schema";
 import { summaryValidator } from "../usage/meters";
 import { authenticateCaller } from "../proxy/callers";
 import { badRequest, jsonResponse, withOpenAiErrors } from "../proxy/respond";
 
-const modelRowValidator = v.object({
-  model: v.string(),
-  requests: v.number(),
-  tokensIn: v.number(),
-  tokensOut: v.number(),
-  characters: v.number(),
-  costMicros: v.number(),
-});
-
-function requireMonth(month: string) {
-  if (!isMonth(month)) fail("INVALID_ARGUMENT", `month must look like 2026-11; got '${month}'.`);
-}
+// A month's usage of one model: the same counters as a usageDaily row.
+const modelRowValidator = v.object(
+  pick(schema.tables.usageDaily.validator.fields, ["model", "requests", "tokensIn", "tokensOut", "characters", "costMicros"]),
+);
 
 export const monthReport = internalQuery({
   args: { userId: v.id("users"), month: v.string() },

@@ -3,10 +3,16 @@
 // (admission), the meters, the Dex API and the rollup.
 import type { Doc, Id } from "../_generated/dataModel";
 import type { QueryCtx } from "../_generated/server";
-import { dayOf, monthRange } from "../model/calendar";
+import { dayOf, isMonth, monthRange } from "../model/calendar";
+import { fail } from "./errors";
 import { getPlan } from "../model/plans";
 import { summarize, type UsageSummary } from "../model/usage/summary";
 import { byDayAndModel, type DayModelTotals, pickTotals, sumEvents, type UsageTotals, ZERO_TOTALS } from "../model/usage/totals";
+
+/** A clear INVALID_ARGUMENT for a month key that is not "YYYY-MM". */
+export function requireMonth(month: string): void {
+  if (!isMonth(month)) fail("INVALID_ARGUMENT", `month must look like 2026-11; got '${month}'.`);
+}
 
 /**
  * This month's consumption: the rolled-up row plus every event after its cursor. Reads an

@@ -33,6 +33,19 @@ export interface Plan {
 
 const M = 1_000_000;
 
+/** Models every paid plan may call. */
+const PAID_MODELS = [
+  "gpt-4o",
+  "gpt-4o-mini",
+  "gpt-4.1",
+  "gpt-4.1-mini",
+  "gpt-4.1-nano",
+  "text-embedding-3-small",
+  "text-embedding-3-large",
+  "tts-1",
+  "tts-1-hd",
+] as const;
+
 export const PLANS: Record<PlanId, Plan> = {
   trial: {
     id: "trial",
@@ -65,17 +78,7 @@ export const PLANS: Record<PlanId, Plan> = {
       concurrentRequests: 8,
       defaultMaxOutputTokens: 4_096,
     },
-    models: [
-      "gpt-4o",
-      "gpt-4o-mini",
-      "gpt-4.1",
-      "gpt-4.1-mini",
-      "gpt-4.1-nano",
-      "text-embedding-3-small",
-      "text-embedding-3-large",
-      "tts-1",
-      "tts-1-hd",
-    ],
+    models: PAID_MODELS,
   },
   pro: {
     id: "pro",
@@ -91,18 +94,8 @@ export const PLANS: Record<PlanId, Plan> = {
       concurrentRequests: 32,
       defaultMaxOutputTokens: 8_192,
     },
-    models: [
-      "gpt-4o",
-      "gpt-4o-mini",
-      "gpt-4.1",
-      "gpt-4.1-mini",
-      "gpt-4.1-nano",
-      "o4-mini",
-      "text-embedding-3-small",
-      "text-embedding-3-large",
-      "tts-1",
-      "tts-1-hd",
-    ],
+    // Pro adds the reasoning model.
+    models: [...PAID_MODELS, "o4-mini"],
   },
 };
 

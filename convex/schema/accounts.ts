@@ -15,6 +15,7 @@ export const accountsTables = {
     stateBeforeSuspension: v.optional(accountStateValidator),
     plan: planValidator,
     trialEndsAt: v.optional(v.number()),
+    // Set by checkout once the billing issue (#8) lands: one customer per user, reused.
     billingProvider: v.optional(billingProviderValidator),
     stripeCustomerId: v.optional(v.string()),
     polarCustomerId: v.optional(v.string()),

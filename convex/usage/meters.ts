@@ -3,10 +3,10 @@
 // cursor (lib/usageTotals.ts); no document is written by every request.
 import { v } from "convex/values";
 import { userQuery } from "../functions";
-import { fail } from "../lib/errors";
-import { monthByDayAndModel, summaryFor } from "../lib/usageTotals";
-import { isMonth } from "../model/calendar";
+import { monthByDayAndModel, requireMonth, summaryFor } from "../lib/usageTotals";
 import { quotaUnits } from "../model/usage/totals";
+import { pick } from "convex-helpers";
+import { doc } from "convex-helpers/validators";
 import schema from "../schema";
 import { planValidator } from "../schema/validators";
 
@@ -25,10 +25,6 @@ export const summaryValidator = v.object({
   overageMicros: v.number(),
   requests: v.number(),
 });
-
-function requireMonth(month: string) {
-  if (!isMonth(month)) fail("INVALID_ARGUMENT", `month must look like 2026-11; got '${month}'.`);
-}
 
 /** This month (or any) so far, including events the rollup has not folded in yet. */
 export const summary = userQuery({
@@ -54,20 +50,12 @@ export const daily = userQuery({
   },
 });
 
-const event = schema.tables.usageEvents.validator.fields;
+const RECENT_FIELDS = [
+  "_id", "at", "model", "kind", "tokensIn", "tokensOut", "characters", "costMicros", "status", "usageSource",
+  "latencyMs", "httpStatus",
+] as const;
 const recentValidator = v.object({
-  _id: v.id("usageEvents"),
-  at: event.at,
-  model: event.model,
-  kind: event.kind,
-  tokensIn: event.tokensIn,
-  tokensOut: event.tokensOut,
-  characters: event.characters,
-  costMicros: event.costMicros,
-  status: event.status,
-  usageSource: event.usageSource,
-  latencyMs: event.latencyMs,
-  httpStatus: event.httpStatus,
+  ...pick(doc(schema, "usageEvents").fields, [...RECENT_FIELDS]),
   keyPrefix: v.optional(v.string()),
 });
 
@@ -86,18 +74,7 @@ export const recent = userQuery({
       if (e.apiKeyId && !prefixes.has(e.apiKeyId)) prefixes.set(e.apiKeyId, (await ctx.db.get("apiKeys", e.apiKeyId))?.prefix);
     }
     return events.map((e) => ({
-      _id: e._id,
-      at: e.at,
-      model: e.model,
-      kind: e.kind,
-      tokensIn: e.tokensIn,
-      tokensOut: e.tokensOut,
-      characters: e.characters,
-      costMicros: e.costMicros,
-      status: e.status,
-      usageSource: e.usageSource,
-      latencyMs: e.latencyMs,
-      httpStatus: e.httpStatus,
+      ...pick(e, [...RECENT_FIELDS]),
       keyPrefix: e.apiKeyId ? prefixes.get(e.apiKeyId) : undefined,
     }));
   },

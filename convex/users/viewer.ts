@@ -10,6 +10,7 @@ import { devAuthEnv } from "../devAuth/env";
 import { isDevIdentity } from "../model/auth/devIssuer";
 import { normalizeEmail } from "../model/accounts/email";
 import schema from "../schema";
+import { pick } from "convex-helpers";
 import { doc } from "convex-helpers/validators";
 
 // Dev tokens carry the role chosen on the dev sign-in screen. Only the dev issuer is trusted
@@ -64,16 +65,8 @@ async function ensureHandler(ctx: MutationCtx & { identity: UserIdentity }) {
 /** Called by the SPA right after sign-in. */
 export const ensure = identityMutation({ args: {}, returns: v.id("users"), handler: ensureHandler });
 
-const user = schema.tables.users.validator.fields;
-export const viewerValidator = v.object({
-  _id: v.id("users"),
-  email: user.email,
-  name: user.name,
-  role: user.role,
-  state: user.state,
-  plan: user.plan,
-  trialEndsAt: user.trialEndsAt,
-});
+const VIEWER_FIELDS = ["_id", "email", "name", "role", "state", "plan", "trialEndsAt"] as const;
+export const viewerValidator = v.object(pick(doc(schema, "users").fields, [...VIEWER_FIELDS]));
 
 /** The signed-in caller's account, or null before `ensure` has run. */
 export const get = identityQuery({
@@ -81,16 +74,7 @@ export const get = identityQuery({
   returns: v.union(v.null(), viewerValidator),
   handler: async (ctx) => {
     const found = await userFromIdentity(ctx, ctx.identity);
-    if (found === null) return null;
-    return {
-      _id: found._id,
-      email: found.email,
-      name: found.name,
-      role: found.role,
-      state: found.state,
-      plan: found.plan,
-      trialEndsAt: found.trialEndsAt,
-    };
+    return found === null ? null : pick(found, [...VIEWER_FIELDS]);
   },
 });
 
