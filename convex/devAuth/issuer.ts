@@ -64,7 +64,11 @@ async function tokenHandler(_ctx: unknown, request: Request): Promise<Response> 
 
 const jwks = httpAction(jwksHandler);
 const token = httpAction(tokenHandler);
-const preflight = httpAction(async () => new Response(null, { status: 204, headers: CORS }));
+async function preflightHandler(): Promise<Response> {
+  return new Response(null, { status: 204, headers: CORS });
+}
+
+const preflight = httpAction(preflightHandler);
 
 /** Mounts the dev issuer's routes, only on deployments that opted in; production never serves them. */
 export function mountDevAuthRoutes(http: HttpRouter): void {

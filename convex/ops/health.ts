@@ -3,12 +3,14 @@
 import type { HttpRouter } from "convex/server";
 import { httpAction } from "../_generated/server";
 
-const healthz = httpAction(async () =>
-  new Response(JSON.stringify({ ok: true }), {
+async function healthzHandler(): Promise<Response> {
+  return new Response(JSON.stringify({ ok: true }), {
     status: 200,
     headers: { "content-type": "application/json" },
-  }),
-);
+  });
+}
+
+const healthz = httpAction(healthzHandler);
 
 export function mountOpsRoutes(http: HttpRouter): void {
   http.route({ path: "/healthz", method: "GET", handler: healthz });

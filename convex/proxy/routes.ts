@@ -7,8 +7,16 @@ import { listModels, retrieveModel } from "./models";
 import { preflightResponse, unknownRoute } from "./respond";
 import { speech } from "./speech";
 
-export const preflight = httpAction(async (_ctx, request) => preflightResponse(request));
-const notFound = httpAction(async (_ctx, request) => unknownRoute(request));
+async function preflightHandler(_ctx: unknown, request: Request): Promise<Response> {
+  return preflightResponse(request);
+}
+
+async function unknownRouteHandler(_ctx: unknown, request: Request): Promise<Response> {
+  return unknownRoute(request);
+}
+
+export const preflight = httpAction(preflightHandler);
+const notFound = httpAction(unknownRouteHandler);
 
 type Handler = Parameters<HttpRouter["route"]>[0]["handler"];
 export type Route = [path: string, method: "GET" | "POST" | "DELETE", handler: Handler];
