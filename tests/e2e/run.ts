@@ -63,4 +63,11 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code));
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    // Only the cleanup in main's finally can get here; the run itself already counted.
+    console.error(err);
+    process.exit(1);
+  },
+);
