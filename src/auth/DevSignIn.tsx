@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import { useDevAuth } from "./DevAuthProvider";
 import type { Role } from "./devToken";
 import { describeError } from "../lib/errors";
+import { TextField } from "../components/TextField";
 
 const ROLES: ReadonlyArray<{ value: Role; label: string; hint: string }> = [
   { value: "user", label: "Customer", hint: "The customer dashboard" },
@@ -41,20 +42,18 @@ export function DevSignIn() {
           Development sign-in: tokens come from this deployment&apos;s own issuer. A new email
           opens a new trial account.
         </p>
-        <div className="field">
-          <label htmlFor="signin-email">Email</label>
-          <input
-            id="signin-email"
-            name="email"
-            type="email"
-            autoComplete="email"
-            required
-            autoFocus
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
-            placeholder="ada@example.com"
-          />
-        </div>
+        <TextField
+          id="signin-email"
+          label="Email"
+          name="email"
+          type="email"
+          autoComplete="email"
+          required
+          autoFocus
+          value={email}
+          onChange={setEmail}
+          placeholder="ada@example.com"
+        />
         <div className="field">
           <label htmlFor="signin-role">Role</label>
           <select id="signin-role" name="role" value={role} onChange={(e) => setRole(e.target.value as Role)}>

@@ -7,8 +7,8 @@ import { RelativeTime } from "./RelativeTime";
 
 /** Undismissed in-app notices (quota thresholds, payment problems), newest first. */
 export function AlertList() {
-  const mine = useQuery(api.alerts.mine, {});
-  const dismiss = useMutation(api.alerts.dismiss);
+  const mine = useQuery(api.usage.alerts.mine, {});
+  const dismiss = useMutation(api.usage.alerts.dismiss);
   const [pending, setPending] = useState<Id<"alerts"> | null>(null);
   const [error, setError] = useState<string | null>(null);
 

@@ -7,7 +7,7 @@ import { UsageFigures } from "./UsageFigures";
 
 /** This month's included tokens used vs remaining and the bill so far, live. */
 export function UsageMeterCard({ month }: { month: string }) {
-  const summary = useQuery(api.usage.summary, { month });
+  const summary = useQuery(api.usage.meters.summary, { month });
   return (
     <Card
       title="This month"

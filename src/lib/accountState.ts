@@ -1,5 +1,5 @@
-// How each account state reads to a person. States come from convex/model/accountState.ts.
-import type { AccountState } from "../../convex/model/accountState";
+// How each account state reads to a person. States come from convex/model/accounts/accountState.ts.
+import type { AccountState } from "../../convex/model/accounts/accountState";
 
 export type Tone = "neutral" | "info" | "success" | "warning" | "critical";
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConvexError } from "convex/values";
 import { describeError } from "./errors";
-import { effectiveKeyStatus } from "./apiTypes";
 import { STATE_INFO, stateInfo } from "./accountState";
 
 describe("describeError", () => {
@@ -12,23 +11,13 @@ describe("describeError", () => {
 
   it("strips the client's request wrapper from unexpected server errors", () => {
     const err = new Error(
-      "[CONVEX Q(admin:account)] [Request ID: abc123] Server Error\nUncaught Error: Account row is corrupt\n    at handler (../convex/admin.ts:10:3)",
+      "[CONVEX Q(admin/accounts:get)] [Request ID: abc123] Server Error\nUncaught Error: Account row is corrupt\n    at handler (../convex/admin/accounts.ts:10:3)",
     );
     expect(describeError(err).message).toBe("Account row is corrupt");
   });
 
   it("does not show a bare 'Server Error' to people", () => {
     expect(describeError(new Error("[CONVEX M(x:y)] [Request ID: 1] Server Error")).message).toMatch(/Try again/);
-  });
-});
-
-describe("effectiveKeyStatus", () => {
-  const now = 1_000_000;
-  it("expires a grace period on screen without waiting for the query to re-run", () => {
-    expect(effectiveKeyStatus({ status: "grace", graceEndsAt: now + 1 }, now)).toBe("grace");
-    expect(effectiveKeyStatus({ status: "grace", graceEndsAt: now }, now)).toBe("revoked");
-    expect(effectiveKeyStatus({ status: "active" }, now)).toBe("active");
-    expect(effectiveKeyStatus({ revokedAt: now - 5 }, now)).toBe("revoked");
   });
 });
 

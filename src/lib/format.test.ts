@@ -7,10 +7,10 @@ import {
   formatMonth,
   formatRelative,
   formatTokens,
-  monthKey,
   percentUsed,
   shiftMonth,
 } from "./format";
+import { monthOf } from "../../convex/model/calendar";
 
 describe("numbers for people", () => {
   it("writes token counts compactly with one decimal only below ten", () => {
@@ -63,10 +63,16 @@ describe("times", () => {
   });
 
   it("keys months in UTC and steps across year boundaries", () => {
-    expect(monthKey(now)).toBe("2026-11");
+    expect(monthOf(now)).toBe("2026-11");
+    expect(shiftMonth(monthOf(now), 0)).toBe("2026-11");
     expect(shiftMonth("2026-01", -1)).toBe("2025-12");
     expect(shiftMonth("2026-12", 1)).toBe("2027-01");
     expect(formatMonth("2026-11")).toBe("November 2026");
+  });
+
+  it("refuses a month key the usage functions would refuse", () => {
+    expect(() => shiftMonth("2026-13", 1)).toThrow(RangeError);
+    expect(() => daysOfMonth("November")).toThrow(RangeError);
   });
 
   it("lists every day of a month, leap years included", () => {

@@ -1,4 +1,8 @@
 // Numbers and times for people: "4.2M tokens", "$12.40", "3 minutes ago".
+// Month and day keys come from the model (convex/model/calendar.ts), as the usage functions use them.
+import { dayOf, monthOf, monthRange } from "../../convex/model/calendar";
+
+const DAY_MS = 86_400_000;
 
 const COMPACT_UNITS: ReadonlyArray<[number, string]> = [
   [1e9, "B"],
@@ -84,6 +88,7 @@ const DATE_TIME = new Intl.DateTimeFormat("en", {
   timeStyle: "short",
 });
 const DATE = new Intl.DateTimeFormat("en", { dateStyle: "medium" });
+const MONTH_NAME = new Intl.DateTimeFormat("en", { month: "long", year: "numeric", timeZone: "UTC" });
 
 export function formatDateTime(at: number): string {
   return DATE_TIME.format(new Date(at));
@@ -93,35 +98,28 @@ export function formatDate(at: number): string {
   return DATE.format(new Date(at));
 }
 
-/** "2026-11" in UTC: the month key the usage functions use. */
-export function monthKey(at: number): string {
-  return new Date(at).toISOString().slice(0, 7);
-}
-
 /** "2026-11" -> "November 2026". */
 export function formatMonth(month: string): string {
-  const [y, m] = month.split("-").map(Number);
-  return new Intl.DateTimeFormat("en", { month: "long", year: "numeric", timeZone: "UTC" }).format(
-    new Date(Date.UTC(y, m - 1, 1)),
-  );
+  return MONTH_NAME.format(new Date(monthRange(month).start));
 }
 
 /** Moves a "YYYY-MM" key by whole months. */
 export function shiftMonth(month: string, delta: number): string {
-  const [y, m] = month.split("-").map(Number);
-  return monthKey(Date.UTC(y, m - 1 + delta, 1));
+  const start = new Date(monthRange(month).start);
+  return monthOf(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + delta, 1));
 }
 
 /** Every "YYYY-MM-DD" of a month, for charts that must show quiet days as zero. */
 export function daysOfMonth(month: string): string[] {
-  const [y, m] = month.split("-").map(Number);
-  const count = new Date(Date.UTC(y, m, 0)).getUTCDate();
-  return Array.from({ length: count }, (_, i) => `${month}-${String(i + 1).padStart(2, "0")}`);
+  const { start, end } = monthRange(month);
+  const days: string[] = [];
+  for (let at = start; at < end; at += DAY_MS) days.push(dayOf(at));
+  return days;
 }
 
 /** Whole days until `at`, rounded up, never negative. */
 export function daysUntil(at: number, now: number): number {
-  return Math.max(0, Math.ceil((at - now) / 86_400_000));
+  return Math.max(0, Math.ceil((at - now) / DAY_MS));
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {

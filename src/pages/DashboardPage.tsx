@@ -14,15 +14,15 @@ import {
   formatMoney,
   formatRatePerMillion,
   formatTokens,
-  monthKey,
   plural,
 } from "../lib/format";
 import { useNow } from "../lib/useNow";
+import { monthOf } from "../../convex/model/calendar";
 
 export function DashboardPage() {
   const viewer = useViewer();
   const now = useNow(60_000);
-  const month = monthKey(now);
+  const month = monthOf(now);
   const plan = planFor(viewer.plan);
   const state = stateInfo(viewer.state);
   const trialDaysLeft =

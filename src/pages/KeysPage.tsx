@@ -1,18 +1,18 @@
 import { useMutation, useQuery } from "convex/react";
 import { useState, type FormEvent } from "react";
 import { api } from "../../convex/_generated/api";
-import { effectiveKeyStatus, type ApiKeyRow, type KeyEnvironment } from "../lib/apiTypes";
+import type { ApiKeyRow, KeyEnvironment } from "../lib/apiTypes";
 import { PageHeader } from "../components/PageHeader";
 import { Card } from "../components/Card";
-import { Loading } from "../components/Loading";
-import { EmptyState } from "../components/EmptyState";
-import { KeyStatusBadge } from "../components/KeyStatusBadge";
-import { RelativeTime } from "../components/RelativeTime";
+import { DataTable, type Column } from "../components/DataTable";
+import { keyColumns } from "../components/keyColumns";
+import { TextField } from "../components/TextField";
 import { Dialog } from "../components/Dialog";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { SecretReveal } from "../components/SecretReveal";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { formatDateTime, formatRelative } from "../lib/format";
+import { keyLines, type KeyLine } from "../lib/keyLines";
 import { useNow } from "../lib/useNow";
 import { useAsyncAction } from "../lib/useAsyncAction";
 
@@ -28,12 +28,37 @@ const GRACE_CHOICES = [
   { hours: 168, label: "In 7 days" },
 ];
 
+const environmentColumn: Column<KeyLine<ApiKeyRow>> = {
+  header: "Environment",
+  cell: ({ key }) => <span className={`env env-${key.environment}`}>{key.environment}</span>,
+};
+
 export function KeysPage() {
-  const keys = useQuery(api.apiKeys.list, {});
+  const keys = useQuery(api.apiKeys.manage.list, {});
   const now = useNow(15_000);
   const [revealed, setRevealed] = useState<Revealed | null>(null);
   const [revoking, setRevoking] = useState<ApiKeyRow | null>(null);
   const [rotating, setRotating] = useState<ApiKeyRow | null>(null);
+  const k = keyColumns(now);
+  const actionsColumn: Column<KeyLine<ApiKeyRow>> = {
+    header: "Actions",
+    hideHeader: true,
+    className: "cell-actions",
+    cell: ({ key, status }) => (
+      <>
+        {status === "active" && (
+          <button type="button" className="button button-small" onClick={() => setRotating(key)}>
+            Rotate
+          </button>
+        )}
+        {status !== "revoked" && (
+          <button type="button" className="button button-small button-danger" onClick={() => setRevoking(key)}>
+            Revoke
+          </button>
+        )}
+      </>
+    ),
+  };
 
   return (
     <div className="page">
@@ -45,36 +70,20 @@ export function KeysPage() {
       <CreateKeyForm onCreated={setRevealed} />
 
       <Card title="Your keys">
-        {keys === undefined ? (
-          <Loading label="Loading keys…" />
-        ) : keys.length === 0 ? (
-          <EmptyState title="No API keys yet">
-            Create one above and paste it into your Dex instance&apos;s settings.
-          </EmptyState>
-        ) : (
-          <div className="table-wrap">
-            <table className="table" data-testid="keys-table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Key</th>
-                  <th scope="col">Environment</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {keys.map((key) => (
-                  <KeyRow key={key._id} apiKey={key} onRevoke={setRevoking} onRotate={setRotating} />
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <DataTable
+          columns={[k.name, k.prefix, environmentColumn, k.created, k.lastUsed, k.status, actionsColumn]}
+          rows={keyLines(keys, now)}
+          rowKey={({ key }) => key._id}
+          loadingLabel="Loading keys…"
+          empty={{
+            title: "No API keys yet",
+            body: "Create one above and paste it into your Dex instance's settings.",
+          }}
+          caption="Your API keys"
+          testId="keys-table"
+          rowTestId="key-row"
+          rowClassName={({ status }) => (status === "revoked" ? "row-muted" : undefined)}
+        />
       </Card>
 
       <RevokeDialog apiKey={revoking} onClose={() => setRevoking(null)} />
@@ -126,7 +135,7 @@ export function KeysPage() {
 }
 
 function CreateKeyForm({ onCreated }: { onCreated: (r: Revealed) => void }) {
-  const create = useMutation(api.apiKeys.create);
+  const create = useMutation(api.apiKeys.manage.create);
   const [name, setName] = useState("");
   const [environment, setEnvironment] = useState<KeyEnvironment>("live");
   const { pending, error, run } = useAsyncAction();
@@ -144,18 +153,17 @@ function CreateKeyForm({ onCreated }: { onCreated: (r: Revealed) => void }) {
   return (
     <Card title="Create a key">
       <form className="inline-form" onSubmit={onSubmit}>
-        <div className="field field-grow">
-          <label htmlFor="key-name">Name</label>
-          <input
-            id="key-name"
-            name="name"
-            required
-            maxLength={100}
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            placeholder="Home server"
-          />
-        </div>
+        <TextField
+          id="key-name"
+          label="Name"
+          name="name"
+          required
+          maxLength={100}
+          value={name}
+          onChange={setName}
+          placeholder="Home server"
+          grow
+        />
         <div className="field">
           <label htmlFor="key-environment">Environment</label>
           <select
@@ -176,71 +184,8 @@ function CreateKeyForm({ onCreated }: { onCreated: (r: Revealed) => void }) {
   );
 }
 
-function KeyRow({
-  apiKey,
-  onRevoke,
-  onRotate,
-}: {
-  apiKey: ApiKeyRow;
-  onRevoke: (k: ApiKeyRow) => void;
-  onRotate: (k: ApiKeyRow) => void;
-}) {
-  const now = useNow();
-  const status = effectiveKeyStatus(apiKey, now);
-  const stoppedAt = apiKey.revokedAt ?? apiKey.graceEndsAt;
-  return (
-    <tr data-testid="key-row" className={status === "revoked" ? "row-muted" : undefined}>
-      <td>{apiKey.name}</td>
-      <td>
-        <code>{apiKey.prefix}…</code>
-      </td>
-      <td>
-        <span className={`env env-${apiKey.environment}`}>{apiKey.environment}</span>
-      </td>
-      <td>
-        <RelativeTime at={apiKey.createdAt} />
-      </td>
-      <td>
-        {apiKey.lastUsedAt === undefined ? (
-          <span className="muted">Never</span>
-        ) : (
-          <>
-            <RelativeTime at={apiKey.lastUsedAt} />
-            {apiKey.lastUsedIp && <span className="muted cell-sub">from {apiKey.lastUsedIp}</span>}
-          </>
-        )}
-      </td>
-      <td>
-        <KeyStatusBadge status={status} />
-        {status === "grace" && apiKey.graceEndsAt !== undefined && (
-          <span className="muted cell-sub" title={formatDateTime(apiKey.graceEndsAt)}>
-            stops {formatRelative(apiKey.graceEndsAt, now)}
-          </span>
-        )}
-        {status === "revoked" && stoppedAt !== undefined && (
-          <span className="muted cell-sub" title={formatDateTime(stoppedAt)}>
-            {formatRelative(stoppedAt, now)}
-          </span>
-        )}
-      </td>
-      <td className="cell-actions">
-        {status === "active" && (
-          <button type="button" className="button button-small" onClick={() => onRotate(apiKey)}>
-            Rotate
-          </button>
-        )}
-        {status !== "revoked" && (
-          <button type="button" className="button button-small button-danger" onClick={() => onRevoke(apiKey)}>
-            Revoke
-          </button>
-        )}
-      </td>
-    </tr>
-  );
-}
-
 function RevokeDialog({ apiKey, onClose }: { apiKey: ApiKeyRow | null; onClose: () => void }) {
-  const revoke = useMutation(api.apiKeys.revoke);
+  const revoke = useMutation(api.apiKeys.manage.revoke);
   return (
     <ConfirmDialog
       open={apiKey !== null}
@@ -274,7 +219,7 @@ function RotateDialog({
   onClose: () => void;
   onRotated: (r: Revealed) => void;
 }) {
-  const rotate = useMutation(api.apiKeys.rotate);
+  const rotate = useMutation(api.apiKeys.manage.rotate);
   const [graceHours, setGraceHours] = useState(24);
   return (
     <ConfirmDialog

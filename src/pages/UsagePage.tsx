@@ -1,29 +1,23 @@
 import { useQuery } from "convex/react";
 import { useState } from "react";
 import { api } from "../../convex/_generated/api";
-import type { UsageSummary } from "../lib/apiTypes";
+import type { RecentUsageRow, UsageSummary } from "../lib/apiTypes";
 import { PageHeader } from "../components/PageHeader";
 import { Card } from "../components/Card";
 import { Loading } from "../components/Loading";
 import { EmptyState } from "../components/EmptyState";
 import { UsageFigures } from "../components/UsageFigures";
-import { Badge } from "../components/Badge";
-import { RelativeTime } from "../components/RelativeTime";
+import { DataTable, type Column } from "../components/DataTable";
+import { USAGE_COLUMNS } from "../components/usageColumns";
 import { ErrorBoundary } from "../components/ErrorBoundary";
 import { DailyUsageChart } from "../components/DailyUsageChart";
-import {
-  formatInteger,
-  formatMonth,
-  formatMoney,
-  formatTokens,
-  monthKey,
-  shiftMonth,
-} from "../lib/format";
+import { formatInteger, formatMonth, formatTokens, shiftMonth } from "../lib/format";
 import { useNow } from "../lib/useNow";
+import { monthOf } from "../../convex/model/calendar";
 
 export default function UsagePage() {
   const now = useNow(60_000);
-  const thisMonth = monthKey(now);
+  const thisMonth = monthOf(now);
   const [picked, setPicked] = useState<string | null>(null);
   const month = picked ?? thisMonth;
 
@@ -71,7 +65,7 @@ export default function UsagePage() {
 }
 
 function SummaryCard({ month }: { month: string }) {
-  const summary = useQuery(api.usage.summary, { month });
+  const summary = useQuery(api.usage.meters.summary, { month });
   return (
     <Card title="Meter" testId="usage-summary">
       {summary === undefined ? <Loading label="Loading usage…" /> : <SummaryBody summary={summary} />}
@@ -97,7 +91,7 @@ function SummaryBody({ summary }: { summary: UsageSummary }) {
 }
 
 function DailyCard({ month }: { month: string }) {
-  const rows = useQuery(api.usage.daily, { month });
+  const rows = useQuery(api.usage.meters.daily, { month });
   return (
     <Card title="Daily tokens by model">
       {rows === undefined ? (
@@ -113,70 +107,35 @@ function DailyCard({ month }: { month: string }) {
   );
 }
 
-const STATUS_TONE: Record<string, "success" | "warning" | "critical" | "neutral"> = {
-  ok: "success",
-  client_abandoned: "warning",
-  upstream_error: "critical",
-  rejected: "critical",
-};
+const recentColumns: readonly Column<RecentUsageRow>[] = [
+  USAGE_COLUMNS.when,
+  USAGE_COLUMNS.model,
+  { header: "Kind", cell: (r) => r.kind },
+  USAGE_COLUMNS.tokensIn,
+  USAGE_COLUMNS.tokensOut,
+  USAGE_COLUMNS.cost,
+  USAGE_COLUMNS.status,
+  { header: "Latency", numeric: true, cell: (r) => `${formatInteger(r.latencyMs)} ms` },
+  { header: "Key", cell: (r) => (r.keyPrefix ? <code>{r.keyPrefix}…</code> : <span className="muted">—</span>) },
+];
 
 function RecentCard() {
-  const recent = useQuery(api.usage.recent, { limit: 25 });
+  const recent = useQuery(api.usage.meters.recent, { limit: 25 });
   return (
     <Card title="Recent requests">
-      {recent === undefined ? (
-        <Loading label="Loading requests…" />
-      ) : recent.length === 0 ? (
-        <EmptyState title="No requests yet">
-          Point your Dex instance at the proxy with one of your API keys; each request appears here.
-        </EmptyState>
-      ) : (
-        <div className="table-wrap">
-          <table className="table table-dense" data-testid="recent-table">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Model</th>
-                <th scope="col">Kind</th>
-                <th scope="col" className="num">In</th>
-                <th scope="col" className="num">Out</th>
-                <th scope="col" className="num">Cost</th>
-                <th scope="col">Status</th>
-                <th scope="col" className="num">Latency</th>
-                <th scope="col">Key</th>
-              </tr>
-            </thead>
-            <tbody>
-              {recent.map((r) => (
-                <tr key={r._id}>
-                  <td>
-                    <RelativeTime at={r.at} />
-                  </td>
-                  <td>
-                    <code>{r.model}</code>
-                  </td>
-                  <td>{r.kind}</td>
-                  <td className="num">{r.kind === "speech" ? `${formatInteger(r.characters)} chars` : formatInteger(r.tokensIn)}</td>
-                  <td className="num">{formatInteger(r.tokensOut)}</td>
-                  <td className="num">{formatMoney(r.costMicros)}</td>
-                  <td>
-                    <Badge tone={STATUS_TONE[r.status] ?? "neutral"} title={`HTTP ${r.httpStatus}`}>
-                      {r.status.replace(/_/g, " ")}
-                    </Badge>
-                    {r.usageSource !== "provider" && (
-                      <span className="muted cell-sub" title="How the token count was measured">
-                        {r.usageSource}
-                      </span>
-                    )}
-                  </td>
-                  <td className="num">{formatInteger(r.latencyMs)} ms</td>
-                  <td>{r.keyPrefix ? <code>{r.keyPrefix}…</code> : <span className="muted">—</span>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable
+        columns={recentColumns}
+        rows={recent}
+        rowKey={(r) => r._id}
+        loadingLabel="Loading requests…"
+        empty={{
+          title: "No requests yet",
+          body: "Point your Dex instance at the proxy with one of your API keys; each request appears here.",
+        }}
+        caption="Your most recent requests, newest first"
+        dense
+        testId="recent-table"
+      />
     </Card>
   );
 }

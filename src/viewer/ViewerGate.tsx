@@ -7,11 +7,11 @@ import { ErrorNotice } from "../components/ErrorNotice";
 import { useAuthMethod } from "../auth/AuthMethodContext";
 
 /**
- * Runs `users.ensureViewer` once after sign-in (it creates the account on the first
- * visit), then provides the live `users.viewer` row to everything below.
+ * Runs `users.viewer.ensure` once after sign-in (it creates the account on the first
+ * visit), then provides the live `users.viewer.get` row to everything below.
  */
 export function ViewerGate({ children }: { children: ReactNode }) {
-  const ensureViewer = useMutation(api.users.ensureViewer);
+  const ensureViewer = useMutation(api.users.viewer.ensure);
   const { signOut } = useAuthMethod();
   const started = useRef(false);
   const [ensured, setEnsured] = useState(false);
@@ -27,7 +27,7 @@ export function ViewerGate({ children }: { children: ReactNode }) {
       .catch((err: unknown) => setError(err));
   }, [ensureViewer, attempt]);
 
-  const viewer = useQuery(api.users.viewer, ensured ? {} : "skip");
+  const viewer = useQuery(api.users.viewer.get, ensured ? {} : "skip");
 
   if (error !== null) {
     return (

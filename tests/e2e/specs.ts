@@ -244,6 +244,50 @@ export function specs(world: World): TestCase[] {
       },
     },
     {
+      name: "the accounts list pages through a search and says when nothing matches",
+      fn: async () => {
+        const staff = world.pages[world.pages.length - 1];
+        // Thirty accounts seen a day ago, written directly: more than one page of the search.
+        const prefix = `bulk-${stamp}-`;
+        await stack.runtime.engine.runInline(async (ctx) => {
+          for (let i = 0; i < 30; i++) {
+            const email = `${prefix}${String(i).padStart(2, "0")}@example.com`;
+            await ctx.db.insert("users", {
+              tokenIdentifier: `e2e|${email}`,
+              email,
+              role: "user",
+              state: "trial",
+              plan: "trial",
+              lastSeenAt: Date.now() - 86_400_000,
+            });
+          }
+        });
+        await staff.getByRole("link", { name: "Admin console" }).click();
+        const search = staff.getByLabel("Search by email");
+        await search.fill(prefix);
+        await expectText(byTestId(staff, "accounts-count"), `Showing 25 accounts matching “${prefix}”`, { what: "first page" });
+        await screenshot(staff, "08a-admin-accounts-first-page");
+        await staff.getByRole("button", { name: "Load more" }).click();
+        await expectText(byTestId(staff, "accounts-count"), `30 accounts match “${prefix}”`, { what: "count after loading more" });
+        assert((await staff.getByRole("button", { name: "Load more" }).count()) === 0, "Load more is offered after the last page");
+        const emails = await byTestId(staff, "accounts-table").locator("tbody tr td:first-child").allTextContents();
+        assert(
+          emails.length === 30 && emails.join() === [...emails].sort().join(),
+          `a search lists its matches in email order: ${emails.join(", ")}`,
+        );
+
+        await search.fill(`nobody-${stamp}`);
+        await expectText(byTestId(staff, "empty-state"), new RegExp(`^No accounts match “nobody-${stamp}”`), {
+          what: "empty search",
+        });
+        await screenshot(staff, "08b-admin-accounts-no-match");
+        await staff.getByRole("button", { name: "Clear search" }).click();
+        await staff.waitForFunction(() => (document.getElementById("account-search") as HTMLInputElement | null)?.value === "");
+        // Without a search, the most recently seen accounts come first: the customer is on page one.
+        await byTestId(staff, "accounts-table").getByRole("link", { name: customer }).waitFor();
+      },
+    },
+    {
       name: "refusals and failed queries show the server's message, not a blank page",
       fn: async () => {
         const staff = world.pages[world.pages.length - 1];

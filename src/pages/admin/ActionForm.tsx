@@ -1,5 +1,7 @@
 import { useState, type FormEvent, type ReactNode } from "react";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { TextField } from "../../components/TextField";
+import { ChoiceField } from "./ChoiceField";
 import { useAsyncAction } from "../../lib/useAsyncAction";
 
 /**
@@ -42,16 +44,15 @@ export function ActionForm({
         <legend>{legend}</legend>
         <div className="action-fields">
           {children}
-          <div className="field field-grow">
-            <label htmlFor={reasonId}>Reason</label>
-            <input
-              id={reasonId}
-              required
-              value={reason}
-              onChange={(e) => setReason(e.target.value)}
-              placeholder="Shown in the audit log"
-            />
-          </div>
+          <TextField
+            id={reasonId}
+            label="Reason"
+            required
+            value={reason}
+            onChange={setReason}
+            placeholder="Shown in the audit log"
+            grow
+          />
           <button type="submit" className={`button ${danger ? "button-danger-solid" : "button-primary"}`}>
             {pending ? "Saving…" : submitLabel}
           </button>
@@ -64,5 +65,52 @@ export function ActionForm({
         </p>
       )}
     </form>
+  );
+}
+
+/**
+ * A staff action that puts the account on one of a fixed set of values, named by `what`
+ * ("plan", "role"): "Change plan", a "Plan" choice marking the current value, the reason,
+ * "Set plan", then "Plan set to Basic." once `onSubmit(choice, reason)` resolves.
+ * Its fields are `${what}-choice` and `${what}-reason`.
+ */
+export function ChoiceActionForm<T extends string>({
+  what,
+  choices,
+  current,
+  initial = current,
+  describe = (choice) => choice,
+  onSubmit,
+}: {
+  what: string;
+  choices: readonly T[];
+  current: T;
+  /** The choice the form starts on; the current value unless that is a poor default. */
+  initial?: T;
+  describe?: (choice: T) => string;
+  onSubmit: (choice: T, reason: string) => Promise<unknown>;
+}) {
+  const [choice, setChoice] = useState<T>(initial);
+  const label = what.charAt(0).toUpperCase() + what.slice(1);
+  return (
+    <ActionForm
+      legend={`Change ${what}`}
+      submitLabel={`Set ${what}`}
+      reasonId={`${what}-reason`}
+      onSubmit={async (reason) => {
+        await onSubmit(choice, reason);
+        return `${label} set to ${describe(choice)}.`;
+      }}
+    >
+      <ChoiceField
+        id={`${what}-choice`}
+        label={label}
+        choices={choices}
+        current={current}
+        value={choice}
+        onChange={setChoice}
+        describe={describe}
+      />
+    </ActionForm>
   );
 }

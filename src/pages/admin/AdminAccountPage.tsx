@@ -1,5 +1,4 @@
 import { useMutation, useQuery } from "convex/react";
-import { useState } from "react";
 import { Link, useParams } from "react-router";
 import type { FunctionReturnType } from "convex/server";
 import { api } from "../../../convex/_generated/api";
@@ -10,21 +9,24 @@ import { Loading } from "../../components/Loading";
 import { EmptyState } from "../../components/EmptyState";
 import { PlanBadge } from "../../components/PlanBadge";
 import { StateBadge } from "../../components/StateBadge";
-import { KeyStatusBadge } from "../../components/KeyStatusBadge";
 import { RelativeTime } from "../../components/RelativeTime";
-import { Badge } from "../../components/Badge";
+import { DataTable } from "../../components/DataTable";
+import { keyColumns } from "../../components/keyColumns";
+import { USAGE_COLUMNS } from "../../components/usageColumns";
 import { ErrorBoundary } from "../../components/ErrorBoundary";
 import { stateInfo } from "../../lib/accountState";
 import { PLAN_IDS, planFor, type PlanId } from "../../lib/plans";
-import { daysUntil, formatDate, formatInteger, formatMoney, plural } from "../../lib/format";
+import { daysUntil, formatDate, plural } from "../../lib/format";
+import { keyLines } from "../../lib/keyLines";
 import { useNow } from "../../lib/useNow";
 import { useViewer } from "../../viewer/ViewerContext";
-import { effectiveKeyStatus } from "../../lib/apiTypes";
-import { ActionForm } from "./ActionForm";
-import { ChoiceField } from "./ChoiceField";
+import { ActionForm, ChoiceActionForm } from "./ActionForm";
 
-type AccountDetail = FunctionReturnType<typeof api.admin.account>;
+type AccountDetail = FunctionReturnType<typeof api.admin.accounts.get>;
 type Role = AccountDetail["account"]["role"];
+
+const { when, model, tokensIn, tokensOut, cost, status } = USAGE_COLUMNS;
+const usageColumns = [when, model, tokensIn, tokensOut, cost, status];
 
 export function AdminAccountPage() {
   const { userId = "" } = useParams();
@@ -43,7 +45,7 @@ export function AdminAccountPage() {
 
 function AccountLoader({ userId }: { userId: string }) {
   // The id comes from the URL; the query's validator rejects anything that is not a users id.
-  const detail = useQuery(api.admin.account, { userId: userId as Id<"users"> });
+  const detail = useQuery(api.admin.accounts.get, { userId: userId as Id<"users"> });
   return detail === undefined ? <Loading label="Loading account…" /> : <AccountView detail={detail} />;
 }
 
@@ -52,6 +54,7 @@ function AccountView({ detail }: { detail: AccountDetail }) {
   const now = useNow();
   const { account } = detail;
   const info = stateInfo(account.state);
+  const k = keyColumns(now);
   return (
     <>
       <PageHeader
@@ -102,79 +105,25 @@ function AccountView({ detail }: { detail: AccountDetail }) {
       </div>
 
       <Card title="API keys">
-        {detail.keys.length === 0 ? (
-          <EmptyState title="No API keys" />
-        ) : (
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Key</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {detail.keys.map((k) => (
-                  <tr key={k._id}>
-                    <td>{k.name}</td>
-                    <td>
-                      <code>{k.prefix}…</code>
-                    </td>
-                    <td>
-                      <RelativeTime at={k.createdAt} />
-                    </td>
-                    <td>{k.lastUsedAt ? <RelativeTime at={k.lastUsedAt} /> : <span className="muted">Never</span>}</td>
-                    <td>
-                      <KeyStatusBadge status={effectiveKeyStatus(k, now)} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <DataTable
+          columns={[k.name, k.prefix, k.created, k.lastUsed, k.status]}
+          rows={keyLines(detail.keys, now)}
+          rowKey={({ key }) => key._id}
+          empty={{ title: "No API keys" }}
+          caption={`API keys of ${account.email}`}
+          rowClassName={({ status }) => (status === "revoked" ? "row-muted" : undefined)}
+        />
       </Card>
 
       <Card title="Recent usage">
-        {detail.usage.length === 0 ? (
-          <EmptyState title="No requests yet" />
-        ) : (
-          <div className="table-wrap">
-            <table className="table table-dense">
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Model</th>
-                  <th scope="col" className="num">In</th>
-                  <th scope="col" className="num">Out</th>
-                  <th scope="col" className="num">Cost</th>
-                  <th scope="col">Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {detail.usage.map((u) => (
-                  <tr key={u._id}>
-                    <td>
-                      <RelativeTime at={u.at} />
-                    </td>
-                    <td>
-                      <code>{u.model}</code>
-                    </td>
-                    <td className="num">{formatInteger(u.tokensIn)}</td>
-                    <td className="num">{formatInteger(u.tokensOut)}</td>
-                    <td className="num">{formatMoney(u.costMicros)}</td>
-                    <td>
-                      <Badge tone={u.status === "ok" ? "success" : "warning"}>{u.status.replace(/_/g, " ")}</Badge>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <DataTable
+          columns={usageColumns}
+          rows={detail.usage}
+          rowKey={(u) => u._id}
+          empty={{ title: "No requests yet" }}
+          caption={`Most recent requests of ${account.email}, newest first`}
+          dense
+        />
       </Card>
 
       <Card title="Audit log">
@@ -202,28 +151,16 @@ function AccountView({ detail }: { detail: AccountDetail }) {
 }
 
 function SetPlanForm({ userId, current }: { userId: Id<"users">; current: PlanId }) {
-  const setPlan = useMutation(api.admin.setPlan);
-  const [plan, setPlanChoice] = useState<PlanId>(current === "trial" ? "basic" : current);
+  const setPlan = useMutation(api.admin.accounts.overrideAccountPlan);
   return (
-    <ActionForm
-      legend="Change plan"
-      submitLabel="Set plan"
-      reasonId="plan-reason"
-      onSubmit={async (reason) => {
-        await setPlan({ userId, plan, reason });
-        return `Plan set to ${planName(plan)}.`;
-      }}
-    >
-      <ChoiceField
-        id="plan-choice"
-        label="Plan"
-        choices={PLAN_IDS}
-        current={current}
-        value={plan}
-        onChange={setPlanChoice}
-        describe={planName}
-      />
-    </ActionForm>
+    <ChoiceActionForm
+      what="plan"
+      choices={PLAN_IDS}
+      current={current}
+      initial={current === "trial" ? "basic" : current}
+      describe={planName}
+      onSubmit={(plan, reason) => setPlan({ userId, plan, reason })}
+    />
   );
 }
 
@@ -232,8 +169,8 @@ function planName(id: PlanId): string {
 }
 
 function SuspensionForm({ userId, suspended }: { userId: Id<"users">; suspended: boolean }) {
-  const suspend = useMutation(api.admin.suspend);
-  const unsuspend = useMutation(api.admin.unsuspend);
+  const suspend = useMutation(api.admin.accounts.suspend);
+  const unsuspend = useMutation(api.admin.accounts.unsuspend);
   return (
     <ActionForm
       legend={suspended ? "Lift the suspension" : "Suspend the account"}
@@ -255,19 +192,6 @@ function SuspensionForm({ userId, suspended }: { userId: Id<"users">; suspended:
 const ROLES: readonly Role[] = ["user", "support", "admin"];
 
 function SetRoleForm({ userId, current }: { userId: Id<"users">; current: Role }) {
-  const setRole = useMutation(api.admin.setRole);
-  const [role, setRoleChoice] = useState<Role>(current);
-  return (
-    <ActionForm
-      legend="Change role"
-      submitLabel="Set role"
-      reasonId="role-reason"
-      onSubmit={async (reason) => {
-        await setRole({ userId, role, reason });
-        return `Role set to ${role}.`;
-      }}
-    >
-      <ChoiceField id="role-choice" label="Role" choices={ROLES} current={current} value={role} onChange={setRoleChoice} />
-    </ActionForm>
-  );
+  const setRole = useMutation(api.admin.accounts.setRole);
+  return <ChoiceActionForm what="role" choices={ROLES} current={current} onSubmit={(role, reason) => setRole({ userId, role, reason })} />;
 }

@@ -1,84 +1,101 @@
-import { useQuery } from "convex/react";
+import { usePaginatedQuery } from "convex/react";
+import type { FunctionReturnType } from "convex/server";
 import { Link, useSearchParams } from "react-router";
 import { api } from "../../../convex/_generated/api";
 import { PageHeader } from "../../components/PageHeader";
 import { Card } from "../../components/Card";
-import { Loading } from "../../components/Loading";
-import { EmptyState } from "../../components/EmptyState";
+import { DataTable, type Column } from "../../components/DataTable";
+import { TextField } from "../../components/TextField";
 import { PlanBadge } from "../../components/PlanBadge";
 import { StateBadge } from "../../components/StateBadge";
 import { RelativeTime } from "../../components/RelativeTime";
 import { useDebounced } from "../../lib/useDebounced";
+import { plural } from "../../lib/format";
+
+type AccountRow = FunctionReturnType<typeof api.admin.accounts.list>["page"][number];
+
+const PAGE_SIZE = 25;
+
+const columns: readonly Column<AccountRow>[] = [
+  { header: "Email", cell: (a) => <Link to={`/admin/accounts/${a._id}`}>{a.email}</Link> },
+  { header: "Name", cell: (a) => a.name ?? <span className="muted">—</span> },
+  { header: "Role", cell: (a) => a.role },
+  { header: "Plan", cell: (a) => <PlanBadge plan={a.plan} /> },
+  { header: "State", cell: (a) => <StateBadge state={a.state} /> },
+  { header: "Last seen", cell: (a) => <RelativeTime at={a.lastSeenAt} /> },
+];
 
 export function AdminAccountsPage() {
   // The search lives in the URL so a filtered list can be shared and survives back/forward.
   const [params, setParams] = useSearchParams();
   const search = params.get("q") ?? "";
-  const debounced = useDebounced(search.trim());
-  const accounts = useQuery(api.admin.listAccounts, debounced ? { search: debounced } : {});
+  const term = useDebounced(search.trim());
+  const setSearch = (value: string) => setParams(value ? { q: value } : {}, { replace: true });
+  const { results, status, loadMore } = usePaginatedQuery(
+    api.admin.accounts.list,
+    term ? { search: term } : {},
+    { initialNumItems: PAGE_SIZE },
+  );
 
   return (
     <div className="page">
-      <PageHeader title="Accounts" description="Every customer account, live. Search by email." />
+      <PageHeader
+        title="Accounts"
+        description="Customer accounts, live: the most recently seen first, or search by the start of an email."
+      />
       <Card>
         <form className="inline-form" role="search" onSubmit={(e) => e.preventDefault()}>
-          <div className="field field-grow">
-            <label htmlFor="account-search">Search by email</label>
-            <input
-              id="account-search"
-              type="search"
-              value={search}
-              onChange={(e) => setParams(e.target.value ? { q: e.target.value } : {}, { replace: true })}
-              placeholder="ada@ or ada@example.com"
-              autoComplete="off"
-            />
-          </div>
+          <TextField
+            id="account-search"
+            label="Search by email"
+            type="search"
+            value={search}
+            onChange={setSearch}
+            placeholder="ada@ or ada@example.com"
+            autoComplete="off"
+            grow
+          />
         </form>
-        {accounts === undefined ? (
-          <Loading label="Loading accounts…" />
-        ) : accounts.length === 0 ? (
-          <EmptyState title={debounced ? `No accounts starting with “${debounced}”` : "No accounts yet"}>
-            {debounced ? "Search matches the start of the email address." : "Accounts appear here when people sign up."}
-          </EmptyState>
-        ) : (
-          <div className="table-wrap">
-            <table className="table" data-testid="accounts-table">
-              <thead>
-                <tr>
-                  <th scope="col">Email</th>
-                  <th scope="col">Name</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Plan</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Last seen</th>
-                </tr>
-              </thead>
-              <tbody>
-                {accounts.map((a) => (
-                  <tr key={a._id}>
-                    <td>
-                      <Link to={`/admin/accounts/${a._id}`}>{a.email}</Link>
-                    </td>
-                    <td>{a.name ?? <span className="muted">—</span>}</td>
-                    <td>{a.role}</td>
-                    <td>
-                      <PlanBadge plan={a.plan} />
-                    </td>
-                    <td>
-                      <StateBadge state={a.state} />
-                    </td>
-                    <td>
-                      <RelativeTime at={a.lastSeenAt} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-        {accounts !== undefined && accounts.length >= 50 && (
-          <p className="muted small">Showing the first 50. Narrow the search to find others.</p>
-        )}
+        <DataTable
+          columns={columns}
+          rows={status === "LoadingFirstPage" ? undefined : results}
+          rowKey={(a) => a._id}
+          loadingLabel="Loading accounts…"
+          empty={
+            term
+              ? {
+                  title: `No accounts match “${term}”`,
+                  body: "Search matches the start of the email address.",
+                  action: (
+                    <button type="button" className="button button-small" onClick={() => setSearch("")}>
+                      Clear search
+                    </button>
+                  ),
+                }
+              : { title: "No accounts yet", body: "Accounts appear here when people sign up." }
+          }
+          caption={term ? `Accounts whose email starts with “${term}”` : "Accounts, most recently seen first"}
+          testId="accounts-table"
+          footer={
+            <>
+              <span className="muted small" data-testid="accounts-count">
+                {status === "Exhausted" ? "" : "Showing "}
+                {plural(results.length, "account")}
+                {term && (status === "Exhausted" ? ` match “${term}”` : ` matching “${term}”`)}
+              </span>
+              {status !== "Exhausted" && (
+                <button
+                  type="button"
+                  className="button button-small"
+                  onClick={() => loadMore(PAGE_SIZE)}
+                  disabled={status !== "CanLoadMore"}
+                >
+                  {status === "LoadingMore" ? "Loading…" : "Load more"}
+                </button>
+              )}
+            </>
+          }
+        />
       </Card>
     </div>
   );
