@@ -4,6 +4,7 @@ import { paginationOptsValidator, paginationResultValidator } from "convex/serve
 import { v } from "convex/values";
 import type { Doc } from "../_generated/dataModel";
 import { adminMutation, supportMutation, supportQuery } from "../functions";
+import { keySummaryValidator, summarizeKey } from "../lib/apiKeys";
 import { applyStateEvent, changeRole, overridePlan, requireAccount } from "../lib/accounts";
 import { actorOf } from "../lib/audit";
 import { fail } from "../lib/errors";
@@ -42,15 +43,7 @@ const accountDetail = v.object({
     ...accountRow.fields,
     ...pick(userDoc, ["trialEndsAt", "stateBeforeSuspension"]),
   }),
-  keys: v.array(v.object({
-    _id: v.id("apiKeys"),
-    name: v.string(),
-    prefix: v.string(),
-    createdAt: v.number(),
-    lastUsedAt: v.optional(v.number()),
-    revokedAt: v.optional(v.number()),
-    graceEndsAt: v.optional(v.number()),
-  })),
+  keys: v.array(keySummaryValidator),
   usage: v.array(v.object({
     _id: v.id("usageEvents"),
     at: v.number(),
@@ -75,6 +68,7 @@ export const get = supportQuery({
   returns: accountDetail,
   handler: async (ctx, { userId }) => {
     const account = await requireAccount(ctx, userId);
+    const now = Date.now();
     const [keys, usage, auditLog] = await Promise.all([
       ctx.db.query("apiKeys").withIndex("by_userId", (q) => q.eq("userId", userId)).order("desc").take(50),
       ctx.db.query("usageEvents").withIndex("by_userId_and_at", (q) => q.eq("userId", userId)).order("desc").take(25),
@@ -86,15 +80,7 @@ export const get = supportQuery({
     ]);
     return {
       account: { ...row(account), trialEndsAt: account.trialEndsAt, stateBeforeSuspension: account.stateBeforeSuspension },
-      keys: keys.map((k) => ({
-        _id: k._id,
-        name: k.name,
-        prefix: k.prefix,
-        createdAt: k.createdAt,
-        lastUsedAt: k.lastUsedAt,
-        revokedAt: k.revokedAt,
-        graceEndsAt: k.graceEndsAt,
-      })),
+      keys: keys.map((k) => summarizeKey(k, now)),
       usage: usage.map((e) => ({
         _id: e._id,
         at: e.at,
