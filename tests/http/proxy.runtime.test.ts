@@ -142,6 +142,21 @@ describe("over real HTTP", () => {
     expect(remaining.heldTokens).toBe(0);
     expect(remaining.usedTokens).toBeLessThanOrEqual(cap);
   });
+
+  it("caps live keys through the runtime's sorted index on unrevoked keys, and a revoked key frees a slot", async () => {
+    const email = "key-cap-runtime@example.com";
+    await rt.run("mutation", getFunctionName(internal.cli.createAccount), { email });
+    const create = () => rt.run("mutation", getFunctionName(internal.cli.createApiKey), { email }) as Promise<{ secret: string }>;
+    const keys: string[] = [];
+    for (let i = 0; i < 50; i++) keys.push((await create()).secret);
+    await expect(create()).rejects.toThrow(/already have 50 keys/);
+    const res = await fetch(`${rt.urls.site}/v1/api-keys`, { headers: { authorization: `Bearer ${keys[0]}` } });
+    const listed = (await res.json()) as { data: Array<{ id: string }> };
+    const del = await fetch(`${rt.urls.site}/v1/api-keys/${listed.data[0].id}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${keys[0]}` },
+    });
+    expect(del.status).toBe(200);
+    await expect(create()).resolves.toMatchObject({ secret: expect.stringMatching(/^pk_live_/) });
+  });
 });
-
-
