@@ -14,6 +14,12 @@ const app = defineApp({
     OPENAI_API_KEY: v.optional(v.string()),
     OPENAI_BASE_URL: v.optional(v.string()),
     KEY_ROTATION_GRACE_HOURS: v.optional(v.string()),
+    EMAIL_BASE_URL: v.optional(v.string()),
+    EMAIL_API_KEY: v.optional(v.string()),
+    EMAIL_FROM: v.optional(v.string()),
+    APP_URL: v.optional(v.string()),
+    ENCRYPTION_KEY: v.optional(v.string()),
+    SIGNUP_IP_LIMIT_PER_HOUR: v.optional(v.string()),
   },
 });
 // Per-plan request and token limits on the AI proxy (sharded token buckets, OCC-friendly).

@@ -1,0 +1,21 @@
+// The onboarding series: which mails a new account gets, when, and whether the unsubscribe
+// stops them. Templates are rendered at send time by templates.ts.
+export type EmailTemplate = "welcome" | "followup_24h" | "followup_72h" | "followup_1w";
+export type EmailCategory = "transactional" | "marketing";
+
+const HOUR = 60 * 60 * 1000;
+
+export interface SeriesStep {
+  template: EmailTemplate;
+  category: EmailCategory;
+  /** Delay after the account's creation; 0 = send now. */
+  delayMs: number;
+}
+
+export const ONBOARDING_SERIES: readonly SeriesStep[] = [
+  // The welcome mail carries the first key's prefix: it is part of the signup, not a tip.
+  { template: "welcome", category: "transactional", delayMs: 0 },
+  { template: "followup_24h", category: "marketing", delayMs: 24 * HOUR },
+  { template: "followup_72h", category: "marketing", delayMs: 72 * HOUR },
+  { template: "followup_1w", category: "marketing", delayMs: 7 * 24 * HOUR },
+];
