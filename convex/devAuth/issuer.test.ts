@@ -52,7 +52,7 @@ describe("dev issuer", () => {
       email: "agent@poindexter.dev",
       role: "support",
     } as never);
-    await agent.mutation(api.users.viewer.ensure, {});
+    await agent.mutation(api.signup.account.ensure, {});
     expect((await agent.query(api.users.viewer.get, {}))!.role).toBe("support");
   });
 });

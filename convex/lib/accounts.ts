@@ -66,14 +66,21 @@ export async function requireAccount(ctx: QueryCtx, userId: Id<"users">): Promis
   return user;
 }
 
+function trialEndsAt(now: number): number {
+  return now + (PLANS.trial.trialDays ?? 14) * DAY;
+}
+
 /**
- * The one way an account comes to exist: a trial (14 days) with an audit row. Sign-in creates
- * the caller's own (actor "self"); the CLI creates one for an email before its owner signs in.
+ * The one way an account comes to exist, with an audit row: a trial (14 days), or, when a
+ * signup was refused at first sign-in, a `pending` account that keeps the reason the person
+ * sees until a later attempt passes. Signup creates the caller's own (actor "self"); the CLI
+ * creates one for an email before its owner signs in.
  */
 export async function createAccount(
   ctx: MutationCtx,
   fields: { tokenIdentifier: string; email: string; name?: string; role: Role },
   actor: Actor | "self",
+  refusal?: Doc<"users">["signupRefusal"],
 ): Promise<Id<"users">> {
   const email = normalizeEmail(fields.email);
   const now = Date.now();
@@ -82,14 +89,22 @@ export async function createAccount(
     email,
     name: fields.name,
     role: fields.role,
-    state: startTrial(),
+    ...(refusal === undefined
+      ? { state: startTrial(), trialEndsAt: trialEndsAt(now) }
+      : { state: "pending" as const, signupRefusal: refusal }),
     plan: "trial",
-    trialEndsAt: now + (PLANS.trial.trialDays ?? 14) * DAY,
     lastSeenAt: now,
   });
   const by = actor === "self" ? { id: userId, label: email } : actor;
-  await audit(ctx, by, "account.created", { type: "user", id: userId });
+  await audit(ctx, by, refusal === undefined ? "account.created" : "account.created_pending", { type: "user", id: userId },
+    refusal?.message);
   return userId;
+}
+
+/** A pending account whose signup now passes: its trial starts (14 days from now). */
+export async function startPendingTrial(ctx: MutationCtx, user: Doc<"users">, actor: Actor): Promise<void> {
+  await applyStateEvent(ctx, user, { type: "trial_started" }, actor);
+  await ctx.db.patch("users", user._id, { trialEndsAt: trialEndsAt(Date.now()), signupRefusal: undefined });
 }
 
 function requireReason(reason: string): string {

@@ -1,7 +1,13 @@
 // Accounts and the audit trail.
 import { defineTable } from "convex/server";
 import { v } from "convex/values";
-import { accountStateValidator, billingProviderValidator, planValidator, roleValidator } from "./validators";
+import {
+  accountStateValidator,
+  billingProviderValidator,
+  planValidator,
+  roleValidator,
+  signupRefusalReasonValidator,
+} from "./validators";
 
 export const accountsTables = {
   users: defineTable({
@@ -20,6 +26,13 @@ export const accountsTables = {
     stripeCustomerId: v.optional(v.string()),
     polarCustomerId: v.optional(v.string()),
     lastSeenAt: v.number(),
+    // Set while a signup refused at first sign-in keeps the account pending (Clerk mode): the
+    // reason the person sees, until a later attempt passes the checks.
+    signupRefusal: v.optional(v.object({ reason: signupRefusalReasonValidator, message: v.string(), at: v.number() })),
+    // The onboarding wizard on the dashboard was dismissed (or finished) at this time.
+    onboardingDismissedAt: v.optional(v.number()),
+    // Marketing mail (follow-ups) stopped by the unsubscribe link; transactional mail still goes.
+    marketingOptOutAt: v.optional(v.number()),
   })
     .index("by_tokenIdentifier", ["tokenIdentifier"])
     .index("by_email", ["email"])

@@ -83,3 +83,30 @@ export const refusalValidator = v.union(
     retryAfterMs: v.number(),
   }),
 );
+
+// Why a signup was refused (model/signup/policy.ts holds the messages people see).
+export const signupRefusalReasonValidator = v.union(
+  v.literal("invalid_email"),
+  v.literal("disposable_email"),
+  v.literal("too_many_for_email"),
+  v.literal("too_many_from_ip"),
+  v.literal("signups_busy"),
+);
+
+export const emailTemplateValidator = v.union(
+  v.literal("welcome"),
+  v.literal("followup_24h"),
+  v.literal("followup_72h"),
+  v.literal("followup_1w"),
+);
+
+export const emailCategoryValidator = v.union(v.literal("transactional"), v.literal("marketing"));
+
+// queued -> sending -> sent | failed; skipped: not sent on purpose (unsubscribed, account gone).
+export const emailStatusValidator = v.union(
+  v.literal("queued"),
+  v.literal("sending"),
+  v.literal("sent"),
+  v.literal("failed"),
+  v.literal("skipped"),
+);

@@ -7,7 +7,7 @@ import type { FailureRule } from "../../dev/simulator/config";
 import { estimateChatPromptTokens } from "../../convex/model/proxy/estimate";
 import { PLANS } from "../../convex/model/plans";
 import { PRICE_VERSION, speechCostMicros, tokenCostMicros } from "../../convex/model/pricing";
-import { internal } from "../../convex/_generated/api";
+import { api, internal } from "../../convex/_generated/api";
 import {
   account,
   clientFor,
@@ -95,6 +95,19 @@ describe("chat completions (JSON)", () => {
     await client.chat.completions.create({ model: "gpt-4o-mini", messages, max_completion_tokens: 4, max_tokens: 50 });
     const both = upstreamChats()[1].body as Record<string, unknown>;
     expect([both.max_completion_tokens, both.max_tokens]).toEqual([4, 4]);
+  });
+});
+
+describe("signup", () => {
+  it("hands out a first key that works through the SDK right away", async () => {
+    const newcomer = t
+      .withRequestMetadata({ ip: "198.51.100.20", userAgent: "vitest" })
+      .withIdentity({ subject: "new|1", issuer: "https://issuer", email: "newcomer@example.com" });
+    const signup = await newcomer.mutation(api.signup.account.ensure, {});
+    if (signup.status !== "created") throw new Error(`signup was ${signup.status}`);
+    const reply = await clientFor(t, signup.firstKey.secret).chat.completions.create({ model: "gpt-4o-mini", messages });
+    expect(reply.choices[0].message.content).toBeTruthy();
+    expect(await eventsOf(t, signup.userId)).toHaveLength(1);
   });
 });
 
