@@ -14,6 +14,8 @@ const app = defineApp({
     OPENAI_API_KEY: v.optional(v.string()),
     OPENAI_BASE_URL: v.optional(v.string()),
     KEY_ROTATION_GRACE_HOURS: v.optional(v.string()),
+    CLERK_JWT_ISSUER_DOMAIN: v.optional(v.string()),
+    CLERK_WEBHOOK_SECRET: v.optional(v.string()),
     EMAIL_BASE_URL: v.optional(v.string()),
     EMAIL_API_KEY: v.optional(v.string()),
     EMAIL_FROM: v.optional(v.string()),

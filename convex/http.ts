@@ -1,5 +1,6 @@
 // The table of contents of the HTTP surface: each domain mounts its own routes.
 import { httpRouter } from "convex/server";
+import { mountClerkRoutes } from "./clerk/webhooks";
 import { mountDexApiRoutes } from "./dexApi/routes";
 import { mountDevAuthRoutes } from "./devAuth/issuer";
 import { mountOpsRoutes } from "./ops/health";
@@ -15,6 +16,8 @@ mountDevAuthRoutes(http);
 mountProxyRoutes(http);
 // GET /v1/usage[/remaining], GET/POST /v1/api-keys, DELETE /v1/api-keys/{id}.
 mountDexApiRoutes(http);
+// POST /webhooks/clerk: Clerk user events (Svix-signed).
+mountClerkRoutes(http);
 // Any other /v1/ path: OpenAI's JSON 404.
 mountUnknownV1Routes(http);
 

@@ -7,6 +7,7 @@ import { billingTables } from "./schema/billing";
 import { credentialsTables } from "./schema/credentials";
 import { identityTables } from "./schema/identity";
 import { oauthTables } from "./schema/oauth";
+import { operationsTables } from "./schema/operations";
 import { signupTables } from "./schema/signup";
 import { usageTables } from "./schema/usage";
 
@@ -19,4 +20,6 @@ export default defineSchema({
   ...identityTables,
   ...oauthTables,
   ...credentialsTables,
+  // Deletion requests from Clerk; the operations issue (#13) performs the deletions.
+  ...operationsTables,
 });
