@@ -99,7 +99,10 @@ async function main() {
   }
   const simulatorUrl = simulator?.url ?? `http://127.0.0.1:${simulatorPort}`;
   // .env.local and the shell's env win over these defaults.
-  const start = () => startRuntime({ dataDir, defaultEnv: devEnv(dataDir, simulatorUrl) });
+  // CONVEX_TRUST_FORWARDED_FOR=1: load tests give each simulated client its own address
+  // through X-Forwarded-For (dev only; see dev/runtime/README.md, "Request metadata").
+  const trustForwardedFor = ["1", "true"].includes(setting("CONVEX_TRUST_FORWARDED_FOR") ?? "");
+  const start = () => startRuntime({ dataDir, defaultEnv: devEnv(dataDir, simulatorUrl), trustForwardedFor });
   try {
     runtime = await start();
   } catch (e) {
@@ -117,6 +120,7 @@ async function main() {
   console.log(`  Data dir                  ${shortPath(runtime.dataDir)}`);
   console.log(`  Admin key                 ${runtime.adminKeyFile ? shortPath(runtime.adminKeyFile) : "from CONVEX_ADMIN_KEY"}`);
   console.log(`  Metrics                   ${runtime.urls.cloud}/_dev/metrics`);
+  if (trustForwardedFor) console.log("  Client IPs                from X-Forwarded-For (CONVEX_TRUST_FORWARDED_FOR)");
   watchFunctions(start);
 
   if (noVite) {

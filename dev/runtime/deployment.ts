@@ -6,11 +6,14 @@ import { convexToJson } from "convex/values";
 import type { UserIdentity } from "convex/server";
 import { ModuleLoadError, type CallKind, type HostEngine } from "./engineHost.ts";
 import { clientErrorMessage, notFoundMessage } from "./protocol.ts";
+import type { RequestMetadata } from "./requestMetadata.ts";
 
 export interface Caller {
   identity: UserIdentity | null;
   /** Holds the deployment's admin key: may call internal functions. */
   admin: boolean;
+  /** The client's IP and User-Agent; absent for calls no client made (admin runs, seeding). */
+  request?: RequestMetadata;
 }
 
 /** `readTables` lets subscriptions re-run only when a commit wrote one of them. */
@@ -55,7 +58,7 @@ export class Deployment {
     ) {
       return { ok: false, errorMessage: notFoundMessage(udfPath), readTables: [], logLines: [], journal: null };
     }
-    const result = await this.engine.call(info.kind, udfPath, argsJson, caller.identity, journal, token);
+    const result = await this.engine.call(info.kind, udfPath, argsJson, caller.identity, journal, token, caller.request ?? null);
     for (const line of result.logLines) this.log.info(`${info.kind} ${udfPath}: ${line}`);
     const { readTables, logLines } = result;
     if (result.ok) return { ok: true, value: convexToJson(result.value), readTables, logLines, journal: result.journal };

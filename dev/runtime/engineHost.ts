@@ -8,6 +8,7 @@ import { EdgeVM } from "@edge-runtime/vm";
 import { convexToJson, jsonToConvex, type Value } from "convex/values";
 import type { UserIdentity } from "convex/server";
 import { buildBundle } from "./bundle.ts";
+import type { RequestMetadata } from "./requestMetadata.ts";
 import type { ComponentMount } from "./componentMounts.ts";
 import type { Engine, EngineHooks, FetchHandle } from "./vm/engine.ts";
 
@@ -48,6 +49,7 @@ export interface HostEngine {
   /**
    * `journal`: from this subscription's previous run (pagination), or null.
    * `token`: remember this run's reads under it, so commits report when it is stale.
+   * `request`: the client's IP and User-Agent (`ctx.meta.getRequestMetadata()`); null: none.
    */
   call(
     kind: CallKind,
@@ -56,11 +58,19 @@ export interface HostEngine {
     identity: UserIdentity | null,
     journal?: string | null,
     token?: string | null,
+    request?: RequestMetadata | null,
   ): Promise<CallResult>;
   /** Drops a subscription token's reads. */
   forget(token: string): void;
   runByPath(udfPath: string, argsJson: unknown): Promise<CallResult>;
-  fetch(method: string, path: string, headers: [string, string][], body: Uint8Array | null, identity: UserIdentity | null): FetchHandle;
+  fetch(
+    method: string,
+    path: string,
+    headers: [string, string][],
+    body: Uint8Array | null,
+    identity: UserIdentity | null,
+    request?: RequestMetadata | null,
+  ): FetchHandle;
   snapshot(): Promise<string>;
   restore(json: string): Promise<void>;
   lastCommitTs(): Promise<bigint>;
@@ -205,17 +215,32 @@ export async function createEngine({ functionsDir, env, hooks }: EngineOptions):
       }
     },
     forget: (token) => engine.forget(token),
-    async call(kind, udfPath, args, identity, journal = null, token = null) {
+    async call(kind, udfPath, args, identity, journal = null, token = null, request = null) {
       return parseResult(
-        await engine.call(kind, udfPath, JSON.stringify(args), identity ? JSON.stringify(identity) : null, journal, token),
+        await engine.call(
+          kind,
+          udfPath,
+          JSON.stringify(args),
+          identity ? JSON.stringify(identity) : null,
+          journal,
+          token,
+          request ? JSON.stringify(request) : null,
+        ),
         mapStack,
       );
     },
     async runByPath(udfPath, argsJson) {
       return parseResult(await engine.runByPath(udfPath, JSON.stringify(argsJson)), mapStack);
     },
-    fetch(method, path, headers, body, identity) {
-      return engine.fetch(method, path, headers, body, identity ? JSON.stringify(identity) : null);
+    fetch(method, path, headers, body, identity, request = null) {
+      return engine.fetch(
+        method,
+        path,
+        headers,
+        body,
+        identity ? JSON.stringify(identity) : null,
+        request ? JSON.stringify(request) : null,
+      );
     },
     snapshot: () => engine.snapshot(),
     runInline: (handler) => engine.runInline(handler),

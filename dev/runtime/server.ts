@@ -14,6 +14,7 @@ import { startCrons, type CronRunner } from "./crons.ts";
 import { Deployment, type Caller, type Logger } from "./deployment.ts";
 import { createEngine, type CallKind, type HostEngine } from "./engineHost.ts";
 import { Persistence } from "./persistence.ts";
+import { requestMetadataOf } from "./requestMetadata.ts";
 import { SyncHub } from "./sync.ts";
 
 export interface RuntimeOptions {
@@ -38,6 +39,13 @@ export interface RuntimeOptions {
   quiet?: boolean;
   /** Sorted index structures for withIndex (default true; false only to measure convex-test's scans). */
   sortedIndexes?: boolean;
+  /**
+   * Dev only, for load tests and benchmarks (every local client is 127.0.0.1): report the
+   * first X-Forwarded-For hop of the HTTP request or WebSocket upgrade as the client's IP in
+   * `ctx.meta.getRequestMetadata()`, standing in for Convex's edge. Default false: the
+   * socket's remote address, whatever the header says.
+   */
+  trustForwardedFor?: boolean;
 }
 
 export interface Metrics {
@@ -127,6 +135,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const functionsDir = path.resolve(options.functionsDir ?? "convex");
   const persist = options.persist ?? true;
   const log = options.logger ?? consoleLogger(options.quiet ?? false);
+  const trustForwardedFor = options.trustForwardedFor ?? false;
   mkdirSync(dataDir, { recursive: true });
 
   const cloudServer = http.createServer();
@@ -237,19 +246,20 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       socket.destroy();
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => hub!.accept(ws));
+    wss.handleUpgrade(req, socket, head, (ws) => hub!.accept(ws, requestMetadataOf(req, trustForwardedFor)));
   });
 
   async function callerFrom(req: IncomingMessage): Promise<Caller> {
+    const request = requestMetadataOf(req, trustForwardedFor);
     const header = req.headers.authorization;
-    if (!header) return { identity: null, admin: false };
+    if (!header) return { identity: null, admin: false, request };
     const [scheme, ...rest] = header.split(" ");
     const value = rest.join(" ");
     if (scheme === "Convex") {
       if (value !== admin.key) throw new Error("The admin key is not valid for this deployment.");
-      return { identity: null, admin: true };
+      return { identity: null, admin: true, request };
     }
-    if (scheme === "Bearer") return { identity: await (await verifier()).verify(value), admin: false };
+    if (scheme === "Bearer") return { identity: await (await verifier()).verify(value), admin: false, request };
     throw new Error(`Unsupported Authorization scheme "${scheme}".`);
   }
 
@@ -323,7 +333,14 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       if (auth?.startsWith("Bearer ") && auth.split(".").length === 3) {
         identity = await (await verifier()).verify(auth.slice(7)).catch(() => null);
       }
-      handle = engine.fetch(req.method ?? "GET", req.url ?? "/", headers, body.length ? new Uint8Array(body) : null, identity);
+      handle = engine.fetch(
+        req.method ?? "GET",
+        req.url ?? "/",
+        headers,
+        body.length ? new Uint8Array(body) : null,
+        identity,
+        requestMetadataOf(req, trustForwardedFor),
+      );
       if (aborted) handle.abort();
       const response = await handle.response;
       const outHeaders: Record<string, string | string[]> = {};

@@ -11,6 +11,7 @@ import type { UserIdentity } from "convex/server";
 import type { Caller, Deployment, Logger } from "./deployment.ts";
 import { AuthTokenError, type JwtVerifier } from "./auth.ts";
 import { encodeTs, encodeVersion, type QueryModification, type StateVersion } from "./protocol.ts";
+import type { RequestMetadata } from "./requestMetadata.ts";
 
 const PING_INTERVAL_MS = 15_000;
 /** Replies to mutations remembered per client session, for replays after a reconnect. */
@@ -65,8 +66,9 @@ export class SyncHub {
   readonly replays = new ReplayCache();
   constructor(readonly ctx: SyncContext) {}
 
-  accept(ws: WebSocket) {
-    const session = new SyncSession(ws, this);
+  /** `request`: the IP and User-Agent of the upgrade request, for every call on this socket. */
+  accept(ws: WebSocket, request: RequestMetadata) {
+    const session = new SyncSession(ws, this, request);
     this.sessions.add(session);
     ws.on("close", () => {
       session.closed = true;
@@ -96,7 +98,7 @@ class SyncSession {
   private version: StateVersion = { querySet: 0, identity: 0, ts: 0n };
   private queries = new Map<number, Subscription>();
   private lastSent = new Map<number, string>();
-  private caller: Caller = { identity: null, admin: false };
+  private caller: Caller;
   private queue: Promise<void> = Promise.resolve();
   private inbound: Promise<void> = Promise.resolve();
   private refreshQueued = false;
@@ -107,7 +109,11 @@ class SyncSession {
   constructor(
     readonly ws: WebSocket,
     private hub: SyncHub,
+    // Like Convex: mutations and actions sent over the sync connection see the address
+    // and User-Agent of the client that opened it.
+    private readonly request: RequestMetadata,
   ) {
+    this.caller = { identity: null, admin: false, request };
     this.ping = setInterval(() => this.send({ type: "Ping" }), PING_INTERVAL_MS);
     ws.on("close", () => clearInterval(this.ping));
     ws.on("message", (data) => {
@@ -298,7 +304,7 @@ class SyncSession {
       setTimeout(() => this.ws.close(1000, "AuthError"), 50);
       return;
     }
-    this.caller = caller;
+    this.caller = { ...caller, request: this.request };
     void this.enqueue(async () => {
       if (baseVersion !== this.version.identity) {
         this.fatal(`Identity base version ${baseVersion} does not match ${this.version.identity}.`);

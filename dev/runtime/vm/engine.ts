@@ -50,11 +50,20 @@ export interface Engine {
     journal?: string | null,
     /** Remember this run's reads under this token (subscriptions). */
     token?: string | null,
+    /** `{ip, userAgent}` of the client request, for `ctx.meta.getRequestMetadata()`. */
+    requestJson?: string | null,
   ): Promise<string>;
   /** Drops a subscription token's reads. */
   forget(token: string): void;
   runByPath(udfPath: string, argsJson: string): Promise<string>;
-  fetch(method: string, path: string, headers: [string, string][], body: Uint8Array | null, identityJson: string | null): FetchHandle;
+  fetch(
+    method: string,
+    path: string,
+    headers: [string, string][],
+    body: Uint8Array | null,
+    identityJson: string | null,
+    requestJson?: string | null,
+  ): FetchHandle;
   snapshot(): Promise<string>;
   restore(json: string): Promise<void>;
   /** Timestamp of the latest commit (ns, decimal string), also after a restore. */
@@ -351,9 +360,14 @@ function errorResult(e: any, readTables: string[] = [], lines: string[] = [], jo
   });
 }
 
-function accessorFor(t: any, identityJson: string | null) {
-  if (identityJson === null) return t;
-  return t.withIdentity(JSON.parse(identityJson));
+/**
+ * convex-test's accessor for one client call: its identity, and the client's IP and
+ * User-Agent, which convex-test hands to the function and every nested call it makes, as
+ * Convex does. Without request metadata (admin runs, seeding) both are null.
+ */
+function accessorFor(t: any, identityJson: string | null, requestJson: string | null = null) {
+  const withIdentity = identityJson === null ? t : t.withIdentity(JSON.parse(identityJson));
+  return requestJson === null ? withIdentity : withIdentity.withRequestMetadata(JSON.parse(requestJson));
 }
 
 export function startEngine(input: EngineInput) {
@@ -450,7 +464,7 @@ function createEngine({ schema, modules, components }: EngineInput): Engine {
       subscriptions.delete(token);
     },
 
-    async call(kind, udfPath, argsJson, identityJson, journalIn = null, token = null) {
+    async call(kind, udfPath, argsJson, identityJson, journalIn = null, token = null, requestJson = null) {
       const log: ReadLog = { tables: new Set(), reads: [] };
       const reads = log.tables;
       // Registered before the run: a commit that lands after this run's transaction
@@ -460,7 +474,7 @@ function createEngine({ schema, modules, components }: EngineInput): Engine {
       const collector = { lines: [] as string[], open: true };
       const lines = collector.lines;
       try {
-        const accessor = accessorFor(t, identityJson);
+        const accessor = accessorFor(t, identityJson, requestJson);
         const fp = { udfPath: normalizeUdfPath(udfPath), componentPath: "" };
         const args = jsonToConvex(JSON.parse(argsJson));
         const value = await logLines.run(collector, () =>
@@ -489,7 +503,7 @@ function createEngine({ schema, modules, components }: EngineInput): Engine {
       }
     },
 
-    fetch(method, path, headers, body, identityJson) {
+    fetch(method, path, headers, body, identityJson, requestJson = null) {
       const controller = new AbortController();
       const init: RequestInit = {
         method,
@@ -499,7 +513,7 @@ function createEngine({ schema, modules, components }: EngineInput): Engine {
       if (body !== null && method !== "GET" && method !== "HEAD") init.body = new Uint8Array(body);
       const response = (async () => {
         hooks?.onCall("httpAction");
-        const res: Response = await accessorFor(t, identityJson).fetch(path, init);
+        const res: Response = await accessorFor(t, identityJson, requestJson).fetch(path, init);
         const reader = res.body ? res.body.getReader() : null;
         const outHeaders: [string, string][] = [];
         res.headers.forEach((v, k) => outHeaders.push([k, v]));
