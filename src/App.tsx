@@ -26,7 +26,8 @@ export function App() {
         )}
       </Unauthenticated>
       <Authenticated>
-        <ViewerGate>
+        {/* Leaving the onboarding screen lands on the dashboard, whatever URL signed in. */}
+        <ViewerGate onOnboarded={() => void router.navigate("/")}>
           <RouterProvider router={router} />
         </ViewerGate>
       </Authenticated>

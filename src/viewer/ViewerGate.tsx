@@ -2,32 +2,49 @@ import { useMutation, useQuery } from "convex/react";
 import { useEffect, useRef, useState, type ReactNode } from "react";
 import { api } from "../../convex/_generated/api";
 import { ViewerContext } from "./ViewerContext";
+import { OnboardingScreen } from "./OnboardingScreen";
+import { SignupRefusedScreen } from "./SignupRefusedScreen";
 import { FullPageLoading } from "../components/Loading";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { useAuthMethod } from "../auth/AuthMethodContext";
+import type { EnsureResult, FirstKey } from "../lib/signup";
 
 /**
- * Runs `users.viewer.ensure` once after sign-in (it creates the account on the first
- * visit), then provides the live `users.viewer.get` row to everything below.
+ * Runs `signup.account.ensure` once after every sign-in (the first one signs up: checks, trial,
+ * first key), then provides the live `users.viewer.get` row to everything below. A new account
+ * sees its first key once, on the onboarding screen; a refused signup sees why.
  */
-export function ViewerGate({ children }: { children: ReactNode }) {
-  const ensureViewer = useMutation(api.users.viewer.ensure);
+export function ViewerGate({ children, onOnboarded }: { children: ReactNode; onOnboarded?: () => void }) {
+  const ensureAccount = useMutation(api.signup.account.ensure);
   const { signOut } = useAuthMethod();
   const started = useRef(false);
-  const [ensured, setEnsured] = useState(false);
+  const [ensured, setEnsured] = useState<EnsureResult | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [attempt, setAttempt] = useState(0);
+  // The first key's secret exists only in ensure's answer: held here until the person leaves
+  // the onboarding screen, then dropped for good (never stored, never fetched again).
+  const [firstKey, setFirstKey] = useState<FirstKey | null>(null);
 
   useEffect(() => {
-    // A ref, not effect cleanup: StrictMode re-runs effects, and this must run once.
+    // A ref, not effect cleanup: StrictMode re-runs effects, and this must run once per attempt.
     if (started.current) return;
     started.current = true;
-    ensureViewer()
-      .then(() => setEnsured(true))
+    ensureAccount({})
+      .then((result) => {
+        setFirstKey(result.status === "created" ? result.firstKey : null);
+        setEnsured(result);
+      })
       .catch((err: unknown) => setError(err));
-  }, [ensureViewer, attempt]);
+  }, [ensureAccount, attempt]);
 
-  const viewer = useQuery(api.users.viewer.get, ensured ? {} : "skip");
+  const retry = () => {
+    started.current = false;
+    setError(null);
+    setEnsured(null);
+    setAttempt((n) => n + 1);
+  };
+
+  const viewer = useQuery(api.users.viewer.get, ensured !== null ? {} : "skip");
 
   if (error !== null) {
     return (
@@ -36,15 +53,7 @@ export function ViewerGate({ children }: { children: ReactNode }) {
           <h1>We could not open your account</h1>
           <ErrorNotice error={error} />
           <div className="button-row">
-            <button
-              type="button"
-              className="button button-primary"
-              onClick={() => {
-                started.current = false;
-                setError(null);
-                setAttempt((n) => n + 1);
-              }}
-            >
+            <button type="button" className="button button-primary" onClick={retry}>
               Try again
             </button>
             <button type="button" className="button" onClick={() => void signOut()}>
@@ -55,7 +64,33 @@ export function ViewerGate({ children }: { children: ReactNode }) {
       </main>
     );
   }
-  if (!ensured || viewer === undefined) return <FullPageLoading label="Opening your account…" />;
+  if (ensured === null || viewer === undefined) return <FullPageLoading label="Opening your account…" />;
   if (viewer === null) return <FullPageLoading label="Setting up your account…" />;
+
+  // The live row decides: a reload or another tab shows the same refusal, and an account
+  // that passes on a later attempt leaves this screen by itself.
+  if (viewer.state === "pending" && viewer.signupRefusal !== undefined) {
+    return (
+      <SignupRefusedScreen
+        email={viewer.email}
+        refusal={viewer.signupRefusal}
+        onRetry={retry}
+        onSignOut={() => void signOut()}
+      />
+    );
+  }
+  if (firstKey !== null) {
+    return (
+      <ViewerContext.Provider value={viewer}>
+        <OnboardingScreen
+          firstKey={firstKey}
+          onContinue={() => {
+            setFirstKey(null);
+            onOnboarded?.();
+          }}
+        />
+      </ViewerContext.Provider>
+    );
+  }
   return <ViewerContext.Provider value={viewer}>{children}</ViewerContext.Provider>;
 }
