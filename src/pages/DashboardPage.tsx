@@ -6,6 +6,7 @@ import { StateBadge } from "../components/StateBadge";
 import { UsageMeterCard } from "../components/UsageMeterCard";
 import { AlertList } from "../components/AlertList";
 import { ErrorBoundary } from "../components/ErrorBoundary";
+import { SetupGuide, ShowSetupGuideButton } from "../components/SetupGuide";
 import { stateInfo } from "../lib/accountState";
 import { FEATURE_LABELS, planFor } from "../lib/plans";
 import {
@@ -29,6 +30,8 @@ export function DashboardPage() {
     viewer.state === "trial" && viewer.trialEndsAt !== undefined
       ? daysUntil(viewer.trialEndsAt, now)
       : null;
+  // From the live account row, so the guide does not flash in before its progress loads.
+  const guideHidden = viewer.onboardingDismissedAt !== undefined;
 
   return (
     <div className="page">
@@ -36,11 +39,18 @@ export function DashboardPage() {
         title={viewer.name ? `Welcome, ${viewer.name}` : "Dashboard"}
         tabTitle="Dashboard"
         description="Your account, your plan and this month's usage, updated live."
+        actions={guideHidden ? <ShowSetupGuideButton /> : undefined}
       />
 
       <ErrorBoundary>
         <AlertList />
       </ErrorBoundary>
+
+      {!guideHidden && (
+        <ErrorBoundary>
+          <SetupGuide />
+        </ErrorBoundary>
+      )}
 
       <div className="grid grid-2">
         <Card title="Account" testId="account-card">
