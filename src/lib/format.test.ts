@@ -5,6 +5,7 @@ import {
   formatCompact,
   formatMoney,
   formatMonth,
+  formatOffset,
   formatRelative,
   formatTokens,
   percentUsed,
@@ -79,5 +80,19 @@ describe("times", () => {
     expect(daysOfMonth("2026-11")).toHaveLength(30);
     expect(daysOfMonth("2028-02").at(-1)).toBe("2028-02-29");
     expect(daysOfMonth("2026-02").at(-1)).toBe("2026-02-28");
+  });
+
+  it("shows a timeline's offsets with a decimal below ten seconds and two units above a minute", () => {
+    expect(formatOffset(0)).toBe("+0 s");
+    expect(formatOffset(400)).toBe("+0.4 s");
+    expect(formatOffset(1_960)).toBe("+2 s");
+    expect(formatOffset(9_940)).toBe("+9.9 s");
+    expect(formatOffset(12_700)).toBe("+12 s");
+    expect(formatOffset(60_000)).toBe("+1 min");
+    expect(formatOffset(200_000)).toBe("+3 min 20 s");
+    expect(formatOffset(2 * 3_600_000 + 5 * 60_000 + 30_000)).toBe("+2 h 5 min");
+    expect(formatOffset(24 * 3_600_000)).toBe("+1 d");
+    expect(formatOffset(76 * 3_600_000)).toBe("+3 d 4 h");
+    expect(formatOffset(-1_500)).toBe("-1.5 s");
   });
 });

@@ -125,3 +125,27 @@ export function daysUntil(at: number, now: number): number {
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+/**
+ * Time since a reference moment, for timelines: "+0 s", "+0.4 s", "+12 s", "+3 min 20 s",
+ * "+2 h 5 min", "+3 d 4 h". Sub-10-second steps keep a decimal: that is where a signup's
+ * steps are told apart.
+ */
+export function formatOffset(ms: number): string {
+  const sign = ms < 0 ? "-" : "+";
+  const abs = Math.abs(ms);
+  const seconds = abs / 1000;
+  if (seconds < 10) {
+    const text = seconds.toFixed(1).replace(/\.0$/, "");
+    return `${sign}${text} s`;
+  }
+  if (seconds < 60) return `${sign}${Math.floor(seconds)} s`;
+  const pair = (big: number, bigUnit: string, small: number, smallUnit: string) =>
+    `${sign}${big} ${bigUnit}${small > 0 ? ` ${small} ${smallUnit}` : ""}`;
+  const totalSeconds = Math.floor(seconds);
+  if (totalSeconds < 3600) return pair(Math.floor(totalSeconds / 60), "min", totalSeconds % 60, "s");
+  const totalMinutes = Math.floor(totalSeconds / 60);
+  if (totalMinutes < 24 * 60) return pair(Math.floor(totalMinutes / 60), "h", totalMinutes % 60, "min");
+  const totalHours = Math.floor(totalMinutes / 60);
+  return pair(Math.floor(totalHours / 24), "d", totalHours % 24, "h");
+}

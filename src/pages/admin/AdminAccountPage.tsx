@@ -21,6 +21,7 @@ import { keyLines } from "../../lib/keyLines";
 import { useNow } from "../../lib/useNow";
 import { useViewer } from "../../viewer/ViewerContext";
 import { ActionForm, ChoiceActionForm } from "./ActionForm";
+import { SignupHistory } from "./SignupHistory";
 
 type AccountDetail = FunctionReturnType<typeof api.admin.accounts.get>;
 type Role = AccountDetail["account"]["role"];
@@ -125,6 +126,10 @@ function AccountView({ detail }: { detail: AccountDetail }) {
           dense
         />
       </Card>
+
+      <ErrorBoundary>
+        <SignupHistory userId={account._id} email={account.email} />
+      </ErrorBoundary>
 
       <Card title="Audit log">
         {detail.audit.length === 0 ? (
