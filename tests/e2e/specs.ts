@@ -4,6 +4,7 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
+import OpenAI from "openai";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { assert, expectText, screenshot, type TestCase } from "./harness.ts";
 import { ROOT, type Stack } from "./stack.ts";
@@ -28,13 +29,33 @@ async function newPage(world: World, context?: BrowserContext): Promise<Page> {
   return page;
 }
 
-async function devSignIn(page: Page, appUrl: string, email: string, role: "user" | "support" | "admin") {
+type Role = "user" | "support" | "admin";
+
+/** Signs in on the dev screen; says where that landed: the app, the onboarding screen of a new
+ * account, or the refusal of a signup. */
+async function submitDevSignIn(page: Page, appUrl: string, email: string, role: Role): Promise<"app" | "onboarding" | "refused"> {
   await page.goto(appUrl);
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Role").selectOption(role);
   await page.getByRole("button", { name: "Sign in" }).click();
+  const app = byTestId(page, "account-email");
+  const onboarding = byTestId(page, "onboarding");
+  const refused = byTestId(page, "signup-refused");
+  await app.or(onboarding).or(refused).first().waitFor();
+  if ((await onboarding.count()) > 0) return "onboarding";
+  if ((await refused.count()) > 0) return "refused";
+  return "app";
+}
+
+/** Signs in and, for a new account, continues past the onboarding screen to the dashboard. */
+async function devSignIn(page: Page, appUrl: string, email: string, role: Role) {
+  if ((await submitDevSignIn(page, appUrl, email, role)) === "onboarding") {
+    await page.getByRole("button", { name: "I've saved it, continue" }).click();
+  }
   await byTestId(page, "account-email").waitFor();
 }
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** Marks the document so a later check can prove the page was never reloaded. */
 async function markDocument(page: Page): Promise<void> {
@@ -53,19 +74,59 @@ export function specs(world: World): TestCase[] {
   const stamp = Date.now().toString(36);
   const customer = `ada-${stamp}@example.com`;
   const support = `grace-${stamp}@example.com`;
+  const disposable = `someone-${stamp}@mailinator.com`;
   let page: Page;
   let secret = "";
+  // The first key, shown once on the onboarding screen, and the tokens its first request used.
+  let firstSecret = "";
+  let firstRequestTokens = 0;
 
   return [
     {
-      name: "dev sign-in of a new user lands on the trial plan",
+      name: "a new user signs up: the onboarding screen shows the first key once, with the base URL",
       fn: async () => {
         page = await newPage(world);
-        await devSignIn(page, stack.appUrl, customer, "user");
+        const landing = await submitDevSignIn(page, stack.appUrl, customer, "user");
+        assert(landing === "onboarding", `a new account landed on "${landing}", not the onboarding screen`);
+        firstSecret = await expectText(byTestId(page, "key-secret"), /^pk_live_[A-Za-z0-9]{43}$/, { what: "first key's secret" });
+        const baseUrl = `${stack.siteUrl}/v1`;
+        await expectText(byTestId(page, "onboarding-base-url"), baseUrl, { what: "base URL" });
+        await expectText(byTestId(page, "onboarding-snippet"), new RegExp(`baseURL: "${escapeRegExp(baseUrl)}"`), {
+          what: "client snippet",
+        });
+        await expectText(byTestId(page, "onboarding-lead"), /trial has started: 500K tokens until .*works right away/s, {
+          what: "onboarding explanation",
+        });
+        await screenshot(page, "00-onboarding-first-key");
+
+        await page.getByRole("button", { name: "I've saved it, continue" }).click();
+        await byTestId(page, "account-email").waitFor();
+        assert(!(await page.content()).includes(firstSecret), "the first key's secret is still in the page after continuing");
+      },
+    },
+    {
+      name: "the new account is a trial with its first key; the secret does not come back",
+      fn: async () => {
         await expectText(byTestId(page, "plan-badge"), "Trial plan", { what: "plan badge" });
         await expectText(byTestId(page, "state-badge"), "Trial", { what: "state badge" });
         await expectText(byTestId(page, "trial-days-left"), /^14 days left in your trial/, { what: "trial countdown" });
+        // The setup guide: the key is there, Dex and the first request are still to do.
+        await page.locator('[data-testid="setup-step-key"][data-done="true"]').waitFor();
+        await expectText(byTestId(page, "setup-request-status"), "Waiting", { what: "first-request step" });
+        await expectText(byTestId(page, "setup-base-url"), `${stack.siteUrl}/v1`, { what: "guide's base URL" });
+        await expectText(byTestId(page, "setup-count"), "1 of 4 done", { what: "guide progress" });
         await screenshot(page, "01-dashboard-new-trial");
+
+        // Each sign-in runs signup again: an existing account gets the dashboard, never the key.
+        await page.reload();
+        await byTestId(page, "account-email").waitFor();
+        assert((await byTestId(page, "onboarding").count()) === 0, "the onboarding screen came back after a reload");
+        assert(!(await page.content()).includes(firstSecret), "the first key's secret came back after a reload");
+        // The guide links to the keys page too; this is the sidebar's link.
+        await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "API keys" }).click();
+        await expectText(byTestId(page, "key-row"), /First key/, { what: "the first key in the list" });
+        assert(!(await page.content()).includes(firstSecret), "the keys page shows the first key's secret");
+        await page.getByRole("link", { name: "Dashboard" }).click();
       },
     },
     {
@@ -108,6 +169,28 @@ export function specs(world: World): TestCase[] {
       },
     },
     {
+      name: "a request with the signup key turns the guide's first-request step live",
+      fn: async () => {
+        await markDocument(page);
+        const client = new OpenAI({ apiKey: firstSecret, baseURL: `${stack.siteUrl}/v1`, maxRetries: 0 });
+        const reply = await client.chat.completions.create({
+          model: "gpt-4o-mini",
+          messages: [{ role: "user", content: "Hello from the signup test." }],
+          max_tokens: 32,
+        });
+        firstRequestTokens = reply.usage?.total_tokens ?? 0;
+        assert(firstRequestTokens > 0, "the proxy reported no usage for the first request");
+        await expectText(byTestId(page, "setup-request-status"), "Live", { what: "first-request step" });
+        await page.locator('[data-testid="setup-step-request"][data-done="true"]').waitFor();
+        await expectText(byTestId(page, "setup-first-request"), /^Your first request arrived just now/, {
+          what: "first-request note",
+        });
+        await expectText(byTestId(page, "setup-count"), "3 of 4 done", { what: "guide progress" });
+        await assertSameDocument(page);
+        await screenshot(page, "01c-setup-guide-first-request-live");
+      },
+    },
+    {
       name: "a plan changed from the CLI appears on the open page without a reload",
       fn: async () => {
         await markDocument(page);
@@ -130,8 +213,26 @@ export function specs(world: World): TestCase[] {
         await expectText(byTestId(page, "plan-badge"), "Basic plan", { what: "plan badge after CLI change" });
         await expectText(byTestId(page, "meter-included"), "5M tokens", { what: "meter included after upgrade" });
         await expectText(byTestId(page, "meter-bill"), "$50.00", { what: "bill after upgrade" });
+        // The guide's last step follows the plan.
+        await page.locator('[data-testid="setup-step-plan"][data-done="true"]').waitFor();
+        await expectText(byTestId(page, "setup-count"), "4 of 4 done", { what: "guide progress" });
         await assertSameDocument(page);
         await screenshot(page, "02-dashboard-after-cli-plan-change");
+      },
+    },
+    {
+      name: "the setup guide can be closed, stays closed after a reload and comes back on request",
+      fn: async () => {
+        await byTestId(page, "setup-guide").getByRole("button", { name: "Close the guide" }).click();
+        await byTestId(page, "setup-guide").waitFor({ state: "detached" });
+        await page.reload();
+        await page.getByRole("button", { name: "Show setup guide" }).waitFor();
+        assert((await byTestId(page, "setup-guide").count()) === 0, "the closed guide came back after a reload");
+        await screenshot(page, "01e-dashboard-guide-closed");
+        await page.getByRole("button", { name: "Show setup guide" }).click();
+        await expectText(byTestId(page, "setup-count"), "4 of 4 done", { what: "guide brought back" });
+        await byTestId(page, "setup-guide").getByRole("button", { name: "Close the guide" }).click();
+        await page.getByRole("button", { name: "Show setup guide" }).waitFor();
       },
     },
     {
@@ -159,10 +260,11 @@ export function specs(world: World): TestCase[] {
       fn: async () => {
         assert(secret, "needs the key from the previous test");
         await page.getByRole("link", { name: "Usage" }).click();
-        await expectText(byTestId(page, "usage-used"), "0 tokens", { what: "usage before the request" });
+        // The signup test's first request is already on the meter.
+        let total = firstRequestTokens;
+        await expectText(byTestId(page, "usage-used"), `${total} tokens`, { what: "usage before the requests" });
         await markDocument(page);
         // Three requests one after another: the open page follows each settle.
-        let total = 0;
         for (const prompt of ["Say hello to the browser test.", "And once more, longer this time please.", "Last one."]) {
           const response = await fetch(`${stack.siteUrl}/v1/chat/completions`, {
             method: "POST",
@@ -176,7 +278,7 @@ export function specs(world: World): TestCase[] {
           total += used;
           await expectText(byTestId(page, "usage-used"), `${total} tokens`, { what: `meter after ${total} tokens` });
         }
-        await page.locator('[data-testid="recent-table"] tbody tr').nth(2).waitFor();
+        await page.locator('[data-testid="recent-table"] tbody tr').nth(3).waitFor();
         await byTestId(page, "daily-chart").locator(".recharts-bar-rectangle").first().waitFor();
         await assertSameDocument(page);
         await screenshot(page, "05-usage-after-request");
@@ -186,7 +288,7 @@ export function specs(world: World): TestCase[] {
       name: "rotating a key shows the new secret once and when the old one stops",
       fn: async () => {
         await page.getByRole("link", { name: "API keys" }).click();
-        await page.getByRole("button", { name: "Rotate" }).first().click();
+        await byTestId(page, "key-row").filter({ hasText: "Home server" }).getByRole("button", { name: "Rotate" }).click();
         await page.getByLabel("Old key stops working").selectOption("1");
         await page.getByRole("button", { name: "Rotate key" }).click();
         const fresh = await expectText(byTestId(page, "key-secret"), /^pk_live_[A-Za-z0-9]{20,}$/, { what: "rotated secret" });
@@ -197,7 +299,8 @@ export function specs(world: World): TestCase[] {
         const statuses = async () =>
           (await byTestId(page, "key-status").allTextContents()).map((t) => t.trim()).sort().join(",");
         await expectText(byTestId(page, "keys-table"), /Grace period/, { what: "keys table after rotation" });
-        assert((await statuses()) === "Active,Grace period", `statuses after rotation: ${await statuses()}`);
+        // The signup's first key, the rotated replacement and the old key in its grace period.
+        assert((await statuses()) === "Active,Active,Grace period", `statuses after rotation: ${await statuses()}`);
 
         // Revoking the old key in its grace period cuts it off at the proxy.
         const graceRow = byTestId(page, "key-row").filter({ hasText: "Grace period" });
@@ -209,6 +312,27 @@ export function specs(world: World): TestCase[] {
         const accepted = await fetch(`${stack.siteUrl}/v1/models`, { headers: { authorization: `Bearer ${fresh}` } });
         assert(accepted.status === 200, `the rotated key is refused at the proxy (HTTP ${accepted.status})`);
         await screenshot(page, "07-keys-after-rotate-and-revoke");
+      },
+    },
+    {
+      name: "a disposable address is refused with the reason, also after a reload",
+      fn: async () => {
+        const refused = await newPage(world);
+        const landing = await submitDevSignIn(refused, stack.appUrl, disposable, "user");
+        assert(landing === "refused", `a disposable address landed on "${landing}", not the refusal`);
+        const message = "Disposable email addresses can't be used; use your own address.";
+        await expectText(byTestId(refused, "signup-refusal-message"), message, { what: "refusal message" });
+        assert((await byTestId(refused, "key-secret").count()) === 0, "a refused signup was shown a key");
+        // A disposable address will not pass later either: no "Try again", only the way out.
+        assert((await refused.getByRole("button", { name: "Try again" }).count()) === 0, "a permanent refusal offers a retry");
+        await screenshot(refused, "00b-signup-refused");
+
+        await refused.reload();
+        await expectText(byTestId(refused, "signup-refusal-message"), message, { what: "refusal after a reload" });
+        assert((await byTestId(refused, "account-email").count()) === 0, "a refused account reached the app");
+        await refused.getByRole("button", { name: "Sign out" }).click();
+        await refused.getByRole("heading", { name: "Sign in" }).waitFor();
+        await refused.context().close();
       },
     },
     {
@@ -241,6 +365,40 @@ export function specs(world: World): TestCase[] {
         await staff.getByRole("button", { name: "Unsuspend" }).click();
         // Unsuspending resumes the state the suspension interrupted.
         await expectText(byTestId(page, "state-badge"), before, { what: "customer state after unsuspend" });
+      },
+    },
+    {
+      name: "the support console shows how an account signed up: attempts, steps in order, onboarding mail",
+      fn: async () => {
+        const staff = world.pages[world.pages.length - 1];
+        const history = byTestId(staff, "signup-history");
+        await expectText(byTestId(staff, "signup-attempts"), /Created.*Passed every check/s, { what: "signup attempt" });
+        await expectText(byTestId(staff, "signup-step"), /^\+0 s.*account\.created/s, { what: "first signup step" });
+        await expectText(byTestId(staff, "signup-steps"), /signup\.completed/, { what: "completed step" });
+        const offsets = (await byTestId(staff, "signup-step").locator("td:first-child").allTextContents()).map((t) => t.trim());
+        assert(
+          offsets.length >= 2 && offsets.every((o) => /^\+\d+(\.\d)? (s|min)/.test(o)),
+          `steps carry their time after the first: ${offsets.join(", ")}`,
+        );
+        await expectText(byTestId(staff, "signup-emails"), /Welcome/, { what: "welcome mail" });
+        const statuses = (await byTestId(staff, "signup-email-status").allTextContents()).map((t) => t.trim());
+        assert(
+          statuses.length >= 1 && statuses.every((st) => /^(Queued|Sending|Sent|Failed|Skipped)$/.test(st)),
+          `onboarding mail statuses: ${statuses.join(", ")}`,
+        );
+        await history.scrollIntoViewIfNeeded();
+        await screenshot(staff, "08c-admin-signup-history");
+
+        // The refused signup: a pending account whose one attempt says why.
+        await staff.getByRole("link", { name: "Admin console" }).click();
+        await staff.getByLabel("Search by email").fill(disposable);
+        await staff.getByRole("link", { name: disposable }).click();
+        await expectText(byTestId(staff, "admin-state"), "Pending", { what: "refused account's state" });
+        await expectText(byTestId(staff, "signup-attempts"), /Refused.*Disposable email address.*disposable_email/s, {
+          what: "refused attempt",
+        });
+        await expectText(byTestId(staff, "signup-steps"), /account\.created_pending.*signup\.refused/s, { what: "refused steps" });
+        await screenshot(staff, "08d-admin-signup-refused");
       },
     },
     {

@@ -59,7 +59,9 @@ export async function startStack(): Promise<Stack> {
       sitePort: 0,
       dataDir,
       functionsDir: path.join(ROOT, "convex"),
-      env: devEnv(dataDir, simulator.url),
+      // Every browser test signs in from 127.0.0.1: lift signup's per-IP limit (10 an hour)
+      // for this stack only, so new accounts are not refused as a flood from one network.
+      env: { ...devEnv(dataDir, simulator.url), SIGNUP_IP_LIMIT_PER_HOUR: "1000" },
       readEnvLocal: false,
       persist: false,
       logger: {
