@@ -41,7 +41,7 @@ export const list = supportQuery({
 const accountDetail = v.object({
   account: v.object({
     ...accountRow.fields,
-    ...pick(userDoc, ["trialEndsAt", "stateBeforeSuspension"]),
+    ...pick(userDoc, ["trialEndsAt", "stateBeforeSuspension", "signupRefusal"]),
   }),
   keys: v.array(keySummaryValidator),
   usage: v.array(v.object({
@@ -79,7 +79,7 @@ export const get = supportQuery({
         .take(50),
     ]);
     return {
-      account: { ...row(account), trialEndsAt: account.trialEndsAt, stateBeforeSuspension: account.stateBeforeSuspension },
+      account: { ...row(account), ...pick(account, ["trialEndsAt", "stateBeforeSuspension", "signupRefusal"]) },
       keys: keys.map((k) => summarizeKey(k, now)),
       usage: usage.map((e) => ({
         _id: e._id,
