@@ -19,3 +19,17 @@ export const ONBOARDING_SERIES: readonly SeriesStep[] = [
   { template: "followup_72h", category: "marketing", delayMs: 72 * HOUR },
   { template: "followup_1w", category: "marketing", delayMs: 7 * 24 * HOUR },
 ];
+
+/** Onboarding that starts more than this after the account row was made starts from now. */
+export const LATE_START_MS = HOUR;
+
+/**
+ * When each step is due: `sendAfter` is undefined for "now", else the account's creation plus
+ * the step's delay. An account whose row is older than its onboarding (a signup refused at
+ * first and admitted days later) is timed from now instead, so its follow-ups do not all fall
+ * due at once.
+ */
+export function seriesSchedule(createdAt: number, now: number): Array<SeriesStep & { sendAfter: number | undefined }> {
+  const anchor = now - createdAt > LATE_START_MS ? now : createdAt;
+  return ONBOARDING_SERIES.map((step) => ({ ...step, sendAfter: step.delayMs === 0 ? undefined : anchor + step.delayMs }));
+}
