@@ -181,6 +181,32 @@ describe("gmail and captured mail", () => {
     const captured = await fetch(`${sim.url}/_sim/inbox.json?to=new@example.com`).then((r) => r.json());
     expect(captured.messages).toEqual([expect.objectContaining({ via: "email-api", subject: "Welcome", text: "Hi!" })]);
   });
+
+  it("sends once per Idempotency-Key and keeps the mail's custom headers", async () => {
+    const body = JSON.stringify({
+      from: "hello@poindexter.dev",
+      to: ["tips@example.com"],
+      subject: "Tip",
+      text: "Hi",
+      headers: { "List-Unsubscribe": "<https://x.test/u?token=t>" },
+    });
+    const send = (payload: string) =>
+      fetch(`${sim.url}/emails`, {
+        method: "POST",
+        headers: { authorization: "Bearer re_sim", "content-type": "application/json", "idempotency-key": "row-1" },
+        body: payload,
+      });
+    const first = (await (await send(body)).json()) as { id: string };
+    const again = await send(body);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual({ id: first.id });
+    const changed = await send(body.replace("Hi", "Hello"));
+    expect(changed.status).toBe(409);
+    expect(await changed.json()).toMatchObject({ name: "invalid_idempotent_request" });
+    const captured = await fetch(`${sim.url}/_sim/inbox.json?to=tips@example.com`).then((r) => r.json());
+    expect(captured.messages).toHaveLength(1);
+    expect(captured.messages[0].headers).toEqual({ "List-Unsubscribe": "<https://x.test/u?token=t>" });
+  });
 });
 
 describe("calendar", () => {

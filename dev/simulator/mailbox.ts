@@ -148,14 +148,39 @@ export const emailApiFormat: ProviderFormat = {
   },
 };
 
+// Idempotency-Key -> the request body and the id it got, per simulator (cleared on reset).
+const idempotentSends = new WeakMap<SimulatorState, Map<string, { body: string; id: string }>>();
+
+function idempotencyStore(state: SimulatorState): Map<string, { body: string; id: string }> {
+  let store = idempotentSends.get(state);
+  if (!store) {
+    const created = new Map<string, { body: string; id: string }>();
+    store = created;
+    idempotentSends.set(state, created);
+    state.onReset(() => created.clear());
+  }
+  return store;
+}
+
 async function sendEmail(ctx: RouteContext): Promise<void> {
   const header = ctx.req.headers.authorization ?? "";
   const key = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
   if (!key) throw new SimHttpError(401, "Missing API key in the authorization header. Include the following header in the request: Authorization: Bearer YOUR_API_KEY");
   if (key === "re_invalid") throw new SimHttpError(403, "API key is invalid");
+  // As Resend: a repeated Idempotency-Key with the same body gets the first response again and
+  // sends nothing; with a different body it is a 409.
+  const idempotencyKey = ctx.req.headers["idempotency-key"];
+  const rawBody = ctx.body.toString("utf8");
+  if (typeof idempotencyKey === "string" && idempotencyKey !== "") {
+    const seen = idempotencyStore(ctx.state).get(idempotencyKey);
+    if (seen && seen.body !== rawBody) {
+      throw new SimHttpError(409, "Same idempotency key used with a different request payload. Change your idempotency key or payload.", { code: "invalid_idempotent_request" });
+    }
+    if (seen) return sendJson(ctx.res, 200, { id: seen.id });
+  }
   let body: Record<string, unknown>;
   try {
-    body = JSON.parse(ctx.body.toString("utf8")) as Record<string, unknown>;
+    body = JSON.parse(rawBody) as Record<string, unknown>;
   } catch {
     throw new SimHttpError(422, "Invalid JSON body.", { code: "validation_error" });
   }
@@ -174,8 +199,12 @@ async function sendEmail(ctx: RouteContext): Promise<void> {
     subject: body.subject,
     text: typeof body.text === "string" ? body.text : (html ?? "").replace(/<[^>]+>/g, ""),
     html,
-    headers: {},
+    // Custom headers (e.g. List-Unsubscribe), as the API passes them on to the message.
+    headers: Object.fromEntries(
+      Object.entries(typeof body.headers === "object" && body.headers !== null ? body.headers : {}).filter((e): e is [string, string] => typeof e[1] === "string"),
+    ),
   });
+  if (typeof idempotencyKey === "string" && idempotencyKey !== "") idempotencyStore(ctx.state).set(idempotencyKey, { body: rawBody, id: mail.id });
   sendJson(ctx.res, 200, { id: mail.id });
 }
 
