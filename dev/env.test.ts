@@ -28,6 +28,10 @@ describe("devEnv", () => {
       const second = devEnv(dir, "http://127.0.0.1:9");
       expect(second).toEqual(first);
       expect(first.OPENAI_BASE_URL).toBe("http://127.0.0.1:9/v1");
+      // Mail goes to the simulator's email API (POST /emails at its root); links to the dashboard.
+      expect(first.EMAIL_BASE_URL).toBe("http://127.0.0.1:9");
+      expect(first.EMAIL_API_KEY).toMatch(/^re_/);
+      expect(devEnv(dir, "http://127.0.0.1:9", "http://127.0.0.1:5999").APP_URL).toBe("http://127.0.0.1:5999");
       expect(Buffer.from(first.ENCRYPTION_KEY, "base64")).toHaveLength(32);
       const jwk = JSON.parse(first.DEV_AUTH_PRIVATE_JWK);
       expect(jwk).toMatchObject({ kty: "RSA", alg: "RS256" });

@@ -53,8 +53,17 @@ export function devAuthJwk(dataDir: string): string {
   });
 }
 
+/** The dashboard's URL in development: Vite on VITE_PORT (what dev/dev.ts starts it on). */
+export function devAppUrl(envLocal: Record<string, string> = readEnvLocal()): string {
+  return `http://127.0.0.1:${setting("VITE_PORT", envLocal) ?? DEFAULT_PORTS.vite}`;
+}
+
 /** The env the functions get in development, unless .env.local or the shell overrides it. */
-export function devEnv(dataDir: string, simulatorUrl = `http://127.0.0.1:${DEFAULT_PORTS.simulator}`): Record<string, string> {
+export function devEnv(
+  dataDir: string,
+  simulatorUrl = `http://127.0.0.1:${DEFAULT_PORTS.simulator}`,
+  appUrl = devAppUrl(),
+): Record<string, string> {
   mkdirSync(dataDir, { recursive: true });
   return {
     DEV_AUTH: "true",
@@ -62,5 +71,9 @@ export function devEnv(dataDir: string, simulatorUrl = `http://127.0.0.1:${DEFAU
     ENCRYPTION_KEY: once(path.join(dataDir, "encryption_key"), () => randomBytes(32).toString("base64")),
     OPENAI_BASE_URL: `${simulatorUrl}/v1`,
     OPENAI_API_KEY: "sk-sim-dev",
+    // The simulator's Resend-format API at its root (POST /emails); it captures every mail.
+    EMAIL_BASE_URL: simulatorUrl,
+    EMAIL_API_KEY: "re_sim_dev",
+    APP_URL: appUrl,
   };
 }
