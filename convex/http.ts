@@ -2,6 +2,7 @@
 import { httpRouter } from "convex/server";
 import { mountClerkRoutes } from "./clerk/webhooks";
 import { mountDexApiRoutes } from "./dexApi/routes";
+import { mountEmailRoutes } from "./email/unsubscribe";
 import { mountDevAuthRoutes } from "./devAuth/issuer";
 import { mountOpsRoutes } from "./ops/health";
 import { mountProxyRoutes, mountUnknownV1Routes } from "./proxy/routes";
@@ -18,6 +19,8 @@ mountProxyRoutes(http);
 mountDexApiRoutes(http);
 // POST /webhooks/clerk: Clerk user events (Svix-signed).
 mountClerkRoutes(http);
+// GET/POST /email/unsubscribe: the signed unsubscribe link of marketing mail.
+mountEmailRoutes(http);
 // Any other /v1/ path: OpenAI's JSON 404.
 mountUnknownV1Routes(http);
 

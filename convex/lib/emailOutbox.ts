@@ -5,14 +5,15 @@ import { Workpool } from "@convex-dev/workpool";
 import { components, internal } from "../_generated/api";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
-import { ONBOARDING_SERIES, type EmailCategory, type EmailTemplate } from "../model/email/series";
+import { seriesSchedule, type EmailCategory, type EmailTemplate } from "../model/email/series";
 
 export type { EmailCategory, EmailTemplate };
 
-// Email API outages are usually short (a deploy, a 429 burst): 7 attempts spaced 30 s, 1 min,
-// 2, 4, 8, 16 min (plus the workpool's jitter) span about half an hour before the row is marked
-// failed and support gets an alert. Only retryable failures are thrown by the send action; a
-// permanent rejection returns a result and is never retried.
+// Email API outages are usually short (a deploy, a 429 burst). 7 attempts: retries after
+// 30 s, 1, 2, 4, 8 and 16 min (the workpool scales each by a random 0.5-1.5), about half an
+// hour in all, before the row is marked failed and support gets an alert. Only retryable
+// failures are thrown by the send action; a permanent rejection returns a result and is never
+// retried. Resend keeps an Idempotency-Key for 24 h, far longer than this.
 export const EMAIL_RETRY = { maxAttempts: 7, initialBackoffMs: 30_000, base: 2 } as const;
 
 // Mail is not latency-critical; a few sends at a time keep the pool free for provisioning
@@ -79,16 +80,17 @@ export async function queueEmail(ctx: MutationCtx, mail: QueuedMail): Promise<Id
 
 /**
  * The onboarding series for a new account: the welcome mail now (transactional), then the
- * follow-ups (marketing, honouring the unsubscribe) timed from the account's creation.
+ * follow-ups (marketing, honouring the unsubscribe) timed from the account's creation
+ * (model/email/series.ts). Idempotent like queueEmail.
  */
 export async function queueOnboardingEmails(ctx: MutationCtx, user: Doc<"users">): Promise<void> {
-  for (const step of ONBOARDING_SERIES) {
+  for (const step of seriesSchedule(user._creationTime, Date.now())) {
     await queueEmail(ctx, {
       userId: user._id,
       to: user.email,
       template: step.template,
       category: step.category,
-      sendAfter: step.delayMs === 0 ? undefined : user._creationTime + step.delayMs,
+      sendAfter: step.sendAfter,
     });
   }
 }

@@ -35,23 +35,31 @@ export function senderAddress(): string {
   return env.EMAIL_FROM || DEFAULT_FROM;
 }
 
-/** The provider's error text, short enough for a row and an alert. */
-async function errorText(response: Response): Promise<string> {
+/** The provider's error name and text, short enough for a row and an alert. */
+async function errorOf(response: Response): Promise<{ name: string | null; text: string }> {
   const raw = await response.text().catch(() => "");
+  let name: string | null = null;
   let message = raw;
   try {
     const body = JSON.parse(raw) as { message?: unknown; error?: unknown; name?: unknown };
     const m = body.message ?? body.error;
-    if (typeof m === "string") message = typeof body.name === "string" ? `${body.name}: ${m}` : m;
+    if (typeof body.name === "string") name = body.name;
+    if (typeof m === "string") message = name !== null && name !== m ? `${name}: ${m}` : m;
   } catch {
     // Not JSON: keep the text as it came.
   }
-  return `HTTP ${response.status}${message ? ` ${message.slice(0, 300)}` : ""}`;
+  return { name, text: `HTTP ${response.status}${message ? ` ${message.slice(0, 300)}` : ""}` };
+}
+
+/** Worth another attempt: the API is down or busy, or another attempt with our key is in flight. */
+function isRetryable(status: number, name: string | null): boolean {
+  return status === 429 || status >= 500 || (status === 409 && name === "concurrent_idempotent_requests");
 }
 
 /**
- * Sends one mail. Resolves `sent` or `rejected` (a permanent 4xx: retrying cannot help);
- * throws EmailUnavailableError for what may pass on a retry.
+ * Sends one mail. Resolves `sent` or `rejected` (a permanent 4xx, e.g. 403 bad key or 422
+ * validation: retrying cannot help); throws EmailUnavailableError for what may pass on a retry
+ * (network errors, 5xx, 429).
  */
 export async function sendEmail(mail: OutgoingMail): Promise<SendResult> {
   const key = env.EMAIL_API_KEY;
@@ -76,14 +84,17 @@ export async function sendEmail(mail: OutgoingMail): Promise<SendResult> {
       }),
     });
   } catch (e) {
-    throw new EmailUnavailableError(`The email API could not be reached: ${(e as Error).message}`);
+    // fetch's own message is just "fetch failed"; the cause says which (DNS, refused, timeout).
+    const cause = (e as { cause?: unknown }).cause;
+    const detail = cause instanceof Error ? `${(e as Error).message}: ${cause.message}` : (e as Error).message;
+    throw new EmailUnavailableError(`The email API could not be reached (${detail}).`);
   }
   if (response.ok) {
     const body = (await response.json().catch(() => ({}))) as { id?: unknown };
-    if (typeof body.id !== "string") throw new EmailUnavailableError("The email API accepted the mail without an id.");
-    return { kind: "sent", id: body.id };
+    // Accepted is accepted: a retry could not get an id either (its Idempotency-Key replays this).
+    return { kind: "sent", id: typeof body.id === "string" ? body.id : "" };
   }
-  const error = await errorText(response);
-  if (response.status === 429 || response.status >= 500) throw new EmailUnavailableError(error);
-  return { kind: "rejected", status: response.status, error };
+  const error = await errorOf(response);
+  if (isRetryable(response.status, error.name)) throw new EmailUnavailableError(error.text);
+  return { kind: "rejected", status: response.status, error: error.text };
 }

@@ -32,6 +32,17 @@ export const signupTables = {
     status: emailStatusValidator,
     // Rendered when it is sent (follow-ups depend on the account's progress at that time).
     subject: v.optional(v.string()),
+    // The rendered mail, stored when sending starts: a retried send repeats these exact bytes
+    // under the same Idempotency-Key (the provider refuses a different body under one key).
+    content: v.optional(
+      v.object({
+        html: v.string(),
+        text: v.string(),
+        headers: v.array(v.object({ name: v.string(), value: v.string() })),
+      }),
+    ),
+    // Why a row was skipped (account gone, unsubscribed): what support reads beside the status.
+    skipReason: v.optional(v.string()),
     // Not sent before this time (follow-ups are queued ahead).
     sendAfter: v.number(),
     // The workpool run sending it: attempts and backoff are the workpool's record.
