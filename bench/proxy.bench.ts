@@ -10,7 +10,7 @@
  * proxied request from the runtime's /_dev/metrics. Writes the figures to docs/benchmarks.md.
  * See docs/benchmarks.md for every BENCH_* variable.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ConvexHttpClient } from "convex/browser";
@@ -18,6 +18,7 @@ import { internal } from "../convex/_generated/api.js";
 import { devEnv } from "../dev/env.ts";
 import { startSimulator } from "../dev/simulator/server.ts";
 import { adminKey as cliAdminKey, asAdmin } from "../scripts/cli.ts";
+import { writeSections } from "./docs.ts";
 import { assertLoopback, runLoad, summarize, timedRequest, type JsonTarget, type Summary } from "./load.ts";
 import { renderReport, type ConvexWork, type ScenarioResult } from "./report.ts";
 
@@ -275,7 +276,8 @@ async function main(): Promise<void> {
     const report = renderReport({ startedAt, machine, settings, mode: env.mode, results });
     if (settings.writeDocs) {
       const file = path.resolve(import.meta.dirname, "../docs/benchmarks.md");
-      writeFileSync(file, report);
+      // Only this benchmark's section: the signup benchmark's figures stay.
+      writeSections(file, report);
       console.log(`\nWrote ${path.relative(process.cwd(), file)}`);
     }
   } finally {
