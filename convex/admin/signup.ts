@@ -26,6 +26,7 @@ export const history = supportQuery({
       sendAfter: v.number(),
       sentAt: v.optional(v.number()),
       lastError: v.optional(v.string()),
+      skipReason: v.optional(v.string()),
     })),
   }),
   handler: async (ctx, { userId }) => {
@@ -61,6 +62,7 @@ export const history = supportQuery({
         sendAfter: m.sendAfter,
         sentAt: m.sentAt,
         lastError: m.lastError,
+        skipReason: m.skipReason,
       })),
     };
   },

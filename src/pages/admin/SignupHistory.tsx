@@ -121,13 +121,15 @@ const EMAIL_COLUMNS: readonly Column<OnboardingEmail>[] = [
       ),
   },
   {
-    header: "Error",
+    header: "Why",
     cell: (m) =>
-      m.lastError === undefined ? null : (
+      m.lastError !== undefined ? (
         <span className={m.status === "failed" ? "cell-error" : "muted"} data-testid="signup-email-error">
           {m.lastError}
         </span>
-      ),
+      ) : m.skipReason !== undefined ? (
+        <span className="muted">{m.skipReason}</span>
+      ) : null,
   },
 ];
 
