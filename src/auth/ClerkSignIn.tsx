@@ -1,13 +1,11 @@
 import { SignIn } from "@clerk/react";
+import { Brand } from "../components/Brand";
 
 export function ClerkSignIn() {
   return (
     <main className="auth-screen">
       <div className="auth-clerk">
-        <div className="brand brand-large">
-          <span className="brand-mark" aria-hidden="true">P</span>
-          <span>Poindexter Cloud</span>
-        </div>
+        <Brand large />
         <SignIn routing="hash" />
       </div>
     </main>

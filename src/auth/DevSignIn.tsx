@@ -3,6 +3,7 @@ import { useDevAuth } from "./DevAuthProvider";
 import type { Role } from "./devToken";
 import { describeError } from "../lib/errors";
 import { TextField } from "../components/TextField";
+import { Brand } from "../components/Brand";
 
 const ROLES: ReadonlyArray<{ value: Role; label: string; hint: string }> = [
   { value: "user", label: "Customer", hint: "The customer dashboard" },
@@ -33,10 +34,7 @@ export function DevSignIn() {
   return (
     <main className="auth-screen">
       <form className="card auth-card" onSubmit={onSubmit} aria-labelledby="signin-title">
-        <div className="brand brand-large">
-          <span className="brand-mark" aria-hidden="true">P</span>
-          <span>Poindexter Cloud</span>
-        </div>
+        <Brand large />
         <h1 id="signin-title">Sign in</h1>
         <p className="muted">
           Development sign-in: tokens come from this deployment&apos;s own issuer. A new email

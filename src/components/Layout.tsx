@@ -5,6 +5,7 @@ import { PlanBadge } from "./PlanBadge";
 import { StateBadge } from "./StateBadge";
 import { ErrorBoundary } from "./ErrorBoundary";
 import { ConnectionNotice } from "./ConnectionNotice";
+import { Brand } from "./Brand";
 
 const NAV = [
   { to: "/", label: "Dashboard", end: true },
@@ -23,10 +24,7 @@ export function Layout() {
         Skip to content
       </a>
       <aside className="sidebar">
-        <div className="brand">
-          <span className="brand-mark" aria-hidden="true">P</span>
-          <span>Poindexter Cloud</span>
-        </div>
+        <Brand />
         <nav aria-label="Main">
           <ul className="nav">
             {NAV.map((item) => (

@@ -6,6 +6,7 @@ import { planFor } from "../lib/plans";
 import { formatDate, formatTokens } from "../lib/format";
 import { KEY_VARIABLE, proxyBaseUrl, sdkSnippet } from "../lib/snippets";
 import type { FirstKey } from "../lib/signup";
+import { Brand } from "../components/Brand";
 
 /**
  * The screen right after signup: the first API key's secret (shown here and nowhere else),
@@ -25,10 +26,7 @@ export function OnboardingScreen({ firstKey, onContinue }: { firstKey: FirstKey;
   return (
     <main className="auth-screen">
       <section className="card auth-card onboarding" aria-labelledby="onboarding-title" data-testid="onboarding">
-        <div className="brand brand-large">
-          <span className="brand-mark" aria-hidden="true">P</span>
-          <span>Poindexter Cloud</span>
-        </div>
+        <Brand large />
         <h1 id="onboarding-title" ref={heading} tabIndex={-1}>
           Your account is ready
         </h1>

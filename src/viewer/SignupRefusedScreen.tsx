@@ -1,6 +1,7 @@
 import { useEffect } from "react";
 import type { Viewer } from "./ViewerContext";
 import { refusalIsTemporary } from "../lib/signup";
+import { Brand } from "../components/Brand";
 
 type Refusal = NonNullable<Viewer["signupRefusal"]>;
 
@@ -28,10 +29,7 @@ export function SignupRefusedScreen({
   return (
     <main className="auth-screen">
       <section className="card auth-card" aria-labelledby="refused-title" data-testid="signup-refused">
-        <div className="brand brand-large">
-          <span className="brand-mark" aria-hidden="true">P</span>
-          <span>Poindexter Cloud</span>
-        </div>
+        <Brand large />
         <h1 id="refused-title">We can&apos;t open an account for you yet</h1>
         <div className="notice notice-critical" role="alert">
           <p data-testid="signup-refusal-message">{refusal.message}</p>
