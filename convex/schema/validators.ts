@@ -98,6 +98,7 @@ export const emailTemplateValidator = v.union(
   v.literal("followup_24h"),
   v.literal("followup_72h"),
   v.literal("followup_1w"),
+  v.literal("trial_ending"),
 );
 
 export const emailCategoryValidator = v.union(v.literal("transactional"), v.literal("marketing"));

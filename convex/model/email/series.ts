@@ -1,6 +1,8 @@
 // The onboarding series: which mails a new account gets, when, and whether the unsubscribe
 // stops them. Templates are rendered at send time by templates.ts.
-export type EmailTemplate = "welcome" | "followup_24h" | "followup_72h" | "followup_1w";
+// trial_ending is not part of the series: billing (convex/billing/trials.ts) queues it three
+// days before the trial ends.
+export type EmailTemplate = "welcome" | "followup_24h" | "followup_72h" | "followup_1w" | "trial_ending";
 export type EmailCategory = "transactional" | "marketing";
 
 const HOUR = 60 * 60 * 1000;

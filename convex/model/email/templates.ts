@@ -44,7 +44,8 @@ export function formatTokens(n: number): string {
   return String(n);
 }
 
-function formatDate(at: number): string {
+/** 1795478400000 -> "November 24, 2026" (UTC). */
+export function formatDate(at: number): string {
   const d = new Date(at);
   const months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
   return `${months[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()}`;
@@ -260,6 +261,20 @@ function compose(template: EmailTemplate, f: MailFacts): { subject: string; bloc
               ...setupSteps(f),
             ],
           };
+    case "trial_ending": {
+      const when = f.trialEndsAt === null ? "soon" : `on ${formatDate(f.trialEndsAt)}`;
+      return {
+        subject: `Your Poindexter trial ends ${when}`,
+        blocks: [
+          {
+            kind: "p",
+            parts: [`Your Poindexter trial ends ${when}. After that, Dex's requests through Poindexter stop until you choose a plan.`],
+          },
+          ...upgradeBlocks(f),
+          { kind: "p", parts: ["Choose a plan on the ", { link: `${f.appUrl}/billing`, label: "Billing page" }, ". Your keys and settings stay as they are."] },
+        ],
+      };
+    }
   }
 }
 
