@@ -11,5 +11,7 @@ crons.interval("usage rollup", { seconds: 10 }, internal.usage.rollup.foldEvents
 crons.interval("expire quota holds", { minutes: 1 }, internal.quota.ledger.deleteExpiredHolds, {});
 // Marks rotated keys whose grace period ended as revoked.
 crons.interval("api key rotation sweep", { hours: 1 }, internal.apiKeys.rotation.revokeEndedGrace, {});
+// Trials: the 3-day warning (mail + alert + the exact expiry scheduled) and any trial past its end.
+crons.interval("trial sweep", { hours: 1 }, internal.billing.trials.sweep, {});
 
 export default crons;

@@ -1,5 +1,6 @@
 // The table of contents of the HTTP surface: each domain mounts its own routes.
 import { httpRouter } from "convex/server";
+import { mountBillingRoutes } from "./billing/webhooks";
 import { mountClerkRoutes } from "./clerk/webhooks";
 import { mountDexApiRoutes } from "./dexApi/routes";
 import { mountEmailRoutes } from "./email/unsubscribe";
@@ -21,6 +22,8 @@ mountDexApiRoutes(http);
 mountClerkRoutes(http);
 // GET/POST /email/unsubscribe: the signed unsubscribe link of marketing mail.
 mountEmailRoutes(http);
+// POST /webhooks/stripe, /webhooks/polar: billing events (signed), each applied once.
+mountBillingRoutes(http);
 // Any other /v1/ path: OpenAI's JSON 404.
 mountUnknownV1Routes(http);
 

@@ -3,6 +3,7 @@
 import type { HttpRouter } from "convex/server";
 import { mountExact, preflight } from "../proxy/routes";
 import { createKey, listKeys, revokeKey } from "./apiKeys";
+import { billingPortal, billingSubscribe, billingSubscription } from "./billing";
 import { usageRemaining, usageReport } from "./usage";
 
 export function mountDexApiRoutes(http: HttpRouter): void {
@@ -11,6 +12,9 @@ export function mountDexApiRoutes(http: HttpRouter): void {
     ["/v1/api-keys", "POST", createKey],
     ["/v1/usage", "GET", usageReport],
     ["/v1/usage/remaining", "GET", usageRemaining],
+    ["/v1/billing/subscription", "GET", billingSubscription],
+    ["/v1/billing/subscribe", "POST", billingSubscribe],
+    ["/v1/billing/portal", "POST", billingPortal],
   ]);
   http.route({ pathPrefix: "/v1/api-keys/", method: "DELETE", handler: revokeKey });
   http.route({ pathPrefix: "/v1/api-keys/", method: "OPTIONS", handler: preflight });

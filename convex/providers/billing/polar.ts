@@ -1,0 +1,119 @@
+// Polar adapter (@polar-sh/sdk): checkouts with external_customer_id (our user id, so the
+// customer is one per user by construction), customer sessions for the portal, and webhook
+// verification. POLAR_BASE_URL points the SDK elsewhere (the provider simulator); POLAR_SERVER
+// picks sandbox or production otherwise.
+import { Polar } from "@polar-sh/sdk";
+import { PolarError } from "@polar-sh/sdk/models/errors/polarerror.js";
+import { Webhook } from "standardwebhooks";
+import { env } from "../../_generated/server";
+import { polarProductBook } from "./config";
+import { type BillingProvider, BillingConfigError, BillingProviderError } from "./types";
+
+function client(): Polar {
+  const accessToken = env.POLAR_ACCESS_TOKEN;
+  if (!accessToken) throw new BillingConfigError("POLAR_ACCESS_TOKEN is not set on this deployment: Polar checkout is unavailable.");
+  const server = env.POLAR_SERVER === "production" ? "production" : "sandbox";
+  return new Polar({
+    accessToken,
+    ...(env.POLAR_BASE_URL ? { serverURL: env.POLAR_BASE_URL.replace(/\/+$/, "") } : { server }),
+    timeoutMs: 15_000,
+  });
+}
+
+function providerError(e: unknown, what: string): BillingProviderError {
+  if (e instanceof PolarError) {
+    const status = e.statusCode;
+    let detail = e.message;
+    try {
+      const body = JSON.parse(e.body) as { detail?: unknown };
+      if (typeof body.detail === "string") detail = body.detail;
+    } catch {
+      // keep the SDK's message
+    }
+    return new BillingProviderError(`Polar could not ${what}: ${detail}`, status, status === 429 || status >= 500);
+  }
+  return new BillingProviderError(`Polar could not ${what}: ${(e as Error).message}`, null, true);
+}
+
+export const polarBilling: BillingProvider = {
+  id: "polar",
+
+  // Polar makes the customer at checkout from external_customer_id: one per user, nothing to reuse.
+  async ensureCustomer() {
+    return null;
+  },
+
+  async createCheckout(request) {
+    const product = polarProductBook()[request.plan];
+    if (!product) {
+      throw new BillingConfigError(`POLAR_PRODUCT_${request.plan.toUpperCase()} is not set on this deployment: the ${request.plan} plan cannot be bought yet.`);
+    }
+    try {
+      const checkout = await client().checkouts.create({
+        products: [product],
+        externalCustomerId: request.userId,
+        customerEmail: request.email,
+        successUrl: request.successUrl,
+        returnUrl: request.cancelUrl,
+        metadata: { userId: request.userId, plan: request.plan },
+      });
+      return { id: checkout.id, url: checkout.url };
+    } catch (e) {
+      throw providerError(e, "start the checkout");
+    }
+  },
+
+  async createPortal({ userId, returnUrl }) {
+    try {
+      const session = await client().customerSessions.create({ externalCustomerId: userId, returnUrl });
+      return { url: session.customerPortalUrl };
+    } catch (e) {
+      if (e instanceof PolarError && e.statusCode === 404) {
+        throw new BillingProviderError("Polar has no customer for this account yet: choose a plan first.", 404, false);
+      }
+      throw providerError(e, "open the customer portal");
+    }
+  },
+};
+
+export interface StandardWebhookHeaders {
+  "webhook-id": string;
+  "webhook-timestamp": string;
+  "webhook-signature": string;
+}
+
+/**
+ * The two ways a Polar secret (`whsec_...` or, in the simulator, any string) keys the HMAC:
+ * real Standard Webhooks (the base64-decoded part after `whsec_`, secrets made from 2026-09-08)
+ * and the older scheme (the UTF-8 bytes of the whole secret string, what @polar-sh/sdk 0.x's
+ * validateEvent does). A secret that is not base64 simply has no first verifier.
+ */
+function verifiers(secret: string): Webhook[] {
+  const out: Webhook[] = [];
+  try {
+    out.push(new Webhook(secret));
+  } catch {
+    // not a base64 Standard Webhooks secret: only the UTF-8 scheme can match
+  }
+  out.push(new Webhook(new TextEncoder().encode(secret), { format: "raw" }));
+  return out;
+}
+
+/**
+ * Verifies a Polar webhook (Standard Webhooks: HMAC-SHA256 over `id.timestamp.body`, timestamp
+ * within 5 minutes either way), trying the real scheme first, then the UTF-8-bytes one. Throws
+ * with the reason (a stale timestamp is reported as such, not as a bad signature).
+ */
+export function verifyPolarWebhook(body: string, headers: StandardWebhookHeaders, secret: string): void {
+  let reason = "No matching signature found";
+  for (const webhook of verifiers(secret)) {
+    try {
+      webhook.verify(body, headers, { jsonParse: false });
+      return;
+    } catch (e) {
+      const message = (e as Error).message;
+      if (/timestamp/i.test(message)) reason = message;
+    }
+  }
+  throw new Error(reason);
+}

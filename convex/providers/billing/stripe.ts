@@ -1,0 +1,140 @@
+// Stripe adapter (stripe-node): customers, Checkout Sessions in subscription mode, Billing
+// Portal sessions, subscription re-fetch and webhook verification. STRIPE_BASE_URL points the
+// SDK elsewhere (the provider simulator in development and tests) through its host/port/protocol
+// options and the fetch HTTP client, which Convex's runtime has.
+import Stripe from "stripe";
+import { env } from "../../_generated/server";
+import { type PaidPlan, stripePriceBook } from "./config";
+import { type BillingProvider, BillingConfigError, BillingProviderError, type CheckoutRequest } from "./types";
+
+/** Stripe signs webhooks with a 5-minute tolerance; we hold the future to the same bound. */
+export const STRIPE_WEBHOOK_TOLERANCE_S = 300;
+
+function client(): Stripe {
+  const key = env.STRIPE_SECRET_KEY;
+  if (!key) throw new BillingConfigError("STRIPE_SECRET_KEY is not set on this deployment: Stripe checkout is unavailable.");
+  const options: Stripe.StripeConfig = {
+    httpClient: Stripe.createFetchHttpClient(),
+    // A click waits for this: two quick retries (stripe-node sends its own Idempotency-Key on
+    // retried POSTs), then an error the page shows.
+    maxNetworkRetries: 2,
+    timeout: 15_000,
+  };
+  const base = env.STRIPE_BASE_URL;
+  if (base) {
+    const url = new URL(base);
+    options.host = url.hostname;
+    options.protocol = url.protocol === "http:" ? "http" : "https";
+    if (url.port) options.port = Number(url.port);
+  }
+  return new Stripe(key, options);
+}
+
+function priceOf(plan: PaidPlan): string {
+  const price = stripePriceBook()[plan];
+  if (!price) throw new BillingConfigError(`STRIPE_PRICE_${plan.toUpperCase()} is not set on this deployment: the ${plan} plan cannot be bought yet.`);
+  return price;
+}
+
+/** Stripe's error in our terms; the message never carries the key or a URL. */
+function providerError(e: unknown, what: string): BillingProviderError {
+  if (e instanceof Stripe.errors.StripeError) {
+    const status = e.statusCode ?? null;
+    const retryable = status === null || status === 429 || status >= 500 || e.type === "StripeConnectionError";
+    return new BillingProviderError(`Stripe could not ${what}: ${e.message}`, status, retryable);
+  }
+  return new BillingProviderError(`Stripe could not ${what}: ${(e as Error).message}`, null, true);
+}
+
+/** The idempotency key of a user's one customer: the same user always gets the same customer. */
+export function customerIdempotencyKey(userId: string): string {
+  return `poindexter-customer-${userId}`;
+}
+
+export const stripeBilling: BillingProvider = {
+  id: "stripe",
+
+  async ensureCustomer({ userId, email }) {
+    const stripe = client();
+    try {
+      const customer = await stripe.customers.create(
+        { email, metadata: { userId } },
+        { idempotencyKey: customerIdempotencyKey(userId) },
+      );
+      return customer.id;
+    } catch (e) {
+      throw providerError(e, "create the customer");
+    }
+  },
+
+  async createCheckout(request: CheckoutRequest) {
+    const price = priceOf(request.plan);
+    if (request.customerId === null) throw new BillingProviderError("Stripe checkout needs the customer first.", null, false);
+    const stripe = client();
+    try {
+      // No payment_method_types: the methods enabled in the Dashboard (cards, Link, wallets,
+      // PayPal...) all apply.
+      const session = await stripe.checkout.sessions.create({
+        mode: "subscription",
+        customer: request.customerId,
+        client_reference_id: request.userId,
+        line_items: [{ price, quantity: 1 }],
+        success_url: request.successUrl,
+        cancel_url: request.cancelUrl,
+        metadata: { userId: request.userId, plan: request.plan },
+        subscription_data: { metadata: { userId: request.userId, plan: request.plan } },
+      });
+      if (!session.url) throw new BillingProviderError("Stripe returned a checkout session without a URL.", null, true);
+      return { id: session.id, url: session.url };
+    } catch (e) {
+      if (e instanceof BillingProviderError) throw e;
+      throw providerError(e, "start the checkout");
+    }
+  },
+
+  async createPortal({ customerId, returnUrl }) {
+    if (customerId === null) throw new BillingProviderError("There is no Stripe customer for this account yet.", null, false);
+    const stripe = client();
+    try {
+      const session = await stripe.billingPortal.sessions.create({ customer: customerId, return_url: returnUrl });
+      return { url: session.url };
+    } catch (e) {
+      throw providerError(e, "open the billing portal");
+    }
+  },
+};
+
+/** The subscription as Stripe has it now (a re-fetch, run by the providerPool workpool). */
+export async function retrieveStripeSubscription(subscriptionId: string): Promise<unknown> {
+  try {
+    return await client().subscriptions.retrieve(subscriptionId);
+  } catch (e) {
+    throw providerError(e, "fetch the subscription");
+  }
+}
+
+function signedAt(header: string): number | null {
+  const t = header.split(",").find((part) => part.trim().startsWith("t="));
+  const n = t === undefined ? NaN : Number(t.trim().slice(2));
+  return Number.isInteger(n) ? n : null;
+}
+
+/**
+ * Verifies `Stripe-Signature` over the raw body (HMAC-SHA256 under the whsec_ secret, through
+ * SubtleCrypto) and returns the event. Throws with the reason: a bad signature, or a timestamp
+ * more than 5 minutes old; stripe-node accepts any future timestamp, so that side is checked here.
+ */
+export async function verifyStripeWebhook(body: string, signature: string, secret: string, nowMs = Date.now()): Promise<unknown> {
+  const event = await Stripe.webhooks.constructEventAsync(
+    body,
+    signature,
+    secret,
+    STRIPE_WEBHOOK_TOLERANCE_S,
+    Stripe.createSubtleCryptoProvider(),
+  );
+  const t = signedAt(signature);
+  if (t !== null && t * 1000 > nowMs + STRIPE_WEBHOOK_TOLERANCE_S * 1000) {
+    throw new Error("Timestamp outside the tolerance zone (in the future)");
+  }
+  return event;
+}
