@@ -48,7 +48,7 @@ function subscriptionFact(type: string, s: Json): BillingFact {
     kind: "subscription",
     subscriptionId,
     ...customerOf(s),
-    priceIds: [str(s.product_id), isRecord(s.product) ? str(s.product.id) : null].filter((p): p is string => p !== null),
+    priceIds: [...new Set([str(s.product_id), isRecord(s.product) ? str(s.product.id) : null].filter((p): p is string => p !== null))],
     planHint: str(metadataOf(s).plan),
     status,
     // Polar's status becomes "canceled" only when access has ended (revoked, or the period of
