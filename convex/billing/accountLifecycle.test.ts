@@ -281,7 +281,7 @@ describe("cancellation", () => {
 describe("invoices", () => {
   test("upserted by provider id; a status never moves back; the customer's list is newest first", async () => {
     const t = newTest();
-    const { userId, as, customerId } = await billedCustomer(t, "inv@example.com");
+    const { as, customerId } = await billedCustomer(t, "inv@example.com");
     const at = () => Math.floor(Date.now() / 1000);
     const first = stripeInvoice({ id: "in_1", customer: customerId!, subscription: "sub_life", created: at() });
     await postStripe(t, stripeEvent("invoice.paid", first, at()));
