@@ -58,6 +58,16 @@ export function devAppUrl(envLocal: Record<string, string> = readEnvLocal()): st
   return `http://127.0.0.1:${setting("VITE_PORT", envLocal) ?? DEFAULT_PORTS.vite}`;
 }
 
+/**
+ * The plans' price (Stripe) and product (Polar) ids in development. Whoever starts the simulator
+ * for the app can price them with its `stripe.priceAmounts` / `polar.priceAmounts` knobs
+ * ($50 and $250: 5000 and 25000 cents) and point its webhooks at the app (`connectWebhooks`).
+ */
+export const DEV_BILLING_PRICES = {
+  stripe: { basic: "price_basic_dev", pro: "price_pro_dev" },
+  polar: { basic: "0b9f7c2e-1d3a-4c5b-8e6f-7a8b9c0d1e2f", pro: "1c0a8d3f-2e4b-4d6c-9f70-8b9cad0e1f30" },
+} as const;
+
 /** The env the functions get in development, unless .env.local or the shell overrides it. */
 export function devEnv(
   dataDir: string,
@@ -75,5 +85,17 @@ export function devEnv(
     EMAIL_BASE_URL: simulatorUrl,
     EMAIL_API_KEY: "re_sim_dev",
     APP_URL: appUrl,
+    // Billing against the simulator's Stripe and Polar (its default webhook secrets; the plan
+    // price ids are any ids the simulator accepts, Polar's must be UUIDs).
+    STRIPE_BASE_URL: simulatorUrl,
+    STRIPE_SECRET_KEY: "sk_test_sim_dev",
+    STRIPE_WEBHOOK_SECRET: "whsec_simulator_stripe",
+    STRIPE_PRICE_BASIC: DEV_BILLING_PRICES.stripe.basic,
+    STRIPE_PRICE_PRO: DEV_BILLING_PRICES.stripe.pro,
+    POLAR_BASE_URL: simulatorUrl,
+    POLAR_ACCESS_TOKEN: "polar_oat_sim_dev",
+    POLAR_WEBHOOK_SECRET: "polar_whs_simulator",
+    POLAR_PRODUCT_BASIC: DEV_BILLING_PRICES.polar.basic,
+    POLAR_PRODUCT_PRO: DEV_BILLING_PRICES.polar.pro,
   };
 }
