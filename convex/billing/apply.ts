@@ -167,8 +167,14 @@ async function storeSnapshot(
     return;
   }
   // Out of past_due: the grace period's scheduled end no longer applies.
-  if (!pastDue && row.graceJobId !== undefined) await ctx.scheduler.cancel(row.graceJobId);
+  if (!pastDue && row.graceJobId !== undefined) await cancelIfPending(ctx, row.graceJobId);
   await ctx.db.replace("subscriptions", row._id, fields);
+}
+
+/** Cancels a scheduled function that has not started (one that ran or is running checks the row itself). */
+async function cancelIfPending(ctx: MutationCtx, jobId: Id<"_scheduled_functions">): Promise<void> {
+  const job = await ctx.db.system.get("_scheduled_functions", jobId);
+  if (job?.state.kind === "pending") await ctx.scheduler.cancel(jobId);
 }
 
 async function applySubscription(
