@@ -110,6 +110,18 @@ describe("checkout", () => {
     expect(rows.user.state).toBe("active");
     expect(rows.subscriptions).toEqual([expect.objectContaining({ status: "active", provisional: false, plan: "basic" })]);
   });
+  test("a first payment that never goes through (incomplete, then expired) leaves the trial as it was", async () => {
+    const t = newTest();
+    const { userId, customerId } = await billedCustomer(t, "expired@example.com");
+    const life = stripeLife(userId, customerId!);
+    await postStripe(t, life.created({ status: "incomplete" }));
+    tick();
+    const res = await postStripe(t, life.updated({ status: "incomplete_expired" }));
+    expect(res.body.outcome).toBe("subscription ended; account trial");
+    const rows = await billingRows(t, userId);
+    expect(rows.user).toMatchObject({ state: "trial", plan: "trial" });
+    expect(rows.deprovision).toEqual([]);
+  });
 });
 
 describe("plan change through the portal", () => {

@@ -399,7 +399,7 @@ export async function reconcileAccount(ctx: MutationCtx, userId: Id<"users">, ac
     const endsAt = await ensureGrace(ctx, gov);
     notes.push(`grace until ${formatDate(endsAt)}`);
   }
-  if (gov.ended) await ensureDeprovisionRequest(ctx, user, gov, actor);
+  if (gov.ended && target === "canceled") await ensureDeprovisionRequest(ctx, user, gov, actor);
   const moved = user.state === from ? `account ${from}` : `account ${from} -> ${user.state}`;
   return [moved, ...notes].join("; ");
 }

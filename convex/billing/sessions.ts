@@ -30,11 +30,13 @@ function appUrl(): string {
 }
 
 /** Provider and configuration errors as ConvexErrors the SPA and the Dex API show. */
-async function speaking<T>(work: () => Promise<T>): Promise<T> {
+async function withClearErrors<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (e) {
     if (e instanceof BillingConfigError) billingFail("BILLING_NOT_CONFIGURED", e.message);
+    // The provider does not know the customer (deleted there, or a checkout never finished).
+    if (e instanceof BillingProviderError && e.status === 404) fail("NOT_FOUND", e.message);
     if (e instanceof BillingProviderError) {
       billingFail("BILLING_PROVIDER_ERROR", `${e.message}${e.retryable ? " Try again in a minute." : ""}`);
     }
@@ -64,7 +66,7 @@ export async function startCheckout(ctx: ActionCtx, userId: Id<"users">, plan: P
   const providerId = account.billingProvider ?? defaultProviderId();
   const provider = billingProvider(providerId);
   const base = appUrl();
-  return await speaking(async () => {
+  return await withClearErrors(async () => {
     let customerId = providerId === "stripe" ? account.stripeCustomerId : null;
     if (customerId === null) {
       const created = await provider.ensureCustomer({ userId, email: account.email });
@@ -95,7 +97,7 @@ export async function openPortal(ctx: ActionCtx, userId: Id<"users">): Promise<H
     fail("NOT_FOUND", "You have no billing account yet: choose a plan first.");
   }
   const base = appUrl();
-  return await speaking(async () => {
+  return await withClearErrors(async () => {
     const portal = await billingProvider(providerId).createPortal({
       userId,
       customerId: providerId === "stripe" ? account.stripeCustomerId : account.polarCustomerId,

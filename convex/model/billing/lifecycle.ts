@@ -11,12 +11,16 @@ export type AccountTarget = "active" | "past_due" | "suspended" | "canceled";
 type Sub = Pick<SubscriptionSnapshot, "status" | "ended" | "version">;
 
 /**
- * The account state a subscription calls for, or null when it calls for none yet (an
- * `incomplete` subscription: the first payment has not gone through, the account stays as it is).
+ * The account state a subscription calls for, or null when it calls for none (an `incomplete`
+ * subscription, whose first payment has not gone through, or one that expired that way: the
+ * account stays as it is).
  * A scheduled cancellation keeps the account active: the provider ends the subscription at
  * period end and that event cancels the account.
  */
 export function accountTargetOf(s: Pick<SubscriptionSnapshot, "status" | "ended">): AccountTarget | null {
+  // The first payment never went through (incomplete, then expired): the subscription never
+  // gave access, so its end takes nothing away; a trial stays a trial.
+  if (s.status === "incomplete_expired") return null;
   if (s.ended) return "canceled";
   switch (s.status) {
     case "trialing":
@@ -29,7 +33,6 @@ export function accountTargetOf(s: Pick<SubscriptionSnapshot, "status" | "ended"
     case "paused":
       return "suspended";
     case "canceled":
-    case "incomplete_expired":
     case "revoked":
       return "canceled";
     default:
