@@ -5,7 +5,8 @@ import { existsSync, watch } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { DEFAULT_PORTS, devEnv, setting } from "./env.ts";
+import { DEFAULT_PORTS, devEnv, devSimulatorBilling, setting } from "./env.ts";
+import type { RunningSimulator } from "./simulator/server.ts";
 import { seed } from "./seed.ts";
 import { buildBundle } from "./runtime/bundle.ts";
 import { RuntimeStartError, startRuntime, type Runtime } from "./runtime/server.ts";
@@ -16,7 +17,7 @@ const simulatorPort = Number(setting("SIMULATOR_PORT") ?? DEFAULT_PORTS.simulato
 const vitePort = Number(setting("VITE_PORT") ?? DEFAULT_PORTS.vite);
 
 let runtime: Runtime | null = null;
-let simulator: { url: string; close(): Promise<void> | void } | null = null;
+let simulator: RunningSimulator | null = null;
 let vite: ChildProcess | null = null;
 let stopping = false;
 
@@ -39,7 +40,7 @@ async function startSimulatorIfPresent() {
     return null;
   }
   const mod = (await import(pathToFileURL(file).href)) as {
-    startSimulator?: (o: { port: number }) => Promise<{ url: string; close(): Promise<void> | void }>;
+    startSimulator?: (o: { port: number }) => Promise<RunningSimulator>;
   };
   if (typeof mod.startSimulator !== "function") {
     console.warn("[dev] dev/simulator/server.ts has no startSimulator export; running without it.");
@@ -110,6 +111,9 @@ async function main() {
     else console.error(`[dev] the Convex runtime did not start:\n${(e as Error).stack ?? e}`);
     return stop(1);
   }
+  // Checkout and the portal work end to end: the simulator prices the plans and delivers its
+  // signed webhooks to this runtime.
+  simulator?.configure(devSimulatorBilling(runtime.urls.site));
   if (await seed(runtime.engine, runtime.urls.site)) {
     console.log("[dev] seeded demo accounts: trial@, basic@, support@, admin@poindexter.dev");
   }

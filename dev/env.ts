@@ -68,6 +68,24 @@ export const DEV_BILLING_PRICES = {
   polar: { basic: "0b9f7c2e-1d3a-4c5b-8e6f-7a8b9c0d1e2f", pro: "1c0a8d3f-2e4b-4d6c-9f70-8b9cad0e1f30" },
 } as const;
 
+/**
+ * The simulator settings `npm run dev` and the browser tests start with: the plans priced as
+ * model/plans.ts says (cents), and Stripe's and Polar's webhooks sent to the app's site URL.
+ */
+export function devSimulatorBilling(siteUrl: string) {
+  const site = siteUrl.replace(/\/+$/, "");
+  return {
+    stripe: {
+      webhookUrl: `${site}/webhooks/stripe`,
+      priceAmounts: { [DEV_BILLING_PRICES.stripe.basic]: 5_000, [DEV_BILLING_PRICES.stripe.pro]: 25_000 },
+    },
+    polar: {
+      webhookUrl: `${site}/webhooks/polar`,
+      priceAmounts: { [DEV_BILLING_PRICES.polar.basic]: 5_000, [DEV_BILLING_PRICES.polar.pro]: 25_000 },
+    },
+  };
+}
+
 /** The env the functions get in development, unless .env.local or the shell overrides it. */
 export function devEnv(
   dataDir: string,
