@@ -40,6 +40,17 @@ export interface StripeConfig {
   webhookSecret: string;
   /** Unit amount in cents per price id, for invoices; unknown prices bill 0. */
   priceAmounts: Record<string, number>;
+  /**
+   * Metered prices by id: the meter event name they bill and the price per unit in cents as a
+   * decimal string (`unit_amount_decimal`). A subscription item with one of these prices is
+   * billed in arrears from the customer's meter events; each named event gets a meter.
+   */
+  meteredPrices: Record<string, MeteredPrice>;
+}
+
+export interface MeteredPrice {
+  eventName: string;
+  unitAmountDecimal: string;
 }
 
 export interface PolarConfig {
@@ -110,7 +121,7 @@ export const DEFAULT_CONFIG: SimulatorConfig = {
   apiKeys: null,
   requestLogSize: 200,
   seed: 1,
-  stripe: { webhookUrl: null, webhookSecret: "whsec_simulator_stripe", priceAmounts: {} },
+  stripe: { webhookUrl: null, webhookSecret: "whsec_simulator_stripe", priceAmounts: {}, meteredPrices: {} },
   polar: { webhookUrl: null, webhookSecret: "polar_whs_simulator", priceAmounts: {} },
   telnyx: { webhookUrl: null },
   signal: { requireCaptcha: false },
@@ -176,12 +187,24 @@ function parseStreamCut(value: unknown): StreamCutRule {
 
 function parseStripe(base: StripeConfig, value: unknown): StripeConfig {
   if (!isObject(value)) throw new ConfigError("stripe must be an object like {webhookUrl, webhookSecret}");
-  const next = { ...base, priceAmounts: { ...base.priceAmounts } };
+  const next = { ...base, priceAmounts: { ...base.priceAmounts }, meteredPrices: { ...base.meteredPrices } };
   if (value.webhookUrl !== undefined) next.webhookUrl = nullable(value.webhookUrl, (v) => str(v, "stripe.webhookUrl"));
   if (value.webhookSecret !== undefined) next.webhookSecret = str(value.webhookSecret, "stripe.webhookSecret");
   if (value.priceAmounts !== undefined) {
     if (!isObject(value.priceAmounts)) throw new ConfigError("stripe.priceAmounts must map price ids to cents");
     for (const [price, cents] of Object.entries(value.priceAmounts)) next.priceAmounts[price] = int(cents, `stripe.priceAmounts.${price}`, 0);
+  }
+  if (value.meteredPrices !== undefined) {
+    if (!isObject(value.meteredPrices)) throw new ConfigError("stripe.meteredPrices must map price ids to {eventName, unitAmountDecimal}");
+    for (const [price, metered] of Object.entries(value.meteredPrices)) {
+      const name = `stripe.meteredPrices.${price}`;
+      if (!isObject(metered)) throw new ConfigError(`${name} must be {eventName, unitAmountDecimal}`);
+      const eventName = str(metered.eventName, `${name}.eventName`);
+      const unitAmountDecimal = str(metered.unitAmountDecimal, `${name}.unitAmountDecimal`);
+      if (eventName === "") throw new ConfigError(`${name}.eventName must not be empty`);
+      if (!/^\d+(\.\d{1,12})?$/.test(unitAmountDecimal)) throw new ConfigError(`${name}.unitAmountDecimal must be cents as a decimal string with at most 12 places, like "0.0003"`);
+      next.meteredPrices[price] = { eventName, unitAmountDecimal };
+    }
   }
   return next;
 }

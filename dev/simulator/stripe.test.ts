@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import Stripe from "stripe";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startSimulator, type RunningSimulator } from "./server.ts";
-import { parseStripeForm } from "./stripe.ts";
+import { parseStripeForm, usageAmountCents } from "./stripe.ts";
 
 const SECRET = "whsec_test_secret";
 let sim: RunningSimulator;
@@ -244,5 +244,96 @@ describe("stripe", () => {
     expect(response.headers.get("location")).toBe(`http://127.0.0.1:5173/billing?session=${session.id}`);
     // A new customer is created from customer_email and announced first.
     expect(verifiedEvents().map((e) => e.type)[0]).toBe("customer.created");
+  });
+});
+
+describe("stripe metered billing", () => {
+  const METERED = {
+    price_in: { eventName: "input_tokens", unitAmountDecimal: "0.0003" },
+    price_out: { eventName: "output_tokens", unitAmountDecimal: "0.0015" },
+  };
+
+  beforeEach(() => {
+    sim.configure({ stripe: { meteredPrices: METERED } });
+  });
+
+  async function subscribeMetered(email: string) {
+    const customer = await stripe.customers.create({ email });
+    const session = await stripe.checkout.sessions.create({
+      mode: "subscription",
+      customer: customer.id,
+      line_items: [{ price: "price_pro", quantity: 1 }, { price: "price_in" }, { price: "price_out" }],
+      success_url: "http://127.0.0.1:5173/billing",
+    });
+    expect(session.amount_total).toBe(25_000);
+    const completed = await control<{ subscription: Stripe.Subscription }>(`/_sim/stripe/checkout/${session.id}/complete`);
+    return { customer, subscription: completed.subscription };
+  }
+
+  async function meter(customer: string, eventName: string, value: number, identifier: string, timestamp = Math.floor(Date.now() / 1000)) {
+    await stripe.billing.meterEvents.create({ event_name: eventName, payload: { stripe_customer_id: customer, value: String(value) }, identifier, timestamp });
+  }
+
+  it("rounds a usage line to the cent, half up, from a decimal unit price", () => {
+    expect(usageAmountCents(1_700, "0.0003")).toBe(1); // 0.51
+    expect(usageAmountCents(2_000, "0.00025")).toBe(1); // 0.5
+    expect(usageAmountCents(1_999, "0.00025")).toBe(0); // 0.49975
+    expect(usageAmountCents(1_123_457, "0.0015")).toBe(1_685); // 1685.1855
+    expect(usageAmountCents(3, "12")).toBe(36);
+  });
+
+  it("lists a meter for each metered price's event and creates more", async () => {
+    const meters = await stripe.billing.meters.list({ status: "active" });
+    expect(meters.data.map((m) => m.event_name).sort()).toEqual(["input_tokens", "output_tokens"]);
+    expect(meters.data[0]).toMatchObject({ object: "billing.meter", status: "active", default_aggregation: { formula: "sum" } });
+    const created = await stripe.billing.meters.create({ display_name: "Other", event_name: "other", default_aggregation: { formula: "sum" } });
+    expect(created.id).toMatch(/^mtr_/);
+    await expect(stripe.billing.meters.create({ display_name: "Again", event_name: "other", default_aggregation: { formula: "sum" } })).rejects.toMatchObject({ statusCode: 400, param: "event_name" });
+    expect((await stripe.billing.meters.list()).data).toHaveLength(3);
+  });
+
+  it("summarises a customer's meter events over a minute-aligned period", async () => {
+    const { customer } = await subscribeMetered("sum@example.com");
+    const other = await stripe.customers.create({ email: "other@example.com" });
+    const start = Math.floor(Date.now() / 60_000) * 60 - 3_600;
+    await meter(customer.id, "input_tokens", 100_000, "a", start + 10);
+    await meter(customer.id, "input_tokens", 40_460, "b", start + 20);
+    await meter(customer.id, "output_tokens", 7, "c", start + 30);
+    await meter(other.id, "input_tokens", 999, "d", start + 40);
+    await meter(customer.id, "input_tokens", 5, "e", start - 60);
+    const input = (await stripe.billing.meters.list()).data.find((m) => m.event_name === "input_tokens")!;
+    const summaries = await stripe.billing.meters.listEventSummaries(input.id, { customer: customer.id, start_time: start, end_time: start + 3_600 });
+    expect(summaries.data).toEqual([expect.objectContaining({ object: "billing.meter_event_summary", aggregated_value: 140_460, meter: input.id, start_time: start, end_time: start + 3_600 })]);
+    await expect(stripe.billing.meters.listEventSummaries(input.id, { customer: customer.id, start_time: start + 1, end_time: start + 3_600 })).rejects.toMatchObject({ statusCode: 400, param: "start_time" });
+    await expect(stripe.billing.meters.listEventSummaries(input.id, { customer: "cus_missing", start_time: start, end_time: start + 3_600 })).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it("bills metered items in arrears at renewal and previews the usage so far, each line rounded to the cent", async () => {
+    const { customer, subscription } = await subscribeMetered("metered@example.com");
+    const item = subscription.items.data.find((i) => i.price.id === "price_in")!;
+    expect(item.price.recurring).toMatchObject({ usage_type: "metered", meter: expect.stringMatching(/^mtr_/) });
+    expect(item.quantity).toBeUndefined();
+    // The first invoice bills the plan only.
+    expect((verifiedEvents().find((e) => e.type === "invoice.paid")!.data.object as Stripe.Invoice).amount_paid).toBe(25_000);
+
+    await meter(customer.id, "input_tokens", 1_700, "in-1");
+    await meter(customer.id, "output_tokens", 1_123_457, "out-1");
+    const preview = await stripe.invoices.createPreview({ customer: customer.id, subscription: subscription.id });
+    expect(preview.lines.data.map((l) => [l.pricing?.price_details?.price, l.amount])).toEqual([["price_pro", 25_000], ["price_in", 1], ["price_out", 1_685]]);
+    expect(preview.amount_due).toBe(26_686);
+
+    received = [];
+    await control(`/_sim/stripe/subscriptions/${subscription.id}/renew`);
+    const renewal = verifiedEvents().find((e) => e.type === "invoice.paid")!.data.object as Stripe.Invoice;
+    expect(renewal.amount_paid).toBe(26_686);
+    // The new period starts with no usage.
+    const next = await stripe.invoices.createPreview({ customer: customer.id, subscription: subscription.id });
+    expect(next.amount_due).toBe(25_000);
+  });
+
+  it("refuses a metered price knob that is not a decimal of cents", async () => {
+    const response = await fetch(`${sim.url}/_sim/config`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ stripe: { meteredPrices: { p: { eventName: "x", unitAmountDecimal: "$3" } } } }) });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain("stripe.meteredPrices.p.unitAmountDecimal");
   });
 });

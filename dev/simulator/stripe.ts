@@ -1,7 +1,8 @@
 /**
  * Stripe's REST API (the subset the billing adapter uses), form-encoded like stripe-node sends
  * it: customers, Checkout Sessions (subscription mode), Billing Portal sessions, subscriptions,
- * invoices, events and Billing meter events. Completing a checkout, failing a renewal or
+ * invoices (metered items billed in arrears from meter events) and their preview, events, Billing
+ * meters, meter events and meter event summaries. Completing a checkout, failing a renewal or
  * canceling happens through /_sim/stripe/* (or the hosted checkout and portal pages), and each
  * change is delivered to the app as a signed webhook (`Stripe-Signature`, see webhooks.ts).
  */
@@ -75,6 +76,7 @@ interface StripeStore {
   invoices: Map<string, StripeObject>;
   events: Map<string, StripeObject>;
   meterEvents: Map<string, StripeObject>;
+  meters: Map<string, StripeObject>;
   /** Idempotency-Key -> the first successful response and a hash of the request that made it. */
   idempotency: Map<string, { requestHash: string; status: number; body: unknown }>;
 }
@@ -89,6 +91,7 @@ function emptyStore(): StripeStore {
     invoices: new Map(),
     events: new Map(),
     meterEvents: new Map(),
+    meters: new Map(),
     idempotency: new Map(),
   };
 }
@@ -174,6 +177,80 @@ function getOr404(map: Map<string, StripeObject>, kind: string, id: string): Str
   return found;
 }
 
+// ---- Meters and metered prices ----
+
+function newMeter(store: StripeStore, eventName: string, displayName: string): StripeObject {
+  const meter: StripeObject = {
+    id: newId("mtr"),
+    object: "billing.meter",
+    created: now(),
+    customer_mapping: { event_payload_key: "stripe_customer_id", type: "by_id" },
+    default_aggregation: { formula: "sum" },
+    display_name: displayName,
+    event_name: eventName,
+    event_time_window: null,
+    livemode: false,
+    status: "active",
+    status_transitions: { deactivated_at: null },
+    updated: now(),
+    value_settings: { event_payload_key: "value" },
+  };
+  store.meters.set(meter.id, meter);
+  return meter;
+}
+
+function activeMeter(store: StripeStore, eventName: string): StripeObject | undefined {
+  return [...store.meters.values()].find((m) => m.event_name === eventName && m.status === "active");
+}
+
+/** Every event name a metered price bills has a meter, made on first need (as one would in the Dashboard). */
+function ensureMeters(state: SimulatorState): void {
+  const store = stripeStore(state);
+  for (const { eventName } of Object.values(state.config.stripe.meteredPrices)) {
+    if (!activeMeter(store, eventName)) newMeter(store, eventName, eventName);
+  }
+}
+
+/** The sum of a customer's meter event values for one event name with start <= timestamp < end. */
+function meteredQuantity(store: StripeStore, eventName: string, customer: string, start: number, end: number): number {
+  let total = 0;
+  for (const event of store.meterEvents.values()) {
+    const payload = event.payload as Record<string, string>;
+    const at = event.timestamp as number;
+    if (event.event_name === eventName && payload.stripe_customer_id === customer && at >= start && at < end) total += Number(payload.value);
+  }
+  return total;
+}
+
+/**
+ * Cents for a metered quantity at a per-unit price in cents (`unit_amount_decimal`), rounded to
+ * the cent half up, the way a usage line's amount is settled.
+ */
+export function usageAmountCents(quantity: number, unitAmountDecimal: string): number {
+  const [whole, fraction = ""] = unitAmountDecimal.split(".");
+  const scale = 10n ** BigInt(fraction.length);
+  const scaled = BigInt(quantity) * BigInt(`${whole}${fraction}`);
+  return Number((scaled * 2n + scale) / (scale * 2n));
+}
+
+/** A price object as Stripe embeds it in a subscription item: licensed or metered. */
+function priceObject(state: SimulatorState, priceId: string): Record<string, unknown> {
+  const metered = state.config.stripe.meteredPrices[priceId];
+  if (metered) {
+    const meter = activeMeter(stripeStore(state), metered.eventName);
+    return {
+      id: priceId,
+      object: "price",
+      currency: "usd",
+      unit_amount: null,
+      unit_amount_decimal: metered.unitAmountDecimal,
+      recurring: { interval: "month", interval_count: 1, usage_type: "metered", meter: meter?.id ?? null },
+    };
+  }
+  const amount = state.config.stripe.priceAmounts[priceId] ?? 0;
+  return { id: priceId, object: "price", currency: "usd", unit_amount: amount, unit_amount_decimal: String(amount), recurring: { interval: "month", interval_count: 1, usage_type: "licensed" } };
+}
+
 // ---- REST API ----
 
 async function createCustomer(ctx: RouteContext): Promise<void> {
@@ -244,12 +321,13 @@ async function createCheckoutSession(ctx: RouteContext): Promise<void> {
     subscription: null,
     invoice: null,
     currency: "usd",
-    amount_total: lineItems.reduce((sum, item) => sum + (amounts[item.price as string] ?? 0) * Number(item.quantity ?? 1), 0),
+    // Metered prices bill later, from usage: nothing at checkout.
+    amount_total: lineItems.reduce((sum, item) => sum + (ctx.state.config.stripe.meteredPrices[item.price as string] ? 0 : (amounts[item.price as string] ?? 0) * Number(item.quantity ?? 1)), 0),
     created: now(),
     expires_at: now() + DAY_S,
     livemode: false,
     // Kept for completion; Stripe returns line items only when expanded.
-    _lineItems: lineItems.map((item) => ({ price: item.price as string, quantity: Number(item.quantity ?? 1) })),
+    _lineItems: lineItems.map((item) => ({ price: item.price as string, quantity: item.quantity === undefined ? null : Number(item.quantity) })),
     _subscriptionData: params.subscription_data ?? null,
   };
   store.sessions.set(id, session);
@@ -358,6 +436,79 @@ async function createMeterEvent(ctx: RouteContext): Promise<void> {
   respond(ctx, wire);
 }
 
+async function createMeter(ctx: RouteContext): Promise<void> {
+  authorize(ctx);
+  const params = form(ctx);
+  const store = stripeStore(ctx.state);
+  const displayName = requireString(params, "display_name");
+  const eventName = requireString(params, "event_name");
+  const aggregation = metadataOf(params.default_aggregation);
+  if (aggregation.formula !== "sum") throw invalid("The simulator's meters aggregate with default_aggregation[formula]=sum only.", "default_aggregation[formula]");
+  if (activeMeter(store, eventName)) throw invalid(`An active meter with event_name ${eventName} already exists.`, "event_name", "resource_already_exists");
+  respond(ctx, newMeter(store, eventName, displayName));
+}
+
+async function listMeters(ctx: RouteContext): Promise<void> {
+  authorize(ctx);
+  ensureMeters(ctx.state);
+  const status = ctx.url.searchParams.get("status");
+  const data = [...stripeStore(ctx.state).meters.values()].filter((m) => status === null || m.status === status);
+  respond(ctx, { object: "list", data, has_more: false, url: "/v1/billing/meters" });
+}
+
+/** One summary over [start_time, end_time) (no value_grouping_window), as Stripe aggregates it. */
+async function listMeterEventSummaries(ctx: RouteContext): Promise<void> {
+  authorize(ctx);
+  ensureMeters(ctx.state);
+  const store = stripeStore(ctx.state);
+  const meter = getOr404(store.meters, "billing.meter", ctx.params[0]);
+  const query = ctx.url.searchParams;
+  const customer = query.get("customer");
+  if (!customer) throw invalid("Missing required param: customer.", "customer", "parameter_missing");
+  if (!store.customers.has(customer)) throw missing("customer", customer, "customer");
+  const times: number[] = [];
+  for (const name of ["start_time", "end_time"]) {
+    const raw = query.get(name);
+    if (raw === null) throw invalid(`Missing required param: ${name}.`, name, "parameter_missing");
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value % 60 !== 0) throw invalid(`${name} must be a Unix timestamp aligned with minute boundaries.`, name);
+    times.push(value);
+  }
+  const [start, end] = times;
+  if (end <= start) throw invalid("end_time must be after start_time.", "end_time");
+  const summary = {
+    id: `mtrusg_${createHash("sha256").update(`${meter.id}:${customer}:${start}:${end}`).digest("hex").slice(0, 24)}`,
+    object: "billing.meter_event_summary",
+    aggregated_value: meteredQuantity(store, meter.event_name as string, customer, start, end),
+    end_time: end,
+    livemode: false,
+    meter: meter.id,
+    start_time: start,
+  };
+  respond(ctx, { object: "list", data: [summary], has_more: false, url: `/v1/billing/meters/${meter.id}/event_summaries` });
+}
+
+/**
+ * The invoice a subscription's next renewal would produce, now: the licensed items for the next
+ * period and the metered items' usage so far in the current one. Nothing is stored.
+ */
+async function createInvoicePreview(ctx: RouteContext): Promise<void> {
+  authorize(ctx);
+  const params = form(ctx);
+  const store = stripeStore(ctx.state);
+  const customer = requireString(params, "customer");
+  if (!store.customers.has(customer)) throw missing("customer", customer, "customer");
+  const subscriptionId = typeof params.subscription === "string" ? params.subscription : null;
+  const subscription = subscriptionId
+    ? getOr404(store.subscriptions, "subscription", subscriptionId)
+    : [...store.subscriptions.values()].find((s) => s.customer === customer && s.status !== "canceled");
+  if (!subscription || subscription.customer !== customer) throw invalid(`No upcoming invoices for customer: ${customer}`, "customer", "invoice_upcoming_none");
+  const item = (subscription.items as { data: Record<string, unknown>[] }).data[0];
+  const current = { start: item.current_period_start as number, end: item.current_period_end as number };
+  const lines = invoiceLines(ctx.state, subscription, { start: current.end, end: current.end + PERIOD_S }, current);
+  respond(ctx, invoiceObject(subscription, `upcoming_${newId("in").slice(3)}`, "subscription_cycle", "draft", false, lines, current.end, current.end + PERIOD_S));
+}
+
 // ---- Lifecycle, events and webhooks ----
 
 async function emit(state: SimulatorState, type: string, object: StripeObject, previousAttributes?: Record<string, unknown>): Promise<WebhookDelivery> {
@@ -385,26 +536,62 @@ async function emit(state: SimulatorState, type: string, object: StripeObject, p
   });
 }
 
-function newInvoice(state: SimulatorState, subscription: StripeObject, reason: string, paid: boolean): StripeObject {
-  const item = (subscription.items as { data: Record<string, unknown>[] }).data[0];
-  const amount = (item.price as { unit_amount: number }).unit_amount * Number(item.quantity ?? 1);
-  const invoice: StripeObject = {
-    id: newId("in"),
+type Period = { start: number; end: number };
+
+/**
+ * An invoice's lines: every licensed item for `licensed` (in advance) and, when `usage` is
+ * given, every metered item's meter events in that period (in arrears), each rounded to the cent.
+ */
+function invoiceLines(state: SimulatorState, subscription: StripeObject, licensed: Period, usage: Period | null): Record<string, unknown>[] {
+  const store = stripeStore(state);
+  const lines: Record<string, unknown>[] = [];
+  for (const item of (subscription.items as { data: Record<string, unknown>[] }).data) {
+    const price = item.price as { id: string; unit_amount: number | null; unit_amount_decimal: string; recurring: { usage_type: string } };
+    const metered = state.config.stripe.meteredPrices[price.id];
+    if (price.recurring.usage_type === "metered" || metered) {
+      if (usage === null) continue;
+      const eventName = metered?.eventName ?? "";
+      const quantity = meteredQuantity(store, eventName, subscription.customer as string, usage.start, usage.end);
+      const unit = metered?.unitAmountDecimal ?? price.unit_amount_decimal;
+      lines.push({ id: newId("il"), object: "line_item", amount: usageAmountCents(quantity, unit), currency: "usd", description: `${quantity} × ${eventName} (at $${unit} cents / unit)`, quantity, period: usage, pricing: { type: "price_details", price_details: { price: price.id }, unit_amount_decimal: unit }, subscription: subscription.id });
+    } else {
+      const quantity = Number(item.quantity ?? 1);
+      lines.push({ id: newId("il"), object: "line_item", amount: (price.unit_amount ?? 0) * quantity, currency: "usd", description: `${quantity} × ${price.id}`, quantity, period: licensed, pricing: { type: "price_details", price_details: { price: price.id }, unit_amount_decimal: price.unit_amount_decimal }, subscription: subscription.id });
+    }
+  }
+  return lines;
+}
+
+function invoiceObject(subscription: StripeObject, id: string, reason: string, status: string, paid: boolean, lines: Record<string, unknown>[], periodStart: number, periodEnd: number): StripeObject {
+  const amount = lines.reduce((sum, line) => sum + (line.amount as number), 0);
+  return {
+    id,
     object: "invoice",
     customer: subscription.customer,
-    status: paid ? "paid" : "open",
+    status,
     billing_reason: reason,
     currency: "usd",
+    subtotal: amount,
+    total: amount,
     amount_due: amount,
     amount_paid: paid ? amount : 0,
     amount_remaining: paid ? 0 : amount,
     attempt_count: 1,
-    period_start: item.current_period_start,
-    period_end: item.current_period_end,
+    lines: { object: "list", data: lines, has_more: false, url: `/v1/invoices/${id}/lines` },
+    period_start: periodStart,
+    period_end: periodEnd,
     parent: { type: "subscription_details", subscription_details: { subscription: subscription.id, metadata: subscription.metadata } },
     created: now(),
     livemode: false,
   };
+}
+
+/** An invoice of the subscription's current period; `usage`: the period whose metered usage it bills. */
+function newInvoice(state: SimulatorState, subscription: StripeObject, reason: string, paid: boolean, usage: Period | null = null): StripeObject {
+  const item = (subscription.items as { data: Record<string, unknown>[] }).data[0];
+  const period = { start: item.current_period_start as number, end: item.current_period_end as number };
+  const lines = invoiceLines(state, subscription, period, usage);
+  const invoice = invoiceObject(subscription, newId("in"), reason, paid ? "paid" : "open", paid, lines, period.start, period.end);
   stripeStore(state).invoices.set(invoice.id, invoice);
   subscription.latest_invoice = invoice.id;
   return invoice;
@@ -427,7 +614,8 @@ export async function completeCheckout(state: SimulatorState, sessionId: string)
   session.customer = customerId;
   let subscription: StripeObject | null = null;
   if (session.mode === "subscription") {
-    const items = session._lineItems as { price: string; quantity: number }[];
+    const items = session._lineItems as { price: string; quantity: number | null }[];
+    ensureMeters(state);
     const data = metadataOf(session._subscriptionData) as unknown as { trial_period_days?: string; metadata?: Record<string, string> };
     const trialDays = data.trial_period_days ? Number(data.trial_period_days) : 0;
     const start = now();
@@ -451,15 +639,20 @@ export async function completeCheckout(state: SimulatorState, sessionId: string)
         object: "list",
         has_more: false,
         url: `/v1/subscription_items?subscription=${id}`,
-        data: items.map((item) => ({
-          id: newId("si"),
-          object: "subscription_item",
-          subscription: id,
-          quantity: item.quantity,
-          current_period_start: start,
-          current_period_end: periodEnd,
-          price: { id: item.price, object: "price", currency: "usd", unit_amount: state.config.stripe.priceAmounts[item.price] ?? 0, recurring: { interval: "month", interval_count: 1 } },
-        })),
+        data: items.map((item) => {
+          const price = priceObject(state, item.price);
+          const metered = (price.recurring as { usage_type: string }).usage_type === "metered";
+          return {
+            id: newId("si"),
+            object: "subscription_item",
+            subscription: id,
+            // Metered items have no quantity: the meter supplies it.
+            ...(metered ? {} : { quantity: item.quantity ?? 1 }),
+            current_period_start: start,
+            current_period_end: periodEnd,
+            price,
+          };
+        }),
       },
     };
     store.subscriptions.set(id, subscription);
@@ -503,12 +696,15 @@ async function renew(state: SimulatorState, subscription: StripeObject): Promise
   if (subscription.status === "canceled") throw invalid(`Subscription ${subscription.id} is canceled.`, "id");
   if (subscription.cancel_at_period_end) return [await cancel(state, subscription)];
   const previous = { status: subscription.status };
+  const first = (subscription.items as { data: Record<string, unknown>[] }).data[0];
+  const closing = { start: first.current_period_start as number, end: first.current_period_end as number };
   for (const item of (subscription.items as { data: Record<string, unknown>[] }).data) {
     item.current_period_start = item.current_period_end;
     item.current_period_end = (item.current_period_end as number) + PERIOD_S;
   }
   subscription.status = "active";
-  const invoice = newInvoice(state, subscription, "subscription_cycle", true);
+  // The next period in advance, the closing period's metered usage in arrears.
+  const invoice = newInvoice(state, subscription, "subscription_cycle", true, closing);
   return [await emit(state, "invoice.paid", invoice), await emit(state, "customer.subscription.updated", subscription, previous)];
 }
 
@@ -598,6 +794,7 @@ async function dumpStore(ctx: RouteContext): Promise<void> {
     subscriptions: list(store.subscriptions),
     invoices: list(store.invoices),
     meterEvents: [...store.meterEvents.values()].map(({ id: _id, ...rest }) => rest),
+    meters: list(store.meters),
     events: list(store.events),
   });
 }
@@ -623,6 +820,10 @@ export const stripeRoutes: Route[] = [
   api("GET", /^\/v1\/invoices\/(in_[\w]+)$/, retrieveInvoice),
   api("GET", /^\/v1\/events\/(evt_[\w]+)$/, retrieveEvent),
   api("POST", /^\/v1\/billing\/meter_events$/, createMeterEvent),
+  api("POST", /^\/v1\/billing\/meters$/, createMeter),
+  api("GET", /^\/v1\/billing\/meters$/, listMeters),
+  api("GET", /^\/v1\/billing\/meters\/(mtr_[\w]+)\/event_summaries$/, listMeterEventSummaries),
+  api("POST", /^\/v1\/invoices\/create_preview$/, createInvoicePreview),
 ];
 
 export const stripeControlRoutes: Route[] = [
