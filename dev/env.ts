@@ -4,6 +4,8 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { centsPerTokenDecimal } from "../convex/model/billing/overage.ts";
+import { PLANS } from "../convex/model/plans.ts";
 
 export const DEFAULT_PORTS = { convex: 3210, site: 3211, simulator: 3220, vite: 5173 };
 
@@ -68,6 +70,27 @@ export const DEV_BILLING_PRICES = {
   polar: { basic: "0b9f7c2e-1d3a-4c5b-8e6f-7a8b9c0d1e2f", pro: "1c0a8d3f-2e4b-4d6c-9f70-8b9cad0e1f30" },
 } as const;
 
+/** The metered Stripe prices of each plan's overage meters, and the meter event names they bill. */
+export const DEV_OVERAGE = {
+  events: { input: "poindexter_input_tokens", output: "poindexter_output_tokens" },
+  stripePrices: {
+    basic: { input: "price_basic_overage_input_dev", output: "price_basic_overage_output_dev" },
+    pro: { input: "price_pro_overage_input_dev", output: "price_pro_overage_output_dev" },
+  },
+} as const;
+
+/** The simulator's `stripe.meteredPrices`: each plan's overage prices from model/plans.ts, per token. */
+export function devMeteredPrices(): Record<string, { eventName: string; unitAmountDecimal: string }> {
+  const out: Record<string, { eventName: string; unitAmountDecimal: string }> = {};
+  for (const plan of ["basic", "pro"] as const) {
+    const overage = PLANS[plan].overage!;
+    const prices = DEV_OVERAGE.stripePrices[plan];
+    out[prices.input] = { eventName: DEV_OVERAGE.events.input, unitAmountDecimal: centsPerTokenDecimal(overage.inputMicrosPerMillion) };
+    out[prices.output] = { eventName: DEV_OVERAGE.events.output, unitAmountDecimal: centsPerTokenDecimal(overage.outputMicrosPerMillion) };
+  }
+  return out;
+}
+
 /**
  * The simulator settings `npm run dev` and the browser tests start with: the plans priced as
  * model/plans.ts says (cents), and Stripe's and Polar's webhooks sent to the app's site URL.
@@ -78,6 +101,8 @@ export function devSimulatorBilling(siteUrl: string) {
     stripe: {
       webhookUrl: `${site}/webhooks/stripe`,
       priceAmounts: { [DEV_BILLING_PRICES.stripe.basic]: 5_000, [DEV_BILLING_PRICES.stripe.pro]: 25_000 },
+      // Overage: the metered items checkout adds, billed from the meter events the app reports.
+      meteredPrices: devMeteredPrices(),
     },
     polar: {
       webhookUrl: `${site}/webhooks/polar`,
@@ -110,10 +135,18 @@ export function devEnv(
     STRIPE_WEBHOOK_SECRET: "whsec_simulator_stripe",
     STRIPE_PRICE_BASIC: DEV_BILLING_PRICES.stripe.basic,
     STRIPE_PRICE_PRO: DEV_BILLING_PRICES.stripe.pro,
+    STRIPE_PRICE_BASIC_OVERAGE_INPUT: DEV_OVERAGE.stripePrices.basic.input,
+    STRIPE_PRICE_BASIC_OVERAGE_OUTPUT: DEV_OVERAGE.stripePrices.basic.output,
+    STRIPE_PRICE_PRO_OVERAGE_INPUT: DEV_OVERAGE.stripePrices.pro.input,
+    STRIPE_PRICE_PRO_OVERAGE_OUTPUT: DEV_OVERAGE.stripePrices.pro.output,
+    STRIPE_METER_EVENT_INPUT: DEV_OVERAGE.events.input,
+    STRIPE_METER_EVENT_OUTPUT: DEV_OVERAGE.events.output,
     POLAR_BASE_URL: simulatorUrl,
     POLAR_ACCESS_TOKEN: "polar_oat_sim_dev",
     POLAR_WEBHOOK_SECRET: "polar_whs_simulator",
     POLAR_PRODUCT_BASIC: DEV_BILLING_PRICES.polar.basic,
     POLAR_PRODUCT_PRO: DEV_BILLING_PRICES.polar.pro,
+    POLAR_METER_EVENT_INPUT: DEV_OVERAGE.events.input,
+    POLAR_METER_EVENT_OUTPUT: DEV_OVERAGE.events.output,
   };
 }

@@ -1,7 +1,8 @@
 // Billing (#8): hosted checkout, verified webhooks applied once and in order, dunning, invoices.
 // Every webhook is one webhookEvents row (its idempotency record and its outcome); each billing
 // row keeps the newest provider time it applied, so late events never move it back
-// (convex/model/billing/ordering.ts). Overage reporting (an outbox and a cursor) joins here.
+// (convex/model/billing/ordering.ts). Overage is reported through an outbox under a per-user,
+// per-month reported-through cursor, and reconciled monthly (convex/billing/overage*.ts).
 import { defineTable } from "convex/server";
 import { type Validator, v } from "convex/values";
 import { billingProviderValidator, planValidator } from "./validators";
@@ -73,6 +74,23 @@ export const billingFactValidator = v.union(
 // state, a type we do not use); failed: it could not be applied (no account, unknown plan):
 // support can re-apply it once the cause is fixed.
 export const webhookStatusValidator = v.union(v.literal("applied"), v.literal("ignored"), v.literal("failed"));
+
+export const overageMeterValidator = v.union(v.literal("input"), v.literal("output"));
+
+/** Tokens on each overage meter (model/billing/overage.ts `MeterQuantities`). */
+export const meterQuantitiesValidator = v.object({ input: v.number(), output: v.number() });
+
+// pending: decided, owned by a providerPool run (workId); sent: the provider acknowledged it
+// (accepted, or recognised the identifier as one it already had); failed: retries ran out or
+// the provider refused it: support resends it under the same identifier.
+export const overageOutboxStatusValidator = v.union(v.literal("pending"), v.literal("sent"), v.literal("failed"));
+
+export const overageDiscrepancyValidator = v.object({
+  kind: v.union(v.literal("unreported"), v.literal("over_reported"), v.literal("unsent"), v.literal("provider_mismatch")),
+  meter: overageMeterValidator,
+  expected: v.number(),
+  actual: v.number(),
+});
 
 export const billingTables = {
   subscriptions: defineTable({
@@ -164,4 +182,74 @@ export const billingTables = {
     .index("by_provider_and_providerSubscriptionId", ["provider", "providerSubscriptionId"])
     .index("by_status_and_requestedAt", ["status", "requestedAt"])
     .index("by_userId", ["userId"]),
+
+  // The reported-through cursor of one user's month: the billable tokens per meter for which an
+  // overageOutbox row exists. Advanced only in the mutation that inserts those rows, so a chunk
+  // is decided exactly once; `sent` counts the ones the provider has acknowledged.
+  overageCursors: defineTable({
+    userId: v.id("users"),
+    month: v.string(),
+    provider: billingProviderValidator,
+    // The plan the last decision priced by (the account's plan then).
+    plan: planValidator,
+    reported: meterQuantitiesValidator,
+    sent: meterQuantitiesValidator,
+    decidedAt: v.number(),
+    // The first decision after the month ended (the last partial chunks went out).
+    closedAt: v.optional(v.number()),
+  })
+    .index("by_userId_and_month", ["userId", "month"])
+    .index("by_month", ["month"]),
+
+  // One provider usage event per row: a chunk [from, to) of one meter's billable tokens. The
+  // identifier (Stripe `identifier`, Polar `external_id`) is fixed when the row is written and
+  // sent unchanged on every attempt, so the provider drops any repeat.
+  overageOutbox: defineTable({
+    userId: v.id("users"),
+    month: v.string(),
+    provider: billingProviderValidator,
+    meter: overageMeterValidator,
+    from: v.number(),
+    to: v.number(),
+    identifier: v.string(),
+    eventName: v.string(),
+    // Stripe's customer (Polar finds the customer by external_customer_id, our user id).
+    customerId: v.optional(v.string()),
+    // When the usage happened (the decision, or the month's last second): the event's timestamp.
+    occurredAt: v.number(),
+    status: overageOutboxStatusValidator,
+    // accepted: new to the provider; duplicate: it already had the identifier (a retry after
+    // a send whose acknowledgement was lost).
+    outcome: v.optional(v.union(v.literal("accepted"), v.literal("duplicate"))),
+    workId: v.optional(v.string()),
+    createdAt: v.number(),
+    sentAt: v.optional(v.number()),
+    lastError: v.optional(v.string()),
+  })
+    .index("by_identifier", ["identifier"])
+    .index("by_userId_and_month", ["userId", "month"])
+    .index("by_status_and_createdAt", ["status", "createdAt"]),
+
+  // The monthly check of one user's month: ledger, cursor, acknowledgements and the provider's
+  // own totals side by side. Rewritten by each check; an alert is raised when it changes to a
+  // new set of discrepancies.
+  overageReconciliations: defineTable({
+    userId: v.id("users"),
+    month: v.string(),
+    provider: billingProviderValidator,
+    plan: planValidator,
+    status: v.union(v.literal("ok"), v.literal("discrepancy")),
+    billable: meterQuantitiesValidator,
+    reported: meterQuantitiesValidator,
+    sent: meterQuantitiesValidator,
+    // The provider's meter totals for the month; null when its API offers none (Polar) or it
+    // could not be read (providerNote says why).
+    providerTotals: v.union(meterQuantitiesValidator, v.null()),
+    providerNote: v.optional(v.string()),
+    discrepancies: v.array(overageDiscrepancyValidator),
+    checkedAt: v.number(),
+    alertId: v.optional(v.id("alerts")),
+  })
+    .index("by_userId_and_month", ["userId", "month"])
+    .index("by_status_and_checkedAt", ["status", "checkedAt"]),
 };

@@ -1,13 +1,13 @@
 // Polar adapter (@polar-sh/sdk): checkouts with external_customer_id (our user id, so the
-// customer is one per user by construction), customer sessions for the portal, and webhook
-// verification. POLAR_BASE_URL points the SDK elsewhere (the provider simulator); POLAR_SERVER
+// customer is one per user by construction), customer sessions for the portal, overage usage
+// events (events ingest, deduplicated by external_id) and webhook verification. POLAR_BASE_URL points the SDK elsewhere (the provider simulator); POLAR_SERVER
 // picks sandbox or production otherwise.
 import { Polar } from "@polar-sh/sdk";
 import { PolarError } from "@polar-sh/sdk/models/errors/polarerror.js";
 import { Webhook } from "standardwebhooks";
 import { env } from "../../_generated/server";
 import { polarProductBook } from "./config";
-import { type BillingProvider, BillingConfigError, BillingProviderError } from "./types";
+import { type BillingProvider, BillingConfigError, BillingProviderError, type UsageReport } from "./types";
 
 function client(): Polar {
   const accessToken = env.POLAR_ACCESS_TOKEN;
@@ -73,6 +73,32 @@ export const polarBilling: BillingProvider = {
       }
       throw providerError(e, "open the customer portal");
     }
+  },
+
+  // A Polar meter sums `metadata.tokens` over the events it filters by name.
+  async reportUsage(report: UsageReport) {
+    try {
+      const result = await client().events.ingest({
+        events: [
+          {
+            name: report.eventName,
+            externalCustomerId: report.userId,
+            externalId: report.identifier,
+            timestamp: new Date(report.timestampS * 1_000),
+            metadata: { tokens: report.quantity, month: report.month, meter: report.meter },
+          },
+        ],
+      });
+      return { duplicate: result.inserted === 0 && result.duplicates > 0 };
+    } catch (e) {
+      throw providerError(e, "record the usage");
+    }
+  },
+
+  // Polar's meter quantities are per meter id and its event list is paginated raw events; the
+  // monthly check compares our ledger and acknowledgements only.
+  async reportedUsage() {
+    return null;
   },
 };
 

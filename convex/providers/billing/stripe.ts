@@ -1,11 +1,21 @@
 // Stripe adapter (stripe-node): customers, Checkout Sessions in subscription mode, Billing
-// Portal sessions, subscription re-fetch and webhook verification. STRIPE_BASE_URL points the
+// Portal sessions, subscription re-fetch, overage meter events and their summaries, and webhook
+// verification. STRIPE_BASE_URL points the
 // SDK elsewhere (the provider simulator in development and tests) through its host/port/protocol
 // options and the fetch HTTP client, which Convex's runtime has.
 import Stripe from "stripe";
 import { env } from "../../_generated/server";
-import { type PaidPlan, stripePriceBook } from "./config";
-import { type BillingProvider, BillingConfigError, BillingProviderError, type CheckoutRequest } from "./types";
+import { type PaidPlan, stripeOveragePrices, stripePriceBook } from "./config";
+import {
+  type BillingProvider,
+  BillingConfigError,
+  BillingProviderError,
+  type CheckoutRequest,
+  type MeterQuantities,
+  type OverageMeter,
+  type ReportedUsageQuery,
+  type UsageReport,
+} from "./types";
 
 /** Stripe signs webhooks with a 5-minute tolerance; we hold the future to the same bound. */
 export const STRIPE_WEBHOOK_TOLERANCE_S = 300;
@@ -46,6 +56,24 @@ function providerError(e: unknown, what: string): BillingProviderError {
   return new BillingProviderError(`Stripe could not ${what}: ${(e as Error).message}`, null, true);
 }
 
+/**
+ * Stripe refuses a meter event whose identifier it has seen (within at least 24 hours) with a
+ * 400 naming `identifier`: the event already counted, so for us it is a success.
+ */
+function isDuplicateIdentifier(e: unknown): boolean {
+  if (!(e instanceof Stripe.errors.StripeInvalidRequestError)) return false;
+  return e.code === "resource_already_exists" || (e.param === "identifier" && /already exists/i.test(e.message));
+}
+
+/** The active meter of each overage event name (null: no meter counts that event). */
+async function metersFor(stripe: Stripe, eventNames: Record<OverageMeter, string>): Promise<Record<OverageMeter, string | null>> {
+  const found: Record<OverageMeter, string | null> = { input: null, output: null };
+  for await (const meter of stripe.billing.meters.list({ status: "active", limit: 100 })) {
+    for (const m of ["input", "output"] as const) if (meter.event_name === eventNames[m]) found[m] = meter.id;
+  }
+  return found;
+}
+
 /** The idempotency key of a user's one customer: the same user always gets the same customer. */
 export function customerIdempotencyKey(userId: string): string {
   return `poindexter-customer-${userId}`;
@@ -78,7 +106,8 @@ export const stripeBilling: BillingProvider = {
         mode: "subscription",
         customer: request.customerId,
         client_reference_id: request.userId,
-        line_items: [{ price, quantity: 1 }],
+        // The plan's metered overage prices (no quantity: the meters supply it), when configured.
+        line_items: [{ price, quantity: 1 }, ...stripeOveragePrices(request.plan).map((metered) => ({ price: metered }))],
         success_url: request.successUrl,
         cancel_url: request.cancelUrl,
         metadata: { userId: request.userId, plan: request.plan },
@@ -100,6 +129,47 @@ export const stripeBilling: BillingProvider = {
       return { url: session.url };
     } catch (e) {
       throw providerError(e, "open the billing portal");
+    }
+  },
+
+  async reportUsage(report: UsageReport) {
+    if (report.customerId === null) throw new BillingProviderError("There is no Stripe customer to bill this usage to.", null, false);
+    const stripe = client();
+    try {
+      await stripe.billing.meterEvents.create({
+        event_name: report.eventName,
+        payload: { stripe_customer_id: report.customerId, value: String(report.quantity) },
+        identifier: report.identifier,
+        timestamp: report.timestampS,
+      });
+      return { duplicate: false };
+    } catch (e) {
+      if (isDuplicateIdentifier(e)) return { duplicate: true };
+      throw providerError(e, "record the usage");
+    }
+  },
+
+  async reportedUsage(query: ReportedUsageQuery): Promise<MeterQuantities> {
+    if (query.customerId === null) throw new BillingProviderError("There is no Stripe customer to read usage for.", null, false);
+    const stripe = client();
+    try {
+      const meters = await metersFor(stripe, query.eventNames);
+      const totals: MeterQuantities = { input: 0, output: 0 };
+      for (const m of ["input", "output"] as const) {
+        // No meter for the event name: Stripe counted none of those events, which is the truth
+        // to compare with.
+        const meterId = meters[m];
+        if (meterId === null) continue;
+        const summaries = stripe.billing.meters.listEventSummaries(meterId, {
+          customer: query.customerId,
+          start_time: query.startS,
+          end_time: query.endS,
+        });
+        for await (const summary of summaries) totals[m] += summary.aggregated_value;
+      }
+      return totals;
+    } catch (e) {
+      throw providerError(e, "read the meter summaries");
     }
   },
 };

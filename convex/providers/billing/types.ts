@@ -3,9 +3,10 @@
 // Webhook verification is per provider too (each adapter exports its verifier), since the
 // wire formats differ; what a verified event means is decided in model/billing/.
 import type { BillingProviderId } from "../../model/billing/facts";
+import type { MeterQuantities, OverageMeter } from "../../model/billing/overage";
 import type { PaidPlan } from "./config";
 
-export type { BillingProviderId, PaidPlan };
+export type { BillingProviderId, MeterQuantities, OverageMeter, PaidPlan };
 
 export interface CheckoutRequest {
   userId: string;
@@ -15,6 +16,31 @@ export interface CheckoutRequest {
   customerId: string | null;
   successUrl: string;
   cancelUrl: string;
+}
+
+/** One chunk of overage as a provider usage event (Stripe meter event, Polar ingested event). */
+export interface UsageReport {
+  /** The dedupe key (Stripe `identifier`, Polar `external_id`): the same on every attempt. */
+  identifier: string;
+  eventName: string;
+  /** Stripe: the customer the meter event bills. Polar: unused (the user id is the customer). */
+  customerId: string | null;
+  userId: string;
+  /** Whole tokens (sent as a whole-number string to Stripe). */
+  quantity: number;
+  /** Unix seconds, inside the provider's window (model/billing/overage.ts `meterTimestampS`). */
+  timestampS: number;
+  month: string;
+  meter: OverageMeter;
+}
+
+export interface ReportedUsageQuery {
+  customerId: string | null;
+  userId: string;
+  eventNames: Record<OverageMeter, string>;
+  /** [startS, endS) in Unix seconds, minute-aligned (a month's bounds are). */
+  startS: number;
+  endS: number;
 }
 
 export interface BillingProvider {
@@ -29,6 +55,17 @@ export interface BillingProvider {
   createCheckout(request: CheckoutRequest): Promise<{ id: string; url: string }>;
   /** A portal session for the customer, made on click; its URL is never stored or logged. */
   createPortal(request: { userId: string; customerId: string | null; returnUrl: string }): Promise<{ url: string }>;
+  /**
+   * Sends one usage event. `duplicate` when the provider already had the identifier: the event
+   * counted once, on an earlier attempt whose answer was lost. Throws BillingProviderError
+   * (retryable or not) when the provider refused or could not be reached.
+   */
+  reportUsage(report: UsageReport): Promise<{ duplicate: boolean }>;
+  /**
+   * The provider's own totals of the overage meters for one customer over a period, for
+   * reconciliation; null when the provider's API offers no such summary.
+   */
+  reportedUsage(query: ReportedUsageQuery): Promise<MeterQuantities | null>;
 }
 
 /** The provider refused or could not be reached; the message is safe to show (no secrets, no URLs). */
