@@ -5,10 +5,12 @@ import { Loading } from "./components/Loading";
 import { ErrorNotice } from "./components/ErrorNotice";
 import { DashboardPage } from "./pages/DashboardPage";
 import { KeysPage } from "./pages/KeysPage";
+import { BillingPage } from "./pages/BillingPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { RequireStaff } from "./pages/admin/RequireStaff";
 import { AdminAccountsPage } from "./pages/admin/AdminAccountsPage";
 import { AdminAccountPage } from "./pages/admin/AdminAccountPage";
+import { FailedBillingEventsPage } from "./pages/admin/FailedBillingEventsPage";
 
 // The chart library is most of the bundle; load it with the page that draws charts.
 const UsagePage = lazy(() => import("./pages/UsagePage"));
@@ -44,12 +46,15 @@ export const router = createBrowserRouter([
           </Deferred>
         ),
       },
+      // Also checkout's return page: /billing?checkout=success | canceled (convex/billing/sessions.ts).
+      { path: "billing", element: <BillingPage /> },
       {
         path: "admin",
         element: <RequireStaff />,
         children: [
           { index: true, element: <AdminAccountsPage /> },
           { path: "accounts/:userId", element: <AdminAccountPage /> },
+          { path: "billing-events", element: <FailedBillingEventsPage /> },
         ],
       },
       { path: "*", element: <NotFoundPage /> },

@@ -9,6 +9,8 @@ const TITLES: Record<string, string> = {
   ILLEGAL_TRANSITION: "That change is not possible right now",
   INVALID_ARGUMENT: "Check what you entered",
   CONFLICT: "That clashes with something else",
+  BILLING_NOT_CONFIGURED: "Billing is not set up on this deployment",
+  BILLING_PROVIDER_ERROR: "The payment provider did not answer",
 };
 
 /** A thrown error, shown with the server's own message (ConvexError `data.message`). */

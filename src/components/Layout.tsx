@@ -11,7 +11,12 @@ const NAV = [
   { to: "/", label: "Dashboard", end: true },
   { to: "/keys", label: "API keys", end: false },
   { to: "/usage", label: "Usage", end: false },
+  { to: "/billing", label: "Billing", end: false },
 ];
+
+function isAccountsConsole(pathname: string): boolean {
+  return pathname === "/admin" || pathname === "/admin/" || pathname.startsWith("/admin/accounts");
+}
 
 export function Layout() {
   const viewer = useViewer();
@@ -40,8 +45,17 @@ export function Layout() {
               <p className="nav-section">Support</p>
               <ul className="nav">
                 <li>
-                  <NavLink to="/admin" className="nav-link">
+                  {/* The accounts list and each account's page; the failed events have their own entry. */}
+                  <NavLink
+                    to="/admin"
+                    className={() => (isAccountsConsole(location.pathname) ? "nav-link active" : "nav-link")}
+                  >
                     Admin console
+                  </NavLink>
+                </li>
+                <li>
+                  <NavLink to="/admin/billing-events" className="nav-link">
+                    Failed billing events
                   </NavLink>
                 </li>
               </ul>

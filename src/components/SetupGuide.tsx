@@ -9,8 +9,9 @@ import { ErrorNotice } from "./ErrorNotice";
 import { RelativeTime } from "./RelativeTime";
 import { CodeBlock, CopyField } from "./CodeBlock";
 import { useViewer } from "../viewer/ViewerContext";
-import { FEATURE_LABELS, PLAN_IDS, PLANS, type Plan } from "../lib/plans";
-import { formatDate, formatMoney, formatTokens } from "../lib/format";
+import { PlanOption } from "./PlanOption";
+import { PLAN_IDS, PLANS } from "../lib/plans";
+import { formatDate } from "../lib/format";
 import { curlSnippet, proxyBaseUrl, sdkSnippet } from "../lib/snippets";
 import { useAsyncAction } from "../lib/useAsyncAction";
 import type { OnboardingProgress } from "../lib/signup";
@@ -151,22 +152,28 @@ function Steps({ progress }: { progress: OnboardingProgress }) {
         <Step n={4} id="plan" title="Choose a plan" done={done.plan} current={current === "plan"}>
           {done.plan ? (
             <p>
-              You are on the <strong>{PLANS[viewer.plan].name}</strong> plan. Thank you!
+              You are on the <strong>{PLANS[viewer.plan].name}</strong> plan. Thank you! Your subscription and invoices
+              are on the <Link to="/billing">Billing</Link> page.
             </p>
           ) : (
             <>
-              <p>
+              <p data-testid="setup-plan-lead">
                 {viewer.state === "trial" && viewer.trialEndsAt !== undefined
                   ? `Your free trial ends on ${formatDate(viewer.trialEndsAt)}. `
                   : ""}
-                Paying in the dashboard is not available yet: to move to Basic or Pro, contact support and they will
-                put your account on the paid plan.
+                Choose Basic or Pro on the <Link to="/billing">Billing</Link> page: you pay in a secure checkout and
+                the plan applies as soon as the payment is confirmed.
               </p>
               <ul className="plan-options" aria-label="Plans">
                 {PLAN_IDS.map((id) => (
                   <PlanOption key={id} plan={PLANS[id]} current={viewer.plan === id} />
                 ))}
               </ul>
+              <p className="setup-step-action">
+                <Link to="/billing" className="button button-primary" data-testid="setup-choose-plan">
+                  Choose a plan
+                </Link>
+              </p>
             </>
           )}
         </Step>
@@ -216,39 +223,6 @@ function Step({
         </div>
         {children}
       </div>
-    </li>
-  );
-}
-
-function PlanOption({ plan, current }: { plan: Plan; current: boolean }) {
-  return (
-    <li className={current ? "plan-option is-current" : "plan-option"} data-testid={`plan-option-${plan.id}`}>
-      <div className="plan-option-heading">
-        <strong>{plan.name}</strong>
-        {current && <Badge tone="info">Your plan</Badge>}
-      </div>
-      <p className="plan-option-price">
-        {plan.priceMicrosPerMonth === 0 ? (
-          <>Free{plan.trialDays !== undefined && <span className="muted"> for {plan.trialDays} days</span>}</>
-        ) : (
-          <>
-            {formatMoney(plan.priceMicrosPerMonth)}
-            <span className="muted"> / month</span>
-          </>
-        )}
-      </p>
-      <ul className="plan-option-facts">
-        <li>{formatTokens(plan.includedTokens)} included each month</li>
-        <li>
-          {plan.overage === null
-            ? `Requests stop at ${formatTokens(plan.hardCapTokens)}`
-            : `Beyond that ${formatMoney(plan.overage.inputMicrosPerMillion)} in, ${formatMoney(plan.overage.outputMicrosPerMillion)} out per 1M tokens`}
-        </li>
-        <li>
-          {plan.limits.requestsPerMinute} requests / minute, {plan.limits.concurrentRequests} at once
-        </li>
-        <li className="muted">{plan.features.map((f) => FEATURE_LABELS[f]).join(", ")}</li>
-      </ul>
     </li>
   );
 }

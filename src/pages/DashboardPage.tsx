@@ -1,12 +1,17 @@
+import { useQuery } from "convex/react";
+import { Link } from "react-router";
+import { api } from "../../convex/_generated/api";
 import { useViewer } from "../viewer/ViewerContext";
 import { PageHeader } from "../components/PageHeader";
 import { Card } from "../components/Card";
 import { PlanBadge } from "../components/PlanBadge";
 import { StateBadge } from "../components/StateBadge";
+import { Badge } from "../components/Badge";
 import { UsageMeterCard } from "../components/UsageMeterCard";
 import { AlertList } from "../components/AlertList";
 import { ErrorBoundary } from "../components/ErrorBoundary";
 import { SetupGuide, ShowSetupGuideButton } from "../components/SetupGuide";
+import { SubscriptionNotice } from "../components/SubscriptionNotice";
 import { stateInfo } from "../lib/accountState";
 import { FEATURE_LABELS, planFor } from "../lib/plans";
 import {
@@ -32,6 +37,10 @@ export function DashboardPage() {
       : null;
   // From the live account row, so the guide does not flash in before its progress loads.
   const guideHidden = viewer.onboardingDismissedAt !== undefined;
+  // Live: a webhook's "cancels on" or failed payment shows up here without a reload.
+  const billing = useQuery(api.billing.summary.mine, {});
+  const subscription = billing?.subscription ?? null;
+  const liveSubscription = subscription !== null && !subscription.ended ? subscription : null;
 
   return (
     <div className="page">
@@ -45,6 +54,18 @@ export function DashboardPage() {
       <ErrorBoundary>
         <AlertList />
       </ErrorBoundary>
+
+      {subscription?.banner === "payment_failed" && (
+        <SubscriptionNotice
+          subscription={subscription}
+          testIdPrefix="dashboard-"
+          action={
+            <Link to="/billing" className="button button-small">
+              Update payment method
+            </Link>
+          }
+        />
+      )}
 
       {!guideHidden && (
         <ErrorBoundary>
@@ -77,7 +98,15 @@ export function DashboardPage() {
           )}
         </Card>
 
-        <Card title="Plan" testId="plan-card">
+        <Card
+          title="Plan"
+          testId="plan-card"
+          actions={
+            <Link to="/billing" className="button button-small" data-testid="plan-billing-link">
+              {viewer.plan === "trial" ? "Choose a plan" : "Billing"}
+            </Link>
+          }
+        >
           {plan === undefined ? (
             <p className="muted">
               Your account is on a plan this dashboard does not know ({viewer.plan}). Contact support.
@@ -92,6 +121,22 @@ export function DashboardPage() {
                 </p>
               </div>
               <dl className="details">
+                {liveSubscription !== null && liveSubscription.cancelsAt !== null && (
+                  <div>
+                    <dt>Subscription</dt>
+                    <dd>
+                      <Badge tone="warning" testId="dashboard-cancels-on">
+                        Cancels on {formatDate(liveSubscription.cancelsAt)}
+                      </Badge>
+                    </dd>
+                  </div>
+                )}
+                {liveSubscription !== null && liveSubscription.cancelsAt === null && liveSubscription.currentPeriodEnd !== null && (
+                  <div>
+                    <dt>Subscription</dt>
+                    <dd data-testid="dashboard-renews-on">Renews on {formatDate(liveSubscription.currentPeriodEnd)}</dd>
+                  </div>
+                )}
                 <div>
                   <dt>Included each month</dt>
                   <dd data-testid="plan-included">{formatTokens(plan.includedTokens)}</dd>

@@ -22,6 +22,7 @@ import { useNow } from "../../lib/useNow";
 import { useViewer } from "../../viewer/ViewerContext";
 import { ActionForm, ChoiceActionForm } from "./ActionForm";
 import { SignupHistory } from "./SignupHistory";
+import { BillingSupport } from "./BillingSupport";
 
 type AccountDetail = FunctionReturnType<typeof api.admin.accounts.get>;
 type Role = AccountDetail["account"]["role"];
@@ -104,6 +105,10 @@ function AccountView({ detail }: { detail: AccountDetail }) {
           {viewer.role === "admin" && <SetRoleForm userId={account._id} current={account.role} />}
         </Card>
       </div>
+
+      <ErrorBoundary>
+        <BillingSupport userId={account._id} email={account.email} />
+      </ErrorBoundary>
 
       <Card title="API keys">
         <DataTable
