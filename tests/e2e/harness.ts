@@ -52,6 +52,11 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: screenshotPath(name), fullPage: true });
 }
 
+/** One part of a page (a card), when the whole page is too long to read. */
+export async function screenshotOf(locator: Locator, name: string): Promise<void> {
+  await locator.screenshot({ path: screenshotPath(name) });
+}
+
 export function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new AssertionError(message);
 }

@@ -1,6 +1,8 @@
 // Everything the browser tests talk to, on fresh ports with a throwaway data dir, so
 // a developer's running `npm run dev` (ports 3210/3211/3220/5173, .data/) is untouched:
 // the provider simulator, the offline Convex runtime and a Vite dev server for the SPA.
+// Billing runs against the simulator's Stripe and Polar (dev/env.ts): checkout returns to this
+// stack's SPA, and the simulator's signed webhooks go to this stack's backend.
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer as createNetServer } from "node:net";
 import os from "node:os";
@@ -9,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { createServer as createViteServer, type ViteDevServer } from "vite";
 import { startRuntime, type Runtime } from "../../dev/runtime/server.ts";
 import { startSimulator, type RunningSimulator } from "../../dev/simulator/server.ts";
-import { devEnv } from "../../dev/env.ts";
+import { DEV_BILLING_PRICES, devEnv } from "../../dev/env.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -18,8 +20,10 @@ export interface Stack {
   appUrl: string;
   /** Convex cloud URL (sync + HTTP function API). */
   convexUrl: string;
-  /** Convex site URL (httpActions: dev sign-in, the AI proxy). */
+  /** Convex site URL (httpActions: dev sign-in, the AI proxy, the billing webhooks). */
   siteUrl: string;
+  /** The provider simulator: hosted checkout and portal pages, `/_sim/*` controls. */
+  simulator: RunningSimulator;
   adminKey: string;
   dataDir: string;
   runtime: Runtime;
@@ -54,6 +58,9 @@ export async function startStack(): Promise<Stack> {
   };
   try {
     simulator = await startSimulator({ port: 0, useEnv: false });
+    // The SPA's port is chosen first: checkout's return pages are built from APP_URL.
+    const port = await freePort();
+    const appUrl = `http://127.0.0.1:${port}`;
     runtime = await startRuntime({
       port: 0,
       sitePort: 0,
@@ -61,7 +68,7 @@ export async function startStack(): Promise<Stack> {
       functionsDir: path.join(ROOT, "convex"),
       // Every browser test signs in from 127.0.0.1: lift signup's per-IP limit (10 an hour)
       // for this stack only, so new accounts are not refused as a flood from one network.
-      env: { ...devEnv(dataDir, simulator.url), SIGNUP_IP_LIMIT_PER_HOUR: "1000" },
+      env: { ...devEnv(dataDir, simulator.url, appUrl), SIGNUP_IP_LIMIT_PER_HOUR: "1000" },
       readEnvLocal: false,
       persist: false,
       logger: {
@@ -70,12 +77,19 @@ export async function startStack(): Promise<Stack> {
       },
     });
 
+    // Stripe and Polar webhooks to this backend, signed with the secrets devEnv gave it; the
+    // plans priced as the plan sheet says ($50 and $250), so invoices carry real amounts.
+    simulator.connectWebhooks(runtime.urls.site);
+    simulator.configure({
+      stripe: { priceAmounts: { [DEV_BILLING_PRICES.stripe.basic]: 5_000, [DEV_BILLING_PRICES.stripe.pro]: 25_000 } },
+      polar: { priceAmounts: { [DEV_BILLING_PRICES.polar.basic]: 5_000, [DEV_BILLING_PRICES.polar.pro]: 25_000 } },
+    });
+
     // Vite gives variables already in the environment priority over .env files,
     // so a developer's .env.local cannot point the tested SPA at another backend.
     process.env.VITE_CONVEX_URL = runtime.urls.cloud;
     process.env.VITE_CONVEX_SITE_URL = runtime.urls.site;
     delete process.env.VITE_CLERK_PUBLISHABLE_KEY;
-    const port = await freePort();
     vite = await createViteServer({
       root: ROOT,
       configFile: path.join(ROOT, "vite.config.ts"),
@@ -85,9 +99,10 @@ export async function startStack(): Promise<Stack> {
     });
     await vite.listen();
     return {
-      appUrl: `http://127.0.0.1:${port}`,
+      appUrl,
       convexUrl: runtime.urls.cloud,
       siteUrl: runtime.urls.site,
+      simulator,
       adminKey: runtime.adminKey,
       dataDir,
       runtime,
