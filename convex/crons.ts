@@ -13,5 +13,10 @@ crons.interval("expire quota holds", { minutes: 1 }, internal.quota.ledger.delet
 crons.interval("api key rotation sweep", { hours: 1 }, internal.apiKeys.rotation.revokeEndedGrace, {});
 // Trials: the 3-day warning (mail + alert + the exact expiry scheduled) and any trial past its end.
 crons.interval("trial sweep", { hours: 1 }, internal.billing.trials.sweep, {});
+// Overage (billing/overage*.ts): full chunks of the month every 5 minutes; the month's last
+// partial chunks once it has ended; then the reconciliation of what was reported.
+crons.interval("overage report", { minutes: 5 }, internal.billing.overage.reportCurrentMonth, {});
+crons.monthly("overage close", { day: 1, hourUTC: 0, minuteUTC: 15 }, internal.billing.overage.closePreviousMonth, {});
+crons.monthly("overage reconciliation", { day: 1, hourUTC: 6, minuteUTC: 20 }, internal.billing.overageReconcile.checkPreviousMonth, {});
 
 export default crons;
