@@ -734,7 +734,9 @@ function page(ctx: RouteContext, title: string, body: string): void {
 async function checkoutPage(ctx: RouteContext): Promise<void> {
   const session = getOr404(stripeStore(ctx.state).sessions, "checkout.session", ctx.params[0]);
   if (session.status !== "open") return page(ctx, "This checkout is complete", `<p>Status: ${escapeHtml(String(session.status))}</p>`);
-  const items = (session._lineItems as { price: string; quantity: number }[]).map((i) => `<li>${escapeHtml(i.price)} &times; ${i.quantity}</li>`).join("");
+  const items = (session._lineItems as { price: string; quantity: number | null }[])
+    .map((i) => `<li>${escapeHtml(i.price)} ${i.quantity === null ? "(metered: billed by usage)" : `&times; ${i.quantity}`}</li>`)
+    .join("");
   page(
     ctx,
     "Subscribe",
