@@ -41,8 +41,6 @@ export const usageTables = {
     rolledUpThrough: v.number(),
     // Highest included-token threshold already alerted (0, 80, 100).
     alertedPercent: v.number(),
-    // Overage already reported to the billing provider (billing issue #8), so it is sent once.
-    billedOverageTokens: v.optional(v.number()),
   })
     .index("by_userId_and_month", ["userId", "month"])
     .index("by_month", ["month"]),
