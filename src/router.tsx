@@ -11,6 +11,7 @@ import { RequireStaff } from "./pages/admin/RequireStaff";
 import { AdminAccountsPage } from "./pages/admin/AdminAccountsPage";
 import { AdminAccountPage } from "./pages/admin/AdminAccountPage";
 import { FailedBillingEventsPage } from "./pages/admin/FailedBillingEventsPage";
+import { OverageDiscrepanciesPage } from "./pages/admin/OverageDiscrepanciesPage";
 
 // The chart library is most of the bundle; load it with the page that draws charts.
 const UsagePage = lazy(() => import("./pages/UsagePage"));
@@ -55,6 +56,7 @@ export const router = createBrowserRouter([
           { index: true, element: <AdminAccountsPage /> },
           { path: "accounts/:userId", element: <AdminAccountPage /> },
           { path: "billing-events", element: <FailedBillingEventsPage /> },
+          { path: "overage-discrepancies", element: <OverageDiscrepanciesPage /> },
         ],
       },
       { path: "*", element: <NotFoundPage /> },

@@ -58,6 +58,11 @@ export function Layout() {
                     Failed billing events
                   </NavLink>
                 </li>
+                <li>
+                  <NavLink to="/admin/overage-discrepancies" className="nav-link">
+                    Overage discrepancies
+                  </NavLink>
+                </li>
               </ul>
             </>
           )}

@@ -1,7 +1,7 @@
 import type { CSSProperties } from "react";
 import type { UsageSummary } from "../lib/apiTypes";
 import { formatTokens, percentUsed } from "../lib/format";
-import { usageFigures, type UsageFigureId } from "../lib/usageFigures";
+import { usageFigures, type BillFigures, type UsageFigureId } from "../lib/usageFigures";
 import { Meter } from "./Meter";
 
 /**
@@ -14,14 +14,17 @@ export function UsageFigures({
   figures,
   testIdPrefix,
   detail,
+  bill,
 }: {
   summary: UsageSummary;
+  /** The month's bill as invoiced (`billing.overageBill.mine`), for the "bill" figure. */
+  bill?: BillFigures;
   figures: readonly UsageFigureId[];
   testIdPrefix: string;
   detail: "card" | "page";
 }) {
   const page = detail === "page";
-  const shown = usageFigures(summary, figures);
+  const shown = usageFigures(summary, figures, bill);
   return (
     <>
       <div className="meter-heading">

@@ -5,9 +5,13 @@ import { Card } from "./Card";
 import { Loading } from "./Loading";
 import { UsageFigures } from "./UsageFigures";
 
-/** This month's included tokens used vs remaining and the bill so far, live. */
+/**
+ * This month's included tokens used vs remaining and the bill so far, live. The bill is the
+ * provider's figure (`billing.overageBill.mine`: plan + overage lines rounded as invoiced).
+ */
 export function UsageMeterCard({ month }: { month: string }) {
   const summary = useQuery(api.usage.meters.summary, { month });
+  const bill = useQuery(api.billing.overageBill.mine, { month });
   return (
     <Card
       title="This month"
@@ -18,11 +22,12 @@ export function UsageMeterCard({ month }: { month: string }) {
         </Link>
       }
     >
-      {summary === undefined ? (
+      {summary === undefined || bill === undefined ? (
         <Loading label="Loading usage…" />
       ) : (
         <UsageFigures
           summary={summary}
+          bill={bill}
           figures={["remaining", "bill", "modelCost", "requests"]}
           testIdPrefix="meter"
           detail="card"

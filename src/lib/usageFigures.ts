@@ -2,7 +2,7 @@
 // different sets, and both get the same labels, numbers and hover explanations.
 import type { UsageSummary } from "./apiTypes";
 import { formatInteger, formatMoney, formatTokens } from "./format";
-import { PLANS } from "./plans";
+import { billBreakdown, formatBill, type MonthBill } from "./overage";
 
 export type UsageFigureId = "used" | "held" | "remaining" | "bill" | "modelCost" | "overage" | "requests";
 
@@ -24,13 +24,14 @@ type Summary = Pick<
   "plan" | "totalTokens" | "tokensIn" | "tokensOut" | "heldTokens" | "remainingIncluded" | "costMicros" | "overageMicros" | "requests"
 >;
 
-/** What the customer pays for the month: the plan's price plus overage beyond the included tokens. */
-export function billMicros(summary: Pick<UsageSummary, "plan" | "overageMicros">): number {
-  return PLANS[summary.plan].priceMicrosPerMonth + summary.overageMicros;
-}
+/**
+ * The month's bill as the provider invoices it (`billing.overageBill.mine`): the plan's price plus
+ * each overage line rounded to the cent. Never plan + `overageMicros`, which can be a cent low.
+ */
+export type BillFigures = Pick<MonthBill, "plan" | "planMicros" | "overageBilledMicros" | "totalMicros">;
 
 /** Builds one figure; exhaustive over the ids so a new id cannot be forgotten here. */
-function figure(id: UsageFigureId, s: Summary): UsageFigure {
+function figure(id: UsageFigureId, s: Summary, bill: BillFigures | undefined): UsageFigure {
   switch (id) {
     case "used":
       return {
@@ -49,16 +50,10 @@ function figure(id: UsageFigureId, s: Summary): UsageFigure {
         title: `${formatInteger(s.remainingIncluded)} tokens`,
         testId: "remaining",
       };
-    case "bill": {
-      const plan = PLANS[s.plan];
-      return {
-        id,
-        label: "Bill this month",
-        value: formatMoney(billMicros(s)),
-        title: `${plan.name} plan ${formatMoney(plan.priceMicrosPerMonth)} + overage ${formatMoney(s.overageMicros)}`,
-        testId: "bill",
-      };
-    }
+    case "bill":
+      return bill === undefined
+        ? { id, label: "Bill this month", value: "…", title: "Loading the bill…", testId: "bill" }
+        : { id, label: "Bill this month", value: formatBill(bill), title: billBreakdown(bill), testId: "bill" };
     case "modelCost":
       // Upstream cost of the requests at the models' list prices: what the included
       // tokens are worth, not an amount the customer is charged. The test id predates
@@ -77,6 +72,7 @@ function figure(id: UsageFigureId, s: Summary): UsageFigure {
   }
 }
 
-export function usageFigures(summary: Summary, ids: readonly UsageFigureId[]): UsageFigure[] {
-  return ids.map((id) => figure(id, summary));
+/** The figures `ids`, in that order; "bill" needs the month's bill (`billing.overageBill.mine`). */
+export function usageFigures(summary: Summary, ids: readonly UsageFigureId[], bill?: BillFigures): UsageFigure[] {
+  return ids.map((id) => figure(id, summary, bill));
 }

@@ -7,7 +7,7 @@ import { Card } from "../components/Card";
 import { Badge } from "../components/Badge";
 import { Loading } from "../components/Loading";
 import { ErrorBoundary } from "../components/ErrorBoundary";
-import { DataTable } from "../components/DataTable";
+import { DataTable, type Column } from "../components/DataTable";
 import { PlanOption } from "../components/PlanOption";
 import { SubscriptionNotice } from "../components/SubscriptionNotice";
 import { INVOICE_TABLE_COLUMNS } from "../components/billingColumns";
@@ -21,7 +21,9 @@ import {
   type CheckoutReturn,
 } from "../lib/billing";
 import { PLAN_IDS, PLANS, planFor, type PlanId } from "../lib/plans";
-import { formatDate, formatTokens } from "../lib/format";
+import { formatDate, formatMonth, formatTokens } from "../lib/format";
+import { billRows, formatBill, type BillRow } from "../lib/overage";
+import { monthOf } from "../../convex/model/calendar";
 import { useNow } from "../lib/useNow";
 import { useHostedRedirect, type HostedTarget } from "../lib/useHostedRedirect";
 
@@ -61,6 +63,9 @@ export function BillingPage() {
       ) : (
         <>
           <SubscriptionCard summary={summary} redirect={redirect} />
+          <ErrorBoundary>
+            <MonthBillCard />
+          </ErrorBoundary>
           <PlansCard summary={summary} redirect={redirect} />
         </>
       )}
@@ -266,6 +271,54 @@ function SubscriptionCard({ summary, redirect }: { summary: BillingSummary; redi
               <dd>{PROVIDER_NAMES[sub.provider]}</dd>
             </div>
           </dl>
+        </>
+      )}
+    </Card>
+  );
+}
+
+const BILL_COLUMNS: readonly Column<BillRow>[] = [
+  { header: "Item", cell: (r) => <span data-testid="bill-line-item">{r.item}</span> },
+  { header: "Quantity", numeric: true, cell: (r) => r.quantity },
+  { header: "Price", numeric: true, cell: (r) => r.price },
+  { header: "Amount", numeric: true, cell: (r) => <span data-testid="bill-line-amount">{r.amount}</span> },
+];
+
+/**
+ * This month's bill so far (`billing.overageBill.mine`, live): the plan and the two overage lines
+ * priced and rounded as the provider invoices them, so the total is the invoice's, to the cent.
+ */
+function MonthBillCard() {
+  const now = useNow(60_000);
+  const month = monthOf(now);
+  const bill = useQuery(api.billing.overageBill.mine, { month });
+  return (
+    <Card title={`Bill for ${formatMonth(month)}`} testId="month-bill">
+      {bill === undefined ? (
+        <Loading label="Loading this month's bill…" />
+      ) : (
+        <>
+          <DataTable
+            columns={BILL_COLUMNS}
+            rows={billRows(bill)}
+            rowKey={(r) => r.key}
+            empty={{ title: "Nothing billed" }}
+            caption={`The bill for ${formatMonth(month)} so far`}
+            testId="bill-lines"
+            rowTestId="bill-line"
+            dense
+            footer={
+              <>
+                <span>Bill this month so far</span>
+                <strong data-testid="month-bill-total">{formatBill(bill)}</strong>
+              </>
+            }
+          />
+          <p className="muted small">
+            {bill.lines.length === 0
+              ? `The ${planFor(bill.plan)?.name ?? bill.plan} plan has no overage: requests stop at its limit.`
+              : "Tokens beyond your plan's included amount are billed per million, input and output apart, each line rounded to the cent as your invoice shows it. The figures update as you use your assistant."}
+          </p>
         </>
       )}
     </Card>

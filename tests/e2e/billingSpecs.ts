@@ -5,7 +5,11 @@
 import Stripe from "stripe";
 import type { Page } from "playwright-core";
 import { stripeCheckoutSession, stripeEvent, stripeSubscription } from "../../convex/model/billing/providerEvents.setup.ts";
+import { monthBill } from "../../convex/model/billing/overage.ts";
+import { monthOf } from "../../convex/model/calendar.ts";
+import { PLANS } from "../../convex/model/plans.ts";
 import { DEV_BILLING_PRICES } from "../../dev/env.ts";
+import { formatMoney } from "../../src/lib/format.ts";
 import { assert, expectText, screenshot, screenshotOf, type TestCase } from "./harness.ts";
 import type { Stack } from "./stack.ts";
 import { assertSameDocument, byTestId, devSignIn, escapeRegExp, markDocument, newPage, type World } from "./browser.ts";
@@ -133,6 +137,15 @@ export function billingSpecs(
         await expectText(byTestId(billing, "invoice-amount"), "$50.00", { what: "first invoice's amount" });
         await expectText(byTestId(billing, "invoice-status"), "Paid", { what: "first invoice's status" });
         assert((await byTestId(billing, "choose-basic").count()) === 0, "a subscribed account is offered a second checkout");
+        // This month's bill is the provider's: a fresh Basic month is the plan's price and two
+        // empty overage lines at Basic's rates.
+        const fresh = formatMoney(monthBill("basic", { input: 0, output: 0 }).totalMicros);
+        assert(fresh === "$50.00", `a fresh Basic month's totalMicros reads ${fresh}`);
+        await expectText(byTestId(billing, "month-bill-total"), fresh, { what: "this month's bill" });
+        const lines = byTestId(billing, "bill-line");
+        await expectText(lines.filter({ hasText: "Basic plan" }), /1 month.*\$50\.00 \/ month.*\$50\.00/s, { what: "plan line" });
+        await expectText(lines.filter({ hasText: "Input overage" }), /0 tokens.*\$3\.00 \/ 1M tokens.*\$0\.00/s, { what: "input line" });
+        await expectText(lines.filter({ hasText: "Output overage" }), /0 tokens.*\$15\.00 \/ 1M tokens.*\$0\.00/s, { what: "output line" });
         await assertSameDocument(billing);
         await screenshot(billing, "17-checkout-return-confirmed");
 
@@ -140,6 +153,7 @@ export function billingSpecs(
         await expectText(byTestId(dash, "dashboard-plan"), "Basic plan", { what: "dashboard plan" });
         await expectText(byTestId(dash, "plan-price"), "$50.00 / month", { what: "dashboard price" });
         await expectText(byTestId(dash, "meter-included"), "5M tokens", { what: "dashboard meter" });
+        await expectText(byTestId(dash, "meter-bill"), "$50.00", { what: "dashboard's bill" });
         await expectText(byTestId(dash, "dashboard-renews-on"), /^Renews on /, { what: "renewal date" });
         await assertSameDocument(dash);
         await screenshot(dash, "18-dashboard-basic-live");
@@ -267,6 +281,10 @@ export function billingSpecs(
         await expectText(byTestId(staff, "audit-log"), /billing\.event_reapplied.*browser test: checkout from a payment link/s, {
           what: "audit log",
         });
+        // No tokens beyond the included amount yet: the overage months table is empty.
+        const overage = byTestId(staff, "support-overage");
+        await expectText(byTestId(staff, "support-month-bill"), "$50.00", { what: "support's view of the month's bill" });
+        await expectText(overage.locator('[data-testid="empty-state"]').first(), /^No overage reported/, { what: "overage months" });
         await screenshotOf(section, "23-admin-billing-section");
 
         await staff.getByRole("link", { name: "Failed billing events" }).click();
@@ -310,6 +328,74 @@ export function billingSpecs(
         await expectText(byTestId(staff, "support-billing-event"), new RegExp(`${escapeRegExp(orphanEvent)}.*Applied.*\\(re-applied\\)`, "s"), {
           what: "linked account's event",
         });
+      },
+    },
+    {
+      name: "overage beyond the included tokens: the bill is the provider's to the cent, support sees the month reported and sent",
+      fn: async () => {
+        // The payer's month so far, beyond Basic's 5M: the allowance covers output first, so
+        // 100,400 output and 201,667 input tokens are billable. Each line rounds up at the
+        // provider ($1.506 -> $1.51, $0.605001 -> $0.61): the invoice says a cent more than
+        // the plan plus the ledger's overage.
+        const month = monthOf(Date.now());
+        const used = { input: 201_667, output: PLANS.basic.includedTokens + 100_400 };
+        const expected = monthBill("basic", used);
+        const bill = formatMoney(expected.totalMicros);
+        assert(bill === "$52.12", `the seeded month's totalMicros reads ${bill}`);
+        assert(formatMoney(expected.planMicros + expected.overageMicros) === "$52.11", "the seed no longer shows the rounding");
+        let userId = "";
+        await stack.runtime.engine.runInline(async (ctx) => {
+          const user = await ctx.db
+            .query("users")
+            .withIndex("by_email", (q) => q.eq("email", payer))
+            .first();
+          assert(user, "the payer has no account");
+          userId = user._id;
+          const row = await ctx.db
+            .query("usageMonthly")
+            .withIndex("by_userId_and_month", (q) => q.eq("userId", user._id).eq("month", month))
+            .first();
+          const totals = { tokensIn: used.input, tokensOut: used.output, characters: 0, costMicros: 1_000_000, requests: 3 };
+          if (row) await ctx.db.patch(row._id, totals);
+          else await ctx.db.insert("usageMonthly", { userId, month, ...totals, rolledUpThrough: Date.now(), alertedPercent: 100 });
+        });
+
+        await billing.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Billing" }).click();
+        await expectText(byTestId(billing, "month-bill-total"), bill, { what: "this month's bill with overage" });
+        const lines = byTestId(billing, "bill-line");
+        await expectText(lines.filter({ hasText: "Input overage" }), /201,667 tokens.*\$3\.00 \/ 1M tokens.*\$0\.61/s, { what: "input line" });
+        await expectText(lines.filter({ hasText: "Output overage" }), /100,400 tokens.*\$15\.00 \/ 1M tokens.*\$1\.51/s, { what: "output line" });
+        await screenshotOf(byTestId(billing, "month-bill"), "26a-billing-month-bill-overage");
+        await dash.goto(stack.appUrl);
+        await expectText(byTestId(dash, "meter-bill"), bill, { what: "dashboard's bill with overage" });
+
+        // The reporting cron's own decision for this account: the full chunks go to Stripe's meters.
+        const decided = await stack.runtime.engine.runByPath("billing/overage:decide", { userId, month });
+        assert(decided.ok, `overage.decide failed: ${decided.ok ? "" : decided.message}`);
+        assert((decided.value as { queued: number }).queued === 3, `overage.decide queued ${JSON.stringify(decided.value)}`);
+
+        const staff = await newPage(world);
+        await devSignIn(staff, stack.appUrl, support, "support");
+        await staff.getByRole("link", { name: "Admin console" }).click();
+        await staff.getByLabel("Search by email").fill(payer);
+        await staff.getByRole("link", { name: payer }).click();
+        await expectText(byTestId(staff, "support-month-bill"), bill, { what: "support's month bill" });
+        const row = byTestId(staff, "support-overage-month");
+        await expectText(row.locator('[data-testid="overage-month-reported"]'), "200,000 in · 100,000 out", { what: "reported overage" });
+        await expectText(row.locator('[data-testid="overage-month-sent"]'), "200,000 in · 100,000 out", {
+          what: "overage acknowledged by Stripe",
+          timeout: 20_000,
+        });
+        await expectText(row.locator('[data-testid="overage-month-billable"]'), "201,667 in · 100,400 out", { what: "billable overage" });
+        await expectText(row.locator('[data-testid="overage-reconciliation"]'), /^Not checked yet/, { what: "reconciliation" });
+        const events = byTestId(staff, "support-overage-event");
+        assert((await events.count()) === 3, `the outbox lists ${await events.count()} rows`);
+        for (let i = 0; i < 3; i++) await expectText(events.nth(i).locator('[data-testid="overage-outbox-status"]'), "Sent", { what: `outbox row ${i}` });
+        await screenshotOf(byTestId(staff, "support-overage"), "26b-admin-overage-months");
+
+        await staff.getByRole("link", { name: "Overage discrepancies" }).click();
+        await expectText(byTestId(staff, "empty-state"), /^No overage discrepancies/, { what: "discrepancies page" });
+        await screenshot(staff, "26c-admin-overage-discrepancies");
       },
     },
     {

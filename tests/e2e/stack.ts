@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { createServer as createViteServer, type ViteDevServer } from "vite";
 import { startRuntime, type Runtime } from "../../dev/runtime/server.ts";
 import { startSimulator, type RunningSimulator } from "../../dev/simulator/server.ts";
-import { DEV_BILLING_PRICES, devEnv } from "../../dev/env.ts";
+import { devEnv, devSimulatorBilling } from "../../dev/env.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -66,6 +66,8 @@ export async function startStack(): Promise<Stack> {
       sitePort: 0,
       dataDir,
       functionsDir: path.join(ROOT, "convex"),
+      // devEnv carries billing as `npm run dev` has it: the plans' prices, the metered overage
+      // prices (STRIPE_PRICE_*_OVERAGE_*) and the meter event names (STRIPE_/POLAR_METER_EVENT_*).
       // Every browser test signs in from 127.0.0.1: lift signup's per-IP limit (10 an hour)
       // for this stack only, so new accounts are not refused as a flood from one network.
       env: { ...devEnv(dataDir, simulator.url, appUrl), SIGNUP_IP_LIMIT_PER_HOUR: "1000" },
@@ -77,13 +79,12 @@ export async function startStack(): Promise<Stack> {
       },
     });
 
-    // Stripe and Polar webhooks to this backend, signed with the secrets devEnv gave it; the
-    // plans priced as the plan sheet says ($50 and $250), so invoices carry real amounts.
+    // Webhooks to this backend (Telnyx's too), signed with the secrets devEnv gave it; then the
+    // simulator's billing exactly as `npm run dev` configures it (dev/env.ts): the plans priced as
+    // the plan sheet says ($50 and $250) and each plan's metered overage prices, so invoices
+    // carry real amounts and overage reported on the meters is invoiced.
     simulator.connectWebhooks(runtime.urls.site);
-    simulator.configure({
-      stripe: { priceAmounts: { [DEV_BILLING_PRICES.stripe.basic]: 5_000, [DEV_BILLING_PRICES.stripe.pro]: 25_000 } },
-      polar: { priceAmounts: { [DEV_BILLING_PRICES.polar.basic]: 5_000, [DEV_BILLING_PRICES.polar.pro]: 25_000 } },
-    });
+    simulator.configure(devSimulatorBilling(runtime.urls.site));
 
     // Vite gives variables already in the environment priority over .env files,
     // so a developer's .env.local cannot point the tested SPA at another backend.

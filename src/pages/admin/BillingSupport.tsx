@@ -5,6 +5,7 @@ import type { Id } from "../../../convex/_generated/dataModel";
 import { Card } from "../../components/Card";
 import { Badge } from "../../components/Badge";
 import { Loading } from "../../components/Loading";
+import { ErrorBoundary } from "../../components/ErrorBoundary";
 import { RelativeTime } from "../../components/RelativeTime";
 import { SubscriptionNotice } from "../../components/SubscriptionNotice";
 import { DataTable, type Column } from "../../components/DataTable";
@@ -19,6 +20,7 @@ import {
 import { planFor } from "../../lib/plans";
 import { formatDate, formatDateTime } from "../../lib/format";
 import { ReapplyButton, ReapplyEventForm, type ReapplyTarget } from "./ReapplyEventForm";
+import { OverageSupport } from "./OverageSupport";
 
 const SUBSCRIPTION_COLUMNS: readonly Column<SubscriptionView>[] = [
   {
@@ -91,7 +93,8 @@ const DEPROVISION_COLUMNS: readonly Column<DeprovisionRow>[] = [
  * The support console's billing section of one account (`billing.support.account`, live): the
  * subscription as the customer sees it, every subscription row, invoices, the webhook events
  * that concerned the account (applied, ignored or failed, and why) with "Re-apply…" on failed
- * ones, and deprovisioning requests. A plan by hand is the Actions card's "Change plan".
+ * ones, reported overage with each month's reconciliation (OverageSupport.tsx), and
+ * deprovisioning requests. A plan by hand is the Actions card's "Change plan".
  */
 export function BillingSupport({ userId, email }: { userId: Id<"users">; email: string }) {
   const billing = useQuery(api.billing.support.account, { userId });
@@ -162,6 +165,13 @@ export function BillingSupport({ userId, email }: { userId: Id<"users">; email: 
           rowTestId="support-invoice"
           dense
         />
+      </div>
+
+      <div className="subsection">
+        <h3>Overage</h3>
+        <ErrorBoundary>
+          <OverageSupport userId={userId} email={email} />
+        </ErrorBoundary>
       </div>
 
       <div className="subsection">
