@@ -55,6 +55,7 @@ import type * as lib_apiKeys from "../lib/apiKeys.js";
 import type * as lib_audit from "../lib/audit.js";
 import type * as lib_emailOutbox from "../lib/emailOutbox.js";
 import type * as lib_errors from "../lib/errors.js";
+import type * as lib_providerPool from "../lib/providerPool.js";
 import type * as lib_usageTotals from "../lib/usageTotals.js";
 import type * as model_accounts_accountState from "../model/accounts/accountState.js";
 import type * as model_accounts_email from "../model/accounts/email.js";
@@ -177,6 +178,7 @@ declare const fullApi: ApiFromModules<{
   "lib/audit": typeof lib_audit;
   "lib/emailOutbox": typeof lib_emailOutbox;
   "lib/errors": typeof lib_errors;
+  "lib/providerPool": typeof lib_providerPool;
   "lib/usageTotals": typeof lib_usageTotals;
   "model/accounts/accountState": typeof model_accounts_accountState;
   "model/accounts/email": typeof model_accounts_email;

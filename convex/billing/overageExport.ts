@@ -10,9 +10,9 @@
 // refuses it as existing, Polar counts it as a duplicate) and the retry acknowledges. The event
 // counts once at the provider, and the row cannot be lost: it stays pending or failed, visible
 // to reconciliation and support, until it is acknowledged.
-import { Workpool, vOnCompleteArgs, type RunResult } from "@convex-dev/workpool";
+import { vOnCompleteArgs, type RunResult } from "@convex-dev/workpool";
 import { v, type Infer } from "convex/values";
-import { components, internal } from "../_generated/api";
+import { internal } from "../_generated/api";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { ActionCtx, MutationCtx, QueryCtx } from "../_generated/server";
 import { internalAction, internalMutation, internalQuery } from "../functions";
@@ -21,21 +21,17 @@ import { billingProvider } from "../providers/billing";
 import { BillingConfigError, BillingProviderError } from "../providers/billing/types";
 import { overageMeterValidator } from "../schema/billing";
 import { billingProviderValidator } from "../schema/validators";
+import { providerPool } from "../lib/providerPool";
 
 // Stripe enforces identifier uniqueness for at least 24 hours, so every retry must land well
 // inside that: 8 attempts, 30 s doubling (the workpool scales each by 0.5-1.5), about an hour.
 export const OVERAGE_RETRY = { maxAttempts: 8, initialBackoffMs: 30_000, base: 2 } as const;
 
 // The same pool and parallelism as the email outbox and the re-fetch: one component, one setting.
-const pool = new Workpool(components.providerPool, {
-  maxParallelism: 10,
-  retryActionsByDefault: false,
-  defaultRetryBehavior: OVERAGE_RETRY,
-});
 
 /** Enqueues the send of one pending row, in the caller's transaction. */
 export async function enqueueOverageExport(ctx: MutationCtx, outboxId: Id<"overageOutbox">): Promise<string> {
-  return await pool.enqueueAction(
+  return await providerPool.enqueueAction(
     ctx,
     internal.billing.overageExport.send,
     { outboxId },

@@ -7,9 +7,9 @@
 //
 // The provider is read in a providerPool workpool action (retried with backoff); the comparison
 // itself is one mutation that reads the ledger and the cursor fresh.
-import { Workpool, vOnCompleteArgs, type RunResult } from "@convex-dev/workpool";
+import { vOnCompleteArgs, type RunResult } from "@convex-dev/workpool";
 import { v, type Infer } from "convex/values";
-import { components, internal } from "../_generated/api";
+import { internal } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
 import type { ActionCtx, MutationCtx, QueryCtx } from "../_generated/server";
 import { internalAction, internalMutation, internalQuery } from "../functions";
@@ -29,16 +29,12 @@ import { overageEventNames } from "../providers/billing/config";
 import { BillingConfigError, BillingProviderError } from "../providers/billing/types";
 import { meterQuantitiesValidator } from "../schema/billing";
 import { billingProviderValidator } from "../schema/validators";
+import { providerPool } from "../lib/providerPool";
 
 // A month-end report is not urgent: a few quick tries, then the check is recorded without the
 // provider's figures (and says why).
 export const RECONCILE_RETRY = { maxAttempts: 4, initialBackoffMs: 60_000, base: 2 } as const;
 
-const pool = new Workpool(components.providerPool, {
-  maxParallelism: 10,
-  retryActionsByDefault: false,
-  defaultRetryBehavior: RECONCILE_RETRY,
-});
 
 const SWEEP_PAGE = 100;
 
@@ -70,7 +66,7 @@ async function sweepHandler(ctx: MutationCtx, args: { month: string; cursor?: st
       const billable = billableTokens(plan, meteredUsage(row));
       if (billable.input + billable.output === 0) continue;
     }
-    await pool.enqueueAction(
+    await providerPool.enqueueAction(
       ctx,
       internal.billing.overageReconcile.check,
       { userId: row.userId, month: args.month },

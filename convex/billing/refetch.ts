@@ -3,9 +3,9 @@
 // differ, the ordering's tie-breakers decide at once and this job asks Stripe for the truth.
 // It runs in the providerPool workpool (retries with backoff; the workpool's status is the one
 // record of attempts, the webhook event row keeps the workId).
-import { Workpool, vOnCompleteArgs, type RunResult } from "@convex-dev/workpool";
+import { vOnCompleteArgs, type RunResult } from "@convex-dev/workpool";
 import { v } from "convex/values";
-import { components, internal } from "../_generated/api";
+import { internal } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
 import type { ActionCtx, MutationCtx } from "../_generated/server";
 import { internalAction, internalMutation } from "../functions";
@@ -14,22 +14,18 @@ import { retrieveStripeSubscription } from "../providers/billing/stripe";
 import { BillingProviderError } from "../providers/billing/types";
 import { billingFactValidator } from "../schema/billing";
 import { applyFact } from "./apply";
+import { providerPool } from "../lib/providerPool";
 
 // Stripe's API recovers from most hiccups within minutes: 5 attempts, 10 s doubling.
 export const REFETCH_RETRY = { maxAttempts: 5, initialBackoffMs: 10_000, base: 2 } as const;
 
 // The same pool and parallelism as the email outbox (lib/emailOutbox.ts): one component, one setting.
-const pool = new Workpool(components.providerPool, {
-  maxParallelism: 10,
-  retryActionsByDefault: false,
-  defaultRetryBehavior: REFETCH_RETRY,
-});
 
 export async function enqueueRefetch(
   ctx: MutationCtx,
   args: { subscriptionId: string; atVersion: number; eventRowId: Id<"webhookEvents"> },
 ): Promise<string> {
-  return await pool.enqueueAction(
+  return await providerPool.enqueueAction(
     ctx,
     internal.billing.refetch.fetchSubscription,
     { subscriptionId: args.subscriptionId, atVersion: args.atVersion },

@@ -1,11 +1,11 @@
 // The email outbox: every mail the app sends is one emailOutbox row, sent by one providerPool
 // workpool run (its workId is on the row). Signup queues the onboarding series here; the send
 // itself, the outcome and the retries live in email/delivery.ts.
-import { Workpool } from "@convex-dev/workpool";
-import { components, internal } from "../_generated/api";
+import { internal } from "../_generated/api";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
 import { seriesSchedule, type EmailCategory, type EmailTemplate } from "../model/email/series";
+import { providerPool } from "./providerPool";
 
 export type { EmailCategory, EmailTemplate };
 
@@ -15,14 +15,6 @@ export type { EmailCategory, EmailTemplate };
 // failures are thrown by the send action; a permanent rejection returns a result and is never
 // retried. Resend keeps an Idempotency-Key for 24 h, far longer than this.
 export const EMAIL_RETRY = { maxAttempts: 7, initialBackoffMs: 30_000, base: 2 } as const;
-
-// Mail is not latency-critical; a few sends at a time keep the pool free for provisioning
-// work and stay well under the email API's rate limit.
-const pool = new Workpool(components.providerPool, {
-  maxParallelism: 10,
-  retryActionsByDefault: false,
-  defaultRetryBehavior: EMAIL_RETRY,
-});
 
 export interface QueuedMail {
   userId: Id<"users">;
@@ -62,7 +54,7 @@ export async function queueEmail(ctx: MutationCtx, mail: QueuedMail): Promise<Id
     sendAfter,
     queuedAt: now,
   });
-  const workId = await pool.enqueueAction(
+  const workId = await providerPool.enqueueAction(
     ctx,
     internal.email.delivery.send,
     { outboxId },

@@ -1,0 +1,15 @@
+// The one client of the providerPool workpool (convex.config.ts). Its settings are the pool's,
+// shared by every kind of provider work, so they live here once: the workpool applies the
+// options of whichever client enqueued last, and several clients with their own settings would
+// keep overwriting each other. Each kind of work passes its own retry behaviour per enqueue.
+import { Workpool } from "@convex-dev/workpool";
+import { components } from "../_generated/api";
+
+export const providerPool = new Workpool(components.providerPool, {
+  // Provider work is not latency-critical; ten at a time stays under every provider's rate limits.
+  maxParallelism: 10,
+  // Retries are opted into per enqueue (`retry: ...`), with the backoff that work needs.
+  retryActionsByDefault: false,
+  // Warnings and errors only: the periodic report would fill the deployment's logs and CI's.
+  logLevel: "WARN",
+});
