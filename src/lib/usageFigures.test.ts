@@ -41,7 +41,10 @@ describe("usage figures", () => {
     const s = { ...summary, overageMicros: rounded.overageMicros };
     const [billFigure, overage] = usageFigures(s, ["bill", "overage"], rounded);
     expect(billFigure).toMatchObject({ value: "$50.02", title: "Basic plan $50.00 + overage $0.02" });
-    expect(overage.value).toBe("$0.01");
+    // The overage figure is the invoiced one too, so the two figures never disagree.
+    expect(overage.value).toBe("$0.02");
+    // Before the bill has loaded, the ledger's exact figure shows.
+    expect(usageFigures(s, ["overage"])[0].value).toBe("$0.01");
   });
 
   it("bills nothing on the trial and the plan's price alone without overage", () => {

@@ -66,7 +66,14 @@ function figure(id: UsageFigureId, s: Summary, bill: BillFigures | undefined): U
         testId: "spend",
       };
     case "overage":
-      return { id, label: "Overage", value: formatMoney(s.overageMicros), testId: "overage" };
+      // Invoiced overage when the bill is known (each line rounded as the provider rounds it);
+      // until then, and for accounts without a bill, the ledger's exact figure.
+      return {
+        id,
+        label: "Overage",
+        value: formatMoney(bill?.overageBilledMicros ?? s.overageMicros),
+        testId: "overage",
+      };
     case "requests":
       return { id, label: "Requests", value: formatInteger(s.requests), testId: "requests" };
   }

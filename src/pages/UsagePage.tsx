@@ -74,10 +74,13 @@ function SummaryCard({ month }: { month: string }) {
 }
 
 function SummaryBody({ summary }: { summary: UsageSummary }) {
+  // The overage as invoiced (lines rounded to the cent); the ledger's figure shows until it loads.
+  const bill = useQuery(api.billing.overageBill.mine, { month: summary.month });
   return (
     <>
       <UsageFigures
         summary={summary}
+        bill={bill}
         figures={["used", "held", "remaining", "modelCost", "overage", "requests"]}
         testIdPrefix="usage"
         detail="page"
