@@ -25,3 +25,13 @@ export function Card({
     </section>
   );
 }
+
+/** A titled part of a card (an account's subscriptions, its invoices, its webhook events…). */
+export function Subsection({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <div className="subsection">
+      <h3>{title}</h3>
+      {children}
+    </div>
+  );
+}

@@ -21,6 +21,30 @@ export interface EmptyMessage {
   action?: ReactNode;
 }
 
+export interface DataTableOptions<Row> {
+  columns: readonly Column<Row>[];
+  /** Undefined while loading. */
+  rows: readonly Row[] | undefined;
+  /** React's key of a row; a Convex document's is its `_id` unless told otherwise. */
+  rowKey?: (row: Row) => string;
+  empty: EmptyMessage;
+  loadingLabel?: string;
+  /** Names the table for screen readers; the card's title is usually the visible name. */
+  caption?: string;
+  footer?: ReactNode;
+  dense?: boolean;
+  testId?: string;
+  rowTestId?: string;
+  rowClassName?: (row: Row) => string | undefined;
+}
+
+/** Rows without an `_id` (summaries, lines of a bill) must say how they are keyed. */
+export type RowKeyRule<Row> = [Row] extends [{ _id: string }] ? unknown : { rowKey: (row: Row) => string };
+
+export type DataTableProps<Row> = DataTableOptions<Row> & RowKeyRule<Row>;
+
+const documentId = (row: unknown) => (row as { _id: string })._id;
+
 /**
  * The SPA's tables (keys, usage, accounts) and their three states in one place:
  * `rows` undefined is loading (the header stays, so the layout does not jump when rows
@@ -39,21 +63,8 @@ export function DataTable<Row>({
   testId,
   rowTestId,
   rowClassName,
-}: {
-  columns: readonly Column<Row>[];
-  /** Undefined while loading. */
-  rows: readonly Row[] | undefined;
-  rowKey: (row: Row) => string;
-  empty: EmptyMessage;
-  loadingLabel?: string;
-  /** Names the table for screen readers; the card's title is usually the visible name. */
-  caption?: string;
-  footer?: ReactNode;
-  dense?: boolean;
-  testId?: string;
-  rowTestId?: string;
-  rowClassName?: (row: Row) => string | undefined;
-}) {
+}: DataTableOptions<Row> & RowKeyRule<Row>) {
+  const keyOf = rowKey ?? documentId;
   if (rows !== undefined && rows.length === 0) {
     return (
       <EmptyState title={empty.title} action={empty.action}>
@@ -85,7 +96,7 @@ export function DataTable<Row>({
             </tr>
           ) : (
             rows.map((row) => (
-              <tr key={rowKey(row)} data-testid={rowTestId} className={rowClassName?.(row)}>
+              <tr key={keyOf(row)} data-testid={rowTestId} className={rowClassName?.(row)}>
                 {columns.map((column) => (
                   <td key={column.header} className={cellClass(column)}>
                     {column.cell(row)}

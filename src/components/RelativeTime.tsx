@@ -10,3 +10,13 @@ export function RelativeTime({ at }: { at: number }) {
     </time>
   );
 }
+
+/** A table cell's time: "5 minutes ago", with the exact date and time on the line under it. */
+export function RelativeTimeWithDate({ at }: { at: number }) {
+  return (
+    <>
+      <RelativeTime at={at} />
+      <span className="cell-sub muted">{formatDateTime(at)}</span>
+    </>
+  );
+}

@@ -1,9 +1,9 @@
 // Columns of billing listings, shared by the customer's Billing page and the support console.
 import type { Column } from "./DataTable";
-import { Badge } from "./Badge";
-import { RelativeTime } from "./RelativeTime";
+import { StatusBadge } from "./Badge";
+import { RelativeTime, RelativeTimeWithDate } from "./RelativeTime";
 import { eventStatus, formatInvoiceAmount, INVOICE_STATUS, PROVIDER_NAMES, type BillingEventRow, type InvoiceRow } from "../lib/billing";
-import { formatDate, formatDateTime } from "../lib/format";
+import { formatDate } from "../lib/format";
 
 export const INVOICE_COLUMNS = {
   date: {
@@ -30,14 +30,7 @@ export const INVOICE_COLUMNS = {
   },
   status: {
     header: "Status",
-    cell: (i) => {
-      const s = INVOICE_STATUS[i.status] ?? { label: i.status, tone: "neutral" };
-      return (
-        <span data-testid="invoice-status">
-          <Badge tone={s.tone}>{s.label}</Badge>
-        </span>
-      );
-    },
+    cell: (i) => <StatusBadge status={INVOICE_STATUS[i.status] ?? { label: i.status, tone: "neutral" }} testId="invoice-status" />,
   },
   link: {
     header: "Invoice page",
@@ -60,12 +53,7 @@ export const INVOICE_TABLE_COLUMNS: readonly Column<InvoiceRow>[] = Object.value
 export const EVENT_COLUMNS = {
   received: {
     header: "Received",
-    cell: (e) => (
-      <>
-        <RelativeTime at={e.receivedAt} />
-        <span className="cell-sub muted">{formatDateTime(e.receivedAt)}</span>
-      </>
-    ),
+    cell: (e) => <RelativeTimeWithDate at={e.receivedAt} />,
   },
   type: {
     header: "Event",
@@ -80,14 +68,7 @@ export const EVENT_COLUMNS = {
   },
   status: {
     header: "Result",
-    cell: (e) => {
-      const s = eventStatus(e.status);
-      return (
-        <span data-testid="billing-event-status">
-          <Badge tone={s.tone}>{s.label}</Badge>
-        </span>
-      );
-    },
+    cell: (e) => <StatusBadge status={eventStatus(e.status)} testId="billing-event-status" />,
   },
   outcome: {
     header: "Why",

@@ -4,7 +4,7 @@ import type { FunctionReturnType } from "convex/server";
 import type { api } from "../../convex/_generated/api";
 import { describeError } from "./errors";
 import { formatMoney } from "./format";
-import type { Tone } from "./accountState";
+import { labelsByTone, type Label } from "./labels";
 
 export type BillingSummary = FunctionReturnType<typeof api.billing.summary.mine>;
 export type SubscriptionView = NonNullable<BillingSummary["subscription"]>;
@@ -14,25 +14,16 @@ export type BillingEventRow = SupportBilling["events"][number];
 export type DeprovisionRow = SupportBilling["deprovisionRequests"][number];
 export type BillingProvider = NonNullable<BillingSummary["provider"]>;
 
-interface Label {
-  label: string;
-  tone: Tone;
-}
-
 export const PROVIDER_NAMES: Record<BillingProvider, string> = { stripe: "Stripe", polar: "Polar" };
 
 // The provider's own status strings (Stripe's and Polar's), kept verbatim on the subscription.
-const SUBSCRIPTION_STATUS: Record<string, Label> = {
-  trialing: { label: "Trialing", tone: "info" },
-  active: { label: "Active", tone: "success" },
-  past_due: { label: "Payment failed", tone: "warning" },
-  incomplete: { label: "Awaiting first payment", tone: "info" },
-  incomplete_expired: { label: "First payment expired", tone: "neutral" },
-  unpaid: { label: "Unpaid", tone: "critical" },
-  paused: { label: "Paused", tone: "neutral" },
-  canceled: { label: "Canceled", tone: "neutral" },
-  revoked: { label: "Revoked", tone: "neutral" },
-};
+const SUBSCRIPTION_STATUS: Record<string, Label> = labelsByTone({
+  success: { active: "Active" },
+  info: { trialing: "Trialing", incomplete: "Awaiting first payment" },
+  warning: { past_due: "Payment failed" },
+  critical: { unpaid: "Unpaid" },
+  neutral: { incomplete_expired: "First payment expired", paused: "Paused", canceled: "Canceled", revoked: "Revoked" },
+});
 
 /** The subscription's status as a badge; an ended subscription reads "Ended" whatever it said last. */
 export function subscriptionStatus(sub: Pick<SubscriptionView, "status" | "ended">): Label {
@@ -40,15 +31,12 @@ export function subscriptionStatus(sub: Pick<SubscriptionView, "status" | "ended
   return SUBSCRIPTION_STATUS[sub.status] ?? { label: sub.status, tone: "neutral" };
 }
 
-export const INVOICE_STATUS: Record<InvoiceRow["status"], Label> = {
-  open: { label: "Open", tone: "info" },
-  payment_failed: { label: "Payment failed", tone: "critical" },
-  uncollectible: { label: "Uncollectible", tone: "critical" },
-  paid: { label: "Paid", tone: "success" },
-  partially_refunded: { label: "Partly refunded", tone: "neutral" },
-  refunded: { label: "Refunded", tone: "neutral" },
-  void: { label: "Void", tone: "neutral" },
-};
+export const INVOICE_STATUS: Record<InvoiceRow["status"], Label> = labelsByTone({
+  success: { paid: "Paid" },
+  info: { open: "Open" },
+  critical: { payment_failed: "Payment failed", uncollectible: "Uncollectible" },
+  neutral: { partially_refunded: "Partly refunded", refunded: "Refunded", void: "Void" },
+});
 
 export const EVENT_STATUS: Record<NonNullable<BillingEventRow["status"]>, Label> = {
   applied: { label: "Applied", tone: "success" },
@@ -94,39 +82,52 @@ export interface BillingErrorInfo {
   action: BillingErrorAction;
 }
 
+/** How one error code reads; what it leaves out comes from the server's message. */
+interface BillingErrorWords {
+  title: string;
+  /** Our own words; without them, the server's message is the message. */
+  message?: string;
+  /** The server's message is kept as the detail (the missing setting, the provider's reply). */
+  serverDetail?: boolean;
+  action: BillingErrorAction;
+}
+
+// ConvexError codes from convex/billing/sessions.ts.
+const BILLING_ERRORS: Record<string, BillingErrorWords> = {
+  CONFLICT: {
+    title: "You already have a subscription",
+    message: "Manage it instead: change your plan, your payment method or cancel under Manage billing.",
+    action: "manage",
+  },
+  BILLING_NOT_CONFIGURED: {
+    title: "Billing is not set up on this deployment",
+    message: "Plans can't be bought here yet. Your account keeps working as it is; contact support to change plans.",
+    serverDetail: true,
+    action: null,
+  },
+  BILLING_PROVIDER_ERROR: {
+    title: "The payment provider did not answer",
+    message: "Nothing was charged. Try again in a minute.",
+    serverDetail: true,
+    action: "retry",
+  },
+  NOT_FOUND: { title: "No billing account yet", action: "choose_plan" },
+  FORBIDDEN: { title: "Billing is on hold", action: null },
+};
+
+const UNKNOWN_BILLING_ERROR: BillingErrorWords = { title: "Something went wrong", action: "retry" };
+
 /**
- * The errors of `billing.checkout.start` and `billing.portal.open` (ConvexError codes from
- * convex/billing/sessions.ts) in the customer's terms, with the one thing that helps.
+ * The errors of `billing.checkout.start` and `billing.portal.open` in the customer's terms, with
+ * the one thing that helps.
  */
 export function billingErrorInfo(error: unknown): BillingErrorInfo {
   const { code, message } = describeError(error);
-  switch (code) {
-    case "CONFLICT":
-      return {
-        title: "You already have a subscription",
-        message: "Manage it instead: change your plan, your payment method or cancel under Manage billing.",
-        detail: null,
-        action: "manage",
-      };
-    case "BILLING_NOT_CONFIGURED":
-      return {
-        title: "Billing is not set up on this deployment",
-        message: "Plans can't be bought here yet. Your account keeps working as it is; contact support to change plans.",
-        detail: message,
-        action: null,
-      };
-    case "BILLING_PROVIDER_ERROR":
-      return {
-        title: "The payment provider did not answer",
-        message: "Nothing was charged. Try again in a minute.",
-        detail: message,
-        action: "retry",
-      };
-    case "NOT_FOUND":
-      return { title: "No billing account yet", message, detail: null, action: "choose_plan" };
-    case "FORBIDDEN":
-      return { title: "Billing is on hold", message, detail: null, action: null };
-    default:
-      return { title: "Something went wrong", message, detail: null, action: "retry" };
-  }
+  const words = code !== undefined && Object.hasOwn(BILLING_ERRORS, code) ? BILLING_ERRORS[code] : UNKNOWN_BILLING_ERROR;
+  return {
+    title: words.title,
+    message: words.message ?? message,
+    detail: words.serverDetail ? message : null,
+    action: words.action,
+  };
 }

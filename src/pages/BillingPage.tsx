@@ -1,4 +1,4 @@
-import { usePaginatedQuery, useQuery } from "convex/react";
+import { useQuery } from "convex/react";
 import { useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { api } from "../../convex/_generated/api";
@@ -8,6 +8,7 @@ import { Badge } from "../components/Badge";
 import { Loading } from "../components/Loading";
 import { ErrorBoundary } from "../components/ErrorBoundary";
 import { DataTable, type Column } from "../components/DataTable";
+import { PaginatedTable, usePages } from "../components/PaginatedTable";
 import { PlanOption } from "../components/PlanOption";
 import { SubscriptionNotice } from "../components/SubscriptionNotice";
 import { INVOICE_TABLE_COLUMNS } from "../components/billingColumns";
@@ -393,30 +394,17 @@ function PlansCard({ summary, redirect }: { summary: BillingSummary; redirect: R
 }
 
 function BillingHistory() {
-  const { results, status, loadMore } = usePaginatedQuery(api.billing.summary.invoices, {}, { initialNumItems: HISTORY_PAGE });
+  const page = usePages(api.billing.summary.invoices, {}, HISTORY_PAGE);
   return (
     <Card title="Billing history" testId="billing-history">
-      <DataTable
+      <PaginatedTable
         columns={INVOICE_TABLE_COLUMNS}
-        rows={status === "LoadingFirstPage" ? undefined : results}
-        rowKey={(i) => i._id}
+        page={page}
         loadingLabel="Loading invoices…"
         empty={{ title: "No invoices yet", body: "Each payment's invoice appears here, with a link to the invoice page." }}
         caption="Invoices, newest first"
         testId="invoices-table"
         rowTestId="invoice-row"
-        footer={
-          status !== "Exhausted" && (
-            <button
-              type="button"
-              className="button button-small"
-              onClick={() => loadMore(HISTORY_PAGE)}
-              disabled={status !== "CanLoadMore"}
-            >
-              {status === "LoadingMore" ? "Loading…" : "Load more"}
-            </button>
-          )
-        }
       />
     </Card>
   );

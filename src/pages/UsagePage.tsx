@@ -129,7 +129,6 @@ function RecentCard() {
       <DataTable
         columns={recentColumns}
         rows={recent}
-        rowKey={(r) => r._id}
         loadingLabel="Loading requests…"
         empty={{
           title: "No requests yet",

@@ -125,7 +125,6 @@ function AccountView({ detail }: { detail: AccountDetail }) {
         <DataTable
           columns={usageColumns}
           rows={detail.usage}
-          rowKey={(u) => u._id}
           empty={{ title: "No requests yet" }}
           caption={`Most recent requests of ${account.email}, newest first`}
           dense

@@ -1,16 +1,15 @@
-import { usePaginatedQuery } from "convex/react";
 import type { FunctionReturnType } from "convex/server";
 import { Link, useSearchParams } from "react-router";
 import { api } from "../../../convex/_generated/api";
 import { PageHeader } from "../../components/PageHeader";
 import { Card } from "../../components/Card";
-import { DataTable, type Column } from "../../components/DataTable";
+import type { Column } from "../../components/DataTable";
+import { PaginatedTable, usePages } from "../../components/PaginatedTable";
 import { TextField } from "../../components/TextField";
 import { PlanBadge } from "../../components/PlanBadge";
 import { StateBadge } from "../../components/StateBadge";
 import { RelativeTime } from "../../components/RelativeTime";
 import { useDebounced } from "../../lib/useDebounced";
-import { plural } from "../../lib/format";
 
 type AccountRow = FunctionReturnType<typeof api.admin.accounts.list>["page"][number];
 
@@ -31,11 +30,7 @@ export function AdminAccountsPage() {
   const search = params.get("q") ?? "";
   const term = useDebounced(search.trim());
   const setSearch = (value: string) => setParams(value ? { q: value } : {}, { replace: true });
-  const { results, status, loadMore } = usePaginatedQuery(
-    api.admin.accounts.list,
-    term ? { search: term } : {},
-    { initialNumItems: PAGE_SIZE },
-  );
+  const page = usePages(api.admin.accounts.list, term ? { search: term } : {}, PAGE_SIZE);
 
   return (
     <div className="page">
@@ -56,10 +51,9 @@ export function AdminAccountsPage() {
             grow
           />
         </form>
-        <DataTable
+        <PaginatedTable
           columns={columns}
-          rows={status === "LoadingFirstPage" ? undefined : results}
-          rowKey={(a) => a._id}
+          page={page}
           loadingLabel="Loading accounts…"
           empty={
             term
@@ -76,25 +70,11 @@ export function AdminAccountsPage() {
           }
           caption={term ? `Accounts whose email starts with “${term}”` : "Accounts, most recently seen first"}
           testId="accounts-table"
-          footer={
-            <>
-              <span className="muted small" data-testid="accounts-count">
-                {status === "Exhausted" ? "" : "Showing "}
-                {plural(results.length, "account")}
-                {term && (status === "Exhausted" ? ` match “${term}”` : ` matching “${term}”`)}
-              </span>
-              {status !== "Exhausted" && (
-                <button
-                  type="button"
-                  className="button button-small"
-                  onClick={() => loadMore(PAGE_SIZE)}
-                  disabled={status !== "CanLoadMore"}
-                >
-                  {status === "LoadingMore" ? "Loading…" : "Load more"}
-                </button>
-              )}
-            </>
-          }
+          count={{
+            noun: "account",
+            testId: "accounts-count",
+            qualifier: term ? { partial: ` matching “${term}”`, complete: ` match “${term}”` } : undefined,
+          }}
         />
       </Card>
     </div>

@@ -2,8 +2,8 @@ import { useQuery } from "convex/react";
 import { useState } from "react";
 import { api } from "../../../convex/_generated/api";
 import type { Id } from "../../../convex/_generated/dataModel";
-import { Card } from "../../components/Card";
-import { Badge } from "../../components/Badge";
+import { Card, Subsection } from "../../components/Card";
+import { StatusBadge } from "../../components/Badge";
 import { Loading } from "../../components/Loading";
 import { ErrorBoundary } from "../../components/ErrorBoundary";
 import { RelativeTime } from "../../components/RelativeTime";
@@ -38,17 +38,13 @@ const SUBSCRIPTION_COLUMNS: readonly Column<SubscriptionView>[] = [
   { header: "Plan", cell: (s) => planFor(s.plan)?.name ?? s.plan },
   {
     header: "Status",
-    cell: (s) => {
-      const status = subscriptionStatus(s);
-      return (
-        <span data-testid="support-subscription-status">
-          <Badge tone={status.tone}>{status.label}</Badge>
-          <span className="cell-sub muted">
-            <code>{s.status}</code> · {s.grants ? "grants access" : "no access"}
-          </span>
+    cell: (s) => (
+      <StatusBadge status={subscriptionStatus(s)} testId="support-subscription-status">
+        <span className="cell-sub muted">
+          <code>{s.status}</code> · {s.grants ? "grants access" : "no access"}
         </span>
-      );
-    },
+      </StatusBadge>
+    ),
   },
   {
     header: "Period",
@@ -140,8 +136,7 @@ export function BillingSupport({ userId, email }: { userId: Id<"users">; email: 
       </dl>
       <SubscriptionNotice subscription={summary.subscription} testIdPrefix="support-" staff />
 
-      <div className="subsection">
-        <h3>Subscriptions</h3>
+      <Subsection title="Subscriptions">
         <DataTable
           columns={SUBSCRIPTION_COLUMNS}
           rows={billing.subscriptions}
@@ -151,35 +146,30 @@ export function BillingSupport({ userId, email }: { userId: Id<"users">; email: 
           testId="support-subscriptions"
           dense
         />
-      </div>
+      </Subsection>
 
-      <div className="subsection">
-        <h3>Invoices</h3>
+      <Subsection title="Invoices">
         <DataTable
           columns={Object.values(INVOICE_COLUMNS)}
           rows={billing.invoices}
-          rowKey={(i) => i._id}
           empty={{ title: "No invoices" }}
           caption={`Invoices of ${email}, newest first`}
           testId="support-invoices"
           rowTestId="support-invoice"
           dense
         />
-      </div>
+      </Subsection>
 
-      <div className="subsection">
-        <h3>Overage</h3>
+      <Subsection title="Overage">
         <ErrorBoundary>
           <OverageSupport userId={userId} email={email} />
         </ErrorBoundary>
-      </div>
+      </Subsection>
 
-      <div className="subsection">
-        <h3>Webhook events</h3>
+      <Subsection title="Webhook events">
         <DataTable
           columns={eventColumns}
           rows={billing.events}
-          rowKey={(e) => e._id}
           empty={{ title: "No billing events", body: "Stripe and Polar events about this account appear here as they arrive." }}
           caption={`Billing webhook events of ${email}, newest first`}
           testId="support-billing-events"
@@ -188,20 +178,18 @@ export function BillingSupport({ userId, email }: { userId: Id<"users">; email: 
           dense
         />
         {picked !== null && <ReapplyEventForm key={picked.eventId} target={picked} onClose={() => setPicked(null)} />}
-      </div>
+      </Subsection>
 
       {billing.deprovisionRequests.length > 0 && (
-        <div className="subsection">
-          <h3>Deprovisioning requests</h3>
+        <Subsection title="Deprovisioning requests">
           <DataTable
             columns={DEPROVISION_COLUMNS}
             rows={billing.deprovisionRequests}
-            rowKey={(d) => d._id}
             empty={{ title: "None" }}
             caption={`Deprovisioning requests of ${email}`}
             dense
           />
-        </div>
+        </Subsection>
       )}
     </Card>
   );

@@ -1,13 +1,12 @@
-import { usePaginatedQuery } from "convex/react";
 import { useState } from "react";
 import { Link } from "react-router";
 import { api } from "../../../convex/_generated/api";
 import { PageHeader } from "../../components/PageHeader";
 import { Card } from "../../components/Card";
-import { DataTable, type Column } from "../../components/DataTable";
+import type { Column } from "../../components/DataTable";
+import { PaginatedTable, usePages } from "../../components/PaginatedTable";
 import { EVENT_COLUMNS } from "../../components/billingColumns";
 import type { BillingEventRow } from "../../lib/billing";
-import { plural } from "../../lib/format";
 import { ReapplyButton, ReapplyEventForm, type ReapplyTarget } from "./ReapplyEventForm";
 
 const PAGE_SIZE = 25;
@@ -18,7 +17,7 @@ const PAGE_SIZE = 25;
  * the cause, then re-applies the event with a reason; an applied event leaves this list.
  */
 export function FailedBillingEventsPage() {
-  const { results, status, loadMore } = usePaginatedQuery(api.billing.support.failedEvents, {}, { initialNumItems: PAGE_SIZE });
+  const page = usePages(api.billing.support.failedEvents, {}, PAGE_SIZE);
   const [picked, setPicked] = useState<ReapplyTarget | null>(null);
   const { received, type, outcome } = EVENT_COLUMNS;
   const columns: readonly Column<BillingEventRow>[] = [
@@ -44,33 +43,15 @@ export function FailedBillingEventsPage() {
         description="Stripe and Polar events that could not be applied, newest first. Fix the cause, then re-apply the event."
       />
       <Card>
-        <DataTable
+        <PaginatedTable
           columns={columns}
-          rows={status === "LoadingFirstPage" ? undefined : results}
-          rowKey={(e) => e._id}
+          page={page}
           loadingLabel="Loading failed events…"
           empty={{ title: "No failed billing events", body: "Every billing event received so far was applied or ignored by design." }}
           caption="Billing events that could not be applied, newest first"
           testId="failed-billing-events"
           rowTestId="failed-billing-event"
-          footer={
-            <>
-              <span className="muted small" data-testid="failed-events-count">
-                {status === "Exhausted" ? "" : "Showing "}
-                {plural(results.length, "failed event")}
-              </span>
-              {status !== "Exhausted" && (
-                <button
-                  type="button"
-                  className="button button-small"
-                  onClick={() => loadMore(PAGE_SIZE)}
-                  disabled={status !== "CanLoadMore"}
-                >
-                  {status === "LoadingMore" ? "Loading…" : "Load more"}
-                </button>
-              )}
-            </>
-          }
+          count={{ noun: "failed event", testId: "failed-events-count" }}
         />
         {picked !== null && <ReapplyEventForm key={picked.eventId} target={picked} onClose={() => setPicked(null)} />}
       </Card>

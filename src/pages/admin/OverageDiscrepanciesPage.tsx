@@ -1,10 +1,9 @@
-import { usePaginatedQuery } from "convex/react";
 import { Link } from "react-router";
 import { api } from "../../../convex/_generated/api";
 import { PageHeader } from "../../components/PageHeader";
 import { Card } from "../../components/Card";
-import { DataTable, type Column } from "../../components/DataTable";
-import { plural } from "../../lib/format";
+import type { Column } from "../../components/DataTable";
+import { PaginatedTable, usePages } from "../../components/PaginatedTable";
 import type { ReconciliationRow } from "../../lib/overage";
 import { DISCREPANCY_COLUMNS } from "./overageColumns";
 
@@ -18,11 +17,7 @@ const PAGE_SIZE = 25;
  * next check leaves this list.
  */
 export function OverageDiscrepanciesPage() {
-  const { results, status, loadMore } = usePaginatedQuery(
-    api.billing.overageSupport.discrepancies,
-    {},
-    { initialNumItems: PAGE_SIZE },
-  );
+  const page = usePages(api.billing.overageSupport.discrepancies, {}, PAGE_SIZE);
   const [checked, ...rest] = DISCREPANCY_COLUMNS;
   const columns: readonly Column<ReconciliationRow>[] = [
     checked,
@@ -40,10 +35,9 @@ export function OverageDiscrepanciesPage() {
         description="Months whose reported overage did not match the ledger or the provider at the last reconciliation, newest check first."
       />
       <Card>
-        <DataTable
+        <PaginatedTable
           columns={columns}
-          rows={status === "LoadingFirstPage" ? undefined : results}
-          rowKey={(r) => r._id}
+          page={page}
           loadingLabel="Loading discrepancies…"
           empty={{
             title: "No overage discrepancies",
@@ -52,24 +46,7 @@ export function OverageDiscrepanciesPage() {
           caption="Overage months that did not reconcile, newest check first"
           testId="overage-discrepancies"
           rowTestId="overage-discrepancy"
-          footer={
-            <>
-              <span className="muted small" data-testid="overage-discrepancies-count">
-                {status === "Exhausted" ? "" : "Showing "}
-                {plural(results.length, "month")}
-              </span>
-              {status !== "Exhausted" && (
-                <button
-                  type="button"
-                  className="button button-small"
-                  onClick={() => loadMore(PAGE_SIZE)}
-                  disabled={status !== "CanLoadMore"}
-                >
-                  {status === "LoadingMore" ? "Loading…" : "Load more"}
-                </button>
-              )}
-            </>
-          }
+          count={{ noun: "month", testId: "overage-discrepancies-count" }}
         />
       </Card>
     </div>

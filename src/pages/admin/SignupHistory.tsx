@@ -1,10 +1,10 @@
 import { useQuery } from "convex/react";
 import { api } from "../../../convex/_generated/api";
 import type { Id } from "../../../convex/_generated/dataModel";
-import { Card } from "../../components/Card";
-import { Badge } from "../../components/Badge";
+import { Card, Subsection } from "../../components/Card";
+import { Badge, StatusBadge } from "../../components/Badge";
 import { DataTable, type Column } from "../../components/DataTable";
-import { RelativeTime } from "../../components/RelativeTime";
+import { RelativeTime, RelativeTimeWithDate } from "../../components/RelativeTime";
 import { formatDateTime, formatOffset } from "../../lib/format";
 import {
   EMAIL_STATUS,
@@ -19,12 +19,7 @@ import {
 const ATTEMPT_COLUMNS: readonly Column<SignupAttempt>[] = [
   {
     header: "When",
-    cell: (a) => (
-      <>
-        <RelativeTime at={a.at} />
-        <span className="cell-sub muted">{formatDateTime(a.at)}</span>
-      </>
-    ),
+    cell: (a) => <RelativeTimeWithDate at={a.at} />,
   },
   {
     header: "Outcome",
@@ -92,14 +87,7 @@ const EMAIL_COLUMNS: readonly Column<OnboardingEmail>[] = [
   },
   {
     header: "Status",
-    cell: (m) => {
-      const status = EMAIL_STATUS[m.status];
-      return (
-        <span data-testid="signup-email-status">
-          <Badge tone={status.tone}>{status.label}</Badge>
-        </span>
-      );
-    },
+    cell: (m) => <StatusBadge status={EMAIL_STATUS[m.status]} testId="signup-email-status" />,
   },
   {
     header: "When",
@@ -142,12 +130,10 @@ export function SignupHistory({ userId, email }: { userId: Id<"users">; email: s
   const firstAt = history?.steps[0]?.at ?? 0;
   return (
     <Card title="Signup" testId="signup-history">
-      <div className="subsection">
-        <h3>Attempts</h3>
+      <Subsection title="Attempts">
         <DataTable
           columns={ATTEMPT_COLUMNS}
           rows={history?.attempts}
-          rowKey={(a) => a._id}
           loadingLabel="Loading signup history…"
           empty={{
             title: "No signup attempts",
@@ -157,13 +143,11 @@ export function SignupHistory({ userId, email }: { userId: Id<"users">; email: s
           testId="signup-attempts"
           dense
         />
-      </div>
-      <div className="subsection">
-        <h3>Steps</h3>
+      </Subsection>
+      <Subsection title="Steps">
         <DataTable
           columns={stepColumns(firstAt)}
           rows={history?.steps}
-          rowKey={(s) => s._id}
           loadingLabel="Loading signup steps…"
           empty={{ title: "No signup steps recorded" }}
           caption={`Signup steps of ${email}, in order, with the time after the first`}
@@ -171,13 +155,11 @@ export function SignupHistory({ userId, email }: { userId: Id<"users">; email: s
           rowTestId="signup-step"
           dense
         />
-      </div>
-      <div className="subsection">
-        <h3>Onboarding mail</h3>
+      </Subsection>
+      <Subsection title="Onboarding mail">
         <DataTable
           columns={EMAIL_COLUMNS}
           rows={history?.emails}
-          rowKey={(m) => m._id}
           loadingLabel="Loading onboarding mail…"
           empty={{ title: "No onboarding mail", body: "Mail is queued when a signup passes its checks." }}
           caption={`Onboarding mail of ${email}`}
@@ -185,7 +167,7 @@ export function SignupHistory({ userId, email }: { userId: Id<"users">; email: s
           rowTestId="signup-email"
           dense
         />
-      </div>
+      </Subsection>
     </Card>
   );
 }

@@ -1,6 +1,6 @@
 // Columns and pieces of the support console's overage views: an account's months and outbox
 // rows (OverageSupport.tsx) and every month that did not reconcile (OverageDiscrepanciesPage.tsx).
-import { Badge } from "../../components/Badge";
+import { Badge, StatusBadge } from "../../components/Badge";
 import { RelativeTime } from "../../components/RelativeTime";
 import type { Column } from "../../components/DataTable";
 import { PROVIDER_NAMES } from "../../lib/billing";
@@ -105,25 +105,20 @@ export const OUTBOX_COLUMNS = {
   },
   status: {
     header: "Status",
-    cell: (r) => {
-      const s = OUTBOX_STATUS[r.status];
-      return (
-        <>
-          <span data-testid="overage-outbox-status">
-            <Badge tone={s.tone}>{s.label}</Badge>
-          </span>
-          <span className="cell-sub muted">
-            {r.status === "sent" && r.sentAt !== null && (
-              <>
-                {PROVIDER_NAMES[r.provider]} {r.outcome === "duplicate" ? "already had it" : "took it"} <RelativeTime at={r.sentAt} />
-              </>
-            )}
-            {r.status === "pending" && `to ${PROVIDER_NAMES[r.provider]}`}
-            {r.lastError !== null && ` ${r.lastError}`}
-          </span>
-        </>
-      );
-    },
+    cell: (r) => (
+      <>
+        <StatusBadge status={OUTBOX_STATUS[r.status]} testId="overage-outbox-status" />
+        <span className="cell-sub muted">
+          {r.status === "sent" && r.sentAt !== null && (
+            <>
+              {PROVIDER_NAMES[r.provider]} {r.outcome === "duplicate" ? "already had it" : "took it"} <RelativeTime at={r.sentAt} />
+            </>
+          )}
+          {r.status === "pending" && `to ${PROVIDER_NAMES[r.provider]}`}
+          {r.lastError !== null && ` ${r.lastError}`}
+        </span>
+      </>
+    ),
   },
 } satisfies Record<string, Column<OverageOutboxRow>>;
 
