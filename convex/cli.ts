@@ -16,6 +16,7 @@ import {
 import { createdKeyValidator, createKeyFor, keyEnvironmentValidator } from "./lib/apiKeys";
 import { CLI_ACTOR } from "./lib/audit";
 import { fail } from "./lib/errors";
+import { project } from "./model/rows";
 import schema from "./schema";
 import { planValidator, roleValidator } from "./schema/validators";
 
@@ -79,21 +80,9 @@ export const showAccount = internalQuery({
       .take(20);
     return {
       id: account._id,
-      email: account.email,
-      name: account.name ?? null,
-      role: account.role,
-      state: account.state,
-      plan: account.plan,
-      trialEndsAt: account.trialEndsAt ?? null,
+      ...project(account, ["email", "role", "state", "plan"], ["name", "trialEndsAt"]),
       claimed: isClaimed(account),
-      keys: keys.map((k) => ({
-        id: k._id,
-        name: k.name,
-        prefix: k.prefix,
-        createdAt: k.createdAt,
-        lastUsedAt: k.lastUsedAt ?? null,
-        revokedAt: k.revokedAt ?? null,
-      })),
+      keys: keys.map((k) => ({ id: k._id, ...project(k, ["name", "prefix", "createdAt"], ["lastUsedAt", "revokedAt"]) })),
       audit: auditLog.map((a) => ({ at: a.at, actor: a.actorLabel, action: a.action, reason: a.reason ?? null })),
     };
   },

@@ -5,16 +5,8 @@ import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
 import { newTest, type TestConvex } from "../test.setup";
-import {
-  polarEvent,
-  polarOrder,
-  polarSubscription,
-  stripeCheckoutSession,
-  stripeEvent,
-  stripeInvoice,
-  stripeSubscription,
-} from "../model/billing/providerEvents.setup";
-import { billedCustomer, billingRows, postPolar, postStripe, PRICE, PRODUCT, stubBillingEnv } from "./webhooks.setup";
+import { polarEvent, polarOrder, stripeCheckoutSession, stripeEvent, stripeInvoice } from "../model/billing/providerEvents.setup";
+import { basicPolarSubscription, basicStripeSubscription, billedCustomer, billingRows, postPolar, postStripe, PRICE, stubBillingEnv } from "./webhooks.setup";
 
 const DAY = 86_400_000;
 const START = Date.UTC(2026, 10, 2, 9);
@@ -31,8 +23,8 @@ afterEach(() => {
 /** A Stripe subscription of one customer, its events stamped with the (fake) clock. */
 function stripeLife(userId: Id<"users">, customer: string, id = "sub_life") {
   const periodStart = Math.floor(START / 1000);
-  const sub = (over: Partial<Parameters<typeof stripeSubscription>[0]> = {}) =>
-    stripeSubscription({ id, customer, price: PRICE.basic, periodStart, metadata: { userId, plan: "basic" }, ...over });
+  const sub = (over: Partial<Parameters<typeof basicStripeSubscription>[2]> = {}) =>
+    basicStripeSubscription(userId, customer, { id, periodStart, ...over });
   const at = () => Math.floor(Date.now() / 1000);
   return {
     sub,
@@ -317,8 +309,8 @@ describe("invoices", () => {
 describe("Polar", () => {
   const SUB = "5ab00000-0000-4000-8000-0000000000aa";
   function polarLife(userId: Id<"users">) {
-    const sub = (over: Partial<Parameters<typeof polarSubscription>[0]> = {}) =>
-      polarSubscription({ id: SUB, externalId: userId, productId: PRODUCT.basic, modifiedAt: Date.now(), periodStart: START, ...over });
+    const sub = (over: Partial<Parameters<typeof basicPolarSubscription>[1]> = {}) =>
+      basicPolarSubscription(userId, { id: SUB, modifiedAt: Date.now(), periodStart: START, ...over });
     return { sub, event: (type: string, over = {}) => polarEvent(type, sub(over)) };
   }
 

@@ -19,6 +19,7 @@ import type {
   SubscriptionSnapshot,
 } from "../model/billing/facts";
 import { decideSnapshot, invoiceMovesForward } from "../model/billing/ordering";
+import { project } from "../model/rows";
 import {
   accountTargetOf,
   DAY_MS,
@@ -112,14 +113,8 @@ type SubscriptionRow = Doc<"subscriptions">;
 export function snapshotOfRow(row: SubscriptionRow): SubscriptionSnapshot & { provisional: boolean } {
   return {
     subscriptionId: row.providerSubscriptionId,
-    status: row.status,
-    ended: row.ended,
-    cancelAtPeriodEnd: row.cancelAtPeriodEnd,
-    cancelAt: row.cancelAt ?? null,
-    currentPeriodStart: row.currentPeriodStart ?? null,
-    currentPeriodEnd: row.currentPeriodEnd ?? null,
     version: row.providerUpdatedAt,
-    provisional: row.provisional,
+    ...project(row, ["status", "ended", "cancelAtPeriodEnd", "provisional"], ["cancelAt", "currentPeriodStart", "currentPeriodEnd"]),
   };
 }
 

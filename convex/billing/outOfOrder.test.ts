@@ -2,22 +2,13 @@
 // (signed, through the webhook) ends in exactly the state in-order delivery ends in (account
 // state and plan, subscription row, invoices, deprovisioning requests), and delivering the whole
 // lifecycle a second time changes nothing.
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test } from "vitest";
 import type { Id } from "../_generated/dataModel";
 import { newTest, type TestConvex } from "../test.setup";
-import {
-  polarEvent,
-  polarOrder,
-  polarSubscription,
-  stripeCheckoutSession,
-  stripeEvent,
-  stripeInvoice,
-  stripeSubscription,
-} from "../model/billing/providerEvents.setup";
-import { billedCustomer, billingRows, postPolar, postStripe, PRICE, PRODUCT, stubBillingEnv } from "./webhooks.setup";
+import { polarEvent, polarOrder, stripeCheckoutSession, stripeEvent, stripeInvoice } from "../model/billing/providerEvents.setup";
+import { basicPolarSubscription, basicStripeSubscription, billedCustomer, billingRows, postPolar, postStripe, PRICE, useBillingEnv } from "./webhooks.setup";
 
-beforeEach(() => stubBillingEnv());
-afterEach(() => vi.unstubAllEnvs());
+useBillingEnv();
 
 function permutations<T>(items: readonly T[]): T[][] {
   if (items.length <= 1) return [items.slice()];
@@ -42,8 +33,8 @@ function stripeLifecycle(steps: Array<[name: string, at: number, make: (userId: 
     });
 }
 
-const sub = (userId: string, customer: string, over: Partial<Parameters<typeof stripeSubscription>[0]> = {}) =>
-  stripeSubscription({ id: "sub_p", customer, price: PRICE.basic, periodStart: T0, metadata: { userId, plan: "basic" }, ...over });
+const sub = (userId: string, customer: string, over: Partial<Parameters<typeof basicStripeSubscription>[2]> = {}) =>
+  basicStripeSubscription(userId, customer, { id: "sub_p", periodStart: T0, ...over });
 
 const STRIPE_CANCELED: Lifecycle = stripeLifecycle([
   ["created", 0, (u, c) => ({ type: "customer.subscription.created", object: sub(u, c) })],
@@ -81,8 +72,8 @@ const POLAR_SUB = "5ab00000-0000-4000-8000-0000000000bb";
 const MS = 1000;
 
 const POLAR_REVOKED: Lifecycle = (userId) => {
-  const s = (at: number, over: Partial<Parameters<typeof polarSubscription>[0]> = {}) =>
-    polarSubscription({ id: POLAR_SUB, externalId: userId, productId: PRODUCT.basic, periodStart: T0 * MS, modifiedAt: (T0 + at) * MS, ...over });
+  const s = (at: number, over: Partial<Parameters<typeof basicPolarSubscription>[1]> = {}) =>
+    basicPolarSubscription(userId, { id: POLAR_SUB, periodStart: T0 * MS, modifiedAt: (T0 + at) * MS, ...over });
   const steps: Array<[string, string, unknown]> = [
     ["created", "subscription.created", s(0)],
     ["order_paid", "order.paid", polarOrder({ id: "0rd00000-0000-4000-8000-0000000000b1", subscriptionId: POLAR_SUB, externalId: userId, createdAt: T0 * MS })],

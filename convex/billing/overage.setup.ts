@@ -2,13 +2,14 @@
 // Tests only: overage against the provider simulator. The billing stack (simulator.setup.ts)
 // with each plan's metered Stripe prices on the meters this suite's env names, paying accounts
 // on either provider, usage in the ledger, and the rows and provider state a test reads back.
-import { vi } from "vitest";
+import { afterEach, vi } from "vitest";
 import { internal } from "../_generated/api";
 import type { Doc, Id } from "../_generated/dataModel";
+import { restoreClock } from "../email/simulator.setup";
 import { centsPerTokenDecimal } from "../model/billing/overage";
 import { PLANS } from "../model/plans";
 import { signIn, usageEvent, type TestConvex } from "../test.setup";
-import { simState, stubSimulatorBillingEnv, type BillingSimulator, type BillingStack } from "./simulator.setup";
+import { simState, stubSimulatorBillingEnv, useBillingStack, type BillingSimulator, type BillingStack, type SuiteBillingStack } from "./simulator.setup";
 
 export const METER_EVENTS = { input: "test_input_tokens", output: "test_output_tokens" } as const;
 export const OVERAGE_PRICE = {
@@ -54,6 +55,19 @@ export function resetOverageStack(stack: BillingStack): void {
   stack.reset();
   configureMeteredPrices(stack.sim);
   stubOverageEnv(stack.sim);
+}
+
+/**
+ * The overage suites' stack: the billing stack with the metered prices before each test, and
+ * after each the mocks (crashNext) and the fake clock (mailClock) restored.
+ */
+export function useOverageStack(): SuiteBillingStack {
+  const stack = useBillingStack(resetOverageStack);
+  afterEach(() => {
+    vi.restoreAllMocks();
+    restoreClock();
+  });
+  return stack;
 }
 
 /** A Stripe customer made through the simulator's API, as checkout would have. */

@@ -3,12 +3,12 @@
 // a crash between the provider's answer and our acknowledgement, a workpool retry and a rerun of
 // the deciding step leave exactly one event per chunk at the provider (the simulator, over
 // HTTP, enforcing identifier / external_id uniqueness as Stripe and Polar do).
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test } from "vitest";
 import { api, internal } from "../_generated/api";
-import { mailClock, restoreClock } from "../email/simulator.setup";
+import { mailClock } from "../email/simulator.setup";
 import { OVERAGE_CHUNK_TOKENS as C, overageIdentifier } from "../model/billing/overage";
 import { PLANS } from "../model/plans";
-import { newTest, signIn } from "../test.setup";
+import { signIn } from "../test.setup";
 import {
   AFTER_CLOSE,
   alertsOfKind,
@@ -19,42 +19,24 @@ import {
   overageRows,
   payingAccount,
   polarEvents,
-  resetOverageStack,
   rollup,
   START,
   stripeMeterEvents,
   use,
+  useOverageStack,
 } from "./overage.setup";
 import { acknowledge } from "./overageExport";
-import { startBillingStack, type BillingStack } from "./simulator.setup";
 
 const BASIC = PLANS.basic.includedTokens;
 
-let stack: BillingStack;
-beforeAll(async () => {
-  stack = await startBillingStack();
-});
-afterAll(async () => {
-  await stack.close();
-});
-beforeEach(() => resetOverageStack(stack));
-afterEach(() => {
-  vi.restoreAllMocks();
-  restoreClock();
-});
-
-function deployment() {
-  const t = newTest();
-  stack.attach(t);
-  return t;
-}
+const stack = useOverageStack();
 
 const meterPosts = () => stack.sim.requests({ pathPrefix: "/v1/billing/meter_events" }).filter((r) => r.method === "POST");
 
 describe("Stripe: meter events exactly once", () => {
   test("a crash between the provider's answer and the acknowledgement, the workpool's retry and a rerun report each chunk once", async () => {
     const clock = mailClock(START);
-    const t = deployment();
+    const t = stack.deployment();
     const { userId, stripeCustomerId } = await payingAccount(t, stack.sim, "stripe", "basic", "crash@example.com");
     // 250,000 output tokens over the included amount: two full chunks now, 50,000 at the close;
     // the allowance went to output, so the 1,000 input tokens are billable too (at the close).
@@ -119,7 +101,7 @@ describe("Stripe: meter events exactly once", () => {
 
   test("a rerun while the sends are still pending decides nothing; a second worker's send of the same row is dropped", async () => {
     const clock = mailClock(START);
-    const t = deployment();
+    const t = stack.deployment();
     const { userId } = await payingAccount(t, stack.sim, "stripe", "basic", "rerun@example.com");
     await use(t, userId, { in: 3 * C, out: BASIC }, START - HOUR);
     const [first, second] = await Promise.all([
@@ -139,7 +121,7 @@ describe("Stripe: meter events exactly once", () => {
 
   test("an outage is retried with the same identifier until Stripe answers", async () => {
     const clock = mailClock(START);
-    const t = deployment();
+    const t = stack.deployment();
     const { userId } = await payingAccount(t, stack.sim, "stripe", "pro", "outage@example.com");
     await use(t, userId, { in: 1_000, out: PLANS.pro.includedTokens + C }, START - HOUR);
     // Told not to retry on its own, stripe-node leaves each retry to the workpool.
@@ -155,7 +137,7 @@ describe("Stripe: meter events exactly once", () => {
 
   test("a refusal fails the row with an alert for support, who resends it under the same identifier", async () => {
     const clock = mailClock(START);
-    const t = deployment();
+    const t = stack.deployment();
     const { userId } = await payingAccount(t, stack.sim, "stripe", "basic", "refused@example.com");
     await use(t, userId, { out: BASIC + C }, START - HOUR);
     stack.sim.configure({ fail: { status: 400, count: 1, pathPrefix: "/v1/billing/meter_events", message: "No active meter found." } });
@@ -182,7 +164,7 @@ describe("Stripe: meter events exactly once", () => {
 describe("Polar: events ingest exactly once", () => {
   test("external_id dedupes the retry after a lost acknowledgement; input and output on their own events", async () => {
     const clock = mailClock(START);
-    const t = deployment();
+    const t = stack.deployment();
     const { userId } = await payingAccount(t, stack.sim, "polar", "basic", "polar@example.com");
     // Output covers the allowance, so every input token is billable: one input chunk, one output.
     await use(t, userId, { in: C, out: BASIC + C + 7 }, START - HOUR);
@@ -211,7 +193,7 @@ describe("Polar: events ingest exactly once", () => {
 describe("the sweep", () => {
   test("schedules only accounts that can owe overage, one decision each", async () => {
     const clock = mailClock(START);
-    const t = deployment();
+    const t = stack.deployment();
     const payer = await payingAccount(t, stack.sim, "stripe", "basic", "payer@example.com");
     const under = await payingAccount(t, stack.sim, "stripe", "pro", "under@example.com");
     const { userId: trial } = await signIn(t, "trial@example.com");
@@ -230,7 +212,7 @@ describe("the sweep", () => {
 
   test("a decision is bounded; the rest follows in the next transaction", async () => {
     const clock = mailClock(START);
-    const t = deployment();
+    const t = stack.deployment();
     const { userId } = await payingAccount(t, stack.sim, "stripe", "basic", "bulk@example.com");
     await use(t, userId, { in: 45 * C, out: BASIC }, START - HOUR);
     expect(await t.mutation(internal.billing.overage.decide, { userId, month: MONTH })).toMatchObject({ queued: 20, more: true });

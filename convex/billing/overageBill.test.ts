@@ -2,27 +2,16 @@
 // simulator, to the cent: a real checkout with the plan's metered prices, a month of usage
 // reported through the meters, then the invoice preview and the renewal invoice (which reaches
 // our invoices table through the invoice.paid webhook) against api.billing.overageBill.mine.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test } from "vitest";
 import { api, internal } from "../_generated/api";
-import { mailClock, restoreClock } from "../email/simulator.setup";
-import { PLANS, type PlanId } from "../model/plans";
+import { mailClock } from "../email/simulator.setup";
+import { type PlanId, PLANS } from "../model/plans";
 import { newTest, signIn } from "../test.setup";
-import { AFTER_CLOSE, HOUR, MONTH, OVERAGE_PRICE, resetOverageStack, rollup, START, use } from "./overage.setup";
-import { control, startBillingStack, type BillingStack } from "./simulator.setup";
+import { AFTER_CLOSE, HOUR, MONTH, OVERAGE_PRICE, rollup, START, use, useOverageStack } from "./overage.setup";
+import { control } from "./simulator.setup";
 import { billingRows, PRICE } from "./webhooks.setup";
 
-let stack: BillingStack;
-beforeAll(async () => {
-  stack = await startBillingStack();
-});
-afterAll(async () => {
-  await stack.close();
-});
-beforeEach(() => resetOverageStack(stack));
-afterEach(() => {
-  vi.restoreAllMocks();
-  restoreClock();
-});
+const stack = useOverageStack();
 
 const BASIC = PLANS.basic.includedTokens;
 const PRO = PLANS.pro.includedTokens;
@@ -47,8 +36,7 @@ describe("the month's bill equals Stripe's invoice", () => {
     ["basic, within the included tokens", "basic", { in: 1_000_000, out: 2_000_000 }, [0, 0]],
   ] as [string, PlanId, { in: number; out: number }, [number, number]][])("%s", async (_name, plan, usage, [inCents, outCents]) => {
     const clock = mailClock(START);
-    const t = newTest();
-    stack.attach(t);
+    const t = stack.deployment();
     const { userId, as } = await signIn(t, `${plan}-${usage.in}@example.com`);
     const { url } = await as.action(api.billing.checkout.start, { plan: plan as "basic" | "pro" });
     // Checkout subscribes the customer to the plan and to its two metered overage prices.
@@ -98,8 +86,7 @@ describe("the month's bill equals Stripe's invoice", () => {
 
   test("when both lines round up, the bill follows the invoice, a cent above overageMicros", async () => {
     const clock = mailClock(START);
-    const t = newTest();
-    stack.attach(t);
+    const t = stack.deployment();
     const { userId, as } = await signIn(t, "rounding@example.com");
     const { url } = await as.action(api.billing.checkout.start, { plan: "basic" });
     const { subscription } = await control<{ subscription: { id: string; customer: string } }>(stack.sim, `/_sim/stripe/checkout/${url.split("/").pop()}/complete`);

@@ -17,6 +17,7 @@ import type { Doc, Id } from "../_generated/dataModel";
 import type { ActionCtx, MutationCtx, QueryCtx } from "../_generated/server";
 import { internalAction, internalMutation, internalQuery } from "../functions";
 import { meterTimestampS } from "../model/billing/overage";
+import { project } from "../model/rows";
 import { billingProvider } from "../providers/billing";
 import { BillingConfigError, BillingProviderError } from "../providers/billing/types";
 import { overageMeterValidator } from "../schema/billing";
@@ -61,15 +62,8 @@ async function loadHandler(ctx: QueryCtx, args: { outboxId: Id<"overageOutbox"> 
   const row = await ctx.db.get("overageOutbox", args.outboxId);
   if (row === null || row.status !== "pending") return null;
   return {
-    provider: row.provider,
-    identifier: row.identifier,
-    eventName: row.eventName,
-    customerId: row.customerId ?? null,
-    userId: row.userId,
+    ...project(row, ["provider", "identifier", "eventName", "userId", "occurredAt", "month", "meter"], ["customerId"]),
     quantity: row.to - row.from,
-    occurredAt: row.occurredAt,
-    month: row.month,
-    meter: row.meter,
   };
 }
 

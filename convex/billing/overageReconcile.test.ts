@@ -1,13 +1,13 @@
 // The monthly reconciliation: quiet when the ledger, what was decided, what the provider
 // acknowledged and the provider's own meter summaries agree; an alert for support and a
 // discrepancy on the support console when any of them differ.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test } from "vitest";
 import { api, internal } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
-import { mailClock, restoreClock } from "../email/simulator.setup";
+import { mailClock } from "../email/simulator.setup";
 import { OVERAGE_CHUNK_TOKENS as C } from "../model/billing/overage";
 import { PLANS } from "../model/plans";
-import { newTest, signIn, type TestConvex } from "../test.setup";
+import { signIn, type TestConvex } from "../test.setup";
 import {
   AFTER_CLOSE,
   alertsOfKind,
@@ -16,35 +16,17 @@ import {
   MONTH,
   overageRows,
   payingAccount,
-  resetOverageStack,
   rollup,
   START,
   use,
+  useOverageStack,
 } from "./overage.setup";
-import { startBillingStack, type BillingStack } from "./simulator.setup";
 
 const BASIC = PLANS.basic.includedTokens;
 /** The reconciliation cron's time: the morning after the close. */
 const RECONCILE_AT = Date.UTC(2026, 11, 1, 6, 20);
 
-let stack: BillingStack;
-beforeAll(async () => {
-  stack = await startBillingStack();
-});
-afterAll(async () => {
-  await stack.close();
-});
-beforeEach(() => resetOverageStack(stack));
-afterEach(() => {
-  vi.restoreAllMocks();
-  restoreClock();
-});
-
-function deployment() {
-  const t = newTest();
-  stack.attach(t);
-  return t;
-}
+const stack = useOverageStack();
 
 /** A month of overage reported in full: full chunks during it, the rest at the close. */
 async function reportedMonth(clock: ReturnType<typeof mailClock>, t: TestConvex, provider: "stripe" | "polar", email: string) {
@@ -64,6 +46,22 @@ async function reconcile(clock: ReturnType<typeof mailClock>, t: TestConvex) {
   const swept = await t.mutation(internal.billing.overageReconcile.checkPreviousMonth, {});
   await clock.settle(t);
   return swept;
+}
+
+/**
+ * Overage decided and sent during the month (after `beforeDecide`, e.g. a refusal configured at
+ * the provider), the close never run, then the reconciliation the morning after.
+ */
+async function reconciledWithoutClose(clock: ReturnType<typeof mailClock>, t: TestConvex, email: string, outTokens: number, beforeDecide = () => {}) {
+  const { userId } = await payingAccount(t, stack.sim, "stripe", "basic", email);
+  await use(t, userId, { out: outTokens }, START - HOUR);
+  beforeDecide();
+  await t.mutation(internal.billing.overage.decide, { userId, month: MONTH });
+  await clock.settle(t);
+  await clock.settle(t, RECONCILE_AT);
+  await rollup(t);
+  await reconcile(clock, t);
+  return userId;
 }
 
 async function supportView(t: TestConvex, userId: Id<"users">) {
@@ -92,7 +90,7 @@ async function stripeMeterEvent(customer: string, eventName: string, value: numb
 describe("Stripe", () => {
   test("equal everywhere, the provider's meter summaries included: recorded ok, no alert", async () => {
     const clock = mailClock(START);
-    const t = deployment();
+    const t = stack.deployment();
     const { userId } = await reportedMonth(clock, t, "stripe", "equal@example.com");
     expect(await reconcile(clock, t)).toEqual({ enqueued: 1, done: true });
 
@@ -112,7 +110,7 @@ describe("Stripe", () => {
 
   test("a meter event we never sent: an alert and a discrepancy for support, once", async () => {
     const clock = mailClock(START);
-    const t = deployment();
+    const t = stack.deployment();
     const { userId, stripeCustomerId } = await reportedMonth(clock, t, "stripe", "extra@example.com");
     // Someone reported usage for this customer outside the app (a script, a second deployment).
     await stripeMeterEvent(stripeCustomerId!, METER_EVENTS.output, 5_000, "stray-event", Date.UTC(2026, 10, 20) / 1000);
@@ -141,14 +139,8 @@ describe("Stripe", () => {
 
   test("the close never ran: the ledger's last tokens are unreported", async () => {
     const clock = mailClock(START);
-    const t = deployment();
-    const { userId } = await payingAccount(t, stack.sim, "stripe", "basic", "unclosed@example.com");
-    await use(t, userId, { out: BASIC + C + 123 }, START - HOUR);
-    await t.mutation(internal.billing.overage.decide, { userId, month: MONTH });
-    await clock.settle(t);
-    await clock.settle(t, RECONCILE_AT);
-    await rollup(t);
-    await reconcile(clock, t);
+    const t = stack.deployment();
+    const userId = await reconciledWithoutClose(clock, t, "unclosed@example.com", BASIC + C + 123);
     expect((await overageRows(t, userId)).reconciliation).toMatchObject({
       status: "discrepancy",
       discrepancies: [{ kind: "unreported", meter: "output", expected: C + 123, actual: C }],
@@ -158,15 +150,10 @@ describe("Stripe", () => {
 
   test("a row the provider refused: decided but unacknowledged", async () => {
     const clock = mailClock(START);
-    const t = deployment();
-    const { userId } = await payingAccount(t, stack.sim, "stripe", "basic", "refused@example.com");
-    await use(t, userId, { out: BASIC + 2 * C }, START - HOUR);
-    stack.sim.configure({ fail: { status: 400, count: 1, pathPrefix: "/v1/billing/meter_events" } });
-    await t.mutation(internal.billing.overage.decide, { userId, month: MONTH });
-    await clock.settle(t);
-    await clock.settle(t, RECONCILE_AT);
-    await rollup(t);
-    await reconcile(clock, t);
+    const t = stack.deployment();
+    const userId = await reconciledWithoutClose(clock, t, "refused@example.com", BASIC + 2 * C, () =>
+      stack.sim.configure({ fail: { status: 400, count: 1, pathPrefix: "/v1/billing/meter_events" } }),
+    );
     expect((await overageRows(t, userId)).reconciliation).toMatchObject({
       status: "discrepancy",
       sent: { input: 0, output: C },
@@ -179,7 +166,7 @@ describe("Stripe", () => {
 describe("Polar", () => {
   test("no meter summary to read: checked against the ledger and acknowledgements, and says so", async () => {
     const clock = mailClock(START);
-    const t = deployment();
+    const t = stack.deployment();
     const { userId } = await reportedMonth(clock, t, "polar", "polar-equal@example.com");
     await reconcile(clock, t);
     const { reconciliation } = await overageRows(t, userId);
@@ -190,7 +177,7 @@ describe("Polar", () => {
 
 test("accounts with nothing billable and nothing reported are not checked", async () => {
   const clock = mailClock(START);
-  const t = deployment();
+  const t = stack.deployment();
   const { userId } = await payingAccount(t, stack.sim, "stripe", "basic", "small@example.com");
   await use(t, userId, { in: 1_000, out: 2_000 }, START - HOUR);
   const { userId: trial } = await signIn(t, "trial@example.com");

@@ -11,6 +11,7 @@ import { actorOf, audit } from "../lib/audit";
 import { fail } from "../lib/errors";
 import { describeDiscrepancy } from "../model/billing/overage";
 import { monthOf } from "../model/calendar";
+import { project } from "../model/rows";
 import schema from "../schema";
 import { meterQuantitiesValidator, overageDiscrepancyValidator } from "../schema/billing";
 import { monthBillOf, monthBillValidator } from "./overageBill";
@@ -72,19 +73,7 @@ const outboxViewValidator = v.object({
 });
 
 function outboxView(r: Doc<"overageOutbox">) {
-  return {
-    identifier: r.identifier,
-    month: r.month,
-    provider: r.provider,
-    meter: r.meter,
-    from: r.from,
-    to: r.to,
-    status: r.status,
-    outcome: r.outcome ?? null,
-    createdAt: r.createdAt,
-    sentAt: r.sentAt ?? null,
-    lastError: r.lastError ?? null,
-  };
+  return project(r, ["identifier", "month", "provider", "meter", "from", "to", "status", "createdAt"], ["outcome", "sentAt", "lastError"]);
 }
 
 const monthViewValidator = v.object({

@@ -1,10 +1,10 @@
 // POST /webhooks/polar end to end: Standard Webhooks signed under both of Polar's key schemes
 // (the standardwebhooks signer for secrets made from 2026-09-08; an HMAC keyed by the secret's
 // UTF-8 bytes for older ones, which is what the provider simulator sends).
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { newTest, type TestConvex } from "../test.setup";
+import { describe, expect, test, vi } from "vitest";
+import { newTest } from "../test.setup";
 import { polarEvent, polarSubscription } from "../model/billing/providerEvents.setup";
-import { allEvents, billedCustomer, billingRows, POLAR_SECRET, postPolar, PRODUCT, stubBillingEnv } from "./webhooks.setup";
+import { allEvents, billedCustomer, billingRows, expectUntouched, POLAR_SECRET, postPolar, PRODUCT, useBillingEnv } from "./webhooks.setup";
 
 const CUSTOMER = "6b0e0000-0000-4000-8000-00000000c001";
 
@@ -12,15 +12,7 @@ function active(userId: string, id = "5ab00000-0000-4000-8000-000000000001") {
   return polarEvent("subscription.active", polarSubscription({ id, externalId: userId, customerId: CUSTOMER, productId: PRODUCT.pro, modifiedAt: Date.now() }));
 }
 
-beforeEach(() => stubBillingEnv());
-afterEach(() => vi.unstubAllEnvs());
-
-async function untouched(t: TestConvex, userId: Parameters<typeof billingRows>[1]) {
-  const rows = await billingRows(t, userId);
-  expect(rows.user.state).toBe("trial");
-  expect(rows.subscriptions).toEqual([]);
-  expect(await allEvents(t)).toEqual([]);
-}
+useBillingEnv();
 
 describe("both secret schemes", () => {
   test("a real Standard Webhooks secret (base64 key after whsec_)", async () => {
@@ -64,7 +56,7 @@ describe("refusals: 400 with the reason, nothing recorded or changed", () => {
       const res = await postPolar(t, active(userId), opts);
       expect(res.status).toBe(400);
       expect(res.body.error).toMatch(message);
-      await untouched(t, userId);
+      await expectUntouched(t, userId);
     });
   }
 

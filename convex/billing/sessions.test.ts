@@ -1,37 +1,21 @@
 // Checkout and the portal against the provider simulator over real HTTP (stripe-node and the
 // Polar SDK in the actions), and the simulator's signed webhooks flowing back into the test
 // deployment: a simulated checkout, cancel and dunning reach the account as real ones would.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
+import { afterEach, describe, expect, test, vi } from "vitest";
 import { api } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
-import { errorCodeOf, newTest, signIn, type TestConvex } from "../test.setup";
+import { errorCodeOf, signIn, type TestConvex } from "../test.setup";
 import { mailClock } from "../email/simulator.setup";
 import { stripeEvent } from "../model/billing/providerEvents.setup";
-import { control, simState, startBillingStack, stubSimulatorBillingEnv, type BillingStack } from "./simulator.setup";
+import { control, simState, useBillingStack } from "./simulator.setup";
 import { APP_URL, billingRows, postStripe, PRICE, PRODUCT } from "./webhooks.setup";
 
-let stack: BillingStack;
-beforeAll(async () => {
-  stack = await startBillingStack();
-});
-afterAll(async () => {
-  await stack.close();
-});
-beforeEach(() => {
-  stack.reset();
-  stubSimulatorBillingEnv(stack.sim);
-});
+const stack = useBillingStack();
 afterEach(() => {
   vi.useRealTimers();
   vi.unstubAllGlobals();
   vi.unstubAllEnvs();
 });
-
-function deployment() {
-  const t = newTest();
-  stack.attach(t);
-  return t;
-}
 
 type Stripeish = { id: string; customer?: string; status?: string };
 const posts = (path: string) => stack.sim.requests({ pathPrefix: path }).filter((r) => r.method === "POST");
@@ -47,7 +31,7 @@ async function storedText(t: TestConvex): Promise<string> {
 
 describe("Stripe checkout", () => {
   test("a subscription-mode session for the plan's price, on the account's one customer, no fixed payment methods", async () => {
-    const t = deployment();
+    const t = stack.deployment();
     const { userId, as } = await signIn(t, "ada@example.com");
     const session = await as.action(api.billing.checkout.start, { plan: "pro" });
     expect(session.provider).toBe("stripe");
@@ -74,7 +58,7 @@ describe("Stripe checkout", () => {
   });
 
   test("abandoned and concurrent checkouts never make a second customer", async () => {
-    const t = deployment();
+    const t = stack.deployment();
     const { userId, as } = await signIn(t, "twice@example.com");
     await as.action(api.billing.checkout.start, { plan: "basic" });
     await as.action(api.billing.checkout.start, { plan: "pro" });
@@ -95,7 +79,7 @@ describe("Stripe checkout", () => {
   });
 
   test("the simulated checkout's webhooks make the account active on the plan; portal cancel and dunning follow", async () => {
-    const t = deployment();
+    const t = stack.deployment();
     const { userId, as } = await signIn(t, "e2e@example.com");
     const { url } = await as.action(api.billing.checkout.start, { plan: "pro" });
     const sessionId = url.split("/").pop()!;
@@ -139,7 +123,7 @@ describe("Stripe checkout", () => {
   });
 
   test("a redelivered webhook (the simulator's retry) is acknowledged and changes nothing", async () => {
-    const t = deployment();
+    const t = stack.deployment();
     const { userId, as } = await signIn(t, "retry@example.com");
     const { url } = await as.action(api.billing.checkout.start, { plan: "basic" });
     const { deliveries } = await control<{ deliveries: Array<{ seq: number; eventType: string }> }>(
@@ -158,7 +142,7 @@ describe("Stripe checkout", () => {
   });
 
   test("two events of one second that disagree: the tie-breakers decide at once, a workpool re-fetch settles it", async () => {
-    const t = deployment();
+    const t = stack.deployment();
     const { userId, as } = await signIn(t, "tie@example.com");
     const { url } = await as.action(api.billing.checkout.start, { plan: "basic" });
     const { subscription } = await control<{ subscription: Stripeish & Record<string, unknown> }>(
@@ -195,7 +179,7 @@ describe("refusals with clear errors", () => {
   }
 
   test("only basic or pro can be bought", async () => {
-    const t = deployment();
+    const t = stack.deployment();
     const { as } = await signIn(t, "plan@example.com");
     expect(await codeAndMessage(as.action(api.billing.checkout.start, { plan: "trial" }))).toEqual([
       "INVALID_ARGUMENT",
@@ -204,7 +188,7 @@ describe("refusals with clear errors", () => {
   });
 
   test("a deployment without the key or the price says which setting is missing", async () => {
-    const t = deployment();
+    const t = stack.deployment();
     const { as } = await signIn(t, "config@example.com");
     vi.stubEnv("STRIPE_PRICE_PRO", "");
     expect(await codeAndMessage(as.action(api.billing.checkout.start, { plan: "pro" }))).toEqual([
@@ -216,7 +200,7 @@ describe("refusals with clear errors", () => {
   });
 
   test("the provider refusing: its reason, no key in the message", async () => {
-    const t = deployment();
+    const t = stack.deployment();
     const { as } = await signIn(t, "refused@example.com");
     vi.stubEnv("STRIPE_SECRET_KEY", "sk_test_invalid");
     const [code, message] = await codeAndMessage(as.action(api.billing.checkout.start, { plan: "basic" }));
@@ -225,7 +209,7 @@ describe("refusals with clear errors", () => {
   });
 
   test("the portal before any checkout; a support-suspended account cannot check out", async () => {
-    const t = deployment();
+    const t = stack.deployment();
     const { userId, as } = await signIn(t, "early@example.com");
     expect(await codeAndMessage(as.action(api.billing.portal.open, {}))).toEqual(["NOT_FOUND", "You have no billing account yet: choose a plan first."]);
     await t.run(async (ctx) => ctx.db.patch("users", userId as Id<"users">, { state: "suspended", stateBeforeSuspension: "trial" }));
@@ -236,7 +220,7 @@ describe("refusals with clear errors", () => {
 describe("Polar", () => {
   test("checkout with external_customer_id; the simulated checkout activates the account; the portal is a customer session", async () => {
     vi.stubEnv("BILLING_PROVIDER", "polar");
-    const t = deployment();
+    const t = stack.deployment();
     const { userId, as } = await signIn(t, "polar@example.com");
     expect(await errorCodeOf(as.action(api.billing.portal.open, {}))).toBe("NOT_FOUND");
     const session = await as.action(api.billing.checkout.start, { plan: "basic" });
@@ -272,7 +256,7 @@ describe("Polar", () => {
   });
 
   test("an account that checked out with Stripe keeps Stripe when the deployment's default changes", async () => {
-    const t = deployment();
+    const t = stack.deployment();
     const { userId, as } = await signIn(t, "sticky@example.com");
     await as.action(api.billing.checkout.start, { plan: "basic" });
     vi.stubEnv("BILLING_PROVIDER", "polar");

@@ -3,8 +3,8 @@
 // action's fetch for real, so stripe-node and the Polar SDK talk to it as to the providers), and
 // a small receiver that hands the simulator's signed webhooks to the test deployment's router,
 // so a simulated checkout reaches the account exactly as a real one would.
-import { vi } from "vitest";
-import type { TestConvex } from "../test.setup";
+import { afterAll, beforeAll, beforeEach, vi } from "vitest";
+import { newTest, type TestConvex } from "../test.setup";
 import { APP_URL, PRICE, PRODUCT, STRIPE_SECRET, stubBillingEnv } from "./webhooks.setup";
 
 /** The simulator's default Polar secret: not base64, so only the UTF-8-bytes scheme can match it. */
@@ -109,6 +109,53 @@ export async function startBillingStack(): Promise<BillingStack> {
     close: async () => {
       await sim.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export interface SuiteBillingStack extends BillingStack {
+  /** A fresh test deployment, attached so the simulator's webhooks reach it. */
+  deployment(): TestConvex;
+}
+
+/** Before each test by default: a clean simulator and the billing env pointed at it. */
+function resetBillingStack(stack: BillingStack): void {
+  stack.reset();
+  stubSimulatorBillingEnv(stack.sim);
+}
+
+/**
+ * One billing stack for the calling test file: started before its tests, closed after them,
+ * prepared before each test by `prepare`. Call at the top level of the file; the handle it
+ * returns stands for the stack inside tests and hooks.
+ */
+export function useBillingStack(prepare: (stack: BillingStack) => void = resetBillingStack): SuiteBillingStack {
+  let started: BillingStack | null = null;
+  const current = (): BillingStack => {
+    if (started === null) throw new Error("the billing stack is used outside this file's tests");
+    return started;
+  };
+  beforeAll(async () => {
+    started = await startBillingStack();
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  beforeEach(() => prepare(current()));
+  return {
+    get sim() {
+      return current().sim;
+    },
+    get receiverUrl() {
+      return current().receiverUrl;
+    },
+    attach: (t) => current().attach(t),
+    reset: () => current().reset(),
+    close: () => current().close(),
+    deployment: () => {
+      const t = newTest();
+      current().attach(t);
+      return t;
     },
   };
 }

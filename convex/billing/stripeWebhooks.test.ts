@@ -1,10 +1,10 @@
 // POST /webhooks/stripe end to end: events signed by stripe-node's test helper, sent through the
 // deployment's HTTP router. A refused request records and changes nothing; a replay is a 200
 // that changes nothing.
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { newTest, type TestConvex } from "../test.setup";
+import { describe, expect, test, vi } from "vitest";
+import { newTest } from "../test.setup";
 import { stripeCheckoutSession, stripeEvent, stripeSubscription } from "../model/billing/providerEvents.setup";
-import { allEvents, billedCustomer, billingRows, postStripe, PRICE, STRIPE_SECRET, stubBillingEnv } from "./webhooks.setup";
+import { allEvents, billedCustomer, billingRows, expectUntouched, postStripe, PRICE, STRIPE_SECRET, useBillingEnv } from "./webhooks.setup";
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -16,16 +16,7 @@ function created(userId: string, customer: string, at = now()) {
   );
 }
 
-beforeEach(() => stubBillingEnv());
-afterEach(() => vi.unstubAllEnvs());
-
-async function untouched(t: TestConvex, userId: Parameters<typeof billingRows>[1]) {
-  const rows = await billingRows(t, userId);
-  expect(rows.user.state).toBe("trial");
-  expect(rows.subscriptions).toEqual([]);
-  expect(rows.audits).toEqual([]);
-  expect(await allEvents(t)).toEqual([]);
-}
+useBillingEnv();
 
 describe("signature checks: 400 with the reason, nothing recorded or changed", () => {
   test("a valid signature is accepted: recorded once and applied", async () => {
@@ -53,7 +44,7 @@ describe("signature checks: 400 with the reason, nothing recorded or changed", (
       const res = await postStripe(t, created(userId, customerId!), opts(created(userId, customerId!)));
       expect(res.status).toBe(400);
       expect(res.body.error).toMatch(message);
-      await untouched(t, userId);
+      await expectUntouched(t, userId);
     });
   }
 

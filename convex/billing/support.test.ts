@@ -1,13 +1,12 @@
 // The support console's billing section: an account's subscription, invoices and webhook events
 // with their outcome, the events no account could take, and re-applying a failed one.
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test } from "vitest";
 import { api } from "../_generated/api";
 import { errorCodeOf, newTest, signIn } from "../test.setup";
 import { stripeEvent, stripeInvoice, stripeSubscription } from "../model/billing/providerEvents.setup";
-import { billedCustomer, billingRows, postStripe, PRICE, stubBillingEnv } from "./webhooks.setup";
+import { billedCustomer, billingRows, postStripe, PRICE, useBillingEnv } from "./webhooks.setup";
 
-beforeEach(() => stubBillingEnv());
-afterEach(() => vi.unstubAllEnvs());
+useBillingEnv();
 
 const now = () => Math.floor(Date.now() / 1000);
 

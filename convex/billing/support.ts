@@ -9,6 +9,7 @@ import { supportMutation, supportQuery } from "../functions";
 import { requireAccount } from "../lib/accounts";
 import { actorOf, audit } from "../lib/audit";
 import { fail } from "../lib/errors";
+import { project } from "../model/rows";
 import schema from "../schema";
 import { webhookStatusValidator } from "../schema/billing";
 import { billingProviderValidator } from "../schema/validators";
@@ -32,17 +33,7 @@ const eventRowValidator = v.object({
 });
 
 function eventRow(e: Doc<"webhookEvents">) {
-  return {
-    _id: e._id,
-    provider: e.provider,
-    eventId: e.eventId,
-    type: e.type,
-    receivedAt: e.receivedAt,
-    status: e.status,
-    outcome: e.outcome,
-    reappliedAt: e.reappliedAt,
-    userId: e.userId,
-  };
+  return project(e, ["_id", "provider", "eventId", "type", "receivedAt", "status", "outcome", "reappliedAt", "userId"]);
 }
 
 const SHOWN = { subscriptions: 50, invoices: 50, events: 100, deprovision: 20 };

@@ -1,29 +1,18 @@
 // The end of a trial, on the fake clock: the hourly sweep's warning three days before (the mail,
 // delivered through the provider simulator's email API, and the in-app alert), the expiry the
 // warning schedules at the exact end, and the sweep catching any trial already past its end.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { api, internal } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
 import { newTest, signIn, type TestConvex } from "../test.setup";
-import { APP_URL, inbox, mailClock, restoreClock, startEmailSimulator, stubEmailEnv, type EmailSimulator } from "../email/simulator.setup";
+import { APP_URL, inbox, mailClock, useEmailSimulator } from "../email/simulator.setup";
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const START = Date.UTC(2026, 10, 10, 9);
 const ENDS = START + 5 * DAY;
 
-let sim: EmailSimulator;
-beforeAll(async () => {
-  sim = await startEmailSimulator();
-});
-afterAll(async () => {
-  await sim.close();
-});
-beforeEach(() => {
-  sim.reset();
-  stubEmailEnv(sim);
-});
-afterEach(() => restoreClock());
+const sim = useEmailSimulator();
 
 async function trialAccount(t: TestConvex, email: string, trialEndsAt = ENDS) {
   const { userId, as } = await signIn(t, email);

@@ -5,6 +5,7 @@ import { v, type Infer } from "convex/values";
 import type { Doc } from "../_generated/dataModel";
 import type { QueryCtx } from "../_generated/server";
 import { accessOf, cancelsAt } from "../model/billing/access";
+import { project } from "../model/rows";
 import schema from "../schema";
 import { accountStateValidator, billingProviderValidator, planValidator } from "../schema/validators";
 import { governingRow, snapshotOfRow, subscriptionsOf } from "./apply";
@@ -101,17 +102,9 @@ export const invoiceViewValidator = v.object({
 });
 
 export function invoiceView(row: Doc<"invoices">): Infer<typeof invoiceViewValidator> {
-  return {
-    _id: row._id,
-    provider: row.provider,
-    providerInvoiceId: row.providerInvoiceId,
-    number: row.number ?? null,
-    status: row.status,
-    amountMicros: row.amountMicros,
-    currency: row.currency,
-    periodStart: row.periodStart ?? null,
-    periodEnd: row.periodEnd ?? null,
-    hostedUrl: row.hostedUrl ?? null,
-    createdAt: row.createdAt,
-  };
+  return project(
+    row,
+    ["_id", "provider", "providerInvoiceId", "status", "amountMicros", "currency", "createdAt"],
+    ["number", "periodStart", "periodEnd", "hostedUrl"],
+  );
 }

@@ -6,8 +6,9 @@
 // bytes (older secrets, what the simulator does).
 import Stripe from "stripe";
 import { Webhook } from "standardwebhooks";
-import { vi } from "vitest";
+import { afterEach, beforeEach, expect, vi } from "vitest";
 import type { Id } from "../_generated/dataModel";
+import { polarSubscription, stripeSubscription, type PolarSubscriptionOptions, type StripeSubscriptionOptions } from "../model/billing/providerEvents.setup";
 import { signIn, type TestConvex } from "../test.setup";
 
 export const STRIPE_SECRET = "whsec_test_billing_stripe_secret";
@@ -16,6 +17,16 @@ export const POLAR_SECRET = `whsec_${btoa("polar-webhook-test-key-32-bytes!")}`;
 export const PRICE = { basic: "price_basic_test", pro: "price_pro_test" } as const;
 export const PRODUCT = { basic: "0b9f7c2e-1d3a-4c5b-8e6f-7a8b9c0d1e2f", pro: "1c0a8d3f-2e4b-4d6c-9f70-8b9cad0e1f30" } as const;
 export const APP_URL = "https://app.poindexter.test";
+
+/** The subscription a basic-plan Stripe checkout of `userId` at `customer` creates (the plan in its metadata). */
+export function basicStripeSubscription(userId: string, customer: string, o: { id: string } & Partial<StripeSubscriptionOptions>) {
+  return stripeSubscription({ customer, price: PRICE.basic, metadata: { userId, plan: "basic" }, ...o });
+}
+
+/** A Polar subscription of `userId` to the basic product. */
+export function basicPolarSubscription(userId: string, o: { id: string; modifiedAt: number } & Partial<PolarSubscriptionOptions>) {
+  return polarSubscription({ externalId: userId, productId: PRODUCT.basic, ...o });
+}
 
 export function stubBillingEnv(over: Record<string, string> = {}): void {
   const values: Record<string, string> = {
@@ -29,6 +40,12 @@ export function stubBillingEnv(over: Record<string, string> = {}): void {
     ...over,
   };
   for (const [name, value] of Object.entries(values)) vi.stubEnv(name, value);
+}
+
+/** The billing env before each test of the calling file, unstubbed after each. */
+export function useBillingEnv(over: Record<string, string> = {}): void {
+  beforeEach(() => stubBillingEnv(over));
+  afterEach(() => vi.unstubAllEnvs());
 }
 
 export interface WebhookAnswer {
@@ -136,4 +153,13 @@ export async function billingRows(t: TestConvex, userId: Id<"users">) {
 /** Every webhookEvents row, whoever it concerns (events without an account have no userId). */
 export async function allEvents(t: TestConvex) {
   return await t.run(async (ctx) => await ctx.db.query("webhookEvents").collect());
+}
+
+/** A refused webhook recorded and changed nothing: the account still in its trial, no subscription, audit or event. */
+export async function expectUntouched(t: TestConvex, userId: Id<"users">): Promise<void> {
+  const rows = await billingRows(t, userId);
+  expect(rows.user.state).toBe("trial");
+  expect(rows.subscriptions).toEqual([]);
+  expect(rows.audits).toEqual([]);
+  expect(await allEvents(t)).toEqual([]);
 }

@@ -10,68 +10,49 @@
 import type { HttpRouter } from "convex/server";
 import { internal } from "../_generated/api";
 import { type ActionCtx, env, httpAction } from "../_generated/server";
+import { accept, receiveWebhook, refuse } from "../lib/webhooks";
 import { normalizePolarEvent, polarEventType } from "../model/billing/polarEvents";
 import { normalizeStripeEvent, stripeEventHeader } from "../model/billing/stripeEvents";
 import { verifyPolarWebhook } from "../providers/billing/polar";
 import { verifyStripeWebhook } from "../providers/billing/stripe";
 
-function json(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
-}
-
 async function stripeWebhookHandler(ctx: ActionCtx, request: Request): Promise<Response> {
-  const secret = env.STRIPE_WEBHOOK_SECRET;
-  if (!secret) return json(500, { error: "STRIPE_WEBHOOK_SECRET is not set on this deployment." });
-  const signature = request.headers.get("stripe-signature");
-  if (!signature) return json(400, { error: "Missing Stripe-Signature header." });
-  // The raw text, not re-serialized JSON: the signature covers these exact bytes.
-  const body = await request.text();
-  let event: unknown;
-  try {
-    event = await verifyStripeWebhook(body, signature, secret);
-  } catch (e) {
-    return json(400, { error: `Webhook signature verification failed: ${(e as Error).message}.` });
-  }
-  const header = stripeEventHeader(event);
-  if (header === null) return json(400, { error: "The webhook body is not a Stripe event (no id, type or created)." });
-  const result = await ctx.runMutation(internal.billing.events.record, {
-    provider: "stripe",
-    eventId: header.id,
-    type: header.type,
-    fact: normalizeStripeEvent(event),
+  return await receiveWebhook(ctx, request, {
+    secret: () => (env.STRIPE_WEBHOOK_SECRET ? accept(env.STRIPE_WEBHOOK_SECRET) : refuse("STRIPE_WEBHOOK_SECRET is not set on this deployment.")),
+    headers: (req) => {
+      const signature = req.headers.get("stripe-signature");
+      return signature ? accept(signature) : refuse("Missing Stripe-Signature header.");
+    },
+    // stripe-node parses the event it verified.
+    verify: async (body, signature, secret) => ({ event: await verifyStripeWebhook(body, signature, secret) }),
+    mutation: internal.billing.events.record,
+    args: (event) => {
+      const header = stripeEventHeader(event);
+      if (header === null) return refuse("The webhook body is not a Stripe event (no id, type or created).");
+      return accept({ provider: "stripe" as const, eventId: header.id, type: header.type, fact: normalizeStripeEvent(event) });
+    },
   });
-  return json(200, { received: true, ...result });
 }
 
 async function polarWebhookHandler(ctx: ActionCtx, request: Request): Promise<Response> {
-  const secret = env.POLAR_WEBHOOK_SECRET;
-  if (!secret) return json(500, { error: "POLAR_WEBHOOK_SECRET is not set on this deployment." });
-  const id = request.headers.get("webhook-id")?.trim();
-  const timestamp = request.headers.get("webhook-timestamp")?.trim();
-  const signature = request.headers.get("webhook-signature")?.trim();
-  if (!id || !timestamp || !signature) return json(400, { error: "Missing webhook-id, webhook-timestamp or webhook-signature header." });
-  const body = await request.text();
-  try {
-    verifyPolarWebhook(body, { "webhook-id": id, "webhook-timestamp": timestamp, "webhook-signature": signature }, secret);
-  } catch (e) {
-    return json(400, { error: `Webhook signature verification failed: ${(e as Error).message}.` });
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return json(400, { error: "The webhook body is not JSON." });
-  }
-  const type = polarEventType(parsed);
-  if (type === null) return json(400, { error: "The webhook body is not a Polar event (no `type`)." });
-  // Polar keeps webhook-id across its retries: it is the event's id.
-  const result = await ctx.runMutation(internal.billing.events.record, {
-    provider: "polar",
-    eventId: id,
-    type,
-    fact: normalizePolarEvent(parsed),
+  return await receiveWebhook(ctx, request, {
+    secret: () => (env.POLAR_WEBHOOK_SECRET ? accept(env.POLAR_WEBHOOK_SECRET) : refuse("POLAR_WEBHOOK_SECRET is not set on this deployment.")),
+    headers: (req) => {
+      const id = req.headers.get("webhook-id")?.trim();
+      const timestamp = req.headers.get("webhook-timestamp")?.trim();
+      const signature = req.headers.get("webhook-signature")?.trim();
+      if (!id || !timestamp || !signature) return refuse("Missing webhook-id, webhook-timestamp or webhook-signature header.");
+      return accept({ "webhook-id": id, "webhook-timestamp": timestamp, "webhook-signature": signature });
+    },
+    verify: (body, headers, secret) => verifyPolarWebhook(body, headers, secret),
+    mutation: internal.billing.events.record,
+    args: (event, headers) => {
+      const type = polarEventType(event);
+      if (type === null) return refuse("The webhook body is not a Polar event (no `type`).");
+      // Polar keeps webhook-id across its retries: it is the event's id.
+      return accept({ provider: "polar" as const, eventId: headers["webhook-id"], type, fact: normalizePolarEvent(event) });
+    },
   });
-  return json(200, { received: true, ...result });
 }
 
 const stripeWebhook = httpAction(stripeWebhookHandler);

@@ -1,21 +1,11 @@
 // The Dex API's billing endpoints with an account's key: the subscription summary, a checkout URL
 // (the provider simulator as Stripe, over real HTTP) and a portal URL, errors in OpenAI's shape.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
+import { afterEach, describe, expect, test, vi } from "vitest";
 import { customer, newTest, type TestConvex } from "../test.setup";
-import { startBillingStack, stubSimulatorBillingEnv, type BillingStack } from "../billing/simulator.setup";
+import { useBillingStack } from "../billing/simulator.setup";
 import { PRICE } from "../billing/webhooks.setup";
 
-let stack: BillingStack;
-beforeAll(async () => {
-  stack = await startBillingStack();
-});
-afterAll(async () => {
-  await stack.close();
-});
-beforeEach(() => {
-  stack.reset();
-  stubSimulatorBillingEnv(stack.sim);
-});
+const stack = useBillingStack();
 afterEach(() => vi.unstubAllEnvs());
 
 async function call(t: TestConvex, method: "GET" | "POST", path: string, secret: string | null, body?: unknown) {

@@ -1,36 +1,16 @@
 // The onboarding mail as a person and support see it: what arrives in the inbox (the provider
 // simulator's captured mail, over real HTTP), when, how often, and the status on the row.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { api, internal } from "../_generated/api";
 import type { Doc, Id } from "../_generated/dataModel";
 import { queueEmail, queueOnboardingEmails } from "../lib/emailOutbox";
-import { customer, newTest, usageEvent, type TestConvex } from "../test.setup";
-import {
-  APP_URL,
-  inbox,
-  mailClock,
-  restoreClock,
-  SITE_URL,
-  startEmailSimulator,
-  stubEmailEnv,
-  type EmailSimulator,
-} from "./simulator.setup";
+import { customer, newTest, type TestConvex, usageEvent } from "../test.setup";
+import { APP_URL, inbox, mailClock, SITE_URL, startEmailSimulator, stubEmailEnv, useEmailSimulator } from "./simulator.setup";
 
 const HOUR = 60 * 60 * 1000;
 const START = Date.UTC(2026, 10, 10, 9);
 
-let sim: EmailSimulator;
-beforeAll(async () => {
-  sim = await startEmailSimulator();
-});
-afterAll(async () => {
-  await sim.close();
-});
-beforeEach(() => {
-  sim.reset();
-  stubEmailEnv(sim);
-});
-afterEach(() => restoreClock());
+const sim = useEmailSimulator();
 
 async function rows(t: TestConvex, userId: Id<"users">): Promise<Doc<"emailOutbox">[]> {
   return await t.run((ctx) => ctx.db.query("emailOutbox").withIndex("by_userId_and_queuedAt", (q) => q.eq("userId", userId)).collect());

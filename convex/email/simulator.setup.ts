@@ -7,7 +7,7 @@
 // sockets do not mix on their own: advancing "all timers" would also fire the HTTP client's
 // connect and body timeouts while a request is on the wire. `mailClock` therefore advances
 // time only between requests, never during one.
-import { vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, vi } from "vitest";
 import type { TestConvex } from "../test.setup";
 
 export interface CapturedMail {
@@ -37,6 +37,40 @@ export async function startEmailSimulator(): Promise<EmailSimulator> {
     startSimulator(options: { port: number; useEnv: boolean }): Promise<EmailSimulator>;
   };
   return await startSimulator({ port: 0, useEnv: false });
+}
+
+/**
+ * One email simulator for the calling test file: started before its tests and closed after
+ * them, reset with the deployment's email env pointed at it before each test, and the clock
+ * restored after each. Call at the top level of the file; the handle it returns stands for the
+ * simulator inside tests and hooks.
+ */
+export function useEmailSimulator(): EmailSimulator {
+  let started: EmailSimulator | null = null;
+  const current = (): EmailSimulator => {
+    if (started === null) throw new Error("the email simulator is used outside this file's tests");
+    return started;
+  };
+  beforeAll(async () => {
+    started = await startEmailSimulator();
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  beforeEach(() => {
+    current().reset();
+    stubEmailEnv(current());
+  });
+  afterEach(() => restoreClock());
+  return {
+    get url() {
+      return current().url;
+    },
+    configure: (patch) => current().configure(patch),
+    requests: (options) => current().requests(options),
+    reset: () => current().reset(),
+    close: () => current().close(),
+  };
 }
 
 export const SITE_URL = "https://poindexter-test.convex.site";

@@ -21,25 +21,35 @@ const notFound = httpAction(unknownRouteHandler);
 type Handler = Parameters<HttpRouter["route"]>[0]["handler"];
 export type Route = [path: string, method: "GET" | "POST" | "DELETE", handler: Handler];
 
-/** Exact routes plus a CORS preflight for each path. */
-export function mountExact(http: HttpRouter, routes: Route[]): void {
+/**
+ * Routes on exact paths and on path prefixes (a prefix's handler reads the id after it), with a
+ * CORS preflight for each path and each prefix.
+ */
+export function mountRoutes(http: HttpRouter, routes: { exact: Route[]; prefixed?: Route[] }): void {
   const paths = new Set<string>();
-  for (const [path, method, handler] of routes) {
+  for (const [path, method, handler] of routes.exact) {
     http.route({ path, method, handler });
     paths.add(path);
   }
   for (const path of paths) http.route({ path, method: "OPTIONS", handler: preflight });
+  const prefixes = new Set<string>();
+  for (const [pathPrefix, method, handler] of routes.prefixed ?? []) {
+    http.route({ pathPrefix, method, handler });
+    prefixes.add(pathPrefix);
+  }
+  for (const pathPrefix of prefixes) http.route({ pathPrefix, method: "OPTIONS", handler: preflight });
 }
 
 export function mountProxyRoutes(http: HttpRouter): void {
-  mountExact(http, [
-    ["/v1/chat/completions", "POST", chatCompletions],
-    ["/v1/embeddings", "POST", embeddings],
-    ["/v1/audio/speech", "POST", speech],
-    ["/v1/models", "GET", listModels],
-  ]);
-  http.route({ pathPrefix: "/v1/models/", method: "GET", handler: retrieveModel });
-  http.route({ pathPrefix: "/v1/models/", method: "OPTIONS", handler: preflight });
+  mountRoutes(http, {
+    exact: [
+      ["/v1/chat/completions", "POST", chatCompletions],
+      ["/v1/embeddings", "POST", embeddings],
+      ["/v1/audio/speech", "POST", speech],
+      ["/v1/models", "GET", listModels],
+    ],
+    prefixed: [["/v1/models/", "GET", retrieveModel]],
+  });
 }
 
 /**
