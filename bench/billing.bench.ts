@@ -14,9 +14,7 @@
  * Writes its section of docs/benchmarks.md. See docs/benchmarks.md for every BENCH_BILLING_* variable.
  */
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
-import path from "node:path";
 import { ConvexHttpClient } from "convex/browser";
 import { Webhook } from "standardwebhooks";
 import Stripe from "stripe";
@@ -32,21 +30,12 @@ import {
   type PolarSubscriptionOptions,
   type StripeSubscriptionOptions,
 } from "../convex/model/billing/providerEvents.setup.ts";
-import { DEV_BILLING_PRICES, devEnv } from "../dev/env.ts";
+import { DEV_BILLING_PRICES } from "../dev/env.ts";
 import type { InlineCtx } from "../dev/runtime/engineHost.ts";
 import type { Metrics, Runtime } from "../dev/runtime/server.ts";
-import { startSimulator, type RunningSimulator } from "../dev/simulator/server.ts";
 import { asAdmin } from "../scripts/cli.ts";
-import { writeSections } from "./docs.ts";
+import { intEnv, publishReport, runBenchmark, startBenchStack, type BenchStack } from "./stack.ts";
 import { assertLoopback, percentile, runLoad, type Sample } from "./load.ts";
-
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}".`);
-  return value;
-}
 
 function listEnv(name: string, fallback: number[]): number[] {
   const raw = process.env[name];
@@ -79,36 +68,23 @@ const REQUEST_TIMEOUT_MS = 30_000;
 // ---------------------------------------------------------------------------------------------
 // The stack
 
-interface Stack {
-  runtime: Runtime;
-  sim: RunningSimulator;
+interface Stack extends BenchStack {
   /** Handling times inside the runtime since the last call (see timeHttpActions). */
   handling(): number[];
   stripeSecret: string;
   polarSecret: string;
-  close(): Promise<void>;
 }
 
 async function startStack(): Promise<Stack> {
   // The simulator stands behind every provider URL of the dev env (mail for the payment-failed
   // alerts, Stripe for a re-fetch); nothing on the webhook path calls it.
-  const sim = await startSimulator({ port: 0, useEnv: false });
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), "poindexter-bench-billing-"));
-  const { startRuntime } = await import("../dev/runtime/server.ts");
-  const env = devEnv(dataDir, sim.url, "http://127.0.0.1:5173");
-  const runtime = await startRuntime({ port: 0, sitePort: 0, persist: false, readEnvLocal: false, quiet: true, dataDir, env });
+  const stack = await startBenchStack({ name: "billing" });
   return {
-    runtime,
-    sim,
-    handling: timeHttpActions(runtime),
+    ...stack,
+    handling: timeHttpActions(stack.runtime),
     // The secrets the runtime checks against: whatever dev/env.ts gives it.
-    stripeSecret: env.STRIPE_WEBHOOK_SECRET,
-    polarSecret: env.POLAR_WEBHOOK_SECRET,
-    async close() {
-      await runtime.close();
-      await sim.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+    stripeSecret: stack.env.STRIPE_WEBHOOK_SECRET,
+    polarSecret: stack.env.POLAR_WEBHOOK_SECRET,
   };
 }
 
@@ -982,10 +958,7 @@ async function main(): Promise<void> {
     const report = render(results);
     console.log(`\n${report}`);
     if (settings.writeDocs) {
-      const file = path.resolve(import.meta.dirname, "../docs/benchmarks.md");
-      // Only this benchmark's section: the others' figures stay.
-      writeSections(file, report);
-      console.log(`Wrote ${path.relative(process.cwd(), file)}`);
+      publishReport(report);
     }
   } finally {
     await stack.close();
@@ -993,10 +966,4 @@ async function main(): Promise<void> {
   if (failed) throw new Error("not every event was applied exactly once, or a replay changed something (see Problems above).");
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(`\nBilling benchmark failed: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  },
-);
+runBenchmark("Billing benchmark", main);

@@ -10,25 +10,13 @@
  * proxied request from the runtime's /_dev/metrics. Writes the figures to docs/benchmarks.md.
  * See docs/benchmarks.md for every BENCH_* variable.
  */
-import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
-import path from "node:path";
 import { ConvexHttpClient } from "convex/browser";
 import { internal } from "../convex/_generated/api.js";
-import { devEnv } from "../dev/env.ts";
-import { startSimulator } from "../dev/simulator/server.ts";
 import { adminKey as cliAdminKey, asAdmin } from "../scripts/cli.ts";
-import { writeSections } from "./docs.ts";
+import { intEnv, publishReport, runBenchmark, startBenchStack } from "./stack.ts";
 import { assertLoopback, runLoad, summarize, timedRequest, type JsonTarget, type Summary } from "./load.ts";
 import { renderReport, type ConvexWork, type ScenarioResult } from "./report.ts";
-
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}".`);
-  return value;
-}
 
 export const settings = {
   upstreamLatencyMs: intEnv("BENCH_LATENCY_MS", 50),
@@ -53,33 +41,16 @@ interface Environment {
   close(): Promise<void>;
 }
 
-/** Starts a simulator with fixed upstream latency and an in-memory offline runtime pointed at it. */
+/** Starts a simulator and an in-memory offline runtime pointed at it (bench/stack.ts). */
 async function embeddedEnvironment(): Promise<Environment> {
-  const sim = await startSimulator({ port: 0, useEnv: false });
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), "poindexter-bench-"));
-  // Imported lazily so BENCH_URL runs do not load the runtime at all.
-  const { startRuntime } = await import("../dev/runtime/server.ts");
-  const runtime = await startRuntime({
-    port: 0,
-    sitePort: 0,
-    persist: false,
-    readEnvLocal: false,
-    quiet: true,
-    dataDir,
-    // The same defaults `npm run backend` gives the functions, pointed at this simulator.
-    env: devEnv(dataDir, sim.url),
-  });
+  const { runtime, sim, close } = await startBenchStack({ name: "proxy" });
   return {
     mode: "embedded",
     siteUrl: runtime.urls.site,
     cloudUrl: runtime.urls.cloud,
     simulatorUrl: sim.url,
     adminKey: runtime.adminKey,
-    async close() {
-      await runtime.close();
-      await sim.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+    close,
   };
 }
 
@@ -275,10 +246,7 @@ async function main(): Promise<void> {
     };
     const report = renderReport({ startedAt, machine, settings, mode: env.mode, results });
     if (settings.writeDocs) {
-      const file = path.resolve(import.meta.dirname, "../docs/benchmarks.md");
-      // Only this benchmark's section: the signup benchmark's figures stay.
-      writeSections(file, report);
-      console.log(`\nWrote ${path.relative(process.cwd(), file)}`);
+      publishReport(report);
     }
   } finally {
     await env.close();
@@ -303,10 +271,4 @@ function printScenario(r: ScenarioResult): void {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(`\nBenchmark failed: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  },
-);
+runBenchmark("Benchmark", main);

@@ -9,26 +9,13 @@
  * is the client IP the signup limits see (every local client is 127.0.0.1 otherwise). Writes its
  * section of docs/benchmarks.md. See docs/benchmarks.md for every BENCH_* variable.
  */
-import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
-import path from "node:path";
 import OpenAI from "openai";
 import WebSocket from "ws";
 import { ConvexClient } from "convex/browser";
 import { api } from "../convex/_generated/api.js";
-import { devEnv } from "../dev/env.ts";
-import type { Runtime } from "../dev/runtime/server.ts";
-import { startSimulator, type RunningSimulator } from "../dev/simulator/server.ts";
-import { writeSections } from "./docs.ts";
+import { intEnv, publishReport, runBenchmark, startBenchStack, type BenchStack } from "./stack.ts";
 import { assertLoopback, percentile } from "./load.ts";
-
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}".`);
-  return value;
-}
 
 const settings = {
   signups: intEnv("BENCH_SIGNUPS", 100),
@@ -44,41 +31,11 @@ const settings = {
 /** The per-IP limit the flood runs into (convex/model/signup/policy.ts). */
 const PER_IP_PER_HOUR = 10;
 
-interface Stack {
-  runtime: Runtime;
-  sim: RunningSimulator;
-  close(): Promise<void>;
-}
+type Stack = BenchStack;
 
 async function startStack(): Promise<Stack> {
-  const sim = await startSimulator({ port: 0, useEnv: false });
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), "poindexter-bench-signup-"));
-  const { startRuntime } = await import("../dev/runtime/server.ts");
-  const runtime = await startRuntime({
-    port: 0,
-    sitePort: 0,
-    persist: false,
-    readEnvLocal: false,
-    quiet: true,
-    dataDir,
-    trustForwardedFor: true,
-    env: {
-      // What `npm run backend` gives the functions, with the mail API pointed at this simulator.
-      ...devEnv(dataDir, sim.url),
-      EMAIL_BASE_URL: sim.url,
-      EMAIL_API_KEY: "re_sim_bench",
-      APP_URL: "http://127.0.0.1:5173",
-    },
-  });
-  return {
-    runtime,
-    sim,
-    async close() {
-      await runtime.close();
-      await sim.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  // Each simulated person presents their own address through X-Forwarded-For.
+  return await startBenchStack({ name: "signup", trustForwardedFor: true });
 }
 
 /** A WebSocket that presents `ip` as X-Forwarded-For on its upgrade request. */
@@ -335,19 +292,11 @@ async function main(): Promise<void> {
     const report = render({ startedAt, loadAverage, phases, flood });
     console.log(`\n${report}`);
     if (settings.writeDocs) {
-      const file = path.resolve(import.meta.dirname, "../docs/benchmarks.md");
-      writeSections(file, report);
-      console.log(`Wrote ${path.relative(process.cwd(), file)}`);
+      publishReport(report);
     }
   } finally {
     await stack.close();
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(`\nSignup benchmark failed: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  },
-);
+runBenchmark("Signup benchmark", main);
