@@ -43,6 +43,16 @@ const app = defineApp({
     POLAR_METER_EVENT_OUTPUT: v.optional(v.string()),
     POLAR_SERVER: v.optional(v.string()),
     POLAR_BASE_URL: v.optional(v.string()),
+    GOOGLE_SERVICE_ACCOUNT_EMAIL: v.optional(v.string()),
+    GOOGLE_SERVICE_ACCOUNT_PRIVATE_KEY: v.optional(v.string()),
+    GOOGLE_ADMIN_EMAIL: v.optional(v.string()),
+    WORKSPACE_DOMAIN: v.optional(v.string()),
+    GOOGLE_BASE_URL: v.optional(v.string()),
+    TELNYX_API_KEY: v.optional(v.string()),
+    TELNYX_MESSAGING_PROFILE_ID: v.optional(v.string()),
+    TELNYX_PUBLIC_KEY: v.optional(v.string()),
+    TELNYX_BASE_URL: v.optional(v.string()),
+    SIGNAL_CLI_URL: v.optional(v.string()),
   },
 });
 // Per-plan request and token limits on the AI proxy (sharded token buckets, OCC-friendly).
