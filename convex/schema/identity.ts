@@ -1,43 +1,104 @@
-// Identity provisioning. Empty until the identity issue (#10) lands: a Workspace mailbox,
-// a Telnyx number and a Signal registration per paid account; each step runs as workpool
-// work referenced by workId from the identity row.
+// Identity provisioning, for the identity issue (#10): a Workspace mailbox, a Telnyx number and a
+// Signal registration per paid account. The row stores the state machine of
+// model/identity/provisioning.ts (`phase` + `steps`, changed only through `applyStepEvent`) and
+// the facts the steps produced. Each running step is one providerPool workpool run referenced by
+// its `workId`: the workpool's status is the record of attempts and backoff (no counters here).
+// An account may have older rows still deprovisioning; the live identity is its newest row.
 import { defineTable } from "convex/server";
-import { v } from "convex/values";
-import { stepStatusValidator } from "./validators";
+import { type Infer, v } from "convex/values";
+import type { Phase, StepName, StepRecord, SignalStatus } from "../model/identity/provisioning";
+
+export const identityPhaseValidator = v.union(
+  v.literal("provisioning"),
+  v.literal("active"),
+  v.literal("suspended"),
+  v.literal("deprovisioning"),
+  v.literal("deprovisioned"),
+);
+
+export const identityStepNameValidator = v.union(
+  v.literal("workspace_user"),
+  v.literal("mailbox"),
+  v.literal("number_order"),
+  v.literal("messaging_profile"),
+  v.literal("signal_register"),
+  v.literal("signal_code"),
+  v.literal("signal_verify"),
+  v.literal("workspace_suspend"),
+  v.literal("workspace_restore"),
+  v.literal("signal_unregister"),
+  v.literal("number_release"),
+  v.literal("workspace_delete"),
+);
+
+export const identityStepValidator = v.object({
+  name: identityStepNameValidator,
+  status: v.union(
+    v.literal("pending"),
+    v.literal("running"),
+    v.literal("waiting"),
+    v.literal("done"),
+    v.literal("failed"),
+    v.literal("skipped"),
+  ),
+  workId: v.optional(v.string()),
+  waitingFor: v.optional(v.union(v.literal("captcha"), v.literal("sms_code"), v.literal("retry_after"))),
+  notBefore: v.optional(v.number()),
+  lastError: v.optional(v.string()),
+  startedAt: v.optional(v.number()),
+  finishedAt: v.optional(v.number()),
+  updatedAt: v.number(),
+});
+
+export const signalStatusValidator = v.union(
+  v.literal("none"),
+  v.literal("unregistered"),
+  v.literal("registering"),
+  v.literal("captcha_needed"),
+  v.literal("awaiting_code"),
+  v.literal("verified"),
+  v.literal("failed"),
+);
+
+// The validators and the model's types must describe the same values, both ways.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const agree: [
+  Same<Infer<typeof identityPhaseValidator>, Phase>,
+  Same<Infer<typeof identityStepNameValidator>, StepName>,
+  Same<Infer<typeof identityStepValidator>, StepRecord>,
+  Same<Infer<typeof signalStatusValidator>, SignalStatus>,
+] = [true, true, true, true];
+void agree;
 
 export const identityTables = {
   identities: defineTable({
     userId: v.id("users"),
-    status: v.union(
-      v.literal("pending"),
-      v.literal("provisioning"),
-      v.literal("ready"),
-      v.literal("failed"),
-      v.literal("deprovisioning"),
-      v.literal("deprovisioned"),
-    ),
+    phase: identityPhaseValidator,
+    steps: v.array(identityStepValidator),
+    /** Written with the steps from `signalStatus` (the Dex API and the keep-alive cron read it). */
+    signalStatus: signalStatusValidator,
+    // Google Workspace: dex-<short id>@WORKSPACE_DOMAIN and the Directory user's id. The
+    // generated password is never stored in plain text (AES-GCM with ENCRYPTION_KEY, or not at all).
     workspaceEmail: v.optional(v.string()),
     workspaceUserId: v.optional(v.string()),
+    workspacePasswordEncrypted: v.optional(v.string()),
+    // Telnyx: the number (E.164), its id, the order (customer_reference = account id) and the
+    // messaging profile it was assigned.
     phoneNumber: v.optional(v.string()),
     telnyxNumberId: v.optional(v.string()),
-    signalStatus: v.optional(
-      v.union(
-        v.literal("unregistered"),
-        v.literal("awaiting_code"),
-        v.literal("registered"),
-        v.literal("failed"),
-      ),
-    ),
-    steps: v.array(
-      v.object({
-        name: v.string(),
-        status: stepStatusValidator,
-        error: v.optional(v.string()),
-        updatedAt: v.number(),
-      }),
-    ),
+    telnyxOrderId: v.optional(v.string()),
+    telnyxMessagingProfileId: v.optional(v.string()),
+    createdAt: v.number(),
+    activatedAt: v.optional(v.number()),
+    canceledAt: v.optional(v.number()),
+    deprovisionedAt: v.optional(v.number()),
     updatedAt: v.number(),
-  }).index("by_userId", ["userId"]),
+  })
+    .index("by_userId", ["userId"])
+    // The Telnyx webhook matches an inbound SMS by its `to` number.
+    .index("by_phoneNumber", ["phoneNumber"])
+    .index("by_signalStatus", ["signalStatus"])
+    .index("by_phase", ["phase"]),
 
   incomingSms: defineTable({
     to: v.string(),
