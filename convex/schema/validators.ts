@@ -49,14 +49,6 @@ export const usageStatusValidator = v.union(
   v.literal("rejected"),
 );
 
-export const stepStatusValidator = v.union(
-  v.literal("pending"),
-  v.literal("running"),
-  v.literal("done"),
-  v.literal("failed"),
-  v.literal("skipped"),
-);
-
 // Why the ledger refused a request (model/quota/admission.ts `Refusal`); the proxy turns each
 // reason into OpenAI's error shape (proxy/refusals.ts).
 export const refusalValidator = v.union(
