@@ -16,7 +16,7 @@ import type { MutationCtx } from "../_generated/server";
 import { internalMutation } from "../functions";
 import { monthTotals } from "../lib/usageTotals";
 import { decideOverage, meteredUsage, NO_QUANTITIES, overageIdentifier, usageTime } from "../model/billing/overage";
-import { monthOf, monthRange } from "../model/calendar";
+import { monthOf, monthRange, shiftMonth } from "../model/calendar";
 import { getPlan, PLANS } from "../model/plans";
 import { overageEventNames } from "../providers/billing/config";
 import { enqueueOverageExport } from "./overageExport";
@@ -80,7 +80,7 @@ export const reportCurrentMonth = internalMutation({
 export const closePreviousMonth = internalMutation({
   args: {},
   returns: sweepResult,
-  handler: async (ctx) => await sweepHandler(ctx, { month: monthOf(monthRange(monthOf(Date.now())).start - 1) }),
+  handler: async (ctx) => await sweepHandler(ctx, { month: shiftMonth(monthOf(Date.now()), -1) }),
 });
 
 const decideResult = v.object({

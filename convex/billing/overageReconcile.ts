@@ -23,7 +23,7 @@ import {
   type Discrepancy,
   type MeterQuantities,
 } from "../model/billing/overage";
-import { monthOf, monthRange } from "../model/calendar";
+import { monthOf, monthRange, shiftMonth } from "../model/calendar";
 import { billingProvider } from "../providers/billing";
 import { overageEventNames } from "../providers/billing/config";
 import { BillingConfigError, BillingProviderError } from "../providers/billing/types";
@@ -97,7 +97,7 @@ export const sweep = internalMutation({
 export const checkPreviousMonth = internalMutation({
   args: {},
   returns: sweepResult,
-  handler: async (ctx) => await sweepHandler(ctx, { month: monthOf(monthRange(monthOf(Date.now())).start - 1) }),
+  handler: async (ctx) => await sweepHandler(ctx, { month: shiftMonth(monthOf(Date.now()), -1) }),
 });
 
 const subjectValidator = v.union(

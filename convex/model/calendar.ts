@@ -25,3 +25,9 @@ export function monthRange(month: string): { start: number; end: number } {
   const index = Number(m[2]) - 1;
   return { start: Date.UTC(year, index, 1), end: Date.UTC(year, index + 1, 1) };
 }
+
+/** Moves a "YYYY-MM" key by whole months (`shiftMonth("2026-01", -1)` is "2025-12"). */
+export function shiftMonth(month: string, delta: number): string {
+  const start = new Date(monthRange(month).start);
+  return monthOf(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + delta, 1));
+}

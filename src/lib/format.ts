@@ -1,6 +1,6 @@
 // Numbers and times for people: "4.2M tokens", "$12.40", "3 minutes ago".
 // Month and day keys come from the model (convex/model/calendar.ts), as the usage functions use them.
-import { dayOf, monthOf, monthRange } from "../../convex/model/calendar";
+import { dayOf, monthRange } from "../../convex/model/calendar";
 
 const DAY_MS = 86_400_000;
 
@@ -98,15 +98,11 @@ export function formatDate(at: number): string {
   return DATE.format(new Date(at));
 }
 
+export { shiftMonth } from "../../convex/model/calendar";
+
 /** "2026-11" -> "November 2026". */
 export function formatMonth(month: string): string {
   return MONTH_NAME.format(new Date(monthRange(month).start));
-}
-
-/** Moves a "YYYY-MM" key by whole months. */
-export function shiftMonth(month: string, delta: number): string {
-  const start = new Date(monthRange(month).start);
-  return monthOf(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + delta, 1));
 }
 
 /** Every "YYYY-MM-DD" of a month, for charts that must show quiet days as zero. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dayOf, isMonth, monthOf, monthRange } from "../calendar";
+import { dayOf, isMonth, monthOf, monthRange, shiftMonth } from "../calendar";
 import { PLANS } from "../plans";
 import { quotaUnits } from "../usage/totals";
 import { admit, effectiveMaxOutput, holdTokens } from "./holds";
@@ -12,6 +12,8 @@ describe("months", () => {
     expect(monthRange("2026-12")).toEqual({ start: Date.UTC(2026, 11, 1), end: Date.UTC(2027, 0, 1) });
     expect(isMonth("2026-13")).toBe(false);
     expect(() => monthRange("2026-1")).toThrow(RangeError);
+    expect(shiftMonth("2026-01", -1)).toBe("2025-12");
+    expect(shiftMonth("2026-12", 1)).toBe("2027-01");
   });
 });
 
