@@ -79,6 +79,7 @@ import type * as model_email_templates from "../model/email/templates.js";
 import type * as model_email_unsubscribe from "../model/email/unsubscribe.js";
 import type * as model_identity_provisioning from "../model/identity/provisioning.js";
 import type * as model_identity_telnyxSignature from "../model/identity/telnyxSignature.js";
+import type * as model_keyedHash from "../model/keyedHash.js";
 import type * as model_plans from "../model/plans.js";
 import type * as model_pricing from "../model/pricing.js";
 import type * as model_proxy_estimate from "../model/proxy/estimate.js";
@@ -210,6 +211,7 @@ declare const fullApi: ApiFromModules<{
   "model/email/unsubscribe": typeof model_email_unsubscribe;
   "model/identity/provisioning": typeof model_identity_provisioning;
   "model/identity/telnyxSignature": typeof model_identity_telnyxSignature;
+  "model/keyedHash": typeof model_keyedHash;
   "model/plans": typeof model_plans;
   "model/pricing": typeof model_pricing;
   "model/proxy/estimate": typeof model_proxy_estimate;

@@ -2,6 +2,7 @@
 // Pure, no Convex imports. (Key lifecycle is in apiKeyStatus.ts.)
 // A secret is `pk_live_` or `pk_test_` followed by 43 base62 characters (43 * log2(62) ~ 256 bits,
 // i.e. at least 32 random bytes of entropy). Only its SHA-256 hex is stored.
+import { hex } from "./keyedHash";
 
 export type KeyEnvironment = "live" | "test";
 
@@ -58,7 +59,7 @@ export function displayPrefix(secret: string): string {
 /** SHA-256 of the secret as lowercase hex (what apiKeys.hash stores). */
 export async function hashSecret(secret: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return hex(new Uint8Array(digest));
 }
 
 /**

@@ -5,6 +5,7 @@
 import { DAY, HOUR, MINUTE, RateLimiter } from "@convex-dev/rate-limiter";
 import { components } from "../_generated/api";
 import type { MutationCtx } from "../_generated/server";
+import { hex, hmacSha256, purposeKey } from "../model/keyedHash";
 import { SIGNUP_LIMITS, type SignupRefusalReason } from "../model/signup/policy";
 
 const limiter = new RateLimiter(components.rateLimiter);
@@ -41,18 +42,12 @@ export async function takeSignupSlot(
   return global.ok ? null : "signups_busy";
 }
 
-/** HMAC-SHA256 of a client IP, hex (WebCrypto: Convex's runtime has no node:crypto). */
+const IP_HASH_LABEL = "poindexter:signup-ip:v1";
+
+/** HMAC-SHA256 of a client IP, hex, keyed for this one use by ENCRYPTION_KEY (model/keyedHash.ts). */
 export async function hashClientIp(ip: string, secret: string | undefined): Promise<string> {
-  const encoder = new TextEncoder();
   // Without ENCRYPTION_KEY (tests, a fresh deployment) the key is public and the hash only
   // pseudonymous; production sets it, which .env.local.example and the README say.
-  const key = await crypto.subtle.importKey(
-    "raw",
-    encoder.encode(`signup-ip:${secret ?? ""}`),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(ip)));
-  return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("");
+  const key = secret ? await purposeKey(secret, IP_HASH_LABEL) : new TextEncoder().encode(IP_HASH_LABEL);
+  return hex(await hmacSha256(key, new TextEncoder().encode(ip)));
 }

@@ -7,6 +7,7 @@
 // proves nothing to any other feature keyed by the same secret. Tokens do not expire: a link in
 // a year-old mail must still unsubscribe, and all it can do is stop tips.
 import { constantTimeEqual } from "../apiKeySecrets";
+import { hmacSha256, purposeKey } from "../keyedHash";
 
 /** What a token allows: stopping marketing mail. Another purpose would get another value. */
 export const UNSUBSCRIBE_PURPOSE = "marketing";
@@ -28,14 +29,8 @@ export function base64UrlDecode(text: string): Uint8Array | null {
   return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }
 
-async function hmac(key: Uint8Array<ArrayBuffer>, message: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
-  const k = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return new Uint8Array(await crypto.subtle.sign("HMAC", k, message));
-}
-
 async function macOf(secret: string, message: string): Promise<string> {
-  const derived = await hmac(encoder.encode(secret), encoder.encode(KEY_LABEL));
-  return base64UrlEncode(await hmac(derived, encoder.encode(message)));
+  return base64UrlEncode(await hmacSha256(await purposeKey(secret, KEY_LABEL), encoder.encode(message)));
 }
 
 function requireSecret(secret: string): void {

@@ -1,0 +1,20 @@
+import { describe, expect, it } from "vitest";
+import { hex, hmacSha256, purposeKey } from "./keyedHash";
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+describe("keyed hashes", () => {
+  it("match the HMAC-SHA256 test vector of RFC 4231 (case 2)", async () => {
+    expect(hex(await hmacSha256(bytes("Jefe"), bytes("what do ya want for nothing?")))).toBe(
+      "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+    );
+  });
+
+  it("give each purpose its own key from one secret", async () => {
+    const a = await purposeKey("secret", "feature-a");
+    const b = await purposeKey("secret", "feature-b");
+    expect(hex(a)).not.toBe(hex(b));
+    expect(hex(a)).toBe(hex(await purposeKey("secret", "feature-a")));
+    expect(hex(a)).not.toBe(hex(await purposeKey("other", "feature-a")));
+  });
+});

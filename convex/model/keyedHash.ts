@@ -1,0 +1,21 @@
+// Hashes keyed by the deployment's ENCRYPTION_KEY, for every feature that needs one (client IPs
+// of signups, unsubscribe tokens). Each feature derives its own key from the secret with a fixed
+// label, so a value made for one proves nothing to another. Pure (WebCrypto only: Convex's
+// runtime has no node:crypto).
+
+const encoder = new TextEncoder();
+
+/** Lowercase hex of bytes (what SHA-256 digests are stored as). */
+export function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export async function hmacSha256(key: Uint8Array<ArrayBuffer>, message: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+  const k = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return new Uint8Array(await crypto.subtle.sign("HMAC", k, message));
+}
+
+/** The key one feature (`label`) uses, derived from the deployment's secret. */
+export async function purposeKey(secret: string, label: string): Promise<Uint8Array<ArrayBuffer>> {
+  return await hmacSha256(encoder.encode(secret), encoder.encode(label));
+}
