@@ -1,6 +1,6 @@
 // GET/POST /v1/api-keys and DELETE /v1/api-keys/{id}: a Dex instance manages its account's
 // keys with a key of that account.
-import { ConvexError, v } from "convex/values";
+import { v } from "convex/values";
 import { httpAction } from "../_generated/server";
 import type { ActionCtx } from "../_generated/server";
 import { internal } from "../_generated/api";
@@ -17,7 +17,7 @@ import { requireAccount } from "../lib/accounts";
 import { fail } from "../lib/errors";
 import { authenticateCaller } from "../proxy/callers";
 import { readJsonBody } from "../proxy/request";
-import { badRequest, errorResponse, jsonResponse, withOpenAiErrors } from "../proxy/respond";
+import { badRequest, convexErrorResponse, jsonResponse, withOpenAiErrors } from "../proxy/respond";
 
 export const listOfUser = internalQuery({
   args: { userId: v.id("users"), now: v.number() },
@@ -48,16 +48,6 @@ export const revokeForUser = internalMutation({
   },
 });
 
-/** ConvexError({code, message}) from a mutation, in OpenAI's error shape. */
-function fromConvexError(e: unknown): Response {
-  if (e instanceof ConvexError && e.data && typeof e.data === "object") {
-    const { code, message } = e.data as { code?: string; message?: string };
-    const status = code === "NOT_FOUND" ? 404 : code === "CONFLICT" ? 409 : code === "INVALID_ARGUMENT" ? 400 : 403;
-    return errorResponse(status, { message: message ?? "Request refused.", type: "invalid_request_error", code: code?.toLowerCase() ?? null });
-  }
-  throw e;
-}
-
 async function listKeysHandler(ctx: ActionCtx, request: Request): Promise<Response> {
   const auth = await authenticateCaller(ctx, request);
   if (!auth.ok) return auth.response;
@@ -83,7 +73,7 @@ async function createKeyHandler(ctx: ActionCtx, request: Request): Promise<Respo
     });
     return jsonResponse(201, { id: created.keyId, secret: created.secret, prefix: created.prefix });
   } catch (e) {
-    return fromConvexError(e);
+    return convexErrorResponse(e);
   }
 }
 
@@ -96,7 +86,7 @@ async function revokeKeyHandler(ctx: ActionCtx, request: Request): Promise<Respo
     await ctx.runMutation(internal.dexApi.apiKeys.revokeForUser, { userId: auth.caller.userId, keyId: id });
     return jsonResponse(200, { id, object: "api_key", revoked: true });
   } catch (e) {
-    return fromConvexError(e);
+    return convexErrorResponse(e);
   }
 }
 

@@ -1,7 +1,7 @@
 // GET /v1/billing/subscription, POST /v1/billing/subscribe {plan} and POST /v1/billing/portal:
 // a Dex instance reads its account's billing and gets hosted checkout and portal URLs, with its
 // account's key. The same code as the Billing page (billing/sessions.ts), errors in OpenAI's shape.
-import { ConvexError, v } from "convex/values";
+import { v } from "convex/values";
 import { internal } from "../_generated/api";
 import { type ActionCtx, httpAction } from "../_generated/server";
 import { internalQuery } from "../functions";
@@ -10,36 +10,13 @@ import { openPortal, requirePaidPlan, startCheckout } from "../billing/sessions"
 import { billingSummaryOf, billingSummaryValidator } from "../billing/view";
 import { authenticateCaller } from "../proxy/callers";
 import { readJsonBody } from "../proxy/request";
-import { badRequest, errorResponse, jsonResponse, withOpenAiErrors } from "../proxy/respond";
+import { badRequest, convexErrorResponse, jsonResponse, withOpenAiErrors } from "../proxy/respond";
 
 export const summaryOfUser = internalQuery({
   args: { userId: v.id("users") },
   returns: billingSummaryValidator,
   handler: async (ctx, { userId }) => await billingSummaryOf(ctx, await requireAccount(ctx, userId), Date.now()),
 });
-
-const STATUS_OF: Record<string, number> = {
-  INVALID_ARGUMENT: 400,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  BILLING_PROVIDER_ERROR: 502,
-  BILLING_NOT_CONFIGURED: 503,
-};
-
-/** A refusal (ConvexError {code, message}) in OpenAI's error shape; anything else is a 500. */
-function refusal(e: unknown): Response {
-  if (e instanceof ConvexError && e.data && typeof e.data === "object") {
-    const { code, message } = e.data as { code?: string; message?: string };
-    const status = STATUS_OF[code ?? ""] ?? 400;
-    return errorResponse(status, {
-      message: message ?? "Request refused.",
-      type: status >= 500 ? "server_error" : "invalid_request_error",
-      code: code?.toLowerCase() ?? null,
-    });
-  }
-  throw e;
-}
 
 async function subscriptionHandler(ctx: ActionCtx, request: Request): Promise<Response> {
   const auth = await authenticateCaller(ctx, request);
@@ -59,7 +36,7 @@ async function subscribeHandler(ctx: ActionCtx, request: Request): Promise<Respo
     const session = await startCheckout(ctx, auth.caller.userId, requirePaidPlan(plan));
     return jsonResponse(200, { object: "billing.checkout_session", url: session.url, provider: session.provider });
   } catch (e) {
-    return refusal(e);
+    return convexErrorResponse(e);
   }
 }
 
@@ -70,7 +47,7 @@ async function portalHandler(ctx: ActionCtx, request: Request): Promise<Response
     const session = await openPortal(ctx, auth.caller.userId);
     return jsonResponse(200, { object: "billing.portal_session", url: session.url, provider: session.provider });
   } catch (e) {
-    return refusal(e);
+    return convexErrorResponse(e);
   }
 }
 

@@ -1,5 +1,6 @@
 // Responses in OpenAI's shape, shared by the AI proxy and the Dex API: JSON, errors
 // `{error: {message, type, param, code}}`, CORS, and a last-resort 500 in the same shape.
+import { ConvexError } from "convex/values";
 
 export const CORS_HEADERS: Record<string, string> = {
   // Keys authenticate requests, not cookies, so any origin may call with its own key.
@@ -36,6 +37,37 @@ export const badRequest = (message: string, param: string | null = null, code: s
 
 export function unauthorized(message = "Missing API key. Send 'Authorization: Bearer pk_live_...'.") {
   return errorResponse(401, { message, type: "invalid_request_error", code: "invalid_api_key" });
+}
+
+/** HTTP status of each ConvexError code (lib/errors.ts and billing's codes); others are 400. */
+const STATUS_OF_CODE: Record<string, number> = {
+  INVALID_ARGUMENT: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  ILLEGAL_TRANSITION: 409,
+  RATE_LIMITED: 429,
+  BILLING_PROVIDER_ERROR: 502,
+  BILLING_NOT_CONFIGURED: 503,
+};
+
+/**
+ * A refusal a function threw (ConvexError {code, message}) in OpenAI's error shape, for the Dex
+ * API's endpoints that call mutations and actions; anything else is rethrown (a 500 via
+ * withOpenAiErrors).
+ */
+export function convexErrorResponse(e: unknown): Response {
+  if (e instanceof ConvexError && e.data && typeof e.data === "object") {
+    const { code, message } = e.data as { code?: string; message?: string };
+    const status = STATUS_OF_CODE[code ?? ""] ?? 400;
+    return errorResponse(status, {
+      message: message ?? "Request refused.",
+      type: status >= 500 ? "server_error" : "invalid_request_error",
+      code: code?.toLowerCase() ?? null,
+    });
+  }
+  throw e;
 }
 
 /** Any path under /v1/ that no route serves: OpenAI's 404, in JSON like every other answer. */
