@@ -1,0 +1,148 @@
+// How identity provisioning reads to a person: step markers, the card's headline, the captcha
+// token check and step timings. The shapes come from convex/identity/ (view.mine for the
+// customer, support.get for staff); step labels come from the backend. Pure, so it is
+// unit-tested (identityView.test.ts).
+import type { Tone } from "../../lib/accountState";
+import type { Label } from "../../lib/labels";
+import { labelsByTone } from "../../lib/labels";
+import { formatOffset } from "../../lib/format";
+
+export type StepStatus = "pending" | "running" | "waiting" | "done" | "failed" | "skipped";
+export type IdentityPhase = "provisioning" | "active" | "suspended" | "deprovisioning" | "deprovisioned";
+
+/** Signal's own captcha page; a view's `captchaUrl` wins when the backend sends one. */
+export const SIGNAL_CAPTCHA_PAGE = "https://signalcaptchas.org/registration/generate.html";
+const CAPTCHA_SCHEME = "signalcaptcha://";
+
+/** A step as the checklist draws it: the marker, the words a screen reader gets, the class. */
+export interface StepMark {
+  icon: string;
+  /** Read after the label ("Registering Signal, in progress"). */
+  spoken: string;
+  className: string;
+}
+
+const STEP_MARKS: Record<StepStatus, StepMark> = {
+  pending: { icon: "○", spoken: "not started", className: "is-pending" },
+  running: { icon: "◐", spoken: "in progress", className: "is-running" },
+  waiting: { icon: "…", spoken: "waiting", className: "is-waiting" },
+  done: { icon: "✓", spoken: "done", className: "is-done" },
+  failed: { icon: "✕", spoken: "failed", className: "is-failed" },
+  skipped: { icon: "–", spoken: "skipped", className: "is-skipped" },
+};
+
+export function stepMark(status: string, waitingFor?: string): StepMark {
+  const mark = STEP_MARKS[status as StepStatus] ?? { icon: "?", spoken: status, className: "is-pending" };
+  if (status !== "waiting" || waitingFor === undefined) return mark;
+  const spoken = WAITING_WORDS[waitingFor] ?? "waiting";
+  return { ...mark, spoken };
+}
+
+const WAITING_WORDS: Record<string, string> = {
+  captcha: "waiting for you to solve a captcha",
+  sms_code: "waiting for the code Signal texts to your number",
+  retry_after: "waiting: Signal asked us to try later",
+};
+
+/** Staff's badge for one step's status. */
+export const STEP_STATUS: Record<StepStatus, Label> = labelsByTone({
+  neutral: { pending: "Pending", skipped: "Skipped" },
+  info: { running: "Running" },
+  warning: { waiting: "Waiting" },
+  success: { done: "Done" },
+  critical: { failed: "Failed" },
+});
+
+export function stepStatusLabel(status: string): Label {
+  return STEP_STATUS[status as StepStatus] ?? { label: status, tone: "neutral" };
+}
+
+/** What support sees a waiting step wait for. */
+export const WAITING_FOR_LABELS: Record<string, string> = {
+  captcha: "the customer's captcha",
+  sms_code: "the SMS code",
+  retry_after: "Signal's lockout to end",
+};
+
+/** The overall status strings of `view.mine` / `support.get` as badges. */
+const STATUS: Record<string, Label> = labelsByTone({
+  info: { provisioning: "Setting up", waiting_for_code: "Waiting for Signal's code", registering: "Setting up" },
+  warning: {
+    needs_captcha: "Needs you",
+    captcha_needed: "Needs you",
+    retry_later: "Waiting to retry",
+    suspended: "Suspended",
+    deprovisioning: "Being removed",
+    awaiting_deletion: "Being removed",
+  },
+  success: { active: "Active" },
+  critical: { failed: "Needs attention" },
+  neutral: { deprovisioned: "Removed" },
+});
+
+export function identityStatusLabel(status: string): Label {
+  return STATUS[status] ?? { label: status.replace(/_/g, " "), tone: "neutral" };
+}
+
+/** The phase of an identity as support reads it. */
+export const PHASE_LABELS: Record<IdentityPhase, Label> = labelsByTone({
+  info: { provisioning: "Provisioning" },
+  success: { active: "Active" },
+  warning: { suspended: "Suspended", deprovisioning: "Deprovisioning" },
+  neutral: { deprovisioned: "Deprovisioned" },
+});
+
+export function phaseLabel(phase: string): Label {
+  return PHASE_LABELS[phase as IdentityPhase] ?? { label: phase, tone: "neutral" };
+}
+
+/** Signal's registration status, in words. */
+export const SIGNAL_STATUS_LABELS: Record<string, string> = {
+  none: "Not on this plan",
+  unregistered: "Not registered",
+  registering: "Registering",
+  captcha_needed: "Waiting for a captcha",
+  awaiting_code: "Waiting for the SMS code",
+  verified: "Registered",
+  failed: "Failed",
+};
+
+export type CaptchaCheck = { ok: true; token: string } | { ok: false; message: string };
+
+/**
+ * The token Signal's captcha page hands over ("Open Signal" link): `signalcaptcha://` and the
+ * token itself. Checked before it is sent so a pasted page URL or a half-copied link is caught
+ * here, with words that say what to copy; the server checks it again.
+ */
+export function checkCaptchaToken(raw: string): CaptchaCheck {
+  const token = raw.trim();
+  if (token === "") return { ok: false, message: "Paste the token from Signal's captcha page." };
+  if (/\s/.test(token)) return { ok: false, message: "The token has no spaces: copy the whole link again." };
+  if (!token.toLowerCase().startsWith(CAPTCHA_SCHEME)) {
+    return {
+      ok: false,
+      message: `The token starts with ${CAPTCHA_SCHEME}. Copy the address of the "Open Signal" link, not the page's address.`,
+    };
+  }
+  if (token.length <= CAPTCHA_SCHEME.length) {
+    return { ok: false, message: `Only ${CAPTCHA_SCHEME} was pasted: copy the whole link, token included.` };
+  }
+  return { ok: true, token };
+}
+
+/** A step's time from start to finish ("3.2 s", "2 min 5 s"), or how long it has been running. */
+export function stepDuration(step: { startedAt?: number | null; finishedAt?: number | null }, now: number): string | null {
+  if (step.startedAt == null) return null;
+  const end = step.finishedAt ?? now;
+  return formatOffset(Math.max(0, end - step.startedAt)).replace(/^\+/, "");
+}
+
+/** How the card's border and badge look for the identity as a whole. */
+export function cardTone(status: string): Tone {
+  return identityStatusLabel(status).tone;
+}
+
+/** Whether the user can press "Retry" now: only once the lockout's `notBefore` has passed. */
+export function retryOpen(notBefore: number | null | undefined, now: number): boolean {
+  return notBefore == null || now >= notBefore;
+}
