@@ -92,17 +92,127 @@ export interface BuiltBundle {
   components: ComponentMount[];
 }
 
-/** Patches applied to convex-test so the runtime can reach its internals. */
-function patchConvexTest(source: string): string {
-  const patched = source.replace("global.Convex = {", "globalThis.Convex = {");
+/** `source` with `from` replaced by `to` exactly `count` times; a convex-test upgrade that moves the code fails the build loudly. */
+function replaceExactly(source: string, from: string, to: string, count = 1): string {
+  const parts = source.split(from);
+  if (parts.length - 1 !== count) {
+    throw new Error(
+      `convex-test changed: expected ${count} occurrence(s) of ${JSON.stringify(from.slice(0, 80))}, found ${parts.length - 1}. ` +
+        `Update patchConvexTest in dev/runtime/bundle.ts.`,
+    );
+  }
+  return parts.join(to);
+}
+
+/** The text of `function <name>() {` up to the next top-level function. */
+function topLevelFunction(source: string, name: string): string {
+  const start = source.indexOf(`\nfunction ${name}() {`);
+  const end = source.indexOf("\n}\n", start);
+  if (start < 0 || end < 0) throw new Error(`convex-test changed: no top-level function ${name}; update dev/runtime/bundle.ts.`);
+  return source.slice(start + 1, end + 3);
+}
+
+/**
+ * Object twin of a convex-test syscall implementation: takes the argument object and returns
+ * the result object instead of JSON text. The values inside are the same convexToJson forms,
+ * so only the JSON.stringify/JSON.parse pair on each side of every syscall disappears.
+ */
+function objectSyscalls(source: string, name: string, objName: string): string {
+  let fn = topLevelFunction(source, name).replace(`function ${name}() {`, `function ${objName}() {`);
+  fn = replaceExactly(fn, "const args = JSON.parse(jsonArgs);", "const args = jsonArgs;");
+  fn = fn.split("return JSON.stringify(").join("return (");
+  // Syscalls that re-enter another one pass their arguments on in the same form.
+  fn = fn.split("getSyscalls().asyncSyscall(").join("getSyscalls().asyncSyscallObj(");
+  if (fn.includes("JSON.parse(jsonArgs)")) throw new Error(`convex-test changed: ${name} parses its arguments twice; update dev/runtime/bundle.ts.`);
+  return fn;
+}
+
+/**
+ * Patches applied to convex-test: exports of the internals the runtime reaches, and the
+ * per-call costs that are ours to remove (see README, "Performance: function calls").
+ */
+export function patchConvexTest(source: string): string {
+  let s = replaceExactly(source, "global.Convex = {", "globalThis.Convex = {");
+  // Syscalls without the JSON text round trip (convex/server's syscall.js is patched to use these).
+  s = replaceExactly(
+    s,
+    "        get jsSyscall() {",
+    "        get syscallObj() {\n            return getConvexGlobal().syscallObj;\n        },\n" +
+      "        get asyncSyscallObj() {\n            return getConvexGlobal().asyncSyscallObj;\n        },\n" +
+      "        get jsSyscall() {",
+  );
+  s = replaceExactly(
+    s,
+    "        asyncSyscall: asyncSyscallImpl(),",
+    "        asyncSyscall: asyncSyscallImpl(),\n        syscallObj: syscallObjImpl(),\n        asyncSyscallObj: asyncSyscallObjImpl(),",
+  );
+  s += "\n" + objectSyscalls(source, "syscallImpl", "syscallObjImpl") + "\n" + objectSyscalls(source, "asyncSyscallImpl", "asyncSyscallObjImpl");
+  // A function's argument and return validators are constant: convert them to JSON once per
+  // function, not on every call (exportArgs() re-serializes the whole validator tree).
+  s = replaceExactly(s, "const args = JSON.parse(func.exportArgs());", "const args = __exportedValidator(func, \"args\");");
+  s = replaceExactly(s, "const returns = JSON.parse(func.exportReturns());", "const returns = __exportedValidator(func, \"returns\");");
+  s +=
+    "\nconst __validatorCache = new WeakMap();\n" +
+    "function __exportedValidator(func, which) {\n" +
+    "    let cached = __validatorCache.get(func);\n" +
+    "    if (cached === undefined) {\n" +
+    "        cached = { args: JSON.parse(func.exportArgs()), returns: JSON.parse(func.exportReturns()) };\n" +
+    "        __validatorCache.set(func, cached);\n" +
+    "    }\n" +
+    "    return cached[which];\n" +
+    "}\n";
+  // Stored documents are never changed in place (every write stores a new object), so a
+  // document's size, which the transaction limits ask for on every read, is computed once.
+  s = replaceExactly(s, "getConvexSize, getDocumentSize, jsonToConvex, }", "getConvexSize as __getConvexSize, getDocumentSize as __getDocumentSize, jsonToConvex, }");
+  s +=
+    "\nconst __documentSizes = new WeakMap();\nconst __convexSizes = new WeakMap();\n" +
+    "function __memoSize(cache, compute, value) {\n" +
+    "    if (value === null || typeof value !== \"object\") return compute(value);\n" +
+    "    let size = cache.get(value);\n" +
+    "    if (size === undefined) {\n" +
+    "        size = compute(value);\n" +
+    "        cache.set(value, size);\n" +
+    "    }\n" +
+    "    return size;\n" +
+    "}\n" +
+    "function getDocumentSize(doc) { return __memoSize(__documentSizes, __getDocumentSize, doc); }\n" +
+    "function getConvexSize(value) { return __memoSize(__convexSizes, __getConvexSize, value); }\n";
+  // The accessors on globalThis are installed once when the engine starts; re-checking the
+  // ~25 globals' descriptors on every call only matters to test setups that stub globals
+  // between calls (vi.stubGlobal), which the runtime never does.
+  s = replaceExactly(
+    s,
+    "function runWithGlobalOverrides(overrides, handler) {\n    installGlobalProxies();",
+    "let __globalProxiesInstalled = false;\nfunction runWithGlobalOverrides(overrides, handler) {\n" +
+      "    if (!__globalProxiesInstalled) {\n        installGlobalProxies();\n        __globalProxiesInstalled = true;\n    }",
+  );
   return (
-    patched +
+    s +
     `\nexport { DatabaseFake as __DatabaseFake, TransactionManager as __TransactionManager,` +
     ` validateIndexRangeExpression as __validateIndexRangeExpression, evaluateRangeFilter as __evaluateRangeFilter,` +
     ` evaluateFieldPath as __evaluateFieldPath, evaluateQueryValue as __evaluateQueryValue, evaluateFilter as __evaluateFilter, runScheduledFunction as __runScheduledFunction,` +
     ` convexGlobalStorage as __convexGlobalStorage, frameworkSetTimeout as __frameworkSetTimeout,` +
     ` tableNameFromId as __tableNameFromId };\n`
   );
+}
+
+/**
+ * convex/server's syscall entry points: when the deployment offers the object syscalls
+ * (patchConvexTest), arguments and results cross as objects instead of JSON text.
+ */
+export function patchConvexSyscalls(source: string): string {
+  let s = replaceExactly(
+    source,
+    "const resultStr = Convex.syscall(op, JSON.stringify(arg));\n  return JSON.parse(resultStr);",
+    "if (Convex.syscallObj !== void 0) return Convex.syscallObj(op, arg);\n  const resultStr = Convex.syscall(op, JSON.stringify(arg));\n  return JSON.parse(resultStr);",
+  );
+  s = replaceExactly(
+    s,
+    "    resultStr = await Convex.asyncSyscall(op, JSON.stringify(arg));\n  } catch (e) {",
+    "    if (Convex.asyncSyscallObj !== void 0) return await Convex.asyncSyscallObj(op, arg);\n" +
+      "    resultStr = await Convex.asyncSyscall(op, JSON.stringify(arg));\n  } catch (e) {",
+  );
+  return s;
 }
 
 export async function buildBundle({ functionsDir }: BundleOptions): Promise<BuiltBundle> {
@@ -176,6 +286,10 @@ export async function buildBundle({ functionsDir }: BundleOptions): Promise<Buil
                 ],
               };
             }
+            // One host AsyncLocalStorage for all of the bundle's (vm/asyncContext.ts).
+            if (args.path === "async_hooks" || args.path === "node:async_hooks") {
+              return { path: path.join(here, "vm", "asyncContext.ts") };
+            }
             hostRequired.add(args.path);
             return { path: args.path, namespace: "host-builtin" };
           });
@@ -185,6 +299,10 @@ export async function buildBundle({ functionsDir }: BundleOptions): Promise<Buil
           }));
           build.onLoad({ filter: /convex-test[\\/]dist[\\/]index\.js$/ }, (args) => ({
             contents: patchConvexTest(readFileSync(args.path, "utf8")),
+            loader: "js",
+          }));
+          build.onLoad({ filter: /[\\/]convex[\\/]dist[\\/]esm[\\/]server[\\/]impl[\\/]syscall\.js$/ }, (args) => ({
+            contents: patchConvexSyscalls(readFileSync(args.path, "utf8")),
             loader: "js",
           }));
           build.onLoad({ filter: /\.(ts|js)$/ }, (args) => {
