@@ -6,7 +6,7 @@ import { StreamRelay } from "../model/proxy/streamRelay";
 import { admitRequest, type Grant } from "./admission";
 import { newRequestId, positiveInt, readModelRequest } from "./request";
 import { badRequest, CORS_HEADERS, withOpenAiErrors } from "./respond";
-import { callUpstream, provider, settle } from "./upstream";
+import { callUpstream, providerFor, settle } from "./upstream";
 
 const MAX_CHOICES = 16;
 
@@ -90,7 +90,7 @@ async function finishJson(
   } catch {
     json = null;
   }
-  let usage = provider.translateUsageMetrics(json?.usage);
+  let usage = providerFor(opts.model).translateUsageMetrics(json?.usage);
   let usageSource: "provider" | "estimate" = "provider";
   if (usage === null) {
     // No usage from the provider: bill the prompt bound and the output's bytes (also a bound).
@@ -155,7 +155,7 @@ function streamToClient(
   const relay = new StreamRelay({
     clientWantsUsage: opts.clientWantsUsage,
     maxOutputTokens: opts.maxOutputTokens,
-    readUsage: (raw) => provider.translateUsageMetrics(raw),
+    readUsage: (raw) => providerFor(opts.model).translateUsageMetrics(raw),
   });
 
   const pump = async () => {

@@ -5,7 +5,7 @@ import { estimateEmbeddingInputTokens } from "../model/proxy/estimate";
 import { admitRequest } from "./admission";
 import { newRequestId, readModelRequest } from "./request";
 import { badRequest, CORS_HEADERS, withOpenAiErrors } from "./respond";
-import { callUpstream, provider, settle } from "./upstream";
+import { callUpstream, providerFor, settle } from "./upstream";
 
 async function embeddingsHandler(ctx: ActionCtx, request: Request): Promise<Response> {
   const startedAt = Date.now();
@@ -38,7 +38,7 @@ async function embeddingsHandler(ctx: ActionCtx, request: Request): Promise<Resp
   } catch {
     usageRaw = undefined;
   }
-  const reported = provider.translateUsageMetrics(usageRaw);
+  const reported = providerFor(model).translateUsageMetrics(usageRaw);
   await settle(ctx, grant, {
     kind: "embedding",
     model,
