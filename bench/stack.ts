@@ -1,6 +1,9 @@
 // What every benchmark starts: the provider simulator and an in-memory offline runtime given the
 // same env `npm run backend` gives the functions (dev/env.ts), pointed at that simulator. Each
-// run gets its own data dir, removed again by close().
+// run gets its own data dir, removed again by close(). startBenchStack keeps the simulator in the
+// benchmark's process (its config is then reachable as an object); startIsolatedBenchStack runs
+// it in a child process, for benchmarks that time the runtime against it.
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -9,47 +12,153 @@ import type { Runtime } from "../dev/runtime/server.ts";
 import { startSimulator, type RunningSimulator } from "../dev/simulator/server.ts";
 import { writeSections } from "./docs.ts";
 
-export interface BenchStack {
+/** A process the benchmark started, reachable at `url`. */
+export interface BenchProcess {
+  url: string;
+  /** Its process id (for CPU accounting, say). */
+  pid: number;
+  close(): Promise<void>;
+}
+
+export interface BenchStack<Sim extends { url: string; close(): Promise<void> } = RunningSimulator> {
   runtime: Runtime;
-  sim: RunningSimulator;
+  sim: Sim;
   /** The env the runtime's functions got (webhook secrets, price ids...). */
   env: Record<string, string>;
   close(): Promise<void>;
 }
 
-export async function startBenchStack(opts: {
+export interface StackOptions {
   /** Names the temp data dir: poindexter-bench-<name>-. */
   name: string;
   /** X-Forwarded-For as the client IP (dev/runtime/README.md, "Request metadata"). */
   trustForwardedFor?: boolean;
   /** Overrides on top of the development env. */
   env?: (simulatorUrl: string) => Record<string, string>;
-}): Promise<BenchStack> {
-  const sim = await startSimulator({ port: 0, useEnv: false });
+}
+
+/** The simulator in this process, and the runtime. */
+export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
+  return await withRuntime(opts, await startSimulator({ port: 0, useEnv: false }));
+}
+
+/**
+ * The simulator in a child process of its own, and the runtime in this one: the simulator's
+ * work never shares an event loop with the runtime's. Configure it over HTTP (`/_sim/config`).
+ */
+export async function startIsolatedBenchStack(opts: StackOptions): Promise<BenchStack<BenchProcess>> {
+  return await withRuntime(opts, await startSimulatorProcess());
+}
+
+async function withRuntime<Sim extends { url: string; close(): Promise<void> }>(opts: StackOptions, sim: Sim): Promise<BenchStack<Sim>> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `poindexter-bench-${opts.name}-`));
-  // Imported lazily so runs against an external backend (BENCH_URL) never load the runtime.
-  const { startRuntime } = await import("../dev/runtime/server.ts");
-  const env = { ...devEnv(dataDir, sim.url, "http://127.0.0.1:5173"), ...opts.env?.(sim.url) };
-  const runtime = await startRuntime({
-    port: 0,
-    sitePort: 0,
-    persist: false,
-    readEnvLocal: false,
-    quiet: true,
-    dataDir,
-    trustForwardedFor: opts.trustForwardedFor ?? false,
-    env,
+  try {
+    // Imported lazily so runs against an external backend (BENCH_URL) never load the runtime.
+    const { startRuntime } = await import("../dev/runtime/server.ts");
+    const env = { ...devEnv(dataDir, sim.url, "http://127.0.0.1:5173"), ...opts.env?.(sim.url) };
+    const runtime = await startRuntime({
+      port: 0,
+      sitePort: 0,
+      persist: false,
+      readEnvLocal: false,
+      quiet: true,
+      dataDir,
+      trustForwardedFor: opts.trustForwardedFor ?? false,
+      env,
+    });
+    return {
+      runtime,
+      sim,
+      env,
+      async close() {
+        await runtime.close();
+        await sim.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await sim.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+const live = new Set<ChildProcess>();
+// A benchmark that fails or is interrupted must not leave its servers behind.
+process.once("exit", () => {
+  for (const child of live) child.kill("SIGKILL");
+});
+
+/**
+ * Starts a child Node process running `args` and resolves once `ready` finds its URL in what it
+ * printed so far (colors stripped), or rejects with its output when it exits or takes over 30 s.
+ */
+export function startChild(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: (output: string) => string | null,
+): Promise<BenchProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    live.add(child);
+    let output = "";
+    let settled = false;
+    const fail = (why: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      reject(new Error(`${name} did not start (${why}). Its output:\n${output.slice(-2000)}`));
+    };
+    const timer = setTimeout(() => fail("no ready line within 30 s"), 30_000);
+    const onData = (chunk: Buffer) => {
+      if (settled) return;
+      output += chunk.toString("utf8");
+      const url = ready(output.replace(/\x1b\[[0-9;]*m/g, ""));
+      if (url === null) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({
+        url: url.replace(/\/+$/, ""),
+        pid: child.pid!,
+        close: () =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) {
+              live.delete(child);
+              return done();
+            }
+            child.once("exit", () => {
+              live.delete(child);
+              done();
+            });
+            child.kill("SIGTERM");
+          }),
+      });
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code, signal) => {
+      live.delete(child);
+      fail(`exited with ${signal ?? code}`);
+    });
   });
-  return {
-    runtime,
-    sim,
-    env,
-    async close() {
-      await runtime.close();
-      await sim.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+}
+
+/**
+ * The provider simulator in its own process (its CLI, `dev/simulator/server.ts`), so its work
+ * never shares an event loop with the runtime or the load generator. It starts from its
+ * default config: the SIMULATOR_* knobs of the shell are not passed on.
+ */
+export function startSimulatorProcess(): Promise<BenchProcess> {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("SIMULATOR_")));
+  const entry = path.resolve(import.meta.dirname, "../dev/simulator/server.ts");
+  return startChild(
+    "The provider simulator",
+    ["--import", "tsx", entry],
+    { ...env, SIMULATOR_PORT: "0", SIMULATOR_HOST: "127.0.0.1" },
+    (output) => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1] ?? null,
+  );
 }
 
 /** A whole-number setting from the environment (BENCH_*), or `fallback`; a clear error otherwise. */

@@ -80,4 +80,22 @@ describe("the app on the runtime", () => {
     expect(after.functionCalls.query).toBeGreaterThan(before.functionCalls.query);
     expect(after.documentsRead).toBeGreaterThan(0);
   });
+
+  it("counts component functions apart from the app's own", async () => {
+    const before = rt.metrics();
+    const h = new ConvexHttpClient(rt.urls.cloud);
+    h.setAuth(await devToken("metrics-split@example.com"));
+    // Signup's per-IP and per-domain limits are the rate limiter component's mutations.
+    await h.mutation(api.signup.account.ensure, {});
+    const after = rt.metrics();
+    const delta = (a: Record<string, number>, b: Record<string, number>, kind: string) => (a[kind] ?? 0) - (b[kind] ?? 0);
+    expect(delta(after.appFunctionCalls, before.appFunctionCalls, "mutation")).toBeGreaterThanOrEqual(1);
+    expect(delta(after.componentCalls.rateLimiter ?? {}, before.componentCalls.rateLimiter ?? {}, "mutation")).toBeGreaterThanOrEqual(1);
+    for (const kind of ["query", "mutation", "action", "httpAction"] as const) {
+      expect(after.functionCalls[kind]).toBe(after.appFunctionCalls[kind] + after.componentFunctionCalls[kind]);
+      const byComponent = Object.values(after.componentCalls).reduce((sum, counts) => sum + counts[kind], 0);
+      expect(after.componentFunctionCalls[kind]).toBe(byComponent);
+    }
+    expect(after.componentFunctionCalls.httpAction).toBe(0);
+  });
 });

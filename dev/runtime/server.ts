@@ -48,11 +48,28 @@ export interface RuntimeOptions {
   trustForwardedFor?: boolean;
 }
 
+export interface CallCounts {
+  query: number;
+  mutation: number;
+  action: number;
+  httpAction: number;
+}
+
+/** Cumulative counters since start (`GET /_dev/metrics`, `rt.metrics()`). */
 export interface Metrics {
-  functionCalls: { query: number; mutation: number; action: number; httpAction: number };
+  /** Every execution by kind: the app's own functions and the components' together. */
+  functionCalls: CallCounts;
+  /** Executions of the app's own functions (`convex/`), nested `ctx.run*` calls included. */
+  appFunctionCalls: CallCounts;
+  /** Executions of component functions (the rate limiter's, the workpool's...). */
+  componentFunctionCalls: CallCounts;
+  /** Component executions by component path: `rateLimiter`, `providerPool`, `providerPool/batchWorker`... */
+  componentCalls: Record<string, CallCounts>;
   documentsRead: number;
   documentsWritten: number;
 }
+
+const noCalls = (): CallCounts => ({ query: 0, mutation: 0, action: 0, httpAction: 0 });
 
 export interface Runtime {
   urls: { cloud: string; site: string; sync: string };
@@ -170,7 +187,10 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   });
 
   const metrics: Metrics = {
-    functionCalls: { query: 0, mutation: 0, action: 0, httpAction: 0 },
+    functionCalls: noCalls(),
+    appFunctionCalls: noCalls(),
+    componentFunctionCalls: noCalls(),
+    componentCalls: {},
     documentsRead: 0,
     documentsWritten: 0,
   };
@@ -204,8 +224,14 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         if (level === "error" || level === "warn") log.error(line);
         else log.info(line);
       },
-      onCall(kind) {
+      onCall(kind, component) {
         metrics.functionCalls[kind] += 1;
+        if (component === "") {
+          metrics.appFunctionCalls[kind] += 1;
+          return;
+        }
+        metrics.componentFunctionCalls[kind] += 1;
+        (metrics.componentCalls[component] ??= noCalls())[kind] += 1;
       },
       onRead(n) {
         metrics.documentsRead += n;

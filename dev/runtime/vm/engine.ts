@@ -19,7 +19,8 @@ export interface EngineHooks {
    * and the subscription tokens whose latest reads it overlaps.
    */
   onCommit(ts: string, tables: string[], changes: string | null, invalidated: string[]): void;
-  onCall(kind: FunctionKind): void;
+  /** One execution of a function; `component` is the component path, "" for the app's own. */
+  onCall(kind: FunctionKind, component: string): void;
   onRead(count: number): void;
   onWrite(count: number): void;
   /** false: keep convex-test's table scans (only for measuring the difference). */
@@ -225,7 +226,7 @@ function kindOf(func: any): FunctionKind | null {
  * memoized: a module is evaluated once, and one that threw while loading keeps
  * failing with that same error.
  */
-function countCalls(moduleMap: ModuleMap): ModuleMap {
+function countCalls(moduleMap: ModuleMap, component: string): ModuleMap {
   const wrapped = new WeakSet<object>();
   const out: ModuleMap = {};
   for (const [key, load] of Object.entries(moduleMap)) {
@@ -241,7 +242,7 @@ function countCalls(moduleMap: ModuleMap): ModuleMap {
         if (typeof handler !== "function") continue;
         wrapped.add(func);
         func._handler = function (this: unknown, ...args: unknown[]) {
-          hooks?.onCall(kind);
+          hooks?.onCall(kind, component);
           return handler.apply(this, args);
         };
       }
@@ -398,11 +399,11 @@ function parseJsonInThisRealm() {
 function createEngine({ schema, modules, components }: EngineInput): Engine {
   parseJsonInThisRealm();
   installHooks(hooks?.sortedIndexes ?? true);
-  const rootModules = countCalls(modules);
+  const rootModules = countCalls(modules, "");
   const t: any = internals.convexTest({ schema, modules: rootModules, transactionLimits: true });
   const registering = {
     ...t,
-    registerComponent: (path: string, s: any, glob: ModuleMap) => t.registerComponent(path, s, countCalls(glob)),
+    registerComponent: (path: string, s: any, glob: ModuleMap) => t.registerComponent(path, s, countCalls(glob, path)),
   };
   for (const c of components) c.register(registering, c.name);
 
@@ -512,7 +513,7 @@ function createEngine({ schema, modules, components }: EngineInput): Engine {
       };
       if (body !== null && method !== "GET" && method !== "HEAD") init.body = new Uint8Array(body);
       const response = (async () => {
-        hooks?.onCall("httpAction");
+        hooks?.onCall("httpAction", "");
         const res: Response = await accessorFor(t, identityJson, requestJson).fetch(path, init);
         const reader = res.body ? res.body.getReader() : null;
         const outHeaders: [string, string][] = [];
