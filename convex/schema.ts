@@ -8,6 +8,7 @@ import { credentialsTables } from "./schema/credentials";
 import { identityTables } from "./schema/identity";
 import { oauthTables } from "./schema/oauth";
 import { operationsTables } from "./schema/operations";
+import { proxyTables } from "./schema/proxy";
 import { signupTables } from "./schema/signup";
 import { usageTables } from "./schema/usage";
 
@@ -15,6 +16,7 @@ export default defineSchema({
   ...accountsTables,
   ...apiKeysTables,
   ...usageTables,
+  ...proxyTables,
   ...billingTables,
   ...signupTables,
   ...identityTables,
