@@ -53,6 +53,7 @@ const app = defineApp({
     TELNYX_PUBLIC_KEY: v.optional(v.string()),
     TELNYX_BASE_URL: v.optional(v.string()),
     SIGNAL_CLI_URL: v.optional(v.string()),
+    IDENTITY_RETENTION_DAYS: v.optional(v.string()),
   },
 });
 // Per-plan request and token limits on the AI proxy (sharded token buckets, OCC-friendly).

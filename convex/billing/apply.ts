@@ -7,6 +7,7 @@ import { internal } from "../_generated/api";
 import type { Doc, Id } from "../_generated/dataModel";
 import { env, type MutationCtx, type QueryCtx } from "../_generated/server";
 import { applyStateEvent } from "../lib/accounts";
+import { followAccount } from "../identity/lifecycle";
 import { type Actor, audit } from "../lib/audit";
 import { formatDate } from "../model/email/templates";
 import type {
@@ -387,6 +388,8 @@ export async function reconcileAccount(ctx: MutationCtx, userId: Id<"users">, ac
         toState: user.state,
       });
       notes.push(`plan ${user.plan} -> ${gov.plan}`);
+      // The plan decides the identity (a checkout's plan lands after the state moved).
+      await followAccount(ctx, userId, actor);
       user = (await ctx.db.get("users", userId))!;
     }
   }

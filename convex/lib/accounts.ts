@@ -15,6 +15,7 @@ import { normalizeEmail as normalizeEmailAddress } from "../model/accounts/email
 import { planOverride } from "../model/accounts/planChange";
 import { PLANS, type PlanId } from "../model/plans";
 import { type Actor, audit } from "./audit";
+import { followAccount } from "../identity/lifecycle";
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -131,6 +132,8 @@ export async function overridePlan(
     fromState: user.state,
     toState: change.state,
   });
+  // A paid plan provisions an identity; a plan without one takes it down (identity/lifecycle.ts).
+  await followAccount(ctx, user._id, actor);
   return change;
 }
 
@@ -156,6 +159,8 @@ export async function applyStateEvent(
     fromState: user.state,
     toState: next,
   });
+  // Activation provisions the identity, suspension suspends it, cancellation deprovisions it.
+  await followAccount(ctx, user._id, actor);
   return next;
 }
 

@@ -45,6 +45,7 @@ export const identityStepValidator = v.object({
   waitingFor: v.optional(v.union(v.literal("captcha"), v.literal("sms_code"), v.literal("retry_after"))),
   notBefore: v.optional(v.number()),
   lastError: v.optional(v.string()),
+  attempts: v.optional(v.number()),
   startedAt: v.optional(v.number()),
   finishedAt: v.optional(v.number()),
   updatedAt: v.number(),
@@ -88,6 +89,12 @@ export const identityTables = {
     telnyxNumberId: v.optional(v.string()),
     telnyxOrderId: v.optional(v.string()),
     telnyxMessagingProfileId: v.optional(v.string()),
+    // Signal's SMS code between the Telnyx webhook and the verification, sealed (AES-GCM with
+    // ENCRYPTION_KEY, model/identity/secrets.ts); cleared when a registration starts or verifies.
+    signalCodeSealed: v.optional(v.string()),
+    signalCodeReceivedAt: v.optional(v.number()),
+    /** When the runner is next due without an outside event (code timeout, deletion after retention). */
+    wakeAt: v.optional(v.number()),
     createdAt: v.number(),
     activatedAt: v.optional(v.number()),
     canceledAt: v.optional(v.number()),
@@ -95,16 +102,42 @@ export const identityTables = {
     updatedAt: v.number(),
   })
     .index("by_userId", ["userId"])
+    // A new address is checked against every identity's, old ones included.
+    .index("by_workspaceEmail", ["workspaceEmail"])
     // The Telnyx webhook matches an inbound SMS by its `to` number.
     .index("by_phoneNumber", ["phoneNumber"])
     .index("by_signalStatus", ["signalStatus"])
     .index("by_phase", ["phase"]),
 
+  // SMS to an identity's number that are not Signal's code, kept 30 days (retention cron).
   incomingSms: defineTable({
     to: v.string(),
     from: v.string(),
     text: v.string(),
     providerMessageId: v.string(),
     receivedAt: v.number(),
-  }).index("by_to_and_receivedAt", ["to", "receivedAt"]),
+    userId: v.optional(v.id("users")),
+    identityId: v.optional(v.id("identities")),
+  })
+    .index("by_to_and_receivedAt", ["to", "receivedAt"])
+    .index("by_userId_and_receivedAt", ["userId", "receivedAt"])
+    .index("by_providerMessageId", ["providerMessageId"])
+    .index("by_receivedAt", ["receivedAt"]),
+
+  // Signal messages the keep-alive receive picked up (signal-cli hands each out once), for the
+  // Dex API to read; kept 30 days like SMS.
+  signalMessages: defineTable({
+    userId: v.id("users"),
+    identityId: v.id("identities"),
+    /** Our number (the account that received it). */
+    number: v.string(),
+    source: v.string(),
+    message: v.string(),
+    /** Signal's timestamp (ms), unique per sender. */
+    sentAt: v.number(),
+    receivedAt: v.number(),
+  })
+    .index("by_userId_and_receivedAt", ["userId", "receivedAt"])
+    .index("by_identityId_and_source_and_sentAt", ["identityId", "source", "sentAt"])
+    .index("by_receivedAt", ["receivedAt"]),
 };

@@ -98,6 +98,7 @@ function stepOf(identity: Identity): StepName {
 const AFTER_RETENTION = cancelAt + 31 * DAY;
 const EVENTS: Record<string, (id: Identity) => StepEvent> = {
   step_started: (id) => ({ type: "step_started", step: stepOf(id), workId: "wn", at: AFTER_RETENTION }),
+  attempt_started: (id) => ({ type: "attempt_started", step: stepOf(id), at: AFTER_RETENTION }),
   step_succeeded: (id) => ({ type: "step_succeeded", step: stepOf(id), at: AFTER_RETENTION }),
   step_retrying: (id) => ({ type: "step_retrying", step: stepOf(id), error: "503", at: AFTER_RETENTION }),
   step_failed: (id) => ({ type: "step_failed", step: stepOf(id), error: "400 invalid domain", at: AFTER_RETENTION }),
@@ -118,6 +119,7 @@ const LEGAL: Record<string, string> = {
   "due/step_started": "provisioning@workspace_user",
   "due/suspend": "suspended",
   "due/cancel": "deprovisioned",
+  "running/attempt_started": "provisioning@workspace_user",
   "running/step_succeeded": "provisioning@mailbox",
   "running/step_retrying": "provisioning@workspace_user",
   "running/step_failed": "failed@workspace_user",
@@ -270,6 +272,30 @@ describe("identity provisioning state machine", () => {
     expect(overallStatus(id)).toMatchObject({ status: "failed", step: "signal_code", error: "no code in 10 minutes" });
     id = applyStepEvent(id, { type: "retry_step", step: "signal_code", at: ++clock });
     expect(nextStep(id)).toEqual({ kind: "run", step: "signal_register" });
+  });
+
+  test("a code Signal refused is spent: retrying the verification registers again for a new code", () => {
+    let id = applyStepEvent(FIXTURES.awaiting_code(), { type: "code_received", at: ++clock });
+    id = start(id);
+    id = applyStepEvent(id, { type: "step_failed", step: "signal_verify", error: "invalid code", at: ++clock });
+    id = applyStepEvent(id, { type: "retry_step", step: "signal_verify", at: ++clock });
+    expect(["signal_register", "signal_code", "signal_verify"].map((n) => findStep(id, n as StepName)?.status)).toEqual([
+      "pending",
+      "pending",
+      "pending",
+    ]);
+    expect(nextStep(id)).toEqual({ kind: "run", step: "signal_register" });
+  });
+
+  test("each attempt of a run counts itself in; a new run starts from zero", () => {
+    let id = start(fresh());
+    id = applyStepEvent(id, { type: "attempt_started", step: "workspace_user", at: ++clock });
+    id = applyStepEvent(id, { type: "step_retrying", step: "workspace_user", error: "503", at: ++clock });
+    id = applyStepEvent(id, { type: "attempt_started", step: "workspace_user", at: ++clock });
+    expect(findStep(id, "workspace_user")).toMatchObject({ attempts: 2, lastError: "503", status: "running" });
+    id = applyStepEvent(id, { type: "step_failed", step: "workspace_user", error: "400", at: ++clock });
+    id = start(applyStepEvent(id, { type: "retry_step", step: "workspace_user", at: ++clock }));
+    expect(findStep(id, "workspace_user")?.attempts).toBe(0);
   });
 });
 

@@ -113,6 +113,8 @@ export interface StepRecord {
   notBefore?: number;
   /** The last error seen (a retry in flight, or the failure that stopped the step). */
   lastError?: string;
+  /** Attempts of the current run so far (each workpool attempt counts itself in). */
+  attempts?: number;
   startedAt?: number;
   finishedAt?: number;
   updatedAt: number;
@@ -129,6 +131,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 export type StepEvent =
   | { type: "step_started"; step: StepName; workId: string; at: number }
+  | { type: "attempt_started"; step: StepName; at: number }
   | { type: "step_succeeded"; step: StepName; at: number }
   | { type: "step_retrying"; step: StepName; error: string; at: number }
   | { type: "step_failed"; step: StepName; error: string; at: number }
@@ -259,10 +262,18 @@ export function applyStepEvent(identity: Identity, event: StepEvent): Identity {
   };
   const phase = identity.phase;
   const at = event.at;
-  /** Back to pending for another run. A code comes from a registration: ask Signal again. */
+  /**
+   * Back to pending for another run. A code comes from a registration, and a code Signal refused
+   * is spent: both ask Signal again (a new registration texts a new code).
+   */
   const reset = (name: StepName) => {
     Object.assign(get(name) as StepRecord, { status: "pending", waitingFor: undefined, notBefore: undefined, updatedAt: at });
     if (name === "signal_code") reset("signal_register");
+    if (name === "signal_verify") {
+      const code = get("signal_code");
+      if (code) Object.assign(code, { status: "pending", waitingFor: undefined, updatedAt: at });
+      reset("signal_register");
+    }
   };
 
   switch (event.type) {
@@ -275,8 +286,15 @@ export function applyStepEvent(identity: Identity, event: StepEvent): Identity {
       s.workId = event.workId;
       s.startedAt = at;
       s.finishedAt = undefined;
+      s.attempts = 0;
       s.updatedAt = at;
       return settle({ phase, steps });
+    }
+    case "attempt_started": {
+      const s = running(event.step);
+      s.attempts = (s.attempts ?? 0) + 1;
+      s.updatedAt = at;
+      return { phase, steps };
     }
     case "step_succeeded": {
       const s = running(event.step);

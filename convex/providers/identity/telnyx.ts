@@ -99,12 +99,19 @@ export async function findOrderByReference(config: TelnyxConfig, customerReferen
 
 /**
  * Idempotent order: an existing order for the reference wins; else search and order one. Never
- * orders a second number for one account.
+ * orders a second number for one account while it holds one. A completed order whose number was
+ * released since (the account canceled, then subscribed again) no longer counts.
  */
 export async function ensureNumber(config: TelnyxConfig, customerReference: string): Promise<ProviderOutcome<NumberOrder & { created: boolean }>> {
   const existing = await findOrderByReference(config, customerReference);
   if (existing.kind !== "ok") return existing;
-  if (existing.value) return ok({ ...existing.value, created: false });
+  if (existing.value) {
+    const order = existing.value;
+    if (order.status !== "success" || order.phoneNumber === null) return ok({ ...order, created: false });
+    const held = await findNumberId(config, order.phoneNumber);
+    if (held.kind !== "ok") return held;
+    if (held.value !== null) return ok({ ...order, phoneNumberId: order.phoneNumberId ?? held.value, created: false });
+  }
   const found = await searchNumbers(config, { limit: 1 });
   if (found.kind !== "ok") return found;
   if (found.value.length === 0) throw new RetryableProviderError("telnyx", "No SMS-capable number is available right now.");
