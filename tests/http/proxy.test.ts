@@ -39,8 +39,11 @@ const messages = [
   { role: "user" as const, content: "Which plan should a small team pick?" },
 ];
 
-/** The simulator fills the rule's other fields with defaults. */
-const failOnce = (status: number) => ({ status, count: 1 }) as FailureRule;
+/**
+ * Fails every request (the proxy retries a transient failure, so failing one would not show);
+ * the simulator fills the rule's other fields with defaults.
+ */
+const failAlways = (status: number) => ({ status }) as FailureRule;
 
 function upstreamChats() {
   return sim.requests({ pathPrefix: "/v1/chat/completions" });
@@ -359,9 +362,9 @@ describe("errors in OpenAI's shape", () => {
   it("502 and 503 for upstream trouble, with the hold released and nothing billed", async () => {
     const a = await account(t, "upstream@example.com");
     const client = clientFor(t, a.secret);
-    sim.configure({ fail: failOnce(500) });
+    sim.configure({ fail: failAlways(500) });
     await expect(client.chat.completions.create({ model: "gpt-4o-mini", messages })).rejects.toMatchObject({ status: 502 });
-    sim.configure({ fail: failOnce(503) });
+    sim.configure({ fail: failAlways(503) });
     await expect(client.chat.completions.create({ model: "gpt-4o-mini", messages })).rejects.toMatchObject({ status: 503 });
     const events = await eventsOf(t, a.userId);
     expect(events.map((e) => [e.status, e.httpStatus, e.costMicros])).toEqual([
