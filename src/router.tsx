@@ -12,6 +12,7 @@ import { AdminAccountsPage } from "./pages/admin/AdminAccountsPage";
 import { AdminAccountPage } from "./pages/admin/AdminAccountPage";
 import { FailedBillingEventsPage } from "./pages/admin/FailedBillingEventsPage";
 import { OverageDiscrepanciesPage } from "./pages/admin/OverageDiscrepanciesPage";
+import { ProvidersPage } from "./pages/admin/ProvidersPage";
 
 // The chart library is most of the bundle; load it with the page that draws charts.
 const UsagePage = lazy(() => import("./pages/UsagePage"));
@@ -57,6 +58,7 @@ export const router = createBrowserRouter([
           { path: "accounts/:userId", element: <AdminAccountPage /> },
           { path: "billing-events", element: <FailedBillingEventsPage /> },
           { path: "overage-discrepancies", element: <OverageDiscrepanciesPage /> },
+          { path: "providers", element: <ProvidersPage /> },
         ],
       },
       { path: "*", element: <NotFoundPage /> },

@@ -63,6 +63,11 @@ export function Layout() {
                     Overage discrepancies
                   </NavLink>
                 </li>
+                <li>
+                  <NavLink to="/admin/providers" className="nav-link">
+                    AI providers
+                  </NavLink>
+                </li>
               </ul>
             </>
           )}
