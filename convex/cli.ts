@@ -19,6 +19,10 @@ import { fail } from "./lib/errors";
 import { project } from "./model/rows";
 import schema from "./schema";
 import { planValidator, roleValidator } from "./schema/validators";
+import { identityStepNameValidator } from "./schema/identity";
+import { identitiesOf } from "./identity/lifecycle";
+import { forceDeprovision, provisionByHand, rerunStep } from "./identity/manage";
+import { supportIdentityOf, supportIdentityValidator } from "./identity/views";
 
 const createAccountArgs = { email: v.string(), plan: v.optional(planValidator), role: v.optional(roleValidator) };
 
@@ -117,4 +121,33 @@ export const createApiKey = internalMutation({
       createdBy: "cli",
       actorLabel: "cli",
     }),
+});
+
+// ---- identity (identity/manage.ts: the same actions as the admin console's identity panel) ----
+
+export const showIdentity = internalQuery({
+  args: { email: v.string() },
+  returns: v.array(supportIdentityValidator),
+  handler: async (ctx, { email }) => {
+    const user = await requireUserByEmail(ctx, email);
+    return await Promise.all((await identitiesOf(ctx, user._id)).map((row) => supportIdentityOf(ctx, row)));
+  },
+});
+
+export const rerunIdentityStep = internalMutation({
+  args: { email: v.string(), step: identityStepNameValidator, reason: v.string() },
+  returns: v.id("identities"),
+  handler: async (ctx, { email, step, reason }) => await rerunStep(ctx, await requireUserByEmail(ctx, email), step, CLI_ACTOR, reason),
+});
+
+export const provisionIdentity = internalMutation({
+  args: { email: v.string(), reason: v.string() },
+  returns: v.id("identities"),
+  handler: async (ctx, { email, reason }) => await provisionByHand(ctx, await requireUserByEmail(ctx, email), CLI_ACTOR, reason),
+});
+
+export const deprovisionIdentity = internalMutation({
+  args: { email: v.string(), reason: v.string() },
+  returns: v.id("identities"),
+  handler: async (ctx, { email, reason }) => await forceDeprovision(ctx, await requireUserByEmail(ctx, email), CLI_ACTOR, reason),
 });

@@ -19,4 +19,12 @@ crons.interval("overage report", { minutes: 5 }, internal.billing.overage.report
 crons.monthly("overage close", { day: 1, hourUTC: 0, minuteUTC: 15 }, internal.billing.overage.closePreviousMonth, {});
 crons.monthly("overage reconciliation", { day: 1, hourUTC: 6, minuteUTC: 20 }, internal.billing.overageReconcile.checkPreviousMonth, {});
 
+// Identity (identity/maintenance.ts, identity/sms.ts): Signal accounts stay active only if they
+// receive regularly (and what arrives is stored for the Dex API); a sweep advances identities
+// whose scheduled wake-up was lost (Workspace deletion after retention, the SMS code deadline);
+// SMS and Signal messages are kept 30 days.
+crons.interval("signal keep-alive", { minutes: 5 }, internal.identity.maintenance.keepAlive, {});
+crons.interval("identity sweep", { minutes: 15 }, internal.identity.maintenance.sweep, {});
+crons.daily("identity message retention", { hourUTC: 3, minuteUTC: 40 }, internal.identity.sms.purgeOld, {});
+
 export default crons;

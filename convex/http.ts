@@ -4,6 +4,7 @@ import { mountBillingRoutes } from "./billing/webhooks";
 import { mountClerkRoutes } from "./clerk/webhooks";
 import { mountDexApiRoutes } from "./dexApi/routes";
 import { mountEmailRoutes } from "./email/unsubscribe";
+import { mountIdentityRoutes } from "./identity/webhooks";
 import { mountDevAuthRoutes } from "./devAuth/issuer";
 import { mountOpsRoutes } from "./ops/health";
 import { mountProxyRoutes, mountUnknownV1Routes } from "./proxy/routes";
@@ -24,6 +25,8 @@ mountClerkRoutes(http);
 mountEmailRoutes(http);
 // POST /webhooks/stripe, /webhooks/polar: billing events (signed), each applied once.
 mountBillingRoutes(http);
+// POST /webhooks/telnyx: inbound SMS (ed25519-signed): Signal's codes and stored texts.
+mountIdentityRoutes(http);
 // Any other /v1/ path: OpenAI's JSON 404.
 mountUnknownV1Routes(http);
 

@@ -14,6 +14,20 @@ export class UsageError extends Error {}
 
 const PLANS = ["trial", "basic", "pro"] as const;
 const ROLES = ["user", "support", "admin"] as const;
+const STEPS = [
+  "workspace_user",
+  "mailbox",
+  "number_order",
+  "messaging_profile",
+  "signal_register",
+  "signal_code",
+  "signal_verify",
+  "workspace_suspend",
+  "workspace_restore",
+  "signal_unregister",
+  "number_release",
+  "workspace_delete",
+] as const;
 
 export const HELP = `Poindexter admin CLI
 
@@ -22,6 +36,10 @@ export const HELP = `Poindexter admin CLI
   accounts set-role  --email E --role user|support|admin [--reason TEXT]
   accounts set-plan  --email E --plan trial|basic|pro --reason TEXT
   keys create        --email E [--name N]      (prints the secret alone on the last line)
+  identity show        --email E [--json]      (every identity of the account, each step)
+  identity rerun       --email E --step STEP --reason TEXT   (a failed step, or Signal after its lockout)
+  identity provision   --email E --reason TEXT (a fresh identity for a paid account without one)
+  identity deprovision --email E --reason TEXT (take the live identity down now)
 
 Environment: CONVEX_URL (default http://127.0.0.1:3210), CONVEX_ADMIN_KEY
 (default: the offline runtime's <CONVEX_DATA_DIR or .data/convex>/admin_key).`;
@@ -32,7 +50,11 @@ export type Command =
   | { kind: "accounts.show"; email: string; json: boolean }
   | { kind: "accounts.set-role"; email: string; role: (typeof ROLES)[number]; reason?: string }
   | { kind: "accounts.set-plan"; email: string; plan: (typeof PLANS)[number]; reason: string }
-  | { kind: "keys.create"; email: string; name?: string };
+  | { kind: "keys.create"; email: string; name?: string }
+  | { kind: "identity.show"; email: string; json: boolean }
+  | { kind: "identity.rerun"; email: string; step: (typeof STEPS)[number]; reason: string }
+  | { kind: "identity.provision"; email: string; reason: string }
+  | { kind: "identity.deprovision"; email: string; reason: string };
 
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
@@ -57,6 +79,7 @@ export function parseCommand(argv: string[]): Command {
       email: { type: "string" },
       plan: { type: "string" },
       role: { type: "string" },
+      step: { type: "string" },
       reason: { type: "string" },
       name: { type: "string" },
       json: { type: "boolean", default: false },
@@ -93,6 +116,19 @@ export function parseCommand(argv: string[]): Command {
       };
     case "keys create":
       return { kind: "keys.create", email: email(), name: values.name };
+    case "identity show":
+      return { kind: "identity.show", email: email(), json: values.json ?? false };
+    case "identity rerun":
+      return {
+        kind: "identity.rerun",
+        email: email(),
+        step: required("step", oneOf("step", values.step, STEPS)),
+        reason: required("reason", values.reason),
+      };
+    case "identity provision":
+      return { kind: "identity.provision", email: email(), reason: required("reason", values.reason) };
+    case "identity deprovision":
+      return { kind: "identity.deprovision", email: email(), reason: required("reason", values.reason) };
     default:
       throw new UsageError(`Unknown command "${positionals.join(" ")}".`);
   }
@@ -129,7 +165,13 @@ const ref = {
   setRole: asAdmin(internal.cli.setAccountRole),
   setPlan: asAdmin(internal.cli.setAccountPlan),
   createKey: asAdmin(internal.cli.createApiKey),
+  showIdentity: asAdmin(internal.cli.showIdentity),
+  rerunIdentityStep: asAdmin(internal.cli.rerunIdentityStep),
+  provisionIdentity: asAdmin(internal.cli.provisionIdentity),
+  deprovisionIdentity: asAdmin(internal.cli.deprovisionIdentity),
 };
+
+const iso = (at: number | undefined) => (at === undefined ? "" : new Date(at).toISOString());
 
 /** Runs a command; returns the lines to print on stdout. */
 export async function run(cmd: Command, client: ConvexHttpClient): Promise<string[]> {
@@ -162,6 +204,30 @@ export async function run(cmd: Command, client: ConvexHttpClient): Promise<strin
       const k = await client.mutation(ref.createKey, { email: cmd.email, name: cmd.name });
       // The secret alone on the last line so scripts can `| tail -1`.
       return [`Created key ${k.prefix}… for ${cmd.email}. It is shown once; store it now.`, k.secret];
+    }
+    case "identity.show": {
+      const rows = await client.query(ref.showIdentity, { email: cmd.email });
+      if (cmd.json) return [JSON.stringify(rows, null, 2)];
+      if (rows.length === 0) return [`${cmd.email} has no identity.`];
+      return rows.flatMap((r) => [
+        `${r._id}  ${r.phase}  status=${r.status}${r.statusStep ? `@${r.statusStep}` : ""}  email=${r.emailAddress ?? "-"}  phone=${r.phoneNumber ?? "-"}  signal=${r.signalStatus}`,
+        ...r.steps.map(
+          (s) =>
+            `  ${s.name.padEnd(18)} ${s.status.padEnd(8)} attempts=${s.attempts}${s.waitingFor ? ` waiting=${s.waitingFor}` : ""}${s.notBefore ? ` notBefore=${iso(s.notBefore)}` : ""}${s.lastError ? `  error: ${s.lastError}` : ""}`,
+        ),
+      ]);
+    }
+    case "identity.rerun": {
+      const id = await client.mutation(ref.rerunIdentityStep, { email: cmd.email, step: cmd.step, reason: cmd.reason });
+      return [`Re-running ${cmd.step} on identity ${id} of ${cmd.email}.`];
+    }
+    case "identity.provision": {
+      const id = await client.mutation(ref.provisionIdentity, { email: cmd.email, reason: cmd.reason });
+      return [`Provisioning identity ${id} for ${cmd.email}.`];
+    }
+    case "identity.deprovision": {
+      const id = await client.mutation(ref.deprovisionIdentity, { email: cmd.email, reason: cmd.reason });
+      return [`Deprovisioning identity ${id} of ${cmd.email}.`];
     }
   }
 }

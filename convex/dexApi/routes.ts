@@ -4,6 +4,7 @@ import type { HttpRouter } from "convex/server";
 import { mountRoutes } from "../proxy/routes";
 import { createKey, listKeys, revokeKey } from "./apiKeys";
 import { billingPortal, billingSubscribe, billingSubscription } from "./billing";
+import { identity, identityStatus } from "./identity";
 import { usageRemaining, usageReport } from "./usage";
 
 export function mountDexApiRoutes(http: HttpRouter): void {
@@ -16,6 +17,8 @@ export function mountDexApiRoutes(http: HttpRouter): void {
       ["/v1/billing/subscription", "GET", billingSubscription],
       ["/v1/billing/subscribe", "POST", billingSubscribe],
       ["/v1/billing/portal", "POST", billingPortal],
+      ["/v1/identity", "GET", identity],
+      ["/v1/identity/status", "GET", identityStatus],
     ],
     prefixed: [["/v1/api-keys/", "DELETE", revokeKey]],
   });
