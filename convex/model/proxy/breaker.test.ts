@@ -106,8 +106,8 @@ describe("circuit breaker", () => {
       { at: 3, record: "failure", expect: "open", transition: "closed->open" },
       { at: 500, admit: true, expect: "open", allowed: false, retryAfterMs: 503 },
       { at: 1_003, admit: true, expect: "half_open", allowed: true, probe: true, transition: "open->half_open" },
-      // While the probe is out, nobody else goes.
-      { at: 1_004, admit: true, expect: "half_open", allowed: false },
+      // While the probe is out, nobody else goes; they are asked back in a second.
+      { at: 1_004, admit: true, expect: "half_open", allowed: false, retryAfterMs: 1_000 },
       // A late result from an attempt admitted before the opening decides nothing.
       { at: 1_005, record: "success", probe: false, expect: "half_open", transition: null },
       { at: 1_010, record: "success", probe: true, expect: "closed", transition: "half_open->closed" },
@@ -136,6 +136,19 @@ describe("circuit breaker", () => {
     b.record(7_006, "failure", config, { probe: true });
     expect(b.coolDownMs).toBe(config.maxCoolDownMs);
     expect(b.reopenAt).toBe(7_006 + 4_000);
+  });
+
+  it("frees the probe slot when the probe met a client error, without deciding anything", () => {
+    run([
+      { at: 0, record: "failure", expect: "closed" },
+      { at: 1, record: "failure", expect: "closed" },
+      { at: 2, record: "failure", expect: "closed" },
+      { at: 3, record: "failure", expect: "open" },
+      { at: 1_003, admit: true, expect: "half_open", allowed: true, probe: true },
+      { at: 1_004, record: "ignored", probe: true, expect: "half_open", transition: null },
+      { at: 1_005, admit: true, expect: "half_open", allowed: true, probe: true, transition: null },
+      { at: 1_006, record: "success", probe: true, expect: "closed", transition: "half_open->closed" },
+    ]);
   });
 
   it("lets a new probe through when the last one never reported", () => {

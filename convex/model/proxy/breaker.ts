@@ -46,6 +46,9 @@ export const DEFAULT_BREAKER_CONFIG: BreakerConfig = {
   probeTimeoutMs: 60_000,
 };
 
+/** What a request refused while another request probes is told to wait. */
+export const PROBING_RETRY_AFTER_MS = 1_000;
+
 export class BreakerConfigError extends Error {
   constructor(message: string) {
     super(message);
@@ -161,7 +164,8 @@ export class CircuitBreaker {
       this.probeStartedAt = now;
       return { allowed: true, probe: true, transition: null };
     }
-    return { allowed: false, retryAfterMs: Math.max(1, this.probeStartedAt + config.probeTimeoutMs - now) };
+    // The probe's answer usually comes within seconds: ask callers back soon, not at its timeout.
+    return { allowed: false, retryAfterMs: Math.max(1, Math.min(PROBING_RETRY_AFTER_MS, this.probeStartedAt + config.probeTimeoutMs - now)) };
   }
 
   /**
@@ -170,7 +174,12 @@ export class CircuitBreaker {
    * attempts admitted before the breaker opened report into an empty window and decide nothing.
    */
   record(now: number, sample: HealthSample, config: BreakerConfig, opts: { probe: boolean; error?: string } = { probe: false }): Transition | null {
-    if (sample === "ignored") return null;
+    if (sample === "ignored") {
+      // The probe reached a provider that answered the caller's mistake: that proves nothing
+      // either way, so free the probe slot for the next request instead of waiting out its timeout.
+      if (this.state === "half_open" && opts.probe) this.probeStartedAt = null;
+      return null;
+    }
     if (sample === "failure" && opts.error) this.lastError = opts.error;
     if (this.state === "half_open" && opts.probe) {
       this.probeStartedAt = null;
