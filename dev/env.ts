@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { centsPerTokenDecimal } from "../convex/model/billing/overage.ts";
 import { PLANS } from "../convex/model/plans.ts";
+import { telnyxPublicKey } from "./simulator/telnyx.ts";
 
 export const DEFAULT_PORTS = { convex: 3210, site: 3211, simulator: 3220, vite: 5173 };
 
@@ -55,6 +56,28 @@ export function devAuthJwk(dataDir: string): string {
   });
 }
 
+/**
+ * The Workspace service account's key in development (PKCS#8 PEM, made once per data dir). The
+ * simulator's token endpoint accepts assertions from service accounts it did not issue without
+ * checking their signature, so any RS256 key works offline; with real Google this is the key
+ * file's `private_key`.
+ */
+export function devGoogleServiceAccountKey(dataDir: string): string {
+  return once(path.join(dataDir, "google_service_account.pem"), () => {
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    return privateKey.export({ format: "pem", type: "pkcs8" }).toString();
+  });
+}
+
+/** The identity providers in development: Workspace, Telnyx and signal-cli, all the simulator. */
+export const DEV_IDENTITY = {
+  serviceAccountEmail: "dex-provisioner@poindexter-dev.iam.gserviceaccount.com",
+  adminEmail: "admin@dex.poindexter.test",
+  workspaceDomain: "dex.poindexter.test",
+  telnyxApiKey: "KEY_sim_dev",
+  messagingProfileId: "mp_sim_dev",
+} as const;
+
 /** The dashboard's URL in development: Vite on VITE_PORT (what dev/dev.ts starts it on). */
 export function devAppUrl(envLocal: Record<string, string> = readEnvLocal()): string {
   return `http://127.0.0.1:${setting("VITE_PORT", envLocal) ?? DEFAULT_PORTS.vite}`;
@@ -93,7 +116,8 @@ export function devMeteredPrices(): Record<string, { eventName: string; unitAmou
 
 /**
  * The simulator settings `npm run dev` and the browser tests start with: the plans priced as
- * model/plans.ts says (cents), and Stripe's and Polar's webhooks sent to the app's site URL.
+ * model/plans.ts says (cents), and Stripe's, Polar's and Telnyx's webhooks (inbound SMS: Signal's
+ * codes) sent to the app's site URL.
  */
 export function devSimulatorBilling(siteUrl: string) {
   const site = siteUrl.replace(/\/+$/, "");
@@ -108,6 +132,7 @@ export function devSimulatorBilling(siteUrl: string) {
       webhookUrl: `${site}/webhooks/polar`,
       priceAmounts: { [DEV_BILLING_PRICES.polar.basic]: 5_000, [DEV_BILLING_PRICES.polar.pro]: 25_000 },
     },
+    telnyx: { webhookUrl: `${site}/webhooks/telnyx` },
   };
 }
 
@@ -148,5 +173,17 @@ export function devEnv(
     POLAR_PRODUCT_PRO: DEV_BILLING_PRICES.polar.pro,
     POLAR_METER_EVENT_INPUT: DEV_OVERAGE.events.input,
     POLAR_METER_EVENT_OUTPUT: DEV_OVERAGE.events.output,
+    // Identity provisioning against the simulator's Google, Telnyx and signal-cli (its fixed
+    // Telnyx signing key, so inbound SMS verify).
+    GOOGLE_BASE_URL: simulatorUrl,
+    GOOGLE_SERVICE_ACCOUNT_EMAIL: DEV_IDENTITY.serviceAccountEmail,
+    GOOGLE_SERVICE_ACCOUNT_PRIVATE_KEY: devGoogleServiceAccountKey(dataDir),
+    GOOGLE_ADMIN_EMAIL: DEV_IDENTITY.adminEmail,
+    WORKSPACE_DOMAIN: DEV_IDENTITY.workspaceDomain,
+    TELNYX_BASE_URL: simulatorUrl,
+    TELNYX_API_KEY: DEV_IDENTITY.telnyxApiKey,
+    TELNYX_MESSAGING_PROFILE_ID: DEV_IDENTITY.messagingProfileId,
+    TELNYX_PUBLIC_KEY: telnyxPublicKey(),
+    SIGNAL_CLI_URL: simulatorUrl,
   };
 }

@@ -72,6 +72,22 @@ export interface SignalConfig {
   requireCaptcha: boolean;
 }
 
+/**
+ * Latency and random failures for one provider family's routes (Google, Telnyx, Signal), on top
+ * of the global knobs: what a benchmark of identity provisioning needs (100-300 ms, 5 % 503s).
+ */
+export interface ProviderFault {
+  /** Each response waits a uniform random time in [latencyMinMs, latencyMaxMs]. */
+  latencyMinMs: number;
+  latencyMaxMs: number;
+  /** Share of requests answered with `failStatus` instead (seeded PRNG). */
+  failProbability: number;
+  failStatus: number;
+}
+
+export const FAULT_PROVIDERS = ["google", "telnyx", "signal"] as const;
+export type FaultProvider = (typeof FAULT_PROVIDERS)[number];
+
 export interface SimulatorConfig {
   /** Milliseconds before the first byte of every provider response. */
   latencyMs: number;
@@ -97,10 +113,13 @@ export interface SimulatorConfig {
   polar: PolarConfig;
   telnyx: TelnyxConfig;
   signal: SignalConfig;
+  /** Per provider family, latency and failure rate of its routes (null: none). */
+  providerFaults: Record<FaultProvider, ProviderFault | null>;
 }
 
 /** What callers may send: every knob optional, nested rules with their defaults filled in. */
-export type ConfigPatch = Partial<Omit<SimulatorConfig, "fail" | "streamCut" | "rateLimit" | "stripe" | "polar" | "telnyx" | "signal">> & {
+export type ConfigPatch = Partial<Omit<SimulatorConfig, "fail" | "streamCut" | "rateLimit" | "stripe" | "polar" | "telnyx" | "signal" | "providerFaults">> & {
+  providerFaults?: Partial<Record<FaultProvider, Partial<ProviderFault> | null>>;
   polar?: Partial<PolarConfig>;
   telnyx?: Partial<TelnyxConfig>;
   signal?: Partial<SignalConfig>;
@@ -125,6 +144,7 @@ export const DEFAULT_CONFIG: SimulatorConfig = {
   polar: { webhookUrl: null, webhookSecret: "polar_whs_simulator", priceAmounts: {} },
   telnyx: { webhookUrl: null },
   signal: { requireCaptcha: false },
+  providerFaults: { google: null, telnyx: null, signal: null },
 };
 
 export class ConfigError extends Error {
@@ -211,6 +231,30 @@ function parseStripe(base: StripeConfig, value: unknown): StripeConfig {
 
 const KNOWN_KEYS = new Set(Object.keys(DEFAULT_CONFIG));
 
+function parseProviderFaults(base: SimulatorConfig["providerFaults"], value: unknown): SimulatorConfig["providerFaults"] {
+  if (!isObject(value)) throw new ConfigError(`providerFaults must be an object keyed by ${FAULT_PROVIDERS.join(", ")}`);
+  const next = { ...base };
+  for (const [name, fault] of Object.entries(value)) {
+    if (!(FAULT_PROVIDERS as readonly string[]).includes(name)) throw new ConfigError(`providerFaults.${name}: unknown provider; known: ${FAULT_PROVIDERS.join(", ")}`);
+    const key = name as FaultProvider;
+    if (fault === null) {
+      next[key] = null;
+      continue;
+    }
+    if (!isObject(fault)) throw new ConfigError(`providerFaults.${name} must be {latencyMinMs, latencyMaxMs, failProbability, failStatus} or null`);
+    const merged = { latencyMinMs: 0, latencyMaxMs: 0, failProbability: 0, failStatus: 503, ...(base[key] ?? {}), ...fault };
+    const latencyMinMs = int(merged.latencyMinMs, `providerFaults.${name}.latencyMinMs`, 0, 600_000);
+    const latencyMaxMs = int(merged.latencyMaxMs, `providerFaults.${name}.latencyMaxMs`, 0, 600_000);
+    if (latencyMaxMs < latencyMinMs) throw new ConfigError(`providerFaults.${name}.latencyMaxMs must be >= latencyMinMs`);
+    const failProbability = merged.failProbability;
+    if (typeof failProbability !== "number" || failProbability < 0 || failProbability > 1) {
+      throw new ConfigError(`providerFaults.${name}.failProbability must be a number between 0 and 1`);
+    }
+    next[key] = { latencyMinMs, latencyMaxMs, failProbability, failStatus: int(merged.failStatus, `providerFaults.${name}.failStatus`, 400, 599) };
+  }
+  return next;
+}
+
 /** Applies a partial update (from options or `POST /_sim/config`) on top of `base`. */
 export function mergeConfig(base: SimulatorConfig, update: unknown): SimulatorConfig {
   if (!isObject(update)) throw new ConfigError("config update must be a JSON object");
@@ -247,6 +291,7 @@ export function mergeConfig(base: SimulatorConfig, update: unknown): SimulatorCo
   if (update.requestLogSize !== undefined) next.requestLogSize = int(update.requestLogSize, "requestLogSize", 1, 100_000);
   if (update.seed !== undefined) next.seed = int(update.seed, "seed", 0, 0xffffffff);
   if (update.stripe !== undefined) next.stripe = parseStripe(base.stripe, update.stripe);
+  if (update.providerFaults !== undefined) next.providerFaults = parseProviderFaults(base.providerFaults, update.providerFaults);
   if (update.polar !== undefined) {
     if (!isObject(update.polar)) throw new ConfigError("polar must be an object like {webhookUrl, webhookSecret}");
     const polar = { ...base.polar, priceAmounts: { ...base.polar.priceAmounts } };

@@ -204,6 +204,10 @@ function createHandler(state: SimulatorState) {
       if (!isControl) {
         const latency = overrides.latencyMs ?? state.config.latencyMs;
         if (!(await sleep(latency))) return;
+        // Identity providers' own latency and failure rate (providerFaults knob).
+        const fault = state.takeProviderFault(found.route.provider.name);
+        if (fault && !(await sleep(fault.latencyMs))) return;
+        if (fault?.failStatus) throw new SimHttpError(fault.failStatus, "");
         const failure = overrides.failStatus !== null ? { status: overrides.failStatus } : state.takeFailure(url.pathname);
         if (failure) {
           const headers: Record<string, string> = {};

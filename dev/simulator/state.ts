@@ -136,6 +136,16 @@ export class SimulatorState {
     return rule;
   }
 
+  /** A provider family's latency for this request and whether it fails (providerFaults knob). */
+  takeProviderFault(provider: string): { latencyMs: number; failStatus: number | null } | null {
+    const family = provider === "google-oauth" ? "google" : provider;
+    const fault = (this.config.providerFaults as Record<string, SimulatorConfig["providerFaults"]["google"] | undefined>)[family];
+    if (!fault) return null;
+    const latencyMs = Math.round(fault.latencyMinMs + this.random() * (fault.latencyMaxMs - fault.latencyMinMs));
+    const fails = fault.failProbability > 0 && this.random() < fault.failProbability;
+    return { latencyMs, failStatus: fails ? fault.failStatus : null };
+  }
+
   /** The cut point for a new stream, consuming a counted rule like takeFailure. */
   takeStreamCut(): number | null {
     const rule = this.config.streamCut;

@@ -151,3 +151,42 @@ describe("signal-cli-rest-api", () => {
     expect(accepted.status).toBe(201);
   });
 });
+
+describe("what identity provisioning needs", () => {
+  it("finds orders by customer_reference and assigns a messaging profile to a number", async () => {
+    const search = await call("GET", "/v2/available_phone_numbers?filter[country_code]=US&filter[limit]=2");
+    const [a, b] = search.json.data.map((n: { phone_number: string }) => n.phone_number as string);
+    await call("POST", "/v2/number_orders", { phone_numbers: [{ phone_number: a }], customer_reference: "acct-a" });
+    await call("POST", "/v2/number_orders", { phone_numbers: [{ phone_number: b }], customer_reference: "acct-b" });
+    const found = await call("GET", "/v2/number_orders?filter[customer_reference]=acct-b");
+    expect(found.json.data).toHaveLength(1);
+    expect(found.json.data[0]).toMatchObject({ customer_reference: "acct-b", status: "success", phone_numbers: [{ phone_number: b }] });
+    expect((await call("GET", `/v2/number_orders/${found.json.data[0].id}`)).json.data.id).toBe(found.json.data[0].id);
+    const patched = await call("PATCH", `/v2/messaging_phone_numbers/${encodeURIComponent(a)}`, { messaging_profile_id: "mp_live" });
+    expect(patched).toMatchObject({ status: 200, json: { data: { phone_number: a, messaging_profile_id: "mp_live" } } });
+    expect((await call("PATCH", "/v2/messaging_phone_numbers/%2B12015550999", { messaging_profile_id: "x" })).status).toBe(404);
+    // Two numbers, two ids (ids are 19-digit strings, as Telnyx's are).
+    const numbers = (await call("GET", "/v2/phone_numbers")).json.data as { id: string }[];
+    expect(new Set(numbers.map((n) => n.id)).size).toBe(2);
+  });
+
+  it("providerFaults: a latency range and a failure rate on one provider's routes only", async () => {
+    sim.configure({ providerFaults: { telnyx: { latencyMinMs: 100, latencyMaxMs: 300, failProbability: 0.5, failStatus: 503 } } });
+    const statuses: number[] = [];
+    const started = Date.now();
+    for (let i = 0; i < 20; i++) statuses.push((await call("GET", "/v2/phone_numbers")).status);
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(20 * 100);
+    expect(elapsed).toBeLessThan(20 * 300 + 2_000);
+    const failures = statuses.filter((s) => s === 503).length;
+    expect(failures).toBeGreaterThan(2);
+    expect(failures).toBeLessThan(18);
+    expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
+    // Signal's routes are not touched by Telnyx's faults.
+    const t0 = Date.now();
+    expect((await fetch(`${sim.url}/v1/about`)).status).toBe(200);
+    expect(Date.now() - t0).toBeLessThan(100);
+    expect(() => sim.configure({ providerFaults: { telnyx: { latencyMinMs: 300, latencyMaxMs: 100 } } })).toThrow(/latencyMaxMs/);
+    expect(() => sim.configure({ providerFaults: { stripe: {} } } as never)).toThrow(/unknown provider/);
+  });
+});

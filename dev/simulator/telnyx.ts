@@ -55,12 +55,12 @@ interface TelnyxStore {
   orders: Map<string, Record<string, unknown>>;
   messages: Record<string, unknown>[];
   nextNumber: number;
-  nextId: number;
+  nextId: bigint;
 }
 
 
 function emptyStore(): TelnyxStore {
-  return { numbers: new Map(), orders: new Map(), messages: [], nextNumber: 0, nextId: 1_293_384_261_075_731_000 };
+  return { numbers: new Map(), orders: new Map(), messages: [], nextNumber: 0, nextId: 1_293_384_261_075_731_000n };
 }
 
 export const telnyxStore: (state: SimulatorState) => TelnyxStore = perStateStore(emptyStore);
@@ -171,6 +171,52 @@ async function orderNumbers(ctx: RouteContext): Promise<void> {
   };
   store.orders.set(order.id, order);
   sendJson(ctx.res, 200, { data: order });
+}
+
+/** `GET /v2/number_orders[?filter[customer_reference]=&filter[status]=]`, oldest first (Telnyx pages them). */
+async function listOrders(ctx: RouteContext): Promise<void> {
+  authorize(ctx);
+  const q = ctx.url.searchParams;
+  const reference = q.get("filter[customer_reference]");
+  const status = q.get("filter[status]");
+  const data = [...telnyxStore(ctx.state).orders.values()].filter(
+    (o) => (reference === null || o.customer_reference === reference) && (status === null || o.status === status),
+  );
+  sendJson(ctx.res, 200, { data, meta: { total_results: data.length, total_pages: 1, page_number: 1, page_size: Math.max(20, data.length) } });
+}
+
+async function getOrder(ctx: RouteContext): Promise<void> {
+  authorize(ctx);
+  const order = telnyxStore(ctx.state).orders.get(ctx.params[0]);
+  if (!order) throw new SimHttpError(404, `Number order ${ctx.params[0]} not found.`, { code: "10005" });
+  sendJson(ctx.res, 200, { data: order });
+}
+
+/** `PATCH /v2/messaging_phone_numbers/{e164} {messaging_profile_id}`: inbound SMS then carry that profile. */
+async function assignMessaging(ctx: RouteContext): Promise<void> {
+  authorize(ctx);
+  const phone = decodeURIComponent(ctx.params[0]);
+  const number = [...telnyxStore(ctx.state).numbers.values()].find((n) => n.phone_number === phone && n.status === "active");
+  if (!number) throw new SimHttpError(404, `${phone} is not a number on this account.`, { code: "10005" });
+  const body = json(ctx);
+  if (body.messaging_profile_id !== null && typeof body.messaging_profile_id !== "string") {
+    throw new SimHttpError(422, "messaging_profile_id must be a string or null.", { code: "10015", param: "messaging_profile_id" });
+  }
+  number.messaging_profile_id = (body.messaging_profile_id as string | null) ?? null;
+  number.updated_at = isoNow();
+  sendJson(ctx.res, 200, {
+    data: {
+      record_type: "messaging_phone_number",
+      id: number.id,
+      phone_number: number.phone_number,
+      messaging_profile_id: number.messaging_profile_id,
+      country_code: "US",
+      type: "long-code",
+      features: { sms: { domestic_two_way: true, international_inbound: true, international_outbound: true } },
+      created_at: number.created_at,
+      updated_at: number.updated_at,
+    },
+  });
 }
 
 function numberOr404(ctx: RouteContext): PhoneNumber {
@@ -293,6 +339,9 @@ const api = (method: Route["method"], path: RegExp, handle: Route["handle"]): Ro
 export const telnyxRoutes: Route[] = [
   api("GET", /^\/v2\/available_phone_numbers$/, availableNumbers),
   api("POST", /^\/v2\/number_orders$/, orderNumbers),
+  api("GET", /^\/v2\/number_orders$/, listOrders),
+  api("GET", /^\/v2\/number_orders\/([\w-]+)$/, getOrder),
+  api("PATCH", /^\/v2\/messaging_phone_numbers\/([^/]+)$/, assignMessaging),
   api("GET", /^\/v2\/phone_numbers$/, listNumbers),
   api("GET", /^\/v2\/phone_numbers\/([\w+-]+)$/, getNumber),
   api("DELETE", /^\/v2\/phone_numbers\/([\w+-]+)$/, deleteNumber),

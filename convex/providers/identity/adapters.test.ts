@@ -92,27 +92,7 @@ describe("google", () => {
 });
 
 describe("telnyx", () => {
-  // The simulator has no `GET /v2/number_orders` filter or `PATCH /v2/messaging_phone_numbers`:
-  // this fetch answers those two from its state dump (GET /_sim/telnyx) in Telnyx's shapes, and
-  // sends everything else to it as is.
-  const shim: typeof fetch = async (input, init) => {
-    const u = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
-    if (u.pathname === "/v2/number_orders" && (init?.method ?? "GET") === "GET") {
-      const ref = u.searchParams.get("filter[customer_reference]");
-      const dump = await simJson<{ orders: { customer_reference: string | null }[] }>("/_sim/telnyx");
-      return Response.json({ data: dump.orders.filter((o) => o.customer_reference === ref) });
-    }
-    if (u.pathname.startsWith("/v2/messaging_phone_numbers/") && init?.method === "PATCH") {
-      const phone = decodeURIComponent(u.pathname.split("/").pop() ?? "");
-      const dump = await simJson<{ numbers: { phone_number: string; status: string }[] }>("/_sim/telnyx");
-      if (!dump.numbers.some((n) => n.phone_number === phone && n.status === "active")) {
-        return Response.json({ errors: [{ code: "10005", title: "Resource not found", detail: `${phone} not found` }] }, { status: 404 });
-      }
-      return Response.json({ data: { phone_number: phone, ...(JSON.parse(String(init.body)) as object) } });
-    }
-    return fetch(input, init);
-  };
-  const config = (): telnyx.TelnyxConfig => ({ apiKey: "KEY_test", messagingProfileId: "mp-1", baseUrl: sim.url, fetch: shim });
+  const config = (): telnyx.TelnyxConfig => ({ apiKey: "KEY_test", messagingProfileId: "mp-1", baseUrl: sim.url });
 
   test("search, order with customer_reference, assign the profile, release", async () => {
     const numbers = await telnyx.searchNumbers(config(), { limit: 2 });
@@ -124,6 +104,25 @@ describe("telnyx", () => {
     expect(await telnyx.findNumberId(config(), ordered.value.phoneNumber!)).toEqual({ kind: "ok", value: ordered.value.phoneNumberId });
     expect(await telnyx.releaseNumber(config(), ordered.value.phoneNumberId!)).toEqual({ kind: "ok", value: { existed: true } });
     expect(await telnyx.releaseNumber(config(), ordered.value.phoneNumberId!)).toEqual({ kind: "ok", value: { existed: false } });
+  });
+
+  test("a released number's order no longer counts: the account gets a new number", async () => {
+    const first = await telnyx.ensureNumber(config(), "acct-5");
+    if (first.kind !== "ok") throw new Error("order failed");
+    await telnyx.releaseNumber(config(), first.value.phoneNumberId!);
+    const again = await telnyx.ensureNumber(config(), "acct-5");
+    expect(again).toMatchObject({ kind: "ok", value: { created: true } });
+    if (again.kind === "ok") expect(again.value.phoneNumber).not.toBe(first.value.phoneNumber);
+    const dump = await simJson<{ numbers: { messaging_profile_id: string | null; phone_number: string }[] }>("/_sim/telnyx");
+    expect(dump.numbers).toHaveLength(2);
+  });
+
+  test("the messaging profile lands on the number", async () => {
+    const ordered = await telnyx.ensureNumber({ ...config(), messagingProfileId: null }, "acct-6");
+    if (ordered.kind !== "ok") throw new Error("order failed");
+    await telnyx.assignMessagingProfile(config(), ordered.value.phoneNumber!, "mp-live");
+    const dump = await simJson<{ numbers: { messaging_profile_id: string | null; phone_number: string }[] }>("/_sim/telnyx");
+    expect(dump.numbers.find((n) => n.phone_number === ordered.value.phoneNumber)?.messaging_profile_id).toBe("mp-live");
   });
 
   test("idempotent: a retried step finds the order and never orders a second number", async () => {
