@@ -6,6 +6,7 @@ import { mountDexApiRoutes } from "./dexApi/routes";
 import { mountEmailRoutes } from "./email/unsubscribe";
 import { mountIdentityRoutes } from "./identity/webhooks";
 import { mountDevAuthRoutes } from "./devAuth/issuer";
+import { mountOAuthRoutes } from "./oauth/routes";
 import { mountOpsRoutes } from "./ops/health";
 import { mountProxyRoutes, mountUnknownV1Routes } from "./proxy/routes";
 
@@ -27,6 +28,8 @@ mountEmailRoutes(http);
 mountBillingRoutes(http);
 // POST /webhooks/telnyx: inbound SMS (ed25519-signed): Signal's codes and stored texts.
 mountIdentityRoutes(http);
+// POST /oauth/token, /oauth/revoke, /oauth/device_authorization; GET /.well-known/oauth-authorization-server.
+mountOAuthRoutes(http);
 // Any other /v1/ path: OpenAI's JSON 404.
 mountUnknownV1Routes(http);
 

@@ -117,8 +117,12 @@ import type * as model_signup_emailIdentity from "../model/signup/emailIdentity.
 import type * as model_signup_policy from "../model/signup/policy.js";
 import type * as model_usage_summary from "../model/usage/summary.js";
 import type * as model_usage_totals from "../model/usage/totals.js";
+import type * as oauth_consent from "../oauth/consent.js";
 import type * as oauth_device from "../oauth/device.js";
+import type * as oauth_instances from "../oauth/instances.js";
+import type * as oauth_routes from "../oauth/routes.js";
 import type * as oauth_store from "../oauth/store.js";
+import type * as oauth_support from "../oauth/support.js";
 import type * as oauth_tokens from "../oauth/tokens.js";
 import type * as ops_health from "../ops/health.js";
 import type * as providers_ai_anthropic from "../providers/ai/anthropic.js";
@@ -287,8 +291,12 @@ declare const fullApi: ApiFromModules<{
   "model/signup/policy": typeof model_signup_policy;
   "model/usage/summary": typeof model_usage_summary;
   "model/usage/totals": typeof model_usage_totals;
+  "oauth/consent": typeof oauth_consent;
   "oauth/device": typeof oauth_device;
+  "oauth/instances": typeof oauth_instances;
+  "oauth/routes": typeof oauth_routes;
   "oauth/store": typeof oauth_store;
+  "oauth/support": typeof oauth_support;
   "oauth/tokens": typeof oauth_tokens;
   "ops/health": typeof ops_health;
   "providers/ai/anthropic": typeof providers_ai_anthropic;

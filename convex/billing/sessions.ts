@@ -54,7 +54,13 @@ export interface HostedSession {
  * under an idempotency key and stored before the session is made), so abandoned or concurrent
  * checkouts never make a second customer.
  */
-export async function startCheckout(ctx: ActionCtx, userId: Id<"users">, plan: PaidPlan): Promise<HostedSession> {
+export async function startCheckout(
+  ctx: ActionCtx,
+  userId: Id<"users">,
+  plan: PaidPlan,
+  // Where checkout returns to instead of /billing (the /connect consent page returns to its request).
+  options: { returnPath?: string } = {},
+): Promise<HostedSession> {
   const account = await ctx.runQuery(internal.billing.customers.checkoutContext, { userId });
   if (account.heldBySupport) fail("FORBIDDEN", "Your account is suspended by support; contact support before choosing a plan.");
   if (account.liveSubscription !== null) {
@@ -66,6 +72,8 @@ export async function startCheckout(ctx: ActionCtx, userId: Id<"users">, plan: P
   const providerId = account.billingProvider ?? defaultProviderId();
   const provider = billingProvider(providerId);
   const base = appUrl();
+  const path = options.returnPath ?? "/billing";
+  const returnTo = `${path}${path.includes("?") ? "&" : "?"}`;
   return await withClearErrors(async () => {
     let customerId = providerId === "stripe" ? account.stripeCustomerId : null;
     if (customerId === null) {
@@ -82,8 +90,8 @@ export async function startCheckout(ctx: ActionCtx, userId: Id<"users">, plan: P
       plan,
       customerId,
       // The return page shows the account's live state (it waits for the webhook), never a guess.
-      successUrl: `${base}/billing?checkout=success`,
-      cancelUrl: `${base}/billing?checkout=canceled`,
+      successUrl: `${base}${returnTo}checkout=success`,
+      cancelUrl: `${base}${returnTo}checkout=canceled`,
     });
     return { url: session.url, provider: providerId };
   });
