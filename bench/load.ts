@@ -25,6 +25,8 @@ export interface JsonTarget {
   apiKey: string;
   body: unknown;
   stream: boolean;
+  /** Extra request headers (a gateway's routing headers, say). */
+  headers?: Record<string, string>;
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -42,7 +44,7 @@ export async function timedRequest(target: JsonTarget): Promise<Sample> {
   try {
     const response = await fetch(target.url, {
       method: "POST",
-      headers: { authorization: `Bearer ${target.apiKey}`, "content-type": "application/json" },
+      headers: { ...target.headers, authorization: `Bearer ${target.apiKey}`, "content-type": "application/json" },
       body: JSON.stringify(target.body),
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });

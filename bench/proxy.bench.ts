@@ -1,20 +1,25 @@
 /**
- * Proxy overhead benchmark: the same OpenAI requests sent straight to the provider simulator and
- * through the metered proxy (httpActions on the Convex site URL), in one run.
+ * Proxy overhead benchmark: the same OpenAI requests sent straight to the provider simulator,
+ * through Portkey's open-source gateway (a reference: a plain forwarding gateway, no metering)
+ * and through the metered proxy (httpActions on the Convex site URL), in one run.
  *
- *   npm run bench                      # starts its own simulator and offline runtime
+ *   npm run bench                      # starts its own simulator, Portkey and offline runtime
  *   BENCH_URL=http://127.0.0.1:3211 npm run bench   # against a running `npm run backend`
  *
- * Reports added latency (proxy minus direct) at p50/p99, added streaming time to first byte,
- * requests per second for both, and Convex function calls and documents read/written per
- * proxied request from the runtime's /_dev/metrics. Writes the figures to docs/benchmarks.md.
- * See docs/benchmarks.md for every BENCH_* variable.
+ * Reports added latency (leg minus direct) at p50/p99, added streaming time to first byte,
+ * requests per second for every leg, and Convex function calls (the app's own and the
+ * components') and documents read/written per proxied request from the runtime's
+ * /_dev/metrics. Writes the figures to docs/benchmarks.md. See docs/benchmarks.md for every
+ * BENCH_* variable.
  */
+import { createServer } from "node:net";
+import { createRequire } from "node:module";
 import os from "node:os";
+import path from "node:path";
 import { ConvexHttpClient } from "convex/browser";
 import { internal } from "../convex/_generated/api.js";
 import { adminKey as cliAdminKey, asAdmin } from "../scripts/cli.ts";
-import { intEnv, publishReport, runBenchmark, startBenchStack } from "./stack.ts";
+import { intEnv, publishReport, runBenchmark, startChild, startIsolatedBenchStack, type BenchProcess } from "./stack.ts";
 import { assertLoopback, runLoad, summarize, timedRequest, type JsonTarget, type Summary } from "./load.ts";
 import { renderReport, type ConvexWork, type ScenarioResult } from "./report.ts";
 
@@ -29,6 +34,7 @@ export const settings = {
   completionTokens: intEnv("BENCH_COMPLETION_TOKENS", 16),
   streamTokenIntervalMs: intEnv("BENCH_STREAM_TOKEN_INTERVAL_MS", 2),
   maxSeconds: intEnv("BENCH_MAX_SECONDS", 420),
+  portkey: process.env.BENCH_PORTKEY !== "0",
   writeDocs: process.env.BENCH_WRITE_DOCS !== "0",
 };
 
@@ -41,9 +47,13 @@ interface Environment {
   close(): Promise<void>;
 }
 
-/** Starts a simulator and an in-memory offline runtime pointed at it (bench/stack.ts). */
+/**
+ * Starts a simulator (in a child process) and an in-memory offline runtime pointed at it
+ * (bench/stack.ts): the runtime shares its event loop with the load generator, not with the
+ * upstream it is measured against.
+ */
 async function embeddedEnvironment(): Promise<Environment> {
-  const { runtime, sim, close } = await startBenchStack({ name: "proxy" });
+  const { runtime, sim, close } = await startIsolatedBenchStack({ name: "proxy" });
   return {
     mode: "embedded",
     siteUrl: runtime.urls.site,
@@ -86,8 +96,39 @@ async function configureSimulator(simulatorUrl: string, patch: unknown): Promise
   if (!response.ok) throw new Error(`Simulator refused the config: ${await response.text()}`);
 }
 
+/** Headless, on a free loopback port, with an empty env (no proxy or cache settings of the shell). */
+async function startPortkey(): Promise<BenchProcess> {
+  const pkg = createRequire(import.meta.url).resolve("@portkey-ai/gateway/package.json");
+  const entry = path.join(path.dirname(pkg), "build", "start-server.js");
+  const port = await freePort();
+  return await startChild(
+    "Portkey's gateway",
+    [entry, `--port=${port}`, "--headless"],
+    { PATH: process.env.PATH ?? "" },
+    (output) => (output.includes("Ready for connections") ? `http://127.0.0.1:${port}` : null),
+  );
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+type Calls = Record<string, number>;
+
 interface RawMetrics {
-  functionCalls: Record<string, number>;
+  functionCalls: Calls;
+  /** Absent on a runtime from before the split; then every call counts as the app's. */
+  appFunctionCalls?: Calls;
+  componentFunctionCalls?: Calls;
+  componentCalls?: Record<string, Calls>;
   documentsRead: number;
   documentsWritten: number;
 }
@@ -101,8 +142,10 @@ async function readMetrics(cloudUrl: string): Promise<RawMetrics | null> {
   }
 }
 
+const sum = (calls: Calls | undefined): number => Object.values(calls ?? {}).reduce((a, b) => a + b, 0);
+
 function totalCalls(m: RawMetrics): number {
-  return Object.values(m.functionCalls).reduce((a, b) => a + b, 0);
+  return sum(m.functionCalls);
 }
 
 /**
@@ -121,15 +164,34 @@ async function settledMetrics(cloudUrl: string): Promise<RawMetrics | null> {
   return last;
 }
 
+/** Per-kind deltas divided by `requests`, kinds that did not move left out. */
+function perRequest(before: Calls | undefined, after: Calls | undefined, requests: number): Calls {
+  const out: Calls = {};
+  for (const kind of Object.keys(after ?? {})) {
+    const n = ((after?.[kind] ?? 0) - (before?.[kind] ?? 0)) / requests;
+    if (n !== 0) out[kind] = n;
+  }
+  return out;
+}
+
 function workPerRequest(before: RawMetrics | null, after: RawMetrics | null, requests: number): ConvexWork | null {
   if (!before || !after || requests === 0) return null;
-  const perKind: Record<string, number> = {};
-  for (const kind of Object.keys(after.functionCalls)) {
-    perKind[kind] = ((after.functionCalls[kind] ?? 0) - (before.functionCalls[kind] ?? 0)) / requests;
+  const split = after.appFunctionCalls !== undefined && before.appFunctionCalls !== undefined;
+  const byComponent: Calls = {};
+  for (const [component, calls] of Object.entries(after.componentCalls ?? {})) {
+    const n = (sum(calls) - sum(before.componentCalls?.[component])) / requests;
+    if (n !== 0) byComponent[component] = n;
   }
+  const appPerKind = perRequest(split ? before.appFunctionCalls : before.functionCalls, split ? after.appFunctionCalls : after.functionCalls, requests);
+  const componentPerKind = split ? perRequest(before.componentFunctionCalls, after.componentFunctionCalls, requests) : {};
   return {
     functionCalls: (totalCalls(after) - totalCalls(before)) / requests,
-    perKind,
+    appCalls: sum(appPerKind),
+    appPerKind,
+    componentCalls: sum(componentPerKind),
+    componentPerKind,
+    byComponent,
+    componentsCounted: split,
     documentsRead: (after.documentsRead - before.documentsRead) / requests,
     documentsWritten: (after.documentsWritten - before.documentsWritten) / requests,
   };
@@ -182,9 +244,15 @@ async function main(): Promise<void> {
   const benchUrl = process.env.BENCH_URL;
   console.log(benchUrl ? `Benchmarking the proxy at ${benchUrl}` : "Starting the provider simulator and the offline runtime...");
   const env = benchUrl ? await externalEnvironment(benchUrl) : await embeddedEnvironment();
-  for (const url of [env.siteUrl, env.cloudUrl, env.simulatorUrl]) assertLoopback(url);
+  let portkey: BenchProcess | null = null;
 
   try {
+    for (const url of [env.siteUrl, env.cloudUrl, env.simulatorUrl]) assertLoopback(url);
+    if (settings.portkey) {
+      console.log("Starting Portkey's gateway...");
+      portkey = await startPortkey();
+      assertLoopback(portkey.url);
+    }
     await configureSimulator(env.simulatorUrl, {
       latencyMs: settings.upstreamLatencyMs,
       tokenIntervalMs: 0,
@@ -199,6 +267,15 @@ async function main(): Promise<void> {
     const keys = await createKeys(env, settings.users);
     const direct = (stream: boolean): JsonTarget => ({ url: `${env.simulatorUrl}/v1/chat/completions`, apiKey: "sk-sim-bench", body: chatBody(stream), stream });
     const proxied = (stream: boolean, i: number): JsonTarget => ({ url: `${env.siteUrl}/v1/chat/completions`, apiKey: keys[i % keys.length], body: chatBody(stream), stream });
+    // Portkey forwards to the simulator as its OpenAI provider with a custom host, as its docs
+    // describe for self-hosted OpenAI-compatible upstreams.
+    const viaPortkey = (gateway: BenchProcess): JsonTarget => ({
+      url: `${gateway.url}/v1/chat/completions`,
+      apiKey: "sk-sim-bench",
+      body: chatBody(false),
+      stream: false,
+      headers: { "x-portkey-provider": "openai", "x-portkey-custom-host": `${env.simulatorUrl}/v1` },
+    });
 
     const probe = await timedRequest(proxied(false, 0));
     if (!probe.ok) {
@@ -208,9 +285,14 @@ async function main(): Promise<void> {
           : `the proxy answered ${probe.status || "a network error"}: ${probe.error}`;
       throw new Error(`The proxy is not usable: ${why}`);
     }
+    if (portkey) {
+      const answer = await timedRequest(viaPortkey(portkey));
+      if (!answer.ok) throw new Error(`Portkey's gateway is not usable: it answered ${answer.status || "a network error"}: ${answer.error}`);
+    }
 
-    // Module loading and JIT warm-up on both paths before anything is measured.
+    // Module loading and JIT warm-up on every path before anything is measured.
     await runLoad({ total: settings.warmup, concurrency: 4, deadline, send: () => timedRequest(direct(false)) });
+    if (portkey) await runLoad({ total: settings.warmup, concurrency: 4, deadline, send: () => timedRequest(viaPortkey(portkey!)) });
     await runLoad({ total: settings.warmup, concurrency: 4, deadline, send: (i) => timedRequest(proxied(false, i)) });
 
     const phases: Phase[] = [
@@ -228,11 +310,20 @@ async function main(): Promise<void> {
       }
       if (phase.stream) await configureSimulator(env.simulatorUrl, { tokenIntervalMs: settings.streamTokenIntervalMs });
       const directRun = summarize(await runLoad({ ...phase, deadline, send: () => timedRequest(direct(phase.stream)) }));
+      // Streaming is not measured through Portkey: see the report.
+      const portkeyRun =
+        portkey && !phase.stream ? summarize(await runLoad({ ...phase, deadline, send: () => timedRequest(viaPortkey(portkey!)) })) : null;
       const before = await settledMetrics(env.cloudUrl);
       const proxyRun = summarize(await runLoad({ ...phase, deadline, send: (i) => timedRequest(proxied(phase.stream, i)) }));
       const after = await settledMetrics(env.cloudUrl);
       if (phase.stream) await configureSimulator(env.simulatorUrl, { tokenIntervalMs: 0 });
-      const result: ScenarioResult = { ...phase, direct: directRun, proxy: proxyRun, convex: workPerRequest(before, after, proxyRun.sent) };
+      const result: ScenarioResult = {
+        ...phase,
+        direct: directRun,
+        portkey: portkeyRun,
+        proxy: proxyRun,
+        convex: workPerRequest(before, after, proxyRun.sent),
+      };
       results.push(result);
       printScenario(result);
     }
@@ -244,13 +335,27 @@ async function main(): Promise<void> {
       os: `${os.type()} ${os.release()} ${os.arch()}`,
       memoryGb: Math.round(os.totalmem() / 2 ** 30),
     };
-    const report = renderReport({ startedAt, machine, settings, mode: env.mode, results });
+    const report = renderReport({
+      startedAt,
+      machine,
+      loadAverage: os.loadavg()[0],
+      settings,
+      mode: env.mode,
+      portkeyVersion: settings.portkey ? portkeyVersion() : null,
+      results,
+    });
     if (settings.writeDocs) {
       publishReport(report);
     }
   } finally {
+    await portkey?.close();
     await env.close();
   }
+}
+
+function portkeyVersion(): string {
+  const require = createRequire(import.meta.url);
+  return (require("@portkey-ai/gateway/package.json") as { version: string }).version;
 }
 
 function ms(value: number): string {
@@ -259,15 +364,21 @@ function ms(value: number): string {
 
 function printScenario(r: ScenarioResult): void {
   const line = (label: string, s: Summary) =>
-    `  ${label.padEnd(7)} ok ${s.ok}/${s.sent}  p50 ${ms(s.p50)}  p90 ${ms(s.p90)}  p99 ${ms(s.p99)}  max ${ms(s.max)}  ttfb p50 ${ms(s.ttfbP50)}  ${s.rps.toFixed(1)} req/s` +
+    `  ${label.padEnd(8)} ok ${s.ok}/${s.sent}  p50 ${ms(s.p50)}  p90 ${ms(s.p90)}  p99 ${ms(s.p99)}  max ${ms(s.max)}  ttfb p50 ${ms(s.ttfbP50)}  ${s.rps.toFixed(1)} req/s` +
     (s.failed ? `  failures ${JSON.stringify(s.failures)} first: ${s.firstError}` : "") +
     (s.truncated ? "  (stopped by deadline)" : "");
   console.log(`\n${r.name} (${r.total} requests, concurrency ${r.concurrency})`);
   console.log(line("direct", r.direct));
+  if (r.portkey) console.log(line("portkey", r.portkey));
   console.log(line("proxy", r.proxy));
-  console.log(`  added   p50 ${ms(r.proxy.p50 - r.direct.p50)}  p99 ${ms(r.proxy.p99 - r.direct.p99)}` + (r.stream ? `  ttfb p50 ${ms(r.proxy.ttfbP50 - r.direct.ttfbP50)}` : ""));
+  if (r.portkey) console.log(`  portkey added p50 ${ms(r.portkey.p50 - r.direct.p50)}  p99 ${ms(r.portkey.p99 - r.direct.p99)}`);
+  console.log(`  proxy added   p50 ${ms(r.proxy.p50 - r.direct.p50)}  p99 ${ms(r.proxy.p99 - r.direct.p99)}` + (r.stream ? `  ttfb p50 ${ms(r.proxy.ttfbP50 - r.direct.ttfbP50)}` : ""));
   if (r.convex) {
-    console.log(`  convex per proxied request: ${r.convex.functionCalls.toFixed(2)} calls ${JSON.stringify(r.convex.perKind)}, ${r.convex.documentsRead.toFixed(1)} docs read, ${r.convex.documentsWritten.toFixed(1)} written`);
+    console.log(
+      `  convex per proxied request: app calls ${r.convex.appCalls.toFixed(2)} ${JSON.stringify(r.convex.appPerKind)}, ` +
+        `component calls ${r.convex.componentCalls.toFixed(2)} ${JSON.stringify(r.convex.byComponent)}, ` +
+        `${r.convex.documentsRead.toFixed(1)} docs read, ${r.convex.documentsWritten.toFixed(1)} written`,
+    );
   }
 }
 

@@ -2,8 +2,17 @@
 import type { Summary } from "./load.ts";
 
 export interface ConvexWork {
+  /** Every function execution per request: the app's and the components'. */
   functionCalls: number;
-  perKind: Record<string, number>;
+  /** The app's own functions (convex/) per request, and by kind. */
+  appCalls: number;
+  appPerKind: Record<string, number>;
+  /** Component functions per request (the rate limiter's, the workpool's...), by kind and by component path. */
+  componentCalls: number;
+  componentPerKind: Record<string, number>;
+  byComponent: Record<string, number>;
+  /** False when the runtime reports no app/component split (an older backend): all calls count as the app's. */
+  componentsCounted: boolean;
   documentsRead: number;
   documentsWritten: number;
 }
@@ -14,6 +23,8 @@ export interface ScenarioResult {
   concurrency: number;
   stream: boolean;
   direct: Summary;
+  /** Through Portkey's gateway; null when that leg did not run (streaming, BENCH_PORTKEY=0). */
+  portkey: Summary | null;
   proxy: Summary;
   convex: ConvexWork | null;
 }
@@ -21,6 +32,8 @@ export interface ScenarioResult {
 export interface ReportInput {
   startedAt: Date;
   machine: { cpus: number; cpuModel: string; node: string; os: string; memoryGb: number };
+  /** 1-minute load average when the run ended. */
+  loadAverage: number;
   settings: {
     upstreamLatencyMs: number;
     completionTokens: number;
@@ -29,6 +42,8 @@ export interface ReportInput {
     warmup: number;
   };
   mode: "embedded" | "external";
+  /** The @portkey-ai/gateway version measured, null when its leg was off. */
+  portkeyVersion: string | null;
   results: ScenarioResult[];
 }
 
@@ -41,56 +56,79 @@ function failures(s: Summary): string {
   return `${s.failed} (${Object.entries(s.failures).map(([status, n]) => `${status === "0" ? "network" : status}: ${n}`).join(", ")})`;
 }
 
+const byKind = (calls: Record<string, number>) =>
+  Object.entries(calls)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${f2(n)}`)
+    .join(", ") || "none";
+
 export function renderReport(input: ReportInput): string {
   const { machine, settings, results } = input;
+  const portkeyName = input.portkeyVersion ? `Portkey ${input.portkeyVersion}` : null;
   const latencyRows = results
     .filter((r) => !r.stream)
-    .map(
-      (r) =>
-        `| ${r.name} | ${r.proxy.ok}/${r.proxy.sent} | ${f1(r.direct.p50)} / ${f1(r.direct.p90)} / ${f1(r.direct.p99)} | ${f1(r.proxy.p50)} / ${f1(r.proxy.p90)} / ${f1(r.proxy.p99)} | ` +
-        `**${signed(r.proxy.p50 - r.direct.p50)} / ${signed(r.proxy.p99 - r.direct.p99)}** | ${f1(r.direct.rps)} | ${f1(r.proxy.rps)} | ${failures(r.proxy)} |`,
-    );
+    .flatMap((r) => {
+      const row = (path: string, s: Summary, added: boolean) =>
+        `| ${r.name} | ${path} | ${s.ok}/${s.sent} | ${f1(s.p50)} / ${f1(s.p90)} / ${f1(s.p99)} | ` +
+        `${added ? `**${signed(s.p50 - r.direct.p50)}** / ${signed(s.p99 - r.direct.p99)}` : "-"} | ${f1(s.rps)} | ${failures(s)} |`;
+      return [
+        row("direct", r.direct, false),
+        ...(r.portkey && portkeyName ? [row(portkeyName, r.portkey, true)] : []),
+        row("**proxy (metered)**", r.proxy, true),
+      ];
+    });
   const streamRows = results
     .filter((r) => r.stream)
     .map(
       (r) =>
         `| ${r.name} | ${r.proxy.ok}/${r.proxy.sent} | ${f1(r.direct.ttfbP50)} / ${f1(r.direct.ttfbP99)} | ${f1(r.proxy.ttfbP50)} / ${f1(r.proxy.ttfbP99)} | ` +
-        `**${signed(r.proxy.ttfbP50 - r.direct.ttfbP50)} / ${signed(r.proxy.ttfbP99 - r.direct.ttfbP99)}** | ` +
+        `**${signed(r.proxy.ttfbP50 - r.direct.ttfbP50)}** / ${signed(r.proxy.ttfbP99 - r.direct.ttfbP99)} | ` +
         `${signed(r.proxy.p50 - r.direct.p50)} / ${signed(r.proxy.p99 - r.direct.p99)} | ${f1(r.direct.rps)} | ${f1(r.proxy.rps)} | ${failures(r.proxy)} |`,
     );
   const workRows = results.map((r) =>
     r.convex
-      ? `| ${r.name} | ${f2(r.convex.functionCalls)} | ${Object.entries(r.convex.perKind).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${f2(n)}`).join(", ") || "none"} | ${f1(r.convex.documentsRead)} | ${f1(r.convex.documentsWritten)} |`
-      : `| ${r.name} | n/a | metrics endpoint not available | n/a | n/a |`,
+      ? `| ${r.name} | **${f2(r.convex.appCalls)}** | ${byKind(r.convex.appPerKind)} | ` +
+        `${r.convex.componentsCounted ? `**${f2(r.convex.componentCalls)}**` : "not reported"} | ${r.convex.componentsCounted ? byKind(r.convex.byComponent) : "-"} | ` +
+        `${f1(r.convex.documentsRead)} | ${f1(r.convex.documentsWritten)} |`
+      : `| ${r.name} | n/a | metrics endpoint not available | n/a | - | n/a | n/a |`,
   );
-  const truncated = results.filter((r) => r.direct.truncated || r.proxy.truncated).map((r) => r.name);
+  const processes = portkeyName
+    ? "Processes: the simulator and Portkey each run in a child process of their own (Portkey with `--headless`,\n" +
+      "requests sent with `x-portkey-provider: openai` and `x-portkey-custom-host` set to the simulator's `/v1`)"
+    : "Processes: the simulator runs in a child process of its own";
+  const truncated = results.filter((r) => r.direct.truncated || r.proxy.truncated || r.portkey?.truncated).map((r) => r.name);
 
   return `# Benchmarks
 
 ## AI proxy overhead (\`npm run bench\`)
 
 What the metered proxy adds on top of the upstream: the same OpenAI chat request is sent straight
-to the provider simulator and through the proxy (\`POST /v1/chat/completions\` on the Convex site
-URL), in one run, on one machine. The simulator answers after a fixed upstream latency, so the
-difference is the proxy's own cost: key check, rate limit and quota hold, the upstream call,
-and settlement.
+to the provider simulator (direct)${portkeyName ? `, through ${portkeyName}'s open-source gateway (\`@portkey-ai/gateway\`, a
+plain forwarding gateway without metering, as a reference for what any gateway hop costs)` : ""} and through the
+proxy (\`POST /v1/chat/completions\` on the Convex site URL), in one run, on one machine. The simulator
+answers after a fixed upstream latency, so the difference to direct is each path's own cost; for the
+proxy: key check, rate limit and quota hold, the upstream call, and settlement.
 
 Run: ${input.startedAt.toISOString()} (${input.mode === "embedded" ? "simulator and offline runtime started by the benchmark" : "against a running `npm run backend`"}).
-Machine: ${machine.cpus} cores, ${machine.cpuModel}, ${machine.memoryGb} GB, ${machine.os}, Node ${machine.node}.
+Machine: ${machine.cpus} cores, ${machine.cpuModel}, ${machine.memoryGb} GB, ${machine.os}, Node ${machine.node};
+1-minute load average ${input.loadAverage.toFixed(1)} when the run ended (other work on the machine counts too).
 Setup: upstream latency ${settings.upstreamLatencyMs} ms before the first byte; replies of ${settings.completionTokens} completion
 tokens (\`max_tokens: 32\`); ${settings.users} Pro accounts with one key each, requests spread across them;
-${settings.warmup} warm-up requests per path, not counted. The load generator, the simulator and the
-runtime share the machine's cores.
+${settings.warmup} warm-up requests per path, not counted. ${processes}; the offline runtime runs in the benchmark's process, beside the load
+generator. All of them share the machine's cores.
 
 ### Added latency (JSON), milliseconds
 
-| scenario | proxied ok | direct p50 / p90 / p99 | proxy p50 / p90 / p99 | added p50 / p99 | direct req/s | proxy req/s | proxy errors |
-| --- | --- | --- | --- | --- | --- | --- | --- |
+| scenario | path | ok | p50 / p90 / p99 | added p50 / p99 vs direct | req/s | errors |
+| --- | --- | --- | --- | --- | --- | --- |
 ${latencyRows.join("\n")}
 
 ### Streaming (\`stream: true\`, \`include_usage\`), milliseconds
 
-Time to first byte is the first SSE event; the simulator spaces chunks ${settings.streamTokenIntervalMs} ms apart.
+Time to first byte is the first SSE event; the simulator spaces chunks ${settings.streamTokenIntervalMs} ms apart.${portkeyName ? `
+Portkey is not measured here: streaming through \`@portkey-ai/gateway\` ${input.portkeyVersion} on Node fails upstream of this
+project (every streamed request answers 500 \`{"status":"failure","message":"Something went wrong"}\` and the
+gateway logs \`tryTargetsRecursively error: immutable ... TypeError: immutable\`), so there is no figure to compare.` : ""}
 
 | scenario | proxied ok | direct TTFB p50 / p99 | proxy TTFB p50 / p99 | added TTFB p50 / p99 | added total p50 / p99 | direct req/s | proxy req/s | proxy errors |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- |
@@ -99,11 +137,12 @@ ${streamRows.join("\n")}
 ### Convex work per proxied request
 
 From the runtime's cumulative \`/_dev/metrics\` (delta over the phase / requests sent), read after
-scheduled work has drained. Function calls include the component functions the proxy's own
-functions call (the rate limiter's), and any cron that ran during the phase.
+scheduled work has drained. App calls are executions of the app's own functions (\`convex/\`: the
+httpAction and the functions it runs); component calls are the functions of the components those
+call (the rate limiter's, the workpool's), counted apart. Crons that ran during the phase count too.
 
-| scenario | function calls | by kind | documents read | documents written |
-| --- | --- | --- | --- | --- |
+| scenario | app function calls | app calls by kind | component calls | by component | documents read | documents written |
+| --- | --- | --- | --- | --- | --- | --- |
 ${workRows.join("\n")}
 ${truncated.length ? `\nStopped by the time limit before all requests were sent: ${truncated.join(", ")}.\n` : ""}
 ### Reading these numbers
@@ -113,27 +152,29 @@ ${truncated.length ? `\nStopped by the time limit before all requests were sent:
   process. A Convex deployment runs mutations in parallel with OCC and adds network hops, so treat
   the absolute figures as this machine's, and the per-request function and document counts as
   the portable part.
-- On this 2-core machine the load generator, the simulator and the runtime compete for CPU
-  (with anything else running), so repeated runs differ: two back-to-back runs of the
-  64-concurrent phase on the same code measured 52 and 103 proxied req/s. Compare figures from
-  one run, or repeat a run before drawing conclusions.
-- Added latency is the difference of percentiles (proxy p50 minus direct p50), not a percentile
+- On this 2-core machine the load generator, the simulator, Portkey and the runtime compete for
+  CPU (with anything else running), so repeated runs differ. Compare figures from one run, or
+  repeat a run before drawing conclusions.
+- The runtime shares its process with the load generator; Portkey does not. Under concurrency the
+  load generator's own work (parsing responses, timing) is charged to the proxy's event loop only.
+- Added latency is the difference of percentiles (path p50 minus direct p50), not a percentile
   of per-request differences.
-- Requests per second count successful requests over the phase's wall time; at 16 and 64
-  concurrent requests the offline runtime's serialized mutations are the limit, which is also
-  where the long p99 tails come from.
-- Documents read per request is not a constant: admitting a request reads the account's usage
-  events recorded since the last rollup (the "usage rollup" cron in \`convex/crons.ts\`), so it
-  grows with each account's request rate between rollups. Writes per request stay flat.
+- Requests per second count successful requests over the phase's wall time. At 64 concurrent
+  requests both gateways are CPU-bound on this machine; the offline runtime also runs its mutations
+  one at a time, which is where the proxy's tail comes from.
+- Documents read per request depends on the quota ledger's design in \`convex/quota/\`: if admitting
+  a request reads the usage recorded since the last rollup, it grows with each account's request
+  rate between rollups.
 
 ### Re-running
 
 \`npm run bench\` takes a few minutes and stops by itself (\`BENCH_MAX_SECONDS\`, default 420).
 Variables: \`BENCH_URL\` (site URL of a running backend; then \`BENCH_CLOUD_URL\`, default
 http://127.0.0.1:3210, and \`BENCH_SIMULATOR_URL\`, default http://127.0.0.1:3220, whose config is
-restored afterwards), \`BENCH_LATENCY_MS\` (50), \`BENCH_SEQUENTIAL\` (200), \`BENCH_C16_REQUESTS\` (320),
-\`BENCH_C64_REQUESTS\` (640), \`BENCH_STREAM_REQUESTS\` (100), \`BENCH_WARMUP\` (20), \`BENCH_USERS\` (8),
-\`BENCH_COMPLETION_TOKENS\` (16), \`BENCH_STREAM_TOKEN_INTERVAL_MS\` (2), \`BENCH_WRITE_DOCS\` (0 to only
-print). Load only ever goes to loopback addresses.
+restored afterwards), \`BENCH_PORTKEY\` (0 to skip the Portkey leg), \`BENCH_LATENCY_MS\` (50),
+\`BENCH_SEQUENTIAL\` (200), \`BENCH_C16_REQUESTS\` (320), \`BENCH_C64_REQUESTS\` (640), \`BENCH_STREAM_REQUESTS\` (100),
+\`BENCH_WARMUP\` (20), \`BENCH_USERS\` (8), \`BENCH_COMPLETION_TOKENS\` (16), \`BENCH_STREAM_TOKEN_INTERVAL_MS\` (2),
+\`BENCH_WRITE_DOCS\` (0 to only print). Load only ever goes to loopback addresses; Portkey's CLI has no
+host option, so it listens on all interfaces of this machine while the benchmark runs.
 `;
 }

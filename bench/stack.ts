@@ -115,6 +115,7 @@ export function startChild(
     const onData = (chunk: Buffer) => {
       if (settled) return;
       output += chunk.toString("utf8");
+      // eslint-disable-next-line no-control-regex -- ANSI color codes start with ESC.
       const url = ready(output.replace(/\x1b\[[0-9;]*m/g, ""));
       if (url === null) return;
       settled = true;

@@ -8,7 +8,7 @@ import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import WebSocket from "ws";
 import { devEnv } from "../env.ts";
 import { DEMO_USERS, seed } from "../seed.ts";
-import { startRuntime, type Runtime } from "./server.ts";
+import { startRuntime, type CallCounts, type Runtime } from "./server.ts";
 import { api } from "../../convex/_generated/api.js";
 
 let dataDir: string;
@@ -88,7 +88,7 @@ describe("the app on the runtime", () => {
     // Signup's per-IP and per-domain limits are the rate limiter component's mutations.
     await h.mutation(api.signup.account.ensure, {});
     const after = rt.metrics();
-    const delta = (a: Record<string, number>, b: Record<string, number>, kind: string) => (a[kind] ?? 0) - (b[kind] ?? 0);
+    const delta = (a: Partial<CallCounts>, b: Partial<CallCounts>, kind: keyof CallCounts) => (a[kind] ?? 0) - (b[kind] ?? 0);
     expect(delta(after.appFunctionCalls, before.appFunctionCalls, "mutation")).toBeGreaterThanOrEqual(1);
     expect(delta(after.componentCalls.rateLimiter ?? {}, before.componentCalls.rateLimiter ?? {}, "mutation")).toBeGreaterThanOrEqual(1);
     for (const kind of ["query", "mutation", "action", "httpAction"] as const) {

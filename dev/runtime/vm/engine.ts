@@ -252,8 +252,52 @@ function countCalls(moduleMap: ModuleMap, component: string): ModuleMap {
   return out;
 }
 
+/**
+ * convex-test serializes top-level transactions with a condition variable: when one ends,
+ * every waiter wakes, one wins and the rest go back to sleep. With 64 requests queued that is
+ * 64 wake-ups per transaction (work that grows with the square of the queue) and no order at
+ * all, so an unlucky mutation could wait seconds while later ones went first. Here the lock is
+ * a FIFO queue handed straight from one transaction to the next: the same isolation (one
+ * top-level transaction at a time, nested ones inside it), first come first served.
+ */
+function installFifoTransactions() {
+  const tm = internals.__TransactionManager.prototype;
+  const held = Promise.resolve();
+  const noop = () => {};
+  const waiting = new WeakMap<object, (() => void)[]>();
+  const queueOf = (manager: object) => {
+    let queue = waiting.get(manager);
+    if (queue === undefined) waiting.set(manager, (queue = []));
+    return queue;
+  };
+  tm.begin = async function (this: any, isNested: boolean, transactionLimits: unknown) {
+    if (!isNested) {
+      // Taken when free; otherwise wait in line until the previous holder hands it over.
+      if (this._waitOnCurrentFunction !== null) await new Promise<void>((resolve) => queueOf(this).push(resolve));
+      else this._waitOnCurrentFunction = held;
+      this._markTransactionDone = noop;
+      this._metricsTracker = new TransactionMetricsTracker(this._limitsConfig);
+    }
+    const convex = internals.__convexGlobalStorage.getStore();
+    if (!convex) throw new Error("No active convexTest context.");
+    for (const component of Object.values(convex.components) as any[]) component.db.startTransaction();
+    this._metricsTracker?.startTransaction(transactionLimits);
+  };
+  tm._endTransaction = function (this: any, isNested: boolean) {
+    if (this._markTransactionDone === null) throw new Error("Transaction not started");
+    if (isNested) return;
+    this._metricsTracker = null;
+    this._markTransactionDone = null;
+    const next = queueOf(this).shift();
+    // Still held: the next transaction in line owns it now.
+    if (next !== undefined) next();
+    else this._waitOnCurrentFunction = null;
+  };
+}
+
 function installHooks(sortedIndexes: boolean) {
   installConsole();
+  installFifoTransactions();
   const tm = internals.__TransactionManager.prototype;
   const commit = tm.commit;
   tm.commit = function (this: any, isNested: boolean) {
