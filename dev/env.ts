@@ -136,6 +136,24 @@ export function devSimulatorBilling(siteUrl: string) {
   };
 }
 
+/**
+ * The AI providers' base URLs and keys pointed at the simulator, which speaks OpenAI under /v1,
+ * Anthropic's Messages API at /v1/messages, Gemini's OpenAI-compatible endpoint under
+ * /v1beta/openai and ElevenLabs at /v1/text-to-speech. `tag` names the keys (dev, test...).
+ */
+export function devAiProviderEnv(simulatorUrl: string, tag: string): Record<string, string> {
+  return {
+    OPENAI_BASE_URL: `${simulatorUrl}/v1`,
+    OPENAI_API_KEY: `sk-sim-${tag}`,
+    ANTHROPIC_BASE_URL: simulatorUrl,
+    ANTHROPIC_API_KEY: `sk-ant-sim-${tag}`,
+    GEMINI_BASE_URL: `${simulatorUrl}/v1beta/openai`,
+    GEMINI_API_KEY: `gemini-sim-${tag}`,
+    ELEVENLABS_BASE_URL: simulatorUrl,
+    ELEVENLABS_API_KEY: `xi-sim-${tag}`,
+  };
+}
+
 /** The env the functions get in development, unless .env.local or the shell overrides it. */
 export function devEnv(
   dataDir: string,
@@ -147,8 +165,7 @@ export function devEnv(
     DEV_AUTH: "true",
     DEV_AUTH_PRIVATE_JWK: devAuthJwk(dataDir),
     ENCRYPTION_KEY: once(path.join(dataDir, "encryption_key"), () => randomBytes(32).toString("base64")),
-    OPENAI_BASE_URL: `${simulatorUrl}/v1`,
-    OPENAI_API_KEY: "sk-sim-dev",
+    ...devAiProviderEnv(simulatorUrl, "dev"),
     // The simulator's Resend-format API at its root (POST /emails); it captures every mail.
     EMAIL_BASE_URL: simulatorUrl,
     EMAIL_API_KEY: "re_sim_dev",

@@ -17,6 +17,9 @@ import { googleControlRoutes, googleFormat, googleRoutes } from "./google.ts";
 import { readBody, readOverrides, sendJson, SimHttpError, type ProviderFormat, type Route, type RouteContext } from "./http.ts";
 import { emailApiRoutes, mailboxControlRoutes } from "./mailbox.ts";
 import { openAIFormat, openAIRoutes } from "./openai.ts";
+import { anthropicRoutes } from "./anthropic.ts";
+import { elevenLabsRoutes } from "./elevenlabs.ts";
+import { geminiFormat, geminiRoutes } from "./gemini.ts";
 import { polarControlRoutes, polarRoutes } from "./polar.ts";
 import { signalControlRoutes, signalRoutes } from "./signal.ts";
 import { SimulatorState, type RequestLogEntry } from "./state.ts";
@@ -35,6 +38,9 @@ export class SimulatorStartError extends Error {
 /** Every provider's routes; the first match wins, so more specific patterns go first. */
 const PROVIDER_ROUTES: readonly Route[] = [
   ...openAIRoutes,
+  ...anthropicRoutes,
+  ...geminiRoutes,
+  ...elevenLabsRoutes,
   ...stripeRoutes,
   ...polarRoutes,
   ...telnyxRoutes,
@@ -95,6 +101,7 @@ function logBody(body: Buffer, contentType: string | undefined): unknown {
 function formatForUnknownPath(pathname: string): ProviderFormat {
   if (pathname.startsWith("/v2/") && !pathname.startsWith("/v2/send")) return telnyxFormat;
   if (/^\/(admin|gmail|calendar)\//.test(pathname)) return googleFormat;
+  if (pathname.startsWith("/v1beta/")) return geminiFormat;
   return openAIFormat;
 }
 
@@ -293,6 +300,7 @@ async function main(): Promise<void> {
   const config = sim.configure({});
   console.log(`Provider simulator listening on ${sim.url} (index: ${sim.url}/_sim, captured mail: ${sim.url}/_sim/inbox)`);
   console.log(`  OPENAI_BASE_URL=${sim.url}/v1`);
+  console.log(`  ANTHROPIC_BASE_URL=${sim.url} GEMINI_BASE_URL=${sim.url}/v1beta/openai ELEVENLABS_BASE_URL=${sim.url}`);
   console.log(`  Stripe webhook secret ${config.stripe.webhookSecret}, Polar webhook secret ${config.polar.webhookSecret}`);
   console.log(`  TELNYX_PUBLIC_KEY=${telnyxPublicKey()}`);
   const stop = () => {

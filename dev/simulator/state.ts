@@ -6,7 +6,7 @@ import { mergeConfig, type SimulatorConfig } from "./config.ts";
 import { mulberry32 } from "./tokens.ts";
 
 /** Headers never written to the request log: credentials stay out of test output. */
-const SECRET_HEADERS = new Set(["authorization", "x-api-key", "cookie", "proxy-authorization", "x-goog-api-key"]);
+const SECRET_HEADERS = new Set(["authorization", "x-api-key", "xi-api-key", "cookie", "proxy-authorization", "x-goog-api-key"]);
 
 export interface RequestLogEntry {
   seq: number;
