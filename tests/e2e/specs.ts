@@ -19,6 +19,7 @@ import {
   type World,
 } from "./browser.ts";
 import { billingSpecs } from "./billingSpecs.ts";
+import { providerSpecs } from "./providerSpecs.ts";
 
 const run = promisify(execFile);
 
@@ -468,6 +469,8 @@ export function specs(world: World): TestCase[] {
       },
     },
     ...billingSpecs(world, { stamp, support, customerPage: () => page }),
+    // Late: the breaker it opens refuses OpenAI requests for its cool-down afterwards.
+    ...providerSpecs(world, { stamp, support }),
     {
       name: "the page says so when the backend goes away instead of showing stale numbers",
       fn: async () => {

@@ -14,19 +14,18 @@ import {
   recentTransitions,
   transitionLabel,
 } from "../../lib/providerHealth";
+import { formatDateTime } from "../../lib/format";
 import { useNow } from "../../lib/useNow";
 
 const none = <span className="muted">—</span>;
 
-/** An open breaker's next probe, counted down each second. */
+/** An open breaker's next probe, counted down each second ("just now" would hide the wait). */
 function Reopens({ at }: { at: number }) {
   const now = useNow(1_000);
   return (
     <>
-      <RelativeTimeWithDate at={at} />
-      <span className="cell-sub" data-testid="breaker-probe-countdown">
-        {probeCountdown(at, now)}
-      </span>
+      <span data-testid="breaker-probe-countdown">{probeCountdown(at, now)}</span>
+      <span className="cell-sub muted">{formatDateTime(at)}</span>
     </>
   );
 }
