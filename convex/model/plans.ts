@@ -44,6 +44,15 @@ const PAID_MODELS = [
   "text-embedding-3-large",
   "tts-1",
   "tts-1-hd",
+  "gpt-3.5-turbo-instruct",
+  // Other providers behind the same endpoints (model/pricing.ts names each model's provider).
+  "claude-sonnet-4-5",
+  "claude-haiku-4-5",
+  "gemini-2.5-flash",
+  "gemini-2.5-pro",
+  "eleven_multilingual_v2",
+  "eleven_flash_v2_5",
+  "eleven_turbo_v2_5",
 ] as const;
 
 export const PLANS: Record<PlanId, Plan> = {

@@ -1,12 +1,23 @@
-// POST /v1/chat/completions: JSON and SSE streaming, metered with hold -> settle.
+// POST /v1/chat/completions: JSON and SSE streaming, metered with hold -> settle. OpenAI and
+// Gemini (OpenAI-compatible) models are relayed as they are; Anthropic models are translated
+// to the Messages API and back (model/proxy/anthropic.ts), streams included.
 import { httpAction } from "../_generated/server";
 import type { ActionCtx } from "../_generated/server";
+import {
+  AnthropicStreamTranslator,
+  fromAnthropicMessage,
+  TOOL_USE_SYSTEM_PROMPT_TOKENS,
+  toAnthropicRequest,
+  TranslationError,
+} from "../model/proxy/anthropic";
 import { estimateChatPromptTokens, utf8Bytes } from "../model/proxy/estimate";
 import { StreamRelay } from "../model/proxy/streamRelay";
+import type { AiProvider, ProviderUsage } from "../providers/ai/types";
 import { admitRequest, type Grant } from "./admission";
+import { routeModel } from "./availability";
 import { newRequestId, positiveInt, readModelRequest } from "./request";
-import { badRequest, CORS_HEADERS, withOpenAiErrors } from "./respond";
-import { callUpstream, providerFor, settle } from "./upstream";
+import { badRequest, CORS_HEADERS, errorResponse, withOpenAiErrors } from "./respond";
+import { callUpstream, settle } from "./upstream";
 
 const MAX_CHOICES = 16;
 
@@ -37,7 +48,24 @@ async function chatCompletionsHandler(ctx: ActionCtx, request: Request): Promise
   const legacyMax = positiveInt(body.max_tokens);
   if (legacyMax === "invalid") return badRequest("'max_tokens' must be a positive integer.", "max_tokens");
 
-  const promptTokens = estimateChatPromptTokens(body as { messages: unknown[] });
+  const routed = await routeModel(ctx, request, model, "chat");
+  if (!routed.ok) return routed.response;
+  const provider = routed.provider;
+  const viaAnthropic = provider?.id === "anthropic";
+  // Translated before admission, so a request Anthropic cannot express is a 400 with no hold.
+  let anthropicBody: Record<string, unknown> | null = null;
+  if (viaAnthropic) {
+    try {
+      anthropicBody = toAnthropicRequest(body);
+    } catch (e) {
+      if (e instanceof TranslationError) return badRequest(e.message, e.param);
+      throw e;
+    }
+  }
+
+  const hasTools = Array.isArray(body.tools) && body.tools.length > 0;
+  const promptTokens = estimateChatPromptTokens(body as { messages: unknown[] }) +
+    (viaAnthropic && hasTools ? TOOL_USE_SYSTEM_PROMPT_TOKENS : 0);
   const requestId = newRequestId();
   const admission = await admitRequest(ctx, request, {
     keyHash,
@@ -54,24 +82,48 @@ async function chatCompletionsHandler(ctx: ActionCtx, request: Request): Promise
 
   const stream = body.stream === true;
   const clientOptions = (body.stream_options ?? {}) as Record<string, unknown>;
-  const upstreamBody: Record<string, unknown> = { ...body, [maxField]: grant.maxOutputTokens };
   // Both limits sent: neither may let the output outgrow the hold.
-  if (maxField === "max_completion_tokens" && legacyMax !== null) {
-    upstreamBody.max_tokens = Math.min(legacyMax, grant.maxOutputTokens);
+  const upstreamMax = maxField === "max_completion_tokens" && legacyMax !== null
+    ? Math.min(legacyMax, grant.maxOutputTokens)
+    : grant.maxOutputTokens;
+  let path = "/chat/completions";
+  let upstreamBody: Record<string, unknown>;
+  if (anthropicBody !== null) {
+    // Anthropic requires max_tokens: the hold's maximum.
+    path = "/messages";
+    upstreamBody = { ...anthropicBody, max_tokens: upstreamMax };
+  } else if (provider?.id === "gemini") {
+    // Gemini's OpenAI-compatible endpoint documents max_tokens, not max_completion_tokens.
+    const { max_completion_tokens: _newer, ...rest } = body;
+    upstreamBody = { ...rest, max_tokens: upstreamMax };
+  } else {
+    upstreamBody = { ...body, [maxField]: grant.maxOutputTokens };
+    if (maxField === "max_completion_tokens" && legacyMax !== null) upstreamBody.max_tokens = upstreamMax;
   }
-  // Always ask for the usage chunk so a stream is billed at the provider's count.
-  if (stream) upstreamBody.stream_options = { ...clientOptions, include_usage: true };
+  // Always ask for the usage chunk so a stream is billed at the provider's count (Anthropic
+  // streams always end with their usage).
+  if (stream && anthropicBody === null) upstreamBody.stream_options = { ...clientOptions, include_usage: true };
 
-  const upstream = await callUpstream(ctx, grant, { kind: "chat", model, path: "/chat/completions", body: upstreamBody, startedAt });
+  const upstream = await callUpstream(ctx, grant, { kind: "chat", model, path, body: upstreamBody, startedAt });
   if (!upstream.ok) return upstream.response;
+  // A priced model always has a provider; callUpstream has already used it.
+  const via = provider!;
 
-  if (!stream) return await finishJson(ctx, grant, upstream.response, { model, promptTokens, startedAt, choices: n ?? 1 });
+  const created = Math.floor(Date.now() / 1000);
+  if (!stream) {
+    return await finishJson(ctx, grant, upstream.response, {
+      model, promptTokens, startedAt, choices: n ?? 1, provider: via, anthropicCreated: viaAnthropic ? created : null,
+    });
+  }
   return streamToClient(ctx, grant, upstream.response, {
+    kind: "chat",
     model,
     promptTokens,
     startedAt,
     clientWantsUsage: clientOptions.include_usage === true,
     maxOutputTokens: grant.maxOutputTokens * (n ?? 1),
+    provider: via,
+    translator: viaAnthropic ? new AnthropicStreamTranslator({ created, model }) : null,
   });
 }
 
@@ -81,16 +133,39 @@ async function finishJson(
   ctx: ActionCtx,
   grant: Grant,
   res: Response,
-  opts: { model: string; promptTokens: number; startedAt: number; choices: number },
+  opts: {
+    model: string;
+    promptTokens: number;
+    startedAt: number;
+    choices: number;
+    provider: AiProvider;
+    /** Set for an Anthropic reply, which is translated into a chat.completion created then. */
+    anthropicCreated: number | null;
+  },
 ): Promise<Response> {
-  const text = await res.text();
+  let text = await res.text();
   let json: { usage?: unknown; choices?: Array<{ message?: { content?: unknown } }> } | null = null;
   try {
     json = JSON.parse(text);
   } catch {
     json = null;
   }
-  let usage = providerFor(opts.model).translateUsageMetrics(json?.usage);
+  if (opts.anthropicCreated !== null) {
+    try {
+      json = fromAnthropicMessage(json, opts.anthropicCreated) as typeof json;
+      text = JSON.stringify(json);
+    } catch (e) {
+      if (!(e instanceof TranslationError)) throw e;
+      // Work was done upstream but its reply is unreadable: bill the bound, tell the client.
+      await settle(ctx, grant, {
+        kind: "chat", model: opts.model,
+        usage: { tokensIn: opts.promptTokens, cachedTokensIn: 0, tokensOut: 0, characters: 0 },
+        usageSource: "estimate", status: "upstream_error", httpStatus: 502, startedAt: opts.startedAt,
+      });
+      return errorResponse(502, { message: "The AI provider's reply could not be read.", type: "upstream_error", code: "upstream_bad_reply" }, grant.headers);
+    }
+  }
+  let usage: ProviderUsage | null = opts.provider.translateUsageMetrics(json?.usage);
   let usageSource: "provider" | "estimate" = "provider";
   if (usage === null) {
     // No usage from the provider: bill the prompt bound and the output's bytes (also a bound).
@@ -127,11 +202,22 @@ async function finishJson(
  * provider's own count; if the upstream dies midway we settle with the relay's estimate and
  * tell a still-connected client with an error event.
  */
-function streamToClient(
+export function streamToClient(
   ctx: ActionCtx,
   grant: Grant,
   upstream: Response,
-  opts: { model: string; promptTokens: number; startedAt: number; clientWantsUsage: boolean; maxOutputTokens: number },
+  opts: {
+    /** chat, or the legacy completions endpoint, which streams through the same relay. */
+    kind: "chat" | "completion";
+    model: string;
+    promptTokens: number;
+    startedAt: number;
+    clientWantsUsage: boolean;
+    maxOutputTokens: number;
+    provider: AiProvider;
+    /** Anthropic's events -> OpenAI's chunks, before the relay sees them. */
+    translator: AnthropicStreamTranslator | null;
+  },
 ): Response {
   const encoder = new TextEncoder();
   let controller!: ReadableStreamDefaultController<Uint8Array>;
@@ -155,8 +241,9 @@ function streamToClient(
   const relay = new StreamRelay({
     clientWantsUsage: opts.clientWantsUsage,
     maxOutputTokens: opts.maxOutputTokens,
-    readUsage: (raw) => providerFor(opts.model).translateUsageMetrics(raw),
+    readUsage: (raw) => opts.provider.translateUsageMetrics(raw),
   });
+  const translate = (text: string) => (opts.translator ? opts.translator.push(text) : text);
 
   const pump = async () => {
     let broke = false;
@@ -165,19 +252,24 @@ function streamToClient(
       if (!reader) throw new Error("The provider answered without a body.");
       const decoder = new TextDecoder();
       for (let read = await reader.read(); !read.done; read = await reader.read()) {
-        send(relay.push(decoder.decode(read.value, { stream: true })));
+        send(relay.push(translate(decoder.decode(read.value, { stream: true }))));
       }
-      send(relay.push(decoder.decode()) + relay.end());
+      send(relay.push(translate(decoder.decode()) + (opts.translator?.end() ?? "")) + relay.end());
     } catch {
       broke = true;
     }
     const outcome = relay.outcome(broke, opts.promptTokens);
     send(outcome.trailer);
+    // An Anthropic stream that broke off: message_start told the exact prompt, and its text
+    // deltas carry several tokens each, so the output is bounded by bytes instead.
+    const usage: ProviderUsage = outcome.usageSource === "estimate" && opts.translator
+      ? opts.translator.partialUsage(opts.promptTokens, opts.maxOutputTokens)
+      : outcome.usage;
     try {
       await settle(ctx, grant, {
-        kind: "chat",
+        kind: opts.kind,
         model: opts.model,
-        usage: outcome.usage,
+        usage,
         usageSource: outcome.usageSource,
         status: clientGone ? "client_abandoned" : outcome.completed ? "ok" : "upstream_error",
         httpStatus: 200,

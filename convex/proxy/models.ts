@@ -1,10 +1,11 @@
-// GET /v1/models and /v1/models/{id}: the models the caller's plan may use (and that are
-// priced: nothing is served free).
+// GET /v1/models and /v1/models/{id}: the models the caller's plan may use, that are priced
+// (nothing is served free) and whose provider has a key on this deployment (a model that
+// would only fail is not offered).
 import { httpAction } from "../_generated/server";
 import type { ActionCtx } from "../_generated/server";
 import { capabilities } from "../model/accounts/accountState";
 import { getPlan } from "../model/plans";
-import { isPriced } from "../model/pricing";
+import { isAvailable, providerFor } from "../providers/ai/registry";
 import { authenticateCaller, type Caller } from "./callers";
 import { refusalResponse } from "./refusals";
 import { jsonResponse, withOpenAiErrors } from "./respond";
@@ -13,7 +14,7 @@ import { jsonResponse, withOpenAiErrors } from "./respond";
 const MODEL_CREATED = 1_700_000_000;
 
 function modelObject(id: string) {
-  return { id, object: "model", created: MODEL_CREATED, owned_by: "openai" };
+  return { id, object: "model", created: MODEL_CREATED, owned_by: providerFor(id).ownedBy };
 }
 
 /** The caller's models, or the refusal for an account that may not use the proxy. */
@@ -22,7 +23,7 @@ async function modelsOf(ctx: ActionCtx, request: Request): Promise<{ ok: true; m
   if (!auth.ok) return auth;
   const { plan, state }: Caller = auth.caller;
   if (!capabilities(state).useProxy) return { ok: false, response: refusalResponse({ reason: "account_inactive", state }) };
-  return { ok: true, models: getPlan(plan).models.filter(isPriced) };
+  return { ok: true, models: getPlan(plan).models.filter(isAvailable) };
 }
 
 async function listModelsHandler(ctx: ActionCtx, request: Request): Promise<Response> {

@@ -2,6 +2,7 @@
 import type { HttpRouter } from "convex/server";
 import { httpAction } from "../_generated/server";
 import { chatCompletions } from "./chat";
+import { completions } from "./completions";
 import { embeddings } from "./embeddings";
 import { listModels, retrieveModel } from "./models";
 import { preflightResponse, unknownRoute } from "./respond";
@@ -44,6 +45,7 @@ export function mountProxyRoutes(http: HttpRouter): void {
   mountRoutes(http, {
     exact: [
       ["/v1/chat/completions", "POST", chatCompletions],
+      ["/v1/completions", "POST", completions],
       ["/v1/embeddings", "POST", embeddings],
       ["/v1/audio/speech", "POST", speech],
       ["/v1/models", "GET", listModels],

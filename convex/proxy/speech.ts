@@ -1,9 +1,13 @@
 // POST /v1/audio/speech: billed per character of input; the audio bytes pass through.
+// OpenAI models get the request as it is; ElevenLabs models get it as a text-to-speech
+// request (voice and format mapped by model/proxy/speechVoices.ts).
 import { httpAction } from "../_generated/server";
 import type { ActionCtx } from "../_generated/server";
 import { speechCharacters } from "../model/proxy/estimate";
+import { type ElevenLabsSpeech, toElevenLabsSpeech, TranslationError, wavFromPcm } from "../model/proxy/speechVoices";
 import { NO_USAGE } from "../model/usage/totals";
 import { admitRequest } from "./admission";
+import { routeModel } from "./availability";
 import { newRequestId, readModelRequest } from "./request";
 import { badRequest, CORS_HEADERS, errorResponse, withOpenAiErrors } from "./respond";
 import { callUpstream, settle } from "./upstream";
@@ -26,6 +30,17 @@ async function speechHandler(ctx: ActionCtx, request: Request): Promise<Response
   if (characters > MAX_SPEECH_CHARACTERS) {
     return badRequest(`'input' is ${characters} characters; the maximum is ${MAX_SPEECH_CHARACTERS}.`, "input", "string_above_max_length");
   }
+  const routed = await routeModel(ctx, request, model, "speech");
+  if (!routed.ok) return routed.response;
+  let eleven: ElevenLabsSpeech | null = null;
+  if (routed.provider?.id === "elevenlabs") {
+    try {
+      eleven = toElevenLabsSpeech(body);
+    } catch (e) {
+      if (e instanceof TranslationError) return badRequest(e.message, e.param);
+      throw e;
+    }
+  }
   const admission = await admitRequest(ctx, request, {
     keyHash,
     requestId: newRequestId(),
@@ -39,11 +54,13 @@ async function speechHandler(ctx: ActionCtx, request: Request): Promise<Response
   if (!admission.ok) return admission.response;
   const grant = admission.grant;
 
-  const upstream = await callUpstream(ctx, grant, { kind: "speech", model, path: "/audio/speech", body, startedAt });
+  const upstream = await callUpstream(ctx, grant, eleven
+    ? { kind: "speech", model, path: eleven.path, body: eleven.body, startedAt }
+    : { kind: "speech", model, path: "/audio/speech", body, startedAt });
   if (!upstream.ok) return upstream.response;
-  let audio: ArrayBuffer;
+  let audio: Uint8Array<ArrayBuffer>;
   try {
-    audio = await upstream.response.arrayBuffer();
+    audio = new Uint8Array(await upstream.response.arrayBuffer());
   } catch {
     // The provider started but did not finish: the characters were submitted, bill them.
     await settle(ctx, grant, {
@@ -56,23 +73,22 @@ async function speechHandler(ctx: ActionCtx, request: Request): Promise<Response
       code: "upstream_stream_interrupted",
     }, grant.headers);
   }
-  // OpenAI reports no usage for speech: the billed unit is the input we counted.
+  // OpenAI reports no usage for speech: the billed unit is the input we counted. ElevenLabs
+  // reports the characters it billed (x-character-count); never more than were held.
+  const reported = eleven ? routed.provider!.translateUsageMetrics(upstream.response.headers) : null;
   await settle(ctx, grant, {
     kind: "speech",
     model,
-    usage: { ...NO_USAGE, characters },
+    usage: { ...NO_USAGE, characters: reported ? Math.min(reported.characters, characters) : characters },
     usageSource: "provider",
     status: "ok",
     httpStatus: 200,
     startedAt,
   });
-  return new Response(audio, {
+  const contentType = eleven?.contentType ?? upstream.response.headers.get("content-type") ?? "audio/mpeg";
+  return new Response(eleven?.wrapWav ? wavFromPcm(audio) : audio, {
     status: 200,
-    headers: {
-      "content-type": upstream.response.headers.get("content-type") ?? "audio/mpeg",
-      ...CORS_HEADERS,
-      ...grant.headers,
-    },
+    headers: { "content-type": contentType, ...CORS_HEADERS, ...grant.headers },
   });
 }
 

@@ -5,6 +5,7 @@ import type { Id } from "../../convex/_generated/dataModel";
 import { DISPLAY_PREFIX_LENGTH } from "../../convex/model/apiKeySecrets";
 import type { PlanId } from "../../convex/model/plans";
 import { customer, eventsOf, holdsOf, newTest, type TestConvex } from "../../convex/test.setup";
+import { devAiProviderEnv } from "../../dev/env";
 import { startSimulator, type RunningSimulator } from "../../dev/simulator/server";
 
 export const PROXY_ORIGIN = "http://proxy.test";
@@ -23,10 +24,10 @@ export function clientFor(t: TestConvex, apiKey: string, extra: Partial<Construc
   return new OpenAI({ apiKey, baseURL: `${PROXY_ORIGIN}/v1`, fetch: proxyFetch(t), maxRetries: 0, ...extra });
 }
 
+/** The simulator as every AI provider (OpenAI, Anthropic, Gemini, ElevenLabs), keys set. */
 export async function startUpstream(): Promise<RunningSimulator> {
   const sim = await startSimulator({ port: 0, useEnv: false });
-  process.env.OPENAI_BASE_URL = `${sim.url}/v1`;
-  process.env.OPENAI_API_KEY = "sk-sim-proxy";
+  Object.assign(process.env, devAiProviderEnv(sim.url, "proxy"));
   return sim;
 }
 

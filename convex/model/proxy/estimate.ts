@@ -99,13 +99,13 @@ export class StreamedOutputCounter {
 
   constructor(private readonly maxOutputTokens: number) {}
 
-  /** Feed one parsed `chat.completion.chunk`. */
+  /** Feed one parsed `chat.completion.chunk` (or legacy `text_completion` chunk, whose choices carry `text`). */
   observe(chunk: unknown): void {
     const choices = (chunk as { choices?: unknown })?.choices;
     if (!Array.isArray(choices)) return;
     for (const choice of choices) {
-      const delta = (choice as { delta?: Record<string, unknown> })?.delta;
-      if (delta && deltaHasOutput(delta)) this.count++;
+      const { delta, text } = (choice ?? {}) as { delta?: Record<string, unknown>; text?: unknown };
+      if ((delta && deltaHasOutput(delta)) || (typeof text === "string" && text.length > 0)) this.count++;
     }
   }
 

@@ -80,7 +80,7 @@ export function toElevenLabsSpeech(body: Record<string, unknown>): ElevenLabsSpe
 }
 
 /** 16-bit mono little-endian PCM at `sampleRate` in a canonical 44-byte RIFF/WAVE header. */
-export function wavFromPcm(pcm: Uint8Array, sampleRate = 24_000): Uint8Array {
+export function wavFromPcm(pcm: Uint8Array, sampleRate = 24_000): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(44 + pcm.length);
   const view = new DataView(out.buffer);
   const ascii = (offset: number, text: string) => {
