@@ -61,6 +61,8 @@ async function settleOnce(ctx: ActionCtx, grant: Grant, input: SettleInput): Pro
     model: input.model,
     tokensIn: input.usage.tokensIn,
     cachedTokensIn: input.usage.cachedTokensIn,
+    // Prompt tokens written to the provider's cache (Anthropic), billed at its cache-write rate.
+    ...(input.usage.cacheWriteTokensIn ? { cacheWriteTokensIn: input.usage.cacheWriteTokensIn } : {}),
     tokensOut: input.usage.tokensOut,
     characters: input.usage.characters,
     usageSource: input.usageSource,
@@ -100,9 +102,9 @@ export async function callUpstream(
   const sent = await sendResilient(ctx, fallback ? [primary, fallback] : [primary], {
     path: opts.path,
     body: opts.body,
-    // Headers come at once for streams, embeddings and speech; a JSON chat sends them only
-    // when the whole reply is generated, so it gets the full deadline.
-    firstByteTimeoutMs: opts.kind === "chat" && !isStream(opts.body) ? UPSTREAM_DEADLINE_MS : FIRST_BYTE_TIMEOUT_MS,
+    // Headers come at once for streams, embeddings and speech; a JSON (chat or legacy)
+    // completion sends them only when the whole reply is generated, so it gets the full deadline.
+    firstByteTimeoutMs: isStream(opts.body) || opts.kind === "embedding" || opts.kind === "speech" ? FIRST_BYTE_TIMEOUT_MS : UPSTREAM_DEADLINE_MS,
   });
 
   if (sent.kind === "circuit_open") {
