@@ -168,6 +168,8 @@ const settleArgs = {
   model: eventFields.model,
   tokensIn: eventFields.tokensIn,
   cachedTokensIn: v.number(),
+  /** Part of tokensIn written to the provider's prompt cache (Anthropic), billed at its cache-write rate. */
+  cacheWriteTokensIn: v.optional(v.number()),
   tokensOut: eventFields.tokensOut,
   characters: eventFields.characters,
   usageSource: eventFields.usageSource,
@@ -191,6 +193,7 @@ async function settleHandler(ctx: MutationCtx, args: ObjectType<typeof settleArg
     : tokenCostMicros(args.model, {
         tokensIn: args.tokensIn,
         cachedTokensIn: args.cachedTokensIn,
+        cacheWriteTokensIn: args.cacheWriteTokensIn,
         tokensOut: args.tokensOut,
       });
 
@@ -200,7 +203,7 @@ async function settleHandler(ctx: MutationCtx, args: ObjectType<typeof settleArg
     .unique();
   if (hold !== null) await ctx.db.delete("quotaHolds", hold._id);
 
-  const { cachedTokensIn: _cached, ...event } = args;
+  const { cachedTokensIn: _cached, cacheWriteTokensIn: _written, ...event } = args;
   const eventId = await ctx.db.insert("usageEvents", {
     ...event,
     costMicros,
