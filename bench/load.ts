@@ -124,6 +124,8 @@ export interface Summary {
   /** Successful requests per second of wall time. */
   rps: number;
   truncated: boolean;
+  /** CPU time of the server under test per request sent, when the benchmark could read it. */
+  cpuMsPerRequest?: number | null;
 }
 
 export function summarize(result: LoadResult): Summary {

@@ -19,8 +19,8 @@ import path from "node:path";
 import { ConvexHttpClient } from "convex/browser";
 import { internal } from "../convex/_generated/api.js";
 import { adminKey as cliAdminKey, asAdmin } from "../scripts/cli.ts";
-import { intEnv, publishReport, runBenchmark, startChild, startIsolatedBenchStack, type BenchProcess } from "./stack.ts";
-import { assertLoopback, runLoad, summarize, timedRequest, type JsonTarget, type Summary } from "./load.ts";
+import { intEnv, processCpuMs, publishReport, runBenchmark, startChild, startIsolatedBenchStack, type BenchProcess } from "./stack.ts";
+import { assertLoopback, runLoad, summarize, timedRequest, type JsonTarget, type LoadResult, type Summary } from "./load.ts";
 import { renderReport, type ConvexWork, type ScenarioResult } from "./report.ts";
 
 export const settings = {
@@ -44,13 +44,15 @@ interface Environment {
   cloudUrl: string;
   simulatorUrl: string;
   adminKey: string;
+  /** The runtime's process id when the benchmark started it (for its CPU time per request). */
+  runtimePid: number | null;
   close(): Promise<void>;
 }
 
 /**
- * Starts a simulator (in a child process) and an in-memory offline runtime pointed at it
- * (bench/stack.ts): the runtime shares its event loop with the load generator, not with the
- * upstream it is measured against.
+ * Starts a simulator and an in-memory offline runtime pointed at it, each in a child process of
+ * its own (bench/stack.ts): like Portkey's gateway, the runtime shares its event loop with
+ * neither the upstream nor the load generator.
  */
 async function embeddedEnvironment(): Promise<Environment> {
   const { runtime, sim, close } = await startIsolatedBenchStack({ name: "proxy" });
@@ -60,6 +62,7 @@ async function embeddedEnvironment(): Promise<Environment> {
     cloudUrl: runtime.urls.cloud,
     simulatorUrl: sim.url,
     adminKey: runtime.adminKey,
+    runtimePid: runtime.pid,
     close,
   };
 }
@@ -80,6 +83,7 @@ async function externalEnvironment(siteUrl: string): Promise<Environment> {
     cloudUrl,
     simulatorUrl,
     adminKey: cliAdminKey(),
+    runtimePid: null,
     async close() {
       // Leave the developer's simulator as we found it.
       await configureSimulator(simulatorUrl, previous);
@@ -312,9 +316,11 @@ async function main(): Promise<void> {
       const directRun = summarize(await runLoad({ ...phase, deadline, send: () => timedRequest(direct(phase.stream)) }));
       // Streaming is not measured through Portkey: see the report.
       const portkeyRun =
-        portkey && !phase.stream ? summarize(await runLoad({ ...phase, deadline, send: () => timedRequest(viaPortkey(portkey!)) })) : null;
+        portkey && !phase.stream
+          ? await withCpu(portkey.pid, () => runLoad({ ...phase, deadline, send: () => timedRequest(viaPortkey(portkey!)) }))
+          : null;
       const before = await settledMetrics(env.cloudUrl);
-      const proxyRun = summarize(await runLoad({ ...phase, deadline, send: (i) => timedRequest(proxied(phase.stream, i)) }));
+      const proxyRun = await withCpu(env.runtimePid, () => runLoad({ ...phase, deadline, send: (i) => timedRequest(proxied(phase.stream, i)) }));
       const after = await settledMetrics(env.cloudUrl);
       if (phase.stream) await configureSimulator(env.simulatorUrl, { tokenIntervalMs: 0 });
       const result: ScenarioResult = {
@@ -353,6 +359,15 @@ async function main(): Promise<void> {
   }
 }
 
+/** A phase's summary with the CPU time `pid` used during it per request sent (null when unknown). */
+async function withCpu(pid: number | null, run: () => Promise<LoadResult>): Promise<Summary> {
+  const before = pid === null ? null : processCpuMs(pid);
+  const summary = summarize(await run());
+  const after = pid === null ? null : processCpuMs(pid);
+  const cpuMsPerRequest = before !== null && after !== null && summary.sent > 0 ? (after - before) / summary.sent : null;
+  return { ...summary, cpuMsPerRequest };
+}
+
 function portkeyVersion(): string {
   const require = createRequire(import.meta.url);
   return (require("@portkey-ai/gateway/package.json") as { version: string }).version;
@@ -365,6 +380,7 @@ function ms(value: number): string {
 function printScenario(r: ScenarioResult): void {
   const line = (label: string, s: Summary) =>
     `  ${label.padEnd(8)} ok ${s.ok}/${s.sent}  p50 ${ms(s.p50)}  p90 ${ms(s.p90)}  p99 ${ms(s.p99)}  max ${ms(s.max)}  ttfb p50 ${ms(s.ttfbP50)}  ${s.rps.toFixed(1)} req/s` +
+    (s.cpuMsPerRequest != null ? `  cpu ${s.cpuMsPerRequest.toFixed(2)} ms/req` : "") +
     (s.failed ? `  failures ${JSON.stringify(s.failures)} first: ${s.firstError}` : "") +
     (s.truncated ? "  (stopped by deadline)" : "");
   console.log(`\n${r.name} (${r.total} requests, concurrency ${r.concurrency})`);

@@ -70,7 +70,8 @@ export function renderReport(input: ReportInput): string {
     .flatMap((r) => {
       const row = (path: string, s: Summary, added: boolean) =>
         `| ${r.name} | ${path} | ${s.ok}/${s.sent} | ${f1(s.p50)} / ${f1(s.p90)} / ${f1(s.p99)} | ` +
-        `${added ? `**${signed(s.p50 - r.direct.p50)}** / ${signed(s.p99 - r.direct.p99)}` : "-"} | ${f1(s.rps)} | ${failures(s)} |`;
+        `${added ? `**${signed(s.p50 - r.direct.p50)}** / ${signed(s.p99 - r.direct.p99)}` : "-"} | ${f1(s.rps)} | ` +
+        `${added ? (s.cpuMsPerRequest != null ? f2(s.cpuMsPerRequest) : "n/a") : "-"} | ${failures(s)} |`;
       return [
         row("direct", r.direct, false),
         ...(r.portkey && portkeyName ? [row(portkeyName, r.portkey, true)] : []),
@@ -92,10 +93,14 @@ export function renderReport(input: ReportInput): string {
         `${f1(r.convex.documentsRead)} | ${f1(r.convex.documentsWritten)} |`
       : `| ${r.name} | n/a | metrics endpoint not available | n/a | - | n/a | n/a |`,
   );
-  const processes = portkeyName
-    ? "Processes: the simulator and Portkey each run in a child process of their own (Portkey with `--headless`,\n" +
-      "requests sent with `x-portkey-provider: openai` and `x-portkey-custom-host` set to the simulator's `/v1`)"
-    : "Processes: the simulator runs in a child process of its own";
+  const runtimeWhere =
+    input.mode === "embedded" ? "the offline runtime" : "the running backend";
+  const processes =
+    `Processes: the simulator, ${portkeyName ? "Portkey's gateway and " : ""}${runtimeWhere} each run in a process of their own, apart from ` +
+    "the load generator" +
+    (portkeyName
+      ? "\n(Portkey with `--headless`, requests sent with `x-portkey-provider: openai` and `x-portkey-custom-host` set to the simulator's `/v1`)"
+      : "");
   const truncated = results.filter((r) => r.direct.truncated || r.proxy.truncated || r.portkey?.truncated).map((r) => r.name);
 
   return `# Benchmarks
@@ -114,13 +119,14 @@ Machine: ${machine.cpus} cores, ${machine.cpuModel}, ${machine.memoryGb} GB, ${m
 1-minute load average ${input.loadAverage.toFixed(1)} when the run ended (other work on the machine counts too).
 Setup: upstream latency ${settings.upstreamLatencyMs} ms before the first byte; replies of ${settings.completionTokens} completion
 tokens (\`max_tokens: 32\`); ${settings.users} Pro accounts with one key each, requests spread across them;
-${settings.warmup} warm-up requests per path, not counted. ${processes}; the offline runtime runs in the benchmark's process, beside the load
-generator. All of them share the machine's cores.
+${settings.warmup} warm-up requests per path, not counted. ${processes}. All of them share the machine's cores. Gateway CPU
+is the CPU time (user + system, from \`/proc\`) the gateway's process used during the phase, per request:
+Portkey's process, or the runtime's (which includes anything else it ran meanwhile, crons and scheduled work).
 
 ### Added latency (JSON), milliseconds
 
-| scenario | path | ok | p50 / p90 / p99 | added p50 / p99 vs direct | req/s | errors |
-| --- | --- | --- | --- | --- | --- | --- |
+| scenario | path | ok | p50 / p90 / p99 | added p50 / p99 vs direct | req/s | gateway CPU ms / request | errors |
+| --- | --- | --- | --- | --- | --- | --- | --- |
 ${latencyRows.join("\n")}
 
 ### Streaming (\`stream: true\`, \`include_usage\`), milliseconds
@@ -155,8 +161,6 @@ ${truncated.length ? `\nStopped by the time limit before all requests were sent:
 - On this 2-core machine the load generator, the simulator, Portkey and the runtime compete for
   CPU (with anything else running), so repeated runs differ. Compare figures from one run, or
   repeat a run before drawing conclusions.
-- The runtime shares its process with the load generator; Portkey does not. Under concurrency the
-  load generator's own work (parsing responses, timing) is charged to the proxy's event loop only.
 - Added latency is the difference of percentiles (path p50 minus direct p50), not a percentile
   of per-request differences.
 - Requests per second count successful requests over the phase's wall time. At 64 concurrent

@@ -4,7 +4,7 @@
 // benchmark's process (its config is then reachable as an object); startIsolatedBenchStack runs
 // it in a child process, for benchmarks that time the runtime against it.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { devEnv } from "../dev/env.ts";
@@ -42,12 +42,61 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
   return await withRuntime(opts, await startSimulator({ port: 0, useEnv: false }));
 }
 
+/** The offline runtime in a child process (dev/runtime/standalone.ts). */
+export interface RuntimeProcess extends BenchProcess {
+  urls: { cloud: string; site: string };
+  adminKey: string;
+}
+
 /**
- * The simulator in a child process of its own, and the runtime in this one: the simulator's
- * work never shares an event loop with the runtime's. Configure it over HTTP (`/_sim/config`).
+ * The simulator and the runtime each in a child process of their own: neither shares an event
+ * loop with the other or with the benchmark's load generator, and each one's CPU time can be
+ * read apart (`processCpuMs`). Configure the simulator over HTTP (`/_sim/config`); read the
+ * runtime's counters from `/_dev/metrics`.
  */
-export async function startIsolatedBenchStack(opts: StackOptions): Promise<BenchStack<BenchProcess>> {
-  return await withRuntime(opts, await startSimulatorProcess());
+export async function startIsolatedBenchStack(opts: StackOptions): Promise<{
+  runtime: RuntimeProcess;
+  sim: BenchProcess;
+  env: Record<string, string>;
+  close(): Promise<void>;
+}> {
+  const sim = await startSimulatorProcess();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), `poindexter-bench-${opts.name}-`));
+  try {
+    const env = { ...devEnv(dataDir, sim.url, "http://127.0.0.1:5173"), ...opts.env?.(sim.url) };
+    const runtime = await startRuntimeProcess({ dataDir, env, trustForwardedFor: opts.trustForwardedFor ?? false });
+    return {
+      runtime,
+      sim,
+      env,
+      async close() {
+        await runtime.close();
+        await sim.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await sim.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function startRuntimeProcess(options: { dataDir: string; env: Record<string, string>; trustForwardedFor: boolean }): Promise<RuntimeProcess> {
+  const entry = path.resolve(import.meta.dirname, "../dev/runtime/standalone.ts");
+  // The functions' env is built as in this process: the shell's variables under `options.env`.
+  const runtimeOptions = { ...options, persist: false, readEnvLocal: false, quiet: true };
+  const started = await startChild(
+    "The offline runtime",
+    ["--import", "tsx", entry],
+    { ...process.env, RUNTIME_OPTIONS: JSON.stringify(runtimeOptions) },
+    (output) => {
+      const line = /^runtime ready (\{.*\})$/m.exec(output);
+      return line ? (JSON.parse(line[1]) as { cloud: string; site: string; adminKey: string }) : null;
+    },
+  );
+  const { cloud, site, adminKey } = started.ready;
+  return { url: cloud, pid: started.pid, close: started.close, urls: { cloud, site }, adminKey };
 }
 
 async function withRuntime<Sim extends { url: string; close(): Promise<void> }>(opts: StackOptions, sim: Sim): Promise<BenchStack<Sim>> {
@@ -90,15 +139,16 @@ process.once("exit", () => {
 });
 
 /**
- * Starts a child Node process running `args` and resolves once `ready` finds its URL in what it
- * printed so far (colors stripped), or rejects with its output when it exits or takes over 30 s.
+ * Starts a child Node process running `args` and resolves once `ready` finds what it waits for
+ * (a URL, say) in what the child printed so far (colors stripped), or rejects with its output
+ * when it exits or takes over 30 s. `url` is `ready`'s answer when that is a string.
  */
-export function startChild(
+export function startChild<T>(
   name: string,
   args: string[],
   env: NodeJS.ProcessEnv,
-  ready: (output: string) => string | null,
-): Promise<BenchProcess> {
+  ready: (output: string) => T | null,
+): Promise<BenchProcess & { ready: T }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     live.add(child);
@@ -116,12 +166,13 @@ export function startChild(
       if (settled) return;
       output += chunk.toString("utf8");
       // eslint-disable-next-line no-control-regex -- ANSI color codes start with ESC.
-      const url = ready(output.replace(/\x1b\[[0-9;]*m/g, ""));
-      if (url === null) return;
+      const found = ready(output.replace(/\x1b\[[0-9;]*m/g, ""));
+      if (found === null) return;
       settled = true;
       clearTimeout(timer);
       resolve({
-        url: url.replace(/\/+$/, ""),
+        ready: found,
+        url: typeof found === "string" ? found.replace(/\/+$/, "") : "",
         pid: child.pid!,
         close: () =>
           new Promise<void>((done) => {
@@ -161,6 +212,25 @@ export function startSimulatorProcess(): Promise<BenchProcess> {
     (output) => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1] ?? null,
   );
 }
+
+/**
+ * CPU time (user + system) a process has used so far, in ms, from /proc (Linux); null elsewhere.
+ * Differences over a phase give a server's CPU per request without profiling it.
+ */
+export function processCpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may contain spaces) start at field 3.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? (ticks * 1000) / CLOCK_TICKS_PER_SECOND : null;
+  } catch {
+    return null;
+  }
+}
+
+/** USER_HZ: 100 on every Linux this runs on (the kernel's ABI fixes it for /proc). */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /** A whole-number setting from the environment (BENCH_*), or `fallback`; a clear error otherwise. */
 export function intEnv(name: string, fallback: number): number {
