@@ -5,6 +5,7 @@ import { CLERK_PUBLISHABLE_KEY } from "./config";
 import { DevSignIn } from "./auth/DevSignIn";
 import { FullPageLoading } from "./components/Loading";
 import { ViewerGate } from "./viewer/ViewerGate";
+import { pathAfterOnboarding } from "./components/oauth/connectRequest";
 import { router } from "./router";
 
 const ClerkSignIn = lazy(() => import("./auth/ClerkSignIn").then((m) => ({ default: m.ClerkSignIn })));
@@ -26,8 +27,9 @@ export function App() {
         )}
       </Unauthenticated>
       <Authenticated>
-        {/* Leaving the onboarding screen lands on the dashboard, whatever URL signed in. */}
-        <ViewerGate onOnboarded={() => void router.navigate("/")}>
+        {/* Leaving the onboarding screen lands on the dashboard, or back on the /connect request
+            that brought a new account here (signup + connect). */}
+        <ViewerGate onOnboarded={() => void router.navigate(pathAfterOnboarding(window.location))}>
           <RouterProvider router={router} />
         </ViewerGate>
       </Authenticated>

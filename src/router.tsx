@@ -6,6 +6,9 @@ import { ErrorNotice } from "./components/ErrorNotice";
 import { DashboardPage } from "./pages/DashboardPage";
 import { KeysPage } from "./pages/KeysPage";
 import { BillingPage } from "./pages/BillingPage";
+import { ConnectPage } from "./pages/ConnectPage";
+import { DevicePage } from "./pages/DevicePage";
+import { InstancesPage } from "./pages/InstancesPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { RequireStaff } from "./pages/admin/RequireStaff";
 import { AdminAccountsPage } from "./pages/admin/AdminAccountsPage";
@@ -34,6 +37,10 @@ function RouteError() {
 }
 
 export const router = createBrowserRouter([
+  // The OAuth consent page (the authorization endpoint Dex instances open) and the device flow's
+  // verification page: focused screens without the app's navigation (convex/oauth/README.md).
+  { path: "connect", element: <ConnectPage />, errorElement: <RouteError /> },
+  { path: "device", element: <DevicePage />, errorElement: <RouteError /> },
   {
     element: <Layout />,
     errorElement: <RouteError />,
@@ -50,6 +57,7 @@ export const router = createBrowserRouter([
       },
       // Also checkout's return page: /billing?checkout=success | canceled (convex/billing/sessions.ts).
       { path: "billing", element: <BillingPage /> },
+      { path: "instances", element: <InstancesPage /> },
       {
         path: "admin",
         element: <RequireStaff />,

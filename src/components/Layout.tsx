@@ -12,6 +12,7 @@ const NAV = [
   { to: "/keys", label: "API keys", end: false },
   { to: "/usage", label: "Usage", end: false },
   { to: "/billing", label: "Billing", end: false },
+  { to: "/instances", label: "Instances", end: false },
 ];
 
 function isAccountsConsole(pathname: string): boolean {

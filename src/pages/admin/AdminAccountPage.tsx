@@ -23,6 +23,7 @@ import { useViewer } from "../../viewer/ViewerContext";
 import { ActionForm, ChoiceActionForm } from "./ActionForm";
 import { SignupHistory } from "./SignupHistory";
 import { BillingSupport } from "./BillingSupport";
+import { GrantsSupport } from "./GrantsSupport";
 
 type AccountDetail = FunctionReturnType<typeof api.admin.accounts.get>;
 type Role = AccountDetail["account"]["role"];
@@ -109,6 +110,7 @@ function AccountView({ detail }: { detail: AccountDetail }) {
       <ErrorBoundary>
         <BillingSupport userId={account._id} email={account.email} />
       </ErrorBoundary>
+      <ErrorBoundary>{/* Connected Dex instances */}<GrantsSupport userId={account._id} /></ErrorBoundary>
 
       <Card title="API keys">
         <DataTable
