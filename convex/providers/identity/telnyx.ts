@@ -112,10 +112,13 @@ export async function ensureNumber(config: TelnyxConfig, customerReference: stri
     if (held.kind !== "ok") return held;
     if (held.value !== null) return ok({ ...order, phoneNumberId: order.phoneNumberId ?? held.value, created: false });
   }
-  const found = await searchNumbers(config, { limit: 1 });
+  // One of a few candidates at random: concurrent provisionings searching at the same moment
+  // would otherwise all race for the first number (85001, retried).
+  const found = await searchNumbers(config, { limit: 5 });
   if (found.kind !== "ok") return found;
   if (found.value.length === 0) throw new RetryableProviderError("telnyx", "No SMS-capable number is available right now.");
-  const ordered = await orderNumber(config, { phoneNumber: found.value[0], customerReference });
+  const pick = found.value[Math.floor(Math.random() * found.value.length)];
+  const ordered = await orderNumber(config, { phoneNumber: pick, customerReference });
   if (ordered.kind !== "ok") return ordered;
   return ok({ ...ordered.value, created: true });
 }
