@@ -24,6 +24,7 @@ const app = defineApp({
     OPENAI_FALLBACK_API_KEY: v.optional(v.string()),
     PROXY_RETRY_MAX_ATTEMPTS: v.optional(v.string()),
     PROXY_RETRY_BASE_DELAY_MS: v.optional(v.string()),
+    PROXY_FIRST_BYTE_TIMEOUT_MS: v.optional(v.string()),
     PROXY_BREAKER_FAILURE_RATE: v.optional(v.string()),
     PROXY_BREAKER_WINDOW_MS: v.optional(v.string()),
     PROXY_BREAKER_MIN_REQUESTS: v.optional(v.string()),

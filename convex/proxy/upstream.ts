@@ -104,7 +104,7 @@ export async function callUpstream(
     body: opts.body,
     // Headers come at once for streams, embeddings and speech; a JSON (chat or legacy)
     // completion sends them only when the whole reply is generated, so it gets the full deadline.
-    firstByteTimeoutMs: isStream(opts.body) || opts.kind === "embedding" || opts.kind === "speech" ? FIRST_BYTE_TIMEOUT_MS : UPSTREAM_DEADLINE_MS,
+    headersAtOnce: isStream(opts.body) || opts.kind === "embedding" || opts.kind === "speech",
   });
 
   if (sent.kind === "circuit_open") {
@@ -163,9 +163,6 @@ export async function callUpstream(
   };
 }
 
-/** Time to response headers for an attempt whose headers should come at once. */
-const FIRST_BYTE_TIMEOUT_MS = 60_000;
-
 function isStream(body: unknown): boolean {
   return typeof body === "object" && body !== null && (body as { stream?: unknown }).stream === true;
 }
@@ -186,9 +183,10 @@ type Sent =
 async function sendResilient(
   ctx: ActionCtx,
   upstreams: readonly Deployment[],
-  request: { path: string; body: unknown; firstByteTimeoutMs: number },
+  send: { path: string; body: unknown; headersAtOnce: boolean },
 ): Promise<Sent> {
   const policy = retryPolicy();
+  const request = { path: send.path, body: send.body, firstByteTimeoutMs: send.headersAtOnce ? policy.firstByteTimeoutMs : UPSTREAM_DEADLINE_MS };
   const startedAt = Date.now();
   // One deadline for the whole call, body included: the hold must outlive the request.
   const deadline = deadlineSignal(UPSTREAM_DEADLINE_MS);

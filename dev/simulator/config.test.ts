@@ -36,5 +36,7 @@ describe("simulator config", () => {
     expect(() => mergeConfig(DEFAULT_CONFIG, { polar: { priceAmounts: { x: -1 } } })).toThrow("polar.priceAmounts.x");
     expect(() => mergeConfig(DEFAULT_CONFIG, { fail: { status: 503, probability: 2 } })).toThrow("fail.probability");
     expect(() => mergeConfig(DEFAULT_CONFIG, { streamCut: { afterChunks: -1 } })).toThrow("streamCut.afterChunks");
+    expect(() => mergeConfig(DEFAULT_CONFIG, { slow: { count: 1 } })).toThrow("slow.latencyMs");
+    expect(() => mergeConfig(DEFAULT_CONFIG, { slow: { latencyMs: 10, count: 0 } })).toThrow("slow.count");
   });
 });

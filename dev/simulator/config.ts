@@ -28,6 +28,15 @@ export interface StreamCutRule {
   count: number | null;
 }
 
+export interface SlowRule {
+  /** Extra milliseconds before the first byte (on top of `latencyMs`). */
+  latencyMs: number;
+  /** Slow down the next `count` matching requests, then clear the rule. null: every request. */
+  count: number | null;
+  /** Only requests whose path starts with this prefix. null: every provider route. */
+  pathPrefix: string | null;
+}
+
 export interface RateLimitConfig {
   requestsPerMinute: number;
   tokensPerMinute: number;
@@ -97,6 +106,8 @@ export interface SimulatorConfig {
   completionTokens: number | null;
   fail: FailureRule | null;
   streamCut: StreamCutRule | null;
+  /** A provider that is slow to answer some requests (a stalled connection, a cold start). */
+  slow: SlowRule | null;
   rateLimit: RateLimitConfig;
   /**
    * Simulate OpenAI's prompt cache: a chat whose leading messages were seen before reports them
@@ -118,13 +129,14 @@ export interface SimulatorConfig {
 }
 
 /** What callers may send: every knob optional, nested rules with their defaults filled in. */
-export type ConfigPatch = Partial<Omit<SimulatorConfig, "fail" | "streamCut" | "rateLimit" | "stripe" | "polar" | "telnyx" | "signal" | "providerFaults">> & {
+export type ConfigPatch = Partial<Omit<SimulatorConfig, "fail" | "streamCut" | "slow" | "rateLimit" | "stripe" | "polar" | "telnyx" | "signal" | "providerFaults">> & {
   providerFaults?: Partial<Record<FaultProvider, Partial<ProviderFault> | null>>;
   polar?: Partial<PolarConfig>;
   telnyx?: Partial<TelnyxConfig>;
   signal?: Partial<SignalConfig>;
   fail?: (Partial<FailureRule> & { status: number }) | null;
   streamCut?: (Partial<StreamCutRule> & { afterChunks: number }) | null;
+  slow?: (Partial<SlowRule> & { latencyMs: number }) | null;
   rateLimit?: Partial<RateLimitConfig>;
   stripe?: Partial<StripeConfig>;
 };
@@ -135,6 +147,7 @@ export const DEFAULT_CONFIG: SimulatorConfig = {
   completionTokens: null,
   fail: null,
   streamCut: null,
+  slow: null,
   rateLimit: { requestsPerMinute: 30_000, tokensPerMinute: 150_000_000 },
   promptCache: false,
   apiKeys: null,
@@ -205,6 +218,15 @@ function parseStreamCut(value: unknown): StreamCutRule {
   };
 }
 
+function parseSlow(value: unknown): SlowRule {
+  if (!isObject(value)) throw new ConfigError("slow must be an object like {latencyMs: 2000, count: 1}");
+  return {
+    latencyMs: int(value.latencyMs, "slow.latencyMs", 0, 600_000),
+    count: nullable(value.count, (v) => int(v, "slow.count", 1)),
+    pathPrefix: nullable(value.pathPrefix, (v) => str(v, "slow.pathPrefix")),
+  };
+}
+
 function parseStripe(base: StripeConfig, value: unknown): StripeConfig {
   if (!isObject(value)) throw new ConfigError("stripe must be an object like {webhookUrl, webhookSecret}");
   const next = { ...base, priceAmounts: { ...base.priceAmounts }, meteredPrices: { ...base.meteredPrices } };
@@ -269,6 +291,7 @@ export function mergeConfig(base: SimulatorConfig, update: unknown): SimulatorCo
   }
   if (update.fail !== undefined) next.fail = nullable(update.fail, parseFailure);
   if (update.streamCut !== undefined) next.streamCut = nullable(update.streamCut, parseStreamCut);
+  if (update.slow !== undefined) next.slow = nullable(update.slow, parseSlow);
   if (update.rateLimit !== undefined) {
     if (!isObject(update.rateLimit)) throw new ConfigError("rateLimit must be an object");
     if (update.rateLimit.requestsPerMinute !== undefined) {

@@ -128,6 +128,20 @@ describe("latency and pacing", () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(145);
   });
 
+  it("slows only the next K requests matching a path prefix", async () => {
+    await control("/_sim/config", { slow: { latencyMs: 600, count: 1, pathPrefix: "/v1/chat" } });
+    let started = performance.now();
+    await sdk().models.list();
+    expect(performance.now() - started).toBeLessThan(400);
+    started = performance.now();
+    await sdk().chat.completions.create(chat);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(595);
+    started = performance.now();
+    await sdk().chat.completions.create(chat);
+    expect(performance.now() - started).toBeLessThan(400);
+    expect((await control("/_sim/config", {})).json.slow).toBeNull();
+  });
+
   it("spaces stream chunks by tokenIntervalMs", async () => {
     await control("/_sim/config", { tokenIntervalMs: 20, completionTokens: 5 });
     const started = performance.now();

@@ -209,7 +209,7 @@ function createHandler(state: SimulatorState) {
         closed: () => closed,
       };
       if (!isControl) {
-        const latency = overrides.latencyMs ?? state.config.latencyMs;
+        const latency = (overrides.latencyMs ?? state.config.latencyMs) + state.takeSlow(url.pathname);
         if (!(await sleep(latency))) return;
         // Identity providers' own latency and failure rate (providerFaults knob).
         const fault = state.takeProviderFault(found.route.provider.name);

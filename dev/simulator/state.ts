@@ -146,6 +146,17 @@ export class SimulatorState {
     return { latencyMs, failStatus: fails ? fault.failStatus : null };
   }
 
+  /** Extra latency for this request (slow knob), consuming a counted rule like takeFailure. */
+  takeSlow(path: string): number {
+    const rule = this.config.slow;
+    if (!rule || (rule.pathPrefix && !path.startsWith(rule.pathPrefix))) return 0;
+    if (rule.count !== null) {
+      const remaining = rule.count - 1;
+      this.config = { ...this.config, slow: remaining > 0 ? { ...rule, count: remaining } : null };
+    }
+    return rule.latencyMs;
+  }
+
   /** The cut point for a new stream, consuming a counted rule like takeFailure. */
   takeStreamCut(): number | null {
     const rule = this.config.streamCut;

@@ -86,10 +86,13 @@ describe("retry-after", () => {
 describe("policy from the environment", () => {
   it("defaults and overrides", () => {
     expect(retryPolicyFromEnv({})).toEqual(DEFAULT_RETRY_POLICY);
-    expect(retryPolicyFromEnv({ PROXY_RETRY_MAX_ATTEMPTS: "1", PROXY_RETRY_BASE_DELAY_MS: "10" })).toMatchObject({ maxAttempts: 1, baseDelayMs: 10 });
+    expect(
+      retryPolicyFromEnv({ PROXY_RETRY_MAX_ATTEMPTS: "1", PROXY_RETRY_BASE_DELAY_MS: "10", PROXY_FIRST_BYTE_TIMEOUT_MS: "5000" }),
+    ).toMatchObject({ maxAttempts: 1, baseDelayMs: 10, firstByteTimeoutMs: 5_000 });
   });
   it("refuses malformed values with a typed error", () => {
     expect(() => retryPolicyFromEnv({ PROXY_RETRY_MAX_ATTEMPTS: "0" })).toThrow(RetryPolicyError);
     expect(() => retryPolicyFromEnv({ PROXY_RETRY_BASE_DELAY_MS: "fast" })).toThrow("PROXY_RETRY_BASE_DELAY_MS");
+    expect(() => retryPolicyFromEnv({ PROXY_FIRST_BYTE_TIMEOUT_MS: "0" })).toThrow("PROXY_FIRST_BYTE_TIMEOUT_MS");
   });
 });

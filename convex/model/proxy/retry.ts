@@ -47,6 +47,11 @@ export interface RetryPolicy {
   maxRetryAfterMs: number;
   /** No retry starts later than this after the request's first attempt. */
   retryWindowMs: number;
+  /**
+   * An attempt whose response headers take longer is a timeout (retried), for requests whose
+   * headers come at once: streams, embeddings, speech.
+   */
+  firstByteTimeoutMs: number;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
@@ -55,6 +60,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxDelayMs: 2_000,
   maxRetryAfterMs: 10_000,
   retryWindowMs: 30_000,
+  firstByteTimeoutMs: 60_000,
 };
 
 export class RetryPolicyError extends Error {
@@ -64,7 +70,10 @@ export class RetryPolicyError extends Error {
   }
 }
 
-/** The policy from PROXY_RETRY_MAX_ATTEMPTS and PROXY_RETRY_BASE_DELAY_MS (unset: the default). */
+/**
+ * The policy from PROXY_RETRY_MAX_ATTEMPTS, PROXY_RETRY_BASE_DELAY_MS and
+ * PROXY_FIRST_BYTE_TIMEOUT_MS (unset: the default).
+ */
 export function retryPolicyFromEnv(env: Record<string, string | undefined>): RetryPolicy {
   const int = (name: string, fallback: number, min: number) => {
     const raw = env[name];
@@ -77,6 +86,7 @@ export function retryPolicyFromEnv(env: Record<string, string | undefined>): Ret
     ...DEFAULT_RETRY_POLICY,
     maxAttempts: int("PROXY_RETRY_MAX_ATTEMPTS", DEFAULT_RETRY_POLICY.maxAttempts, 1),
     baseDelayMs: int("PROXY_RETRY_BASE_DELAY_MS", DEFAULT_RETRY_POLICY.baseDelayMs, 0),
+    firstByteTimeoutMs: int("PROXY_FIRST_BYTE_TIMEOUT_MS", DEFAULT_RETRY_POLICY.firstByteTimeoutMs, 1),
   };
 }
 
