@@ -19,6 +19,7 @@ import {
   type World,
 } from "./browser.ts";
 import { billingSpecs } from "./billingSpecs.ts";
+import { connectSpecs } from "./connectSpecs.ts";
 import { providerSpecs } from "./providerSpecs.ts";
 
 const run = promisify(execFile);
@@ -469,6 +470,7 @@ export function specs(world: World): TestCase[] {
       },
     },
     ...billingSpecs(world, { stamp, support, customerPage: () => page }),
+    ...connectSpecs(world, { stamp }),
     // Late: the breaker it opens refuses OpenAI requests for its cool-down afterwards.
     ...providerSpecs(world, { stamp, support }),
     {
