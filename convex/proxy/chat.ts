@@ -6,11 +6,11 @@ import type { ActionCtx } from "../_generated/server";
 import {
   AnthropicStreamTranslator,
   fromAnthropicMessage,
-  TOOL_USE_SYSTEM_PROMPT_TOKENS,
+  holdAllowance,
   toAnthropicRequest,
   TranslationError,
 } from "../model/proxy/anthropic";
-import { estimateChatPromptTokens, utf8Bytes } from "../model/proxy/estimate";
+import { estimateChatPromptTokens, IMAGE_PART_TOKENS, utf8Bytes } from "../model/proxy/estimate";
 import { StreamRelay } from "../model/proxy/streamRelay";
 import type { AiProvider, ProviderUsage } from "../providers/ai/types";
 import { admitRequest, type Grant } from "./admission";
@@ -63,9 +63,8 @@ async function chatCompletionsHandler(ctx: ActionCtx, request: Request): Promise
     }
   }
 
-  const hasTools = Array.isArray(body.tools) && body.tools.length > 0;
   const promptTokens = estimateChatPromptTokens(body as { messages: unknown[] }) +
-    (viaAnthropic && hasTools ? TOOL_USE_SYSTEM_PROMPT_TOKENS : 0);
+    (viaAnthropic ? holdAllowance(body, IMAGE_PART_TOKENS) : 0);
   const requestId = newRequestId();
   const admission = await admitRequest(ctx, request, {
     keyHash,

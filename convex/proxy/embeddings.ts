@@ -3,6 +3,7 @@ import { httpAction } from "../_generated/server";
 import type { ActionCtx } from "../_generated/server";
 import { estimateEmbeddingInputTokens } from "../model/proxy/estimate";
 import { admitRequest } from "./admission";
+import { routeModel } from "./availability";
 import { newRequestId, readModelRequest } from "./request";
 import { badRequest, CORS_HEADERS, withOpenAiErrors } from "./respond";
 import { callUpstream, providerFor, settle } from "./upstream";
@@ -16,6 +17,8 @@ async function embeddingsHandler(ctx: ActionCtx, request: Request): Promise<Resp
   if (promptTokens === null) {
     return badRequest("'input' must be a string, an array of strings, or token arrays, and not empty.", "input");
   }
+  const routed = await routeModel(ctx, request, model, "embedding");
+  if (!routed.ok) return routed.response;
   const admission = await admitRequest(ctx, request, {
     keyHash,
     requestId: newRequestId(),

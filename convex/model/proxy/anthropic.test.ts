@@ -3,7 +3,10 @@ import {
   AnthropicStreamTranslator,
   finishReasonOf,
   fromAnthropicMessage,
+  holdAllowance,
+  IMAGE_TOKENS,
   openAiUsageOf,
+  TOOL_USE_SYSTEM_PROMPT_TOKENS,
   toAnthropicRequest,
   TranslationError,
   translateMessages,
@@ -343,5 +346,15 @@ describe("streams", () => {
     expect(new AnthropicStreamTranslator({ created: 1, model: "m" }).partialUsage(999, 100)).toEqual({
       tokensIn: 999, cachedTokensIn: 0, cacheWriteTokensIn: 0, tokensOut: 0, characters: 0,
     });
+  });
+});
+
+describe("hold allowance", () => {
+  it("adds the tool-use system prompt and Anthropic's larger image cost to the prompt bound", () => {
+    const image = { type: "image_url", image_url: { url: "https://x/y.png" } };
+    expect(holdAllowance({ messages: [user("hi")] }, 1_530)).toBe(0);
+    expect(holdAllowance({ messages: [user("hi")], tools: [{ type: "function" }] }, 1_530)).toBe(TOOL_USE_SYSTEM_PROMPT_TOKENS);
+    expect(holdAllowance({ messages: [user([image, image]), user([image])] }, 1_530)).toBe(3 * (IMAGE_TOKENS - 1_530));
+    expect(holdAllowance({ messages: [user([image])] }, 2_000)).toBe(0);
   });
 });

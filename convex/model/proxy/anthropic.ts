@@ -29,6 +29,25 @@ export interface AnthropicMessage {
  * Claude 4 models); the hold adds it so the prompt bound stays an upper bound.
  */
 export const TOOL_USE_SYSTEM_PROMPT_TOKENS = 346;
+/**
+ * An image costs Anthropic up to about 1,600 tokens (width x height / 750 after resizing to at
+ * most 1.15 megapixels), a little more than the proxy's generic image bound.
+ */
+export const IMAGE_TOKENS = 1_600;
+
+/**
+ * What an Anthropic request may cost beyond estimateChatPromptTokens' bound (which holds
+ * `imagePartTokens` per image): the tool-use system prompt and the larger image cost.
+ */
+export function holdAllowance(body: { messages?: unknown; tools?: unknown }, imagePartTokens: number): number {
+  const tools = Array.isArray(body.tools) && body.tools.length > 0 ? TOOL_USE_SYSTEM_PROMPT_TOKENS : 0;
+  let images = 0;
+  for (const m of Array.isArray(body.messages) ? body.messages : []) {
+    const content = isObject(m) ? m.content : undefined;
+    if (Array.isArray(content)) images += content.filter((p) => isObject(p) && p.type === "image_url").length;
+  }
+  return tools + images * Math.max(0, IMAGE_TOKENS - imagePartTokens);
+}
 
 export const FINISH_REASONS: Readonly<Record<string, string>> = {
   end_turn: "stop",
