@@ -61,9 +61,17 @@ function invalid(message: string, status = 400): SimHttpError {
   return new SimHttpError(status, message, { type: anthropicErrorType(status) });
 }
 
+/**
+ * `x-api-key` (what the Messages API has always taken), or `Authorization: Bearer` (what
+ * Anthropic's SDK sends since its 1.x releases); either way any key not ending in -invalid.
+ */
 function authorize(ctx: RouteContext): void {
-  const key = ctx.req.headers["x-api-key"];
-  if (typeof key !== "string" || key === "") throw invalid("x-api-key header is required", 401);
+  const header = ctx.req.headers["x-api-key"];
+  const bearer = ctx.req.headers.authorization;
+  const key = typeof header === "string" && header !== ""
+    ? header
+    : typeof bearer === "string" && bearer.startsWith("Bearer ") ? bearer.slice(7).trim() : "";
+  if (key === "") throw invalid("x-api-key header is required", 401);
   if (key.endsWith("-invalid")) throw invalid("invalid x-api-key", 401);
   if (typeof ctx.req.headers["anthropic-version"] !== "string") throw invalid("anthropic-version: header is required");
 }
