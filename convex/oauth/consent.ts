@@ -11,12 +11,13 @@ import { internalMutation, internalQuery, userAction, userMutation, userQuery } 
 import { fail } from "../lib/errors";
 import { authorizationResponseUrl, checkAuthorizationRequest, type AuthorizationCheck } from "../model/oauth/authorize";
 import { SCOPE_DESCRIPTIONS } from "../model/oauth/clients";
-import { connectReadiness, requestFingerprint } from "../model/oauth/consent";
+import { connectReadiness, PENDING_CONNECT_TTL_MS, requestFingerprint } from "../model/oauth/consent";
 import { CODE_TTL_MS } from "../model/oauth/lifecycle";
 import { issuerOf } from "../model/oauth/metadata";
 import { newSecret, secretHash } from "../model/oauth/secrets";
 import { billingProviderValidator } from "../schema/validators";
 import { oauthScopeValidator } from "../schema/oauth";
+import { sweepExpiredCodes, sweepPendingConnects } from "./store";
 
 /** The authorization request's query parameters, as the page read them from its URL. */
 export const authorizationParams = v.object({
@@ -125,6 +126,7 @@ export const approve = userMutation({
       .withIndex("by_userId_and_requestHash", (q) => q.eq("userId", ctx.user._id).eq("requestHash", fingerprint))
       .take(10);
     for (const row of pending) await ctx.db.delete("oauthPendingConnects", row._id);
+    await sweepExpiredCodes(ctx, now);
     return { redirectUrl: authorizationResponseUrl(request.redirectUri, issuer(), { code, state: request.state }) };
   },
 });
@@ -177,6 +179,7 @@ export const rememberPendingConnect = internalMutation({
       .first();
     if (existing === null) await ctx.db.insert("oauthPendingConnects", { userId, requestHash, createdAt: now });
     else await ctx.db.patch("oauthPendingConnects", existing._id, { createdAt: now });
+    await sweepPendingConnects(ctx, now, PENDING_CONNECT_TTL_MS);
     return null;
   },
 });

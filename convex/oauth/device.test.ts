@@ -8,6 +8,10 @@ import { APP, INSTANCE, post, useOAuthEnv } from "./oauth.setup";
 
 const START = Date.UTC(2026, 10, 1, 12);
 
+// The first test of a file loads every module the HTTP router imports: on a busy machine that
+// alone can pass vitest's default 5 s.
+vi.setConfig({ testTimeout: 30_000 });
+
 beforeEach(() => {
   useOAuthEnv();
   vi.useFakeTimers({ now: START, toFake: ["Date"] });

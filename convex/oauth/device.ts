@@ -10,7 +10,7 @@ import { connectReadiness } from "../model/oauth/consent";
 import { DEVICE_CODE_TTL_MS, DEVICE_INTERVAL_SECONDS, devicePoll } from "../model/oauth/lifecycle";
 import { normalizeUserCode, secretHash } from "../model/oauth/secrets";
 import { oauthScopeValidator } from "../schema/oauth";
-import { createGrant, issuePair, touchGrant } from "./store";
+import { createGrant, issuePair, sweepExpiredDeviceCodes, touchGrant } from "./store";
 
 /** Records a new device authorization; false when the user code is taken by a live one (the caller draws another). */
 export const start = internalMutation({
@@ -22,6 +22,7 @@ export const start = internalMutation({
     const taken = await ctx.db.query("oauthDeviceCodes").withIndex("by_userCodeHash", (q) => q.eq("userCodeHash", args.userCodeHash)).take(5);
     if (taken.some((row) => row.expiresAt > now)) return { ok: false, expiresAt, intervalSeconds: DEVICE_INTERVAL_SECONDS };
     await ctx.db.insert("oauthDeviceCodes", { ...args, status: "pending", expiresAt, intervalSeconds: DEVICE_INTERVAL_SECONDS });
+    await sweepExpiredDeviceCodes(ctx, now);
     return { ok: true, expiresAt, intervalSeconds: DEVICE_INTERVAL_SECONDS };
   },
 });

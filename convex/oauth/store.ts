@@ -85,3 +85,34 @@ export async function touchGrant(ctx: MutationCtx, grant: Doc<"oauthGrants">, ip
   if (!stale && !moved) return;
   await ctx.db.patch("oauthGrants", grant._id, { lastUsedAt: now, ...(ip !== undefined ? { lastIp: ip } : {}) });
 }
+
+/**
+ * Spent codes and device codes are kept a day after they expire, so a replayed code still finds
+ * its row and revokes what it issued; after that they go, a few per new one (no cron needed).
+ */
+export const SPENT_CODE_RETENTION_MS = 24 * 60 * 60_000;
+const SWEEP_BATCH = 20;
+
+export async function sweepExpiredCodes(ctx: MutationCtx, now: number): Promise<void> {
+  const old = await ctx.db
+    .query("oauthCodes")
+    .withIndex("by_expiresAt", (q) => q.lt("expiresAt", now - SPENT_CODE_RETENTION_MS))
+    .take(SWEEP_BATCH);
+  for (const row of old) await ctx.db.delete("oauthCodes", row._id);
+}
+
+export async function sweepExpiredDeviceCodes(ctx: MutationCtx, now: number): Promise<void> {
+  const old = await ctx.db
+    .query("oauthDeviceCodes")
+    .withIndex("by_expiresAt", (q) => q.lt("expiresAt", now - SPENT_CODE_RETENTION_MS))
+    .take(SWEEP_BATCH);
+  for (const row of old) await ctx.db.delete("oauthDeviceCodes", row._id);
+}
+
+export async function sweepPendingConnects(ctx: MutationCtx, now: number, ttlMs: number): Promise<void> {
+  const old = await ctx.db
+    .query("oauthPendingConnects")
+    .withIndex("by_createdAt", (q) => q.lt("createdAt", now - ttlMs))
+    .take(SWEEP_BATCH);
+  for (const row of old) await ctx.db.delete("oauthPendingConnects", row._id);
+}

@@ -7,6 +7,10 @@ import { secretHash } from "../model/oauth/secrets";
 import { errorCodeOf, newTest, signIn, type TestConvex } from "../test.setup";
 import { authorize, exchange, INSTANCE, params, pkce, post, refresh, REDIRECT, SITE, useOAuthEnv } from "./oauth.setup";
 
+// The first test of a file loads every module the HTTP router imports: on a busy machine that
+// alone can pass vitest's default 5 s.
+vi.setConfig({ testTimeout: 30_000 });
+
 beforeEach(() => useOAuthEnv());
 afterEach(() => {
   vi.useRealTimers();
@@ -138,6 +142,20 @@ describe("authorization code + PKCE", () => {
     const res = await exchange(t, code, verifier);
     expect(res).toMatchObject({ status: 400, body: { error: "invalid_grant" } });
     expect(res.body!.error_description).toMatch(/expired/);
+  });
+
+  it("keeps a spent code a day (so a replay still revokes), then sweeps it", async () => {
+    vi.useFakeTimers({ now: Date.UTC(2026, 10, 1), toFake: ["Date"] });
+    const t = newTest();
+    const { as } = await paying(t);
+    const { challenge } = await pkce();
+    await authorize(as, challenge);
+    vi.setSystemTime(Date.now() + 23 * 3600_000);
+    await authorize(as, challenge);
+    expect(await t.run(async (ctx) => ctx.db.query("oauthCodes").collect())).toHaveLength(2);
+    vi.setSystemTime(Date.now() + 2 * 3600_000);
+    await authorize(as, challenge);
+    expect(await t.run(async (ctx) => ctx.db.query("oauthCodes").collect())).toHaveLength(2);
   });
 
   it("needs a paid account to approve, and shows the plan step instead", async () => {

@@ -53,7 +53,9 @@ export const oauthTables = {
     expiresAt: v.number(),
     usedAt: v.optional(v.number()),
     grantId: v.optional(v.id("oauthGrants")),
-  }).index("by_codeHash", ["codeHash"]),
+  })
+    .index("by_codeHash", ["codeHash"])
+    .index("by_expiresAt", ["expiresAt"]),
 
   oauthTokens: defineTable({
     grantId: v.id("oauthGrants"),
@@ -88,7 +90,8 @@ export const oauthTables = {
     grantId: v.optional(v.id("oauthGrants")),
   })
     .index("by_deviceCodeHash", ["deviceCodeHash"])
-    .index("by_userCodeHash", ["userCodeHash"]),
+    .index("by_userCodeHash", ["userCodeHash"])
+    .index("by_expiresAt", ["expiresAt"]),
 
   // https redirect URLs an account registered on the Instances page (matched exactly).
   oauthRedirectUris: defineTable({
@@ -104,5 +107,7 @@ export const oauthTables = {
     // SHA-256 of the request (client, redirect URI, challenge, state, scopes): only that exact request.
     requestHash: v.string(),
     createdAt: v.number(),
-  }).index("by_userId_and_requestHash", ["userId", "requestHash"]),
+  })
+    .index("by_userId_and_requestHash", ["userId", "requestHash"])
+    .index("by_createdAt", ["createdAt"]),
 };
