@@ -4,7 +4,9 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConvexHttpClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
-import { buildBundle, listConvexModules } from "./bundle.ts";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { buildBundle, listConvexModules, patchConvexSyscalls, patchConvexTest } from "./bundle.ts";
 import { startRuntime } from "./server.ts";
 
 const fixture = path.join(import.meta.dirname, "fixtures/convex");
@@ -76,4 +78,23 @@ describe("a module that throws while loading", () => {
       await rt.close();
     }
   }, 30_000);
+});
+
+describe("patches of convex-test and convex", () => {
+  const require = createRequire(import.meta.url);
+  const convexTestSource = readFileSync(require.resolve("convex-test"), "utf8");
+
+  it("apply to the installed versions, with object twins of both syscall implementations", () => {
+    const patched = patchConvexTest(convexTestSource);
+    expect(patched).toContain("function syscallObjImpl() {");
+    expect(patched).toContain("function asyncSyscallObjImpl() {");
+    expect(patched).toContain('__exportedValidator(func, "args")');
+    const syscalls = patchConvexSyscalls(readFileSync(path.join(path.dirname(require.resolve("convex/package.json")), "dist/esm/server/impl/syscall.js"), "utf8"));
+    expect(syscalls).toContain("Convex.asyncSyscallObj(op, arg)");
+  });
+
+  it("fail loudly when the code they patch has changed", () => {
+    expect(() => patchConvexTest(convexTestSource.replace("const args = JSON.parse(func.exportArgs());", ""))).toThrow(/convex-test changed/);
+    expect(() => patchConvexSyscalls("export function performSyscall() {}")).toThrow(/convex changed/);
+  });
 });

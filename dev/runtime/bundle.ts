@@ -92,13 +92,16 @@ export interface BuiltBundle {
   components: ComponentMount[];
 }
 
-/** `source` with `from` replaced by `to` exactly `count` times; a convex-test upgrade that moves the code fails the build loudly. */
-function replaceExactly(source: string, from: string, to: string, count = 1): string {
+/**
+ * `source` with `from` replaced by `to` exactly `count` times: an upgrade of `pkg` that moved
+ * the patched code fails the build loudly instead of running unpatched.
+ */
+function replaceExactly(source: string, from: string, to: string, count = 1, pkg = "convex-test"): string {
   const parts = source.split(from);
   if (parts.length - 1 !== count) {
     throw new Error(
-      `convex-test changed: expected ${count} occurrence(s) of ${JSON.stringify(from.slice(0, 80))}, found ${parts.length - 1}. ` +
-        `Update patchConvexTest in dev/runtime/bundle.ts.`,
+      `${pkg} changed: expected ${count} occurrence(s) of ${JSON.stringify(from.slice(0, 80))}, found ${parts.length - 1}. ` +
+        `Update the patches in dev/runtime/bundle.ts.`,
     );
   }
   return parts.join(to);
@@ -205,12 +208,16 @@ export function patchConvexSyscalls(source: string): string {
     source,
     "const resultStr = Convex.syscall(op, JSON.stringify(arg));\n  return JSON.parse(resultStr);",
     "if (Convex.syscallObj !== void 0) return Convex.syscallObj(op, arg);\n  const resultStr = Convex.syscall(op, JSON.stringify(arg));\n  return JSON.parse(resultStr);",
+    1,
+    "convex",
   );
   s = replaceExactly(
     s,
     "    resultStr = await Convex.asyncSyscall(op, JSON.stringify(arg));\n  } catch (e) {",
     "    if (Convex.asyncSyscallObj !== void 0) return await Convex.asyncSyscallObj(op, arg);\n" +
       "    resultStr = await Convex.asyncSyscall(op, JSON.stringify(arg));\n  } catch (e) {",
+    1,
+    "convex",
   );
   return s;
 }

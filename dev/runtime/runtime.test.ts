@@ -264,9 +264,14 @@ describe("offline runtime", () => {
     expect(arrivals.length).toBeGreaterThanOrEqual(3);
     // Buffered output would arrive all at once at the end.
     expect(arrivals[arrivals.length - 1] - arrivals[0]).toBeGreaterThanOrEqual(200);
+    // A stream is sent chunked, as it comes; a body that is complete at once goes out whole.
+    expect(res.headers.get("transfer-encoding")).toBe("chunked");
     const echo = await fetch(`${rt.urls.site}/echo`, { method: "POST", body: "ping", headers: { "x-test": "yes" } });
     expect(echo.status).toBe(201);
-    expect(await echo.json()).toEqual({ body: "ping", header: "yes" });
+    expect(echo.headers.get("transfer-encoding")).toBeNull();
+    const echoText = await echo.text();
+    expect(echo.headers.get("content-length")).toBe(String(Buffer.byteLength(echoText)));
+    expect(JSON.parse(echoText)).toEqual({ body: "ping", header: "yes" });
     const json = await fetch(`${rt.urls.site}/json`, { method: "POST", body: JSON.stringify({ list: [1] }) });
     expect(await json.json()).toEqual({ plainObject: true, array: true });
   });

@@ -143,6 +143,16 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+const NOT_YET = Symbol("not yet");
+/** Resolves after the pending I/O callbacks and microtasks: what is ready by then was ready at once. */
+function nextTurn(): Promise<typeof NOT_YET> {
+  return new Promise((resolve) => setImmediate(() => resolve(NOT_YET)));
+}
+
+function bufferOf(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const host = options.host ?? "127.0.0.1";
   const envLocal = (options.readEnvLocal ?? true) ? readEnvLocal() : {};
@@ -374,12 +384,47 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         const prev = outHeaders[k];
         outHeaders[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
       }
+      // A body that is already there (a JSON reply) goes out with its headers in one write,
+      // with a Content-Length. As soon as a chunk is not ready yet (a stream waiting on its
+      // upstream), the headers and what came so far are sent, and the rest streams as it comes.
+      const early: Buffer[] = [];
+      let done = false;
+      let next: Promise<{ done: boolean; value?: Uint8Array }> | null = null;
+      while (!aborted) {
+        const read = response.read();
+        const chunk = await Promise.race([read, nextTurn()]);
+        if (chunk === NOT_YET) {
+          next = read;
+          break;
+        }
+        if (chunk.done) {
+          done = true;
+          break;
+        }
+        if (chunk.value && chunk.value.length) early.push(bufferOf(chunk.value));
+      }
+      if (aborted) {
+        response.cancel();
+        return;
+      }
+      const mayHaveBody = req.method !== "HEAD" && response.status !== 204 && response.status !== 304;
+      if (done && mayHaveBody && !("content-length" in outHeaders) && !("transfer-encoding" in outHeaders)) {
+        const body = early.length === 1 ? early[0] : Buffer.concat(early);
+        outHeaders["content-length"] = String(body.length);
+        res.writeHead(response.status, outHeaders);
+        res.end(body);
+        return;
+      }
+      res.cork();
       res.writeHead(response.status, outHeaders);
       res.flushHeaders();
-      while (!aborted) {
-        const chunk = await response.read();
+      for (const b of early) res.write(b);
+      res.uncork();
+      while (!aborted && !done) {
+        const chunk = await (next ?? response.read());
+        next = null;
         if (chunk.done) break;
-        if (chunk.value && chunk.value.length) res.write(Buffer.from(chunk.value.buffer, chunk.value.byteOffset, chunk.value.byteLength));
+        if (chunk.value && chunk.value.length) res.write(bufferOf(chunk.value));
       }
       if (aborted) response.cancel();
       else res.end();

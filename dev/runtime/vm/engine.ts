@@ -552,7 +552,8 @@ function createEngine({ schema, modules, components }: EngineInput): Engine {
       const controller = new AbortController();
       const init: RequestInit = {
         method,
-        headers: new Headers(headers),
+        // The pairs as they are: convex-test builds the Request (and its Headers) from them once.
+        headers,
         signal: controller.signal,
       };
       if (body !== null && method !== "GET" && method !== "HEAD") init.body = new Uint8Array(body);
