@@ -3,11 +3,11 @@ import { internal } from "./_generated/api";
 
 const crons = cronJobs();
 
-// Folds usage events into usageMonthly/usageDaily and raises quota alerts. Every 10 s
-// because each quota check reads the user's events since the last fold: a short period
-// keeps that tail (and the proxy's read set) to ~20 s of one user's requests.
+// Folds usage events into usageDaily (charts) and raises the quota alerts settle stamped.
+// Off the proxy's path (quota checks read the balance document); every 10 s keeps the
+// daily chart's live tail, and an alert's delay, to ~20 s.
 crons.interval("usage rollup", { seconds: 10 }, internal.usage.rollup.foldEvents, {});
-// Deletes holds of requests that crashed or hung past their TTL (they already stopped counting).
+// Removes expired holds from the balances that carry one (they already stopped counting).
 crons.interval("expire quota holds", { minutes: 1 }, internal.quota.ledger.deleteExpiredHolds, {});
 // Marks rotated keys whose grace period ended as revoked.
 crons.interval("api key rotation sweep", { hours: 1 }, internal.apiKeys.rotation.revokeEndedGrace, {});

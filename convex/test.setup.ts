@@ -7,9 +7,12 @@ import rateLimiterTest from "@convex-dev/rate-limiter/test";
 import workpoolTest from "@convex-dev/workpool/test";
 import { internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
+import { balanceDoc, recordUsage } from "./lib/usageTotals";
 import { hashSecret } from "./model/apiKeySecrets";
+import { monthOf } from "./model/calendar";
 import type { PlanId } from "./model/plans";
 import { PRICE_VERSION } from "./model/pricing";
+import { liveHolds } from "./model/quota/balance";
 import schema from "./schema";
 
 // Every file under convex/; convex-test loads a module only when a function in it is called.
@@ -56,14 +59,14 @@ export async function customer(t: TestConvex, plan: PlanId = "trial", email = `$
 
 let eventSeq = 0;
 
-/** A settled request as the ledger records it; override any field. */
+/** A settled request as the ledger records it (balance and event); override any field. */
 export async function usageEvent(
   t: TestConvex,
   userId: Id<"users">,
-  over: Partial<Omit<Doc<"usageEvents">, "_id" | "_creationTime" | "userId">> = {},
+  over: Partial<Omit<Doc<"usageEvents">, "_id" | "_creationTime" | "userId" | "quotaThresholds">> = {},
 ): Promise<Id<"usageEvents">> {
   return await t.run(async (ctx) =>
-    ctx.db.insert("usageEvents", {
+    recordUsage(ctx, {
       userId,
       requestId: `req_fixture_${++eventSeq}`,
       kind: "chat",
@@ -80,7 +83,7 @@ export async function usageEvent(
       httpStatus: 200,
       at: Date.now(),
       ...over,
-    }),
+    }, Date.now()),
   );
 }
 
@@ -90,10 +93,12 @@ export async function eventsOf(t: TestConvex, userId: Id<"users">) {
   );
 }
 
+/** The holds still counting on the user's balance this month. */
 export async function holdsOf(t: TestConvex, userId: Id<"users">) {
-  return await t.run(async (ctx) =>
-    ctx.db.query("quotaHolds").withIndex("by_userId_and_expiresAt", (q) => q.eq("userId", userId)).collect(),
-  );
+  return await t.run(async (ctx) => {
+    const now = Date.now();
+    return liveHolds((await balanceDoc(ctx, userId, monthOf(now)))?.holds ?? [], now);
+  });
 }
 
 /** The ConvexError code a call failed with ("NO_ERROR" when it succeeded). */

@@ -1,10 +1,14 @@
 // Demo data for `npm run dev`, inserted once: four accounts whose tokenIdentifier
-// matches what dev sign-in produces, and ~30 days of usage for the basic user, folded
-// into usageMonthly/usageDaily by the real rollup job (so the two always agree).
+// matches what dev sign-in produces, and ~30 days of usage for the basic user, recorded
+// by the ledger's own write (events and monthly balances) and folded into usageDaily by the
+// real rollup job (so they always agree).
 import type { HostEngine, InlineCtx } from "./runtime/engineHost.ts";
 import { PRICE_VERSION, tokenCostMicros } from "../convex/model/pricing.ts";
 import { getFunctionName } from "convex/server";
 import { internal } from "../convex/_generated/api.js";
+import type { Id } from "../convex/_generated/dataModel.js";
+import type { MutationCtx } from "../convex/_generated/server.js";
+import { recordUsage } from "../convex/lib/usageTotals.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
 export const DEMO_USERS = [
@@ -77,8 +81,9 @@ export async function seed(engine: HostEngine, siteUrl: string, now = Date.now()
     const userId = ids["basic@poindexter.dev"];
     const events = demoUsage(now);
     for (const [i, e] of events.entries()) {
-      await ctx.db.insert("usageEvents", {
-        userId,
+      // Recorded as the ledger records a settled request: the event and its month's balance.
+      await recordUsage(ctx as unknown as MutationCtx, {
+        userId: userId as Id<"users">,
         requestId: `seed-${i}`,
         kind: "chat",
         provider: "openai",
@@ -93,7 +98,7 @@ export async function seed(engine: HostEngine, siteUrl: string, now = Date.now()
         status: "ok",
         httpStatus: 200,
         at: e.at,
-      });
+      }, now);
     }
   });
   if (seeded) {

@@ -1,14 +1,22 @@
 // Key authentication for endpoints that call no provider (/v1/models, the Dex API): the
 // caller's account, or the reason the key cannot be used. Metered requests authenticate
 // inside quota.ledger.begin instead, in the same transaction as their hold.
+//
+// The common path is `lookup`, a query: two documents read (the key by hash, its owner),
+// nothing written, and no clock in its arguments, so its result stays cached until the key or
+// the account changes. The caller applies the time rules (revoked, expired, grace) with its
+// own clock, and runs `authenticate` (the mutation that also records lastUsedAt/Ip) only
+// when the key's last use is stale: at most once a minute per key.
 import { v } from "convex/values";
-import type { MutationCtx } from "../_generated/server";
-import { internalMutation } from "../functions";
+import type { MutationCtx, QueryCtx } from "../_generated/server";
+import { internalMutation, internalQuery } from "../functions";
 import { authenticateKeyHash } from "../lib/apiKeys";
+import { constantTimeEqual } from "../model/apiKeySecrets";
 import schema from "../schema";
 import { refusalValidator } from "../schema/validators";
 
 const users = schema.tables.users.validator.fields;
+const keys = schema.tables.apiKeys.validator.fields;
 
 const callerValidator = v.union(
   v.object({
@@ -30,8 +38,51 @@ async function authenticateHandler(ctx: MutationCtx, { hash, ip }: { hash: strin
   return { ok: true as const, userId: auth.user._id, keyId: auth.key._id, plan: auth.user.plan, state: auth.user.state };
 }
 
+/** Authenticates and records the key's last use when stale (lib/apiKeys.ts). */
 export const authenticate = internalMutation({
   args: { hash: v.string(), ip: v.optional(v.string()) },
   returns: callerValidator,
   handler: authenticateHandler,
+});
+
+const lookupValidator = v.union(
+  v.object({ found: v.literal(false) }),
+  v.object({
+    found: v.literal(true),
+    keyId: v.id("apiKeys"),
+    prefix: keys.prefix,
+    revokedAt: keys.revokedAt,
+    graceEndsAt: keys.graceEndsAt,
+    expiresAt: keys.expiresAt,
+    lastUsedAt: keys.lastUsedAt,
+    /** null: the key's account no longer exists. */
+    account: v.union(v.null(), v.object({ userId: v.id("users"), plan: users.plan, state: users.state })),
+  }),
+);
+
+async function lookupHandler(ctx: QueryCtx, { hash }: { hash: string }) {
+  const key = await ctx.db
+    .query("apiKeys")
+    .withIndex("by_hash", (q) => q.eq("hash", hash))
+    .unique();
+  // The index lookup already matched; the explicit comparison guards the invariant cheaply.
+  if (key === null || !constantTimeEqual(key.hash, hash)) return { found: false as const };
+  const user = await ctx.db.get("users", key.userId);
+  return {
+    found: true as const,
+    keyId: key._id,
+    prefix: key.prefix,
+    revokedAt: key.revokedAt,
+    graceEndsAt: key.graceEndsAt,
+    expiresAt: key.expiresAt,
+    lastUsedAt: key.lastUsedAt,
+    account: user === null ? null : { userId: user._id, plan: user.plan, state: user.state },
+  };
+}
+
+/** A key and its account by the secret's hash, read-only (see the top of this file). */
+export const lookup = internalQuery({
+  args: { hash: v.string() },
+  returns: lookupValidator,
+  handler: lookupHandler,
 });

@@ -4,10 +4,18 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { internal } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
+import { monthOf } from "../model/calendar";
 import { PLANS } from "../model/plans";
 import { PRICE_VERSION, tokenCostMicros } from "../model/pricing";
 import { HOLD_TTL_MS } from "../model/quota/holds";
 import { customer, holdsOf, newTest, type TestConvex, usageEvent } from "../test.setup";
+import { countingCtx } from "./countingDb.setup";
+import { beginHandler, settleHandler } from "./ledger";
+
+const balanceOf = (t: TestConvex, userId: Id<"users">, month = monthOf(Date.now())) =>
+  t.run(async (ctx) =>
+    ctx.db.query("usageMonthly").withIndex("by_userId_and_month", (q) => q.eq("userId", userId).eq("month", month)).unique(),
+  );
 
 afterEach(() => vi.useRealTimers());
 
@@ -68,21 +76,32 @@ describe("holds", () => {
     });
   });
 
-  it("expire: a crashed request stops holding quota after its TTL and the cron deletes it", async () => {
+  it("expire: a crashed request stops holding quota after its TTL, and the sweep clears idle balances", async () => {
     const start = Date.UTC(2026, 10, 10);
     vi.useFakeTimers({ now: start, toFake: ["Date"] });
     const t = newTest();
     const c = await customer(t);
+    const idle = await customer(t, "trial", "idle@example.com");
     const limit = PLANS.trial.limits.concurrentRequests;
-    for (let i = 0; i < limit; i++) await t.mutation(internal.quota.ledger.begin, beginArgs(c.keyHash));
+    for (let i = 0; i < limit; i++) {
+      await t.mutation(internal.quota.ledger.begin, beginArgs(c.keyHash));
+      await t.mutation(internal.quota.ledger.begin, beginArgs(idle.keyHash));
+    }
     expect((await t.mutation(internal.quota.ledger.begin, beginArgs(c.keyHash))).ok).toBe(false);
     expect(await t.mutation(internal.quota.ledger.deleteExpiredHolds, {})).toBe(0);
 
     vi.setSystemTime(start + HOLD_TTL_MS);
-    // Expired holds no longer count even before the cron runs.
+    // Expired holds no longer count even before the sweep runs; the next write drops them.
     expect((await t.mutation(internal.quota.ledger.begin, beginArgs(c.keyHash))).ok).toBe(true);
+    expect((await balanceOf(t, c.userId))?.holds).toHaveLength(1);
+    // The idle account's balance is only cleared by the sweep, found through its index.
+    expect((await balanceOf(t, idle.userId))?.holds).toHaveLength(limit);
     expect(await t.mutation(internal.quota.ledger.deleteExpiredHolds, {})).toBe(limit);
+    const swept = await balanceOf(t, idle.userId);
+    expect(swept?.holds).toEqual([]);
+    expect(swept?.holdsExpireAt).toBeUndefined();
     expect(await holdsOf(t, c.userId)).toHaveLength(1);
+    expect(await t.mutation(internal.quota.ledger.deleteExpiredHolds, {})).toBe(0);
   });
 
   it("refuse a request larger than the plan's tokens per minute without retry", async () => {
@@ -169,5 +188,187 @@ describe("settle", () => {
       }),
     ).rejects.toThrow(/gpt-9/);
     expect(await t.run(async (ctx) => ctx.db.query("usageEvents").collect())).toEqual([]);
+  });
+});
+
+function settleArgsFor(c: { userId: Id<"users">; keyId: Id<"apiKeys"> }, requestId: string, over: Partial<{ model: string; tokensIn: number; cachedTokensIn: number; tokensOut: number }> = {}) {
+  return {
+    requestId, userId: c.userId, apiKeyId: c.keyId, kind: "chat" as const, provider: "openai",
+    model: over.model ?? "gpt-4o-mini", tokensIn: over.tokensIn ?? 90, cachedTokensIn: over.cachedTokensIn ?? 0,
+    tokensOut: over.tokensOut ?? 40, characters: 0, usageSource: "provider" as const, status: "ok" as const,
+    httpStatus: 200, latencyMs: 12,
+  };
+}
+
+/** One proxied request's two ledger calls: begin, then settle with `usage`. */
+async function request(t: TestConvex, c: { userId: Id<"users">; keyId: Id<"apiKeys">; keyHash: string }, usage: Parameters<typeof settleArgsFor>[2] = {}) {
+  const args = beginArgs(c.keyHash, { model: usage.model });
+  const grant = await t.mutation(internal.quota.ledger.begin, args);
+  if (!grant.ok) throw new Error(`refused: ${grant.refusal.reason}`);
+  return await t.mutation(internal.quota.ledger.settle, settleArgsFor(c, args.requestId, usage));
+}
+
+describe("the balance document", () => {
+  it("accounts tokens and money exactly: the balance equals the sum of its events", async () => {
+    const t = newTest();
+    const c = await customer(t, "pro");
+    const usages = [
+      { tokensIn: 1234, cachedTokensIn: 200, tokensOut: 99 },
+      { model: "gpt-4o", tokensIn: 7, tokensOut: 1 },
+      { tokensIn: 0, tokensOut: 0 },
+      { model: "gpt-4.1-nano", tokensIn: 31_337, cachedTokensIn: 31_000, tokensOut: 4_096 },
+    ];
+    let cost = 0;
+    for (const u of usages) cost += (await request(t, c, u)).costMicros;
+    const expectedCost = usages.reduce((s, u) => s + tokenCostMicros(u.model ?? "gpt-4o-mini", { tokensIn: u.tokensIn, cachedTokensIn: u.cachedTokensIn ?? 0, tokensOut: u.tokensOut }), 0);
+    expect(cost).toBe(expectedCost);
+    const events = await t.run(async (ctx) => ctx.db.query("usageEvents").collect());
+    expect(await balanceOf(t, c.userId)).toMatchObject({
+      tokensIn: usages.reduce((s, u) => s + u.tokensIn, 0),
+      tokensOut: usages.reduce((s, u) => s + u.tokensOut, 0),
+      characters: 0,
+      costMicros: events.reduce((s, e) => s + e.costMicros, 0),
+      requests: 4,
+      holds: [],
+    });
+    expect(events.reduce((s, e) => s + e.costMicros, 0)).toBe(expectedCost);
+    // A retried settle changes nothing.
+    const before = await balanceOf(t, c.userId);
+    await t.mutation(internal.quota.ledger.settle, settleArgsFor(c, events[0].requestId));
+    expect(await balanceOf(t, c.userId)).toEqual(before);
+  });
+
+  it("settles a request that crosses midnight at the month's end into the new month, still held until then", async () => {
+    const lastSecond = Date.UTC(2026, 10, 30, 23, 59, 59);
+    vi.useFakeTimers({ now: lastSecond, toFake: ["Date"] });
+    const t = newTest();
+    const c = await customer(t);
+    await request(t, c, { tokensIn: 1_000, tokensOut: 0 });
+    const args = beginArgs(c.keyHash, { promptTokens: 100, requestedMaxOutput: 100 });
+    expect((await t.mutation(internal.quota.ledger.begin, args)).ok).toBe(true);
+
+    vi.setSystemTime(Date.UTC(2026, 11, 1, 0, 0, 1));
+    // December starts with nothing used, but November's request in flight still holds one of
+    // the two concurrent slots, and the buckets carry over.
+    const december = await t.mutation(internal.quota.ledger.begin, beginArgs(c.keyHash));
+    expect(december).toMatchObject({
+      ok: true,
+      rate: { remainingRequests: PLANS.trial.limits.requestsPerMinute - 3 },
+    });
+    expect(await t.mutation(internal.quota.ledger.begin, beginArgs(c.keyHash))).toMatchObject({
+      ok: false,
+      refusal: { reason: "concurrency_limit" },
+    });
+    await t.mutation(internal.quota.ledger.settle, settleArgsFor(c, args.requestId, { tokensIn: 150, tokensOut: 50 }));
+    expect(await balanceOf(t, c.userId, "2026-11")).toMatchObject({ tokensIn: 1_000, requests: 1 });
+    expect(await balanceOf(t, c.userId, "2026-12")).toMatchObject({ tokensIn: 150, tokensOut: 50, requests: 1 });
+    expect((await holdsOf(t, c.userId)).map((h) => h.requestId)).not.toContain(args.requestId);
+    const events = await t.run(async (ctx) => ctx.db.query("usageEvents").collect());
+    expect(events.map((e) => monthOf(e.at))).toEqual(["2026-11", "2026-12"]);
+  });
+
+  it("applies a plan change at once: cap, concurrency and buckets follow the plan, usage stays", async () => {
+    vi.useFakeTimers({ now: Date.UTC(2026, 10, 10), toFake: ["Date"] });
+    const t = newTest();
+    const c = await customer(t);
+    await seedUsage(t, c.userId, PLANS.trial.hardCapTokens - 100);
+    expect(await t.mutation(internal.quota.ledger.begin, beginArgs(c.keyHash))).toMatchObject({
+      ok: false,
+      refusal: { reason: "quota_exhausted", plan: "trial", remainingTokens: 100 },
+    });
+    await t.run(async (ctx) => ctx.db.patch("users", c.userId, { plan: "basic", state: "active" }));
+    const upgraded = await t.mutation(internal.quota.ledger.begin, beginArgs(c.keyHash));
+    expect(upgraded).toMatchObject({
+      ok: true,
+      rate: {
+        limitRequests: PLANS.basic.limits.requestsPerMinute,
+        remainingRequests: PLANS.basic.limits.requestsPerMinute - 1,
+        limitTokens: PLANS.basic.limits.tokensPerMinute,
+      },
+    });
+    for (let i = 1; i < PLANS.basic.limits.concurrentRequests; i++) {
+      expect((await t.mutation(internal.quota.ledger.begin, beginArgs(c.keyHash))).ok).toBe(true);
+    }
+    expect(await t.mutation(internal.quota.ledger.begin, beginArgs(c.keyHash))).toMatchObject({ ok: false, refusal: { reason: "concurrency_limit", plan: "basic" } });
+    // Back to the trial: its cap counts this month's usage and the holds in flight.
+    await t.run(async (ctx) => ctx.db.patch("users", c.userId, { plan: "trial", state: "trial" }));
+    expect(await t.mutation(internal.quota.ledger.begin, beginArgs(c.keyHash))).toMatchObject({ ok: false, refusal: { reason: "concurrency_limit", plan: "trial" } });
+    expect((await balanceOf(t, c.userId))?.tokensIn).toBe(PLANS.trial.hardCapTokens - 100);
+  });
+
+  it("limits requests per minute on the balance and refills as time passes", async () => {
+    const start = Date.UTC(2026, 10, 10);
+    vi.useFakeTimers({ now: start, toFake: ["Date"] });
+    const t = newTest();
+    const c = await customer(t);
+    const rpm = PLANS.trial.limits.requestsPerMinute;
+    for (let i = 0; i < rpm; i++) await request(t, c);
+    const refused = await t.mutation(internal.quota.ledger.begin, beginArgs(c.keyHash));
+    expect(refused).toMatchObject({ ok: false, refusal: { reason: "rate_limited", limit: "requests" }, rate: { remainingRequests: 0 } });
+    if (refused.ok || refused.refusal.reason !== "rate_limited") throw new Error("admitted");
+    expect(refused.refusal.retryAfterMs).toBeCloseTo(60_000 / rpm, 3);
+    vi.setSystemTime(start + 60_000 / rpm);
+    expect((await t.mutation(internal.quota.ledger.begin, beginArgs(c.keyHash))).ok).toBe(true);
+  });
+});
+
+describe("documents per request", () => {
+  /** N requests as fast as the ledger takes them, `inFlight` of them never settled; then one more, counted. */
+  async function lastRequestCounts(n: number, inFlight: number) {
+    const t = newTest();
+    const c = await customer(t, "pro");
+    for (let i = 0; i < n; i++) await request(t, c, { tokensIn: 10 + i, tokensOut: i });
+    for (let i = 0; i < inFlight; i++) expect((await t.mutation(internal.quota.ledger.begin, beginArgs(c.keyHash))).ok).toBe(true);
+    const args = beginArgs(c.keyHash);
+    const begin = await t.run(async (ctx) => {
+      const counted = countingCtx(ctx);
+      expect((await beginHandler(counted.ctx, args)).ok).toBe(true);
+      return counted.counts;
+    });
+    const settle = await t.run(async (ctx) => {
+      const counted = countingCtx(ctx);
+      await settleHandler(counted.ctx, settleArgsFor(c, args.requestId));
+      return counted.counts;
+    });
+    return { begin, settle };
+  }
+
+  it("do not depend on how many requests came before or how many are in flight", async () => {
+    const few = await lastRequestCounts(2, 0);
+    const many = await lastRequestCounts(120, 0);
+    const busy = await lastRequestCounts(120, PLANS.pro.limits.concurrentRequests - 1);
+    expect(many).toEqual(few);
+    expect(busy).toEqual(few);
+    // The key, the account and the balance; then the request id (no event yet), the account
+    // and the balance. One balance write each, and the event.
+    expect(few).toEqual({ begin: { read: 3, written: 1 }, settle: { read: 2, written: 2 } });
+  });
+
+  it("stay within 12 read and 4 written on a month's first request with a stale key", async () => {
+    const t = newTest();
+    const c = await customer(t, "pro");
+    // Last month's balance exists: the first request of this month reads it to carry over.
+    await seedUsage(t, c.userId, 5);
+    await t.run(async (ctx) => {
+      const doc = await ctx.db.query("usageMonthly").unique();
+      await ctx.db.patch("usageMonthly", doc!._id, { month: "2000-01" });
+    });
+    vi.useFakeTimers({ now: Date.UTC(2000, 1, 1), toFake: ["Date"] });
+    const args = beginArgs(c.keyHash);
+    const begin = await t.run(async (ctx) => {
+      const counted = countingCtx(ctx);
+      expect((await beginHandler(counted.ctx, args)).ok).toBe(true);
+      return counted.counts;
+    });
+    const settle = await t.run(async (ctx) => {
+      const counted = countingCtx(ctx);
+      await settleHandler(counted.ctx, settleArgsFor(c, args.requestId));
+      return counted.counts;
+    });
+    // begin: key, account, (no balance yet), last month's balance; key's last use + balance.
+    expect(begin).toEqual({ read: 3, written: 2 });
+    expect(settle).toEqual({ read: 2, written: 2 });
+    expect(begin.read + settle.read).toBeLessThanOrEqual(12);
+    expect(begin.written + settle.written).toBeLessThanOrEqual(4);
   });
 });

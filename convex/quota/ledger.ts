@@ -1,36 +1,27 @@
 // The quota ledger: hold before the upstream call, settle after it.
 //
-// `begin` is ONE mutation that authenticates the key, checks the account and the model,
-// applies the per-plan rate limits and concurrency, and places a hold sized to the most the
-// request can consume; a refusal is returned as a reason (model/quota/admission.ts), never as
-// HTTP. `settle` is ONE mutation that records the provider-reported (or, for a broken stream,
-// estimated) usage as an append-only usageEvents row and deletes the hold. Why concurrent
-// requests cannot overspend, and the residual bound: docs/proxy.md ("Concurrency").
+// Both halves work on ONE balance document per user and month (usageMonthly,
+// model/quota/balance.ts). `begin` is ONE mutation that authenticates the key, checks the
+// account and the model, and on the balance checks concurrency and quota against the live
+// holds, takes from the per-minute request and token buckets, and places a hold sized to the
+// most the request can consume; a refusal is returned as a reason (model/quota/admission.ts),
+// never as HTTP. `settle` is ONE mutation that adds the provider-reported (or, for a broken
+// stream, estimated) usage to the balance, releases the hold and appends the usageEvents row.
+// Documents read and written per request are constant, whatever the history or the request
+// rate; why concurrent requests cannot overspend: docs/proxy.md ("Concurrency").
 import { type ObjectType, v } from "convex/values";
-import { MINUTE, RateLimiter } from "@convex-dev/rate-limiter";
-import { components } from "../_generated/api";
 import type { MutationCtx } from "../_generated/server";
 import { internalMutation } from "../functions";
 import { authenticateKeyHash } from "../lib/apiKeys";
-import { heldTokensOf, liveHolds, monthTotals } from "../lib/usageTotals";
+import { openBalance, recordUsage, saveBalance } from "../lib/usageTotals";
 import { monthOf, monthRange } from "../model/calendar";
-import { getPlan, type Plan } from "../model/plans";
+import { getPlan } from "../model/plans";
 import { PRICE_VERSION, speechCostMicros, tokenCostMicros } from "../model/pricing";
-import { type Refusal, sizeRequest } from "../model/quota/admission";
-import { admit, HOLD_TTL_MS } from "../model/quota/holds";
-import { quotaUnits } from "../model/usage/totals";
+import { sizeRequest } from "../model/quota/admission";
+import { liveHolds, nextHoldExpiry, placeHold, rateSnapshot } from "../model/quota/balance";
+import { HOLD_TTL_MS } from "../model/quota/holds";
 import schema from "../schema";
 import { refusalValidator, usageKindValidator } from "../schema/validators";
-
-const rateLimiter = new RateLimiter(components.rateLimiter);
-
-/** Token buckets per user; the plan decides the rate, so a plan change applies at once. */
-function requestLimit(plan: Plan) {
-  return { kind: "token bucket" as const, rate: plan.limits.requestsPerMinute, period: MINUTE };
-}
-function tokenLimit(plan: Plan) {
-  return { kind: "token bucket" as const, rate: plan.limits.tokensPerMinute, period: MINUTE };
-}
 
 const rateValidator = v.object({
   limitRequests: v.number(),
@@ -38,21 +29,6 @@ const rateValidator = v.object({
   limitTokens: v.number(),
   remainingTokens: v.number(),
 });
-type RateSnapshot = typeof rateValidator.type;
-
-/** Current bucket levels for the x-ratelimit-* headers (reads only). */
-async function rateSnapshot(ctx: MutationCtx, key: string, plan: Plan): Promise<RateSnapshot> {
-  const [requests, tokens] = await Promise.all([
-    rateLimiter.getValue(ctx, "proxyRequests", { key, config: requestLimit(plan) }),
-    rateLimiter.getValue(ctx, "proxyTokens", { key, config: tokenLimit(plan) }),
-  ]);
-  return {
-    limitRequests: plan.limits.requestsPerMinute,
-    remainingRequests: Math.max(0, Math.floor(requests.value)),
-    limitTokens: plan.limits.tokensPerMinute,
-    remainingTokens: Math.max(0, Math.floor(tokens.value)),
-  };
-}
 
 const beginArgs = {
   keyHash: v.string(),
@@ -87,7 +63,7 @@ const beginResult = v.union(
 );
 type BeginResult = typeof beginResult.type;
 
-async function beginHandler(ctx: MutationCtx, args: ObjectType<typeof beginArgs>): Promise<BeginResult> {
+export async function beginHandler(ctx: MutationCtx, args: ObjectType<typeof beginArgs>): Promise<BeginResult> {
   const now = Date.now();
   const auth = await authenticateKeyHash(ctx, args.keyHash, args.ip, now);
   if (!auth.ok) {
@@ -95,63 +71,44 @@ async function beginHandler(ctx: MutationCtx, args: ObjectType<typeof beginArgs>
     return { ok: false, refusal };
   }
   const { user, key } = auth;
-  const sized = sizeRequest(user, args);
   const plan = getPlan(user.plan);
-  const rateKey = user._id as string;
-  // 429s carry the buckets' state; other refusals do not touch them.
-  const refuse = async (refusal: Refusal, withRate: boolean): Promise<BeginResult> =>
-    withRate ? { ok: false, refusal, rate: await rateSnapshot(ctx, rateKey, plan) } : { ok: false, refusal };
-  if (!sized.ok) return await refuse(sized.refusal, sized.refusal.reason === "request_too_large");
-  const hold = sized.holdTokens;
-
-  const holds = await liveHolds(ctx, user._id, now);
   const month = monthOf(now);
-  const { totals } = await monthTotals(ctx, user._id, month);
-  const decision = admit({
-    plan,
-    usedTokens: quotaUnits(totals),
-    heldTokens: heldTokensOf(holds),
-    liveHolds: holds.length,
-    newHoldTokens: hold,
-  });
-  if (!decision.ok && decision.reason === "concurrency") {
-    return await refuse({ reason: "concurrency_limit", plan: plan.id }, true);
-  }
-  if (!decision.ok) {
-    return await refuse({
-      reason: "quota_exhausted",
-      plan: plan.id,
-      holdTokens: hold,
-      remainingTokens: decision.remaining,
-      resetsAt: monthRange(month).end,
-    }, true);
+  const sized = sizeRequest(user, args);
+  if (!sized.ok) {
+    if (sized.refusal.reason !== "request_too_large") return { ok: false, refusal: sized.refusal };
+    // A 429 carries the buckets' state, so the balance is read for it (nothing is written).
+    const { balance } = await openBalance(ctx, user._id, month, now);
+    return { ok: false, refusal: sized.refusal, rate: rateSnapshot(balance.buckets, plan, now) };
   }
 
-  // Consume the request bucket first: a request refused for tokens per minute still counts
-  // as a request, as it does at OpenAI; a request refused for requests takes no tokens.
-  const requests = await rateLimiter.limit(ctx, "proxyRequests", { key: rateKey, config: requestLimit(plan) });
-  const tokens = requests.ok
-    ? await rateLimiter.limit(ctx, "proxyTokens", { key: rateKey, count: hold, config: tokenLimit(plan) })
-    : null;
-  if (!requests.ok || !tokens?.ok) {
-    return await refuse({
-      reason: "rate_limited",
-      plan: plan.id,
-      limit: requests.ok ? "tokens" : "requests",
-      retryAfterMs: requests.retryAfter ?? tokens?.retryAfter ?? 0,
-    }, true);
+  const opened = await openBalance(ctx, user._id, month, now);
+  const placed = placeHold(opened.balance, { plan, requestId: args.requestId, tokens: sized.holdTokens, now, ttlMs: HOLD_TTL_MS });
+  if (!placed.ok) {
+    // A request refused for tokens per minute still took one from the request bucket.
+    if (placed.balance !== null) await saveBalance(ctx, opened, { userId: user._id, month }, placed.balance);
+    const r = placed.refusal;
+    const refusal = r.reason === "concurrency"
+      ? { reason: "concurrency_limit" as const, plan: plan.id }
+      : r.reason === "quota"
+        ? {
+            reason: "quota_exhausted" as const,
+            plan: plan.id,
+            holdTokens: sized.holdTokens,
+            remainingTokens: r.remaining,
+            resetsAt: monthRange(month).end,
+          }
+        : { reason: "rate_limited" as const, plan: plan.id, limit: r.limit, retryAfterMs: r.retryAfterMs };
+    return { ok: false, refusal, rate: placed.rate };
   }
-  const rate = await rateSnapshot(ctx, rateKey, plan);
-
-  await ctx.db.insert("quotaHolds", {
+  await saveBalance(ctx, opened, { userId: user._id, month }, placed.balance);
+  return {
+    ok: true,
     userId: user._id,
     apiKeyId: key._id,
-    requestId: args.requestId,
-    tokens: hold,
-    expiresAt: now + HOLD_TTL_MS,
-    createdAt: now,
-  });
-  return { ok: true, userId: user._id, apiKeyId: key._id, holdTokens: hold, maxOutputTokens: sized.maxOutputTokens, rate };
+    holdTokens: sized.holdTokens,
+    maxOutputTokens: sized.maxOutputTokens,
+    rate: placed.rate,
+  };
 }
 
 export const begin = internalMutation({ args: beginArgs, returns: beginResult, handler: beginHandler });
@@ -178,7 +135,7 @@ const settleArgs = {
   latencyMs: eventFields.latencyMs,
 };
 
-async function settleHandler(ctx: MutationCtx, args: ObjectType<typeof settleArgs>) {
+export async function settleHandler(ctx: MutationCtx, args: ObjectType<typeof settleArgs>) {
   // Idempotent: a retried settle must not bill twice.
   const existing = await ctx.db
     .query("usageEvents")
@@ -197,20 +154,15 @@ async function settleHandler(ctx: MutationCtx, args: ObjectType<typeof settleArg
         tokensOut: args.tokensOut,
       });
 
-  const hold = await ctx.db
-    .query("quotaHolds")
-    .withIndex("by_requestId", (q) => q.eq("requestId", args.requestId))
-    .unique();
-  if (hold !== null) await ctx.db.delete("quotaHolds", hold._id);
-
   const { cachedTokensIn: _cached, cacheWriteTokensIn: _written, ...event } = args;
-  const eventId = await ctx.db.insert("usageEvents", {
+  const now = Date.now();
+  const eventId = await recordUsage(ctx, {
     ...event,
     costMicros,
     priceVersion: PRICE_VERSION,
     latencyMs: Math.max(0, Math.round(args.latencyMs)),
-    at: Date.now(),
-  });
+    at: now,
+  }, now);
   return { costMicros, eventId };
 }
 
@@ -220,17 +172,30 @@ export const settle = internalMutation({
   handler: settleHandler,
 });
 
-/** Cron: holds of requests that crashed or hung past their TTL are removed (they already stopped counting). */
+/** Balances swept per run; a backlog continues in the next run a minute later. */
+const SWEEP_BATCH = 200;
+
+/**
+ * Cron: removes expired holds from the balances that carry one (found through
+ * by_holdsExpireAt, never by scanning balances). Admission never needs it (an expired hold
+ * stops counting at its expiresAt); it keeps stored balances tidy and re-runs the cached
+ * meters that still show such a hold.
+ */
 export const deleteExpiredHolds = internalMutation({
   args: {},
   returns: v.number(),
   handler: async (ctx) => {
     const now = Date.now();
-    const expired = await ctx.db
-      .query("quotaHolds")
-      .withIndex("by_expiresAt", (q) => q.lte("expiresAt", now))
-      .take(1000);
-    for (const h of expired) await ctx.db.delete("quotaHolds", h._id);
-    return expired.length;
+    const due = await ctx.db
+      .query("usageMonthly")
+      .withIndex("by_holdsExpireAt", (q) => q.gte("holdsExpireAt", 0).lte("holdsExpireAt", now))
+      .take(SWEEP_BATCH);
+    let removed = 0;
+    for (const doc of due) {
+      const holds = liveHolds(doc.holds, now);
+      removed += doc.holds.length - holds.length;
+      await ctx.db.patch("usageMonthly", doc._id, { holds, holdsExpireAt: nextHoldExpiry(holds) });
+    }
+    return removed;
   },
 });

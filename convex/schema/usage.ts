@@ -4,7 +4,7 @@ import { v } from "convex/values";
 import { usageKindValidator, usageSourceValidator, usageStatusValidator } from "./validators";
 
 export const usageTables = {
-  // Append-only: one row per proxied request, never patched.
+  // Append-only: one row per proxied request, never patched (history, charts, reconciliation).
   usageEvents: defineTable({
     userId: v.id("users"),
     apiKeyId: v.optional(v.id("apiKeys")),
@@ -23,13 +23,18 @@ export const usageTables = {
     status: usageStatusValidator,
     httpStatus: v.number(),
     at: v.number(),
+    // Included-token thresholds (80, 100) this request's usage crossed, decided by settle on
+    // the balance; the rollup job raises their alerts, so settle writes no alert itself.
+    quotaThresholds: v.optional(v.array(v.number())),
   })
     .index("by_userId_and_at", ["userId", "at"])
     .index("by_requestId", ["requestId"])
     .index("by_at", ["at"]),
 
-  // Written only by the rollup job, never by the proxy: holds every event of the
-  // month with at <= rolledUpThrough. Readers add the events after that cursor.
+  // The quota balance of one user and month: the ledger's one document per user (docs/proxy.md,
+  // "The balance document"). `begin` places holds and takes from the buckets here, `settle`
+  // adds each request's usage and releases its hold, both in the same transaction as their
+  // decision, so the totals are exact and live. Different users never share a document.
   usageMonthly: defineTable({
     userId: v.id("users"),
     month: v.string(), // "2026-11" (UTC)
@@ -38,16 +43,29 @@ export const usageTables = {
     characters: v.number(),
     costMicros: v.number(),
     requests: v.number(),
-    rolledUpThrough: v.number(),
     // Highest included-token threshold already alerted (0, 80, 100).
     alertedPercent: v.number(),
+    // Requests in flight (at most the plan's concurrency live at once); each stops counting at
+    // expiresAt, so a crashed request cannot block the account.
+    holds: v.array(v.object({ requestId: v.string(), tokens: v.number(), expiresAt: v.number() })),
+    // Earliest expiresAt among holds, absent without holds: the sweep's index.
+    holdsExpireAt: v.optional(v.number()),
+    // Per-minute token buckets (requests, tokens); absent until the first admission (full).
+    buckets: v.optional(
+      v.object({
+        requests: v.object({ value: v.number(), ts: v.number() }),
+        tokens: v.object({ value: v.number(), ts: v.number() }),
+      }),
+    ),
   })
     .index("by_userId_and_month", ["userId", "month"])
-    .index("by_month", ["month"]),
+    .index("by_month", ["month"])
+    .index("by_holdsExpireAt", ["holdsExpireAt"]),
 
-  // Per user, day (UTC) and model; written only by the rollup job alongside usageMonthly
-  // (same cursor), so the daily chart and per-model reports read ~31 rows per model, not
-  // every event of the month.
+  // Per user, day (UTC) and model, for the daily chart and per-model reports: folded from the
+  // events by the rollup job, off the proxy's path, so those read ~31 rows per model, not
+  // every event of the month. rolledUpThrough is the job's cursor when it last touched the
+  // row: the highest one among a user's rows of a month says which of their events are in.
   usageDaily: defineTable({
     userId: v.id("users"),
     day: v.string(), // "2026-11-22" (UTC)
@@ -57,20 +75,8 @@ export const usageTables = {
     characters: v.number(),
     costMicros: v.number(),
     requests: v.number(),
+    rolledUpThrough: v.number(),
   }).index("by_userId_and_day_and_model", ["userId", "day", "model"]),
-
-  // Quota reserved by in-flight requests: placed before the upstream call, settled after.
-  quotaHolds: defineTable({
-    userId: v.id("users"),
-    apiKeyId: v.optional(v.id("apiKeys")),
-    requestId: v.string(),
-    tokens: v.number(),
-    expiresAt: v.number(),
-    createdAt: v.number(),
-  })
-    .index("by_userId_and_expiresAt", ["userId", "expiresAt"])
-    .index("by_requestId", ["requestId"])
-    .index("by_expiresAt", ["expiresAt"]),
 
   // Cursor of the usage rollup job (one document, written only by that job).
   rollupState: defineTable({

@@ -4,15 +4,15 @@ import type { Id } from "../_generated/dataModel";
 import { PLANS } from "../model/plans";
 import { HOLD_TTL_MS } from "../model/quota/holds";
 import { ROLLUP_LAG_MS } from "./rollup";
-import { newTest, signIn, type TestConvex, usageEvent } from "../test.setup";
+import { customer, newTest, signIn, type TestConvex, usageEvent } from "../test.setup";
 
 afterEach(() => vi.useRealTimers());
 
 const START = Date.UTC(2026, 10, 10, 12);
 const event = (t: TestConvex, userId: Id<"users">, over: Parameters<typeof usageEvent>[2] = {}) => usageEvent(t, userId, over);
 
-describe("usage summary and rollup", () => {
-  it("is live before the rollup and identical after it (no double counting)", async () => {
+describe("usage summary", () => {
+  it("is live from the balance, which the rollup never adds to (no double counting)", async () => {
     vi.useFakeTimers({ now: START, toFake: ["Date"] });
     const t = newTest();
     const { userId, as } = await signIn(t, "summary@example.com");
@@ -20,18 +20,13 @@ describe("usage summary and rollup", () => {
     await event(t, userId, { tokensIn: 10, tokensOut: 5, costMicros: 5, model: "gpt-4.1-nano" });
     const before = await as.query(api.usage.meters.summary, { month: "2026-11" });
     expect(before).toMatchObject({ tokensIn: 110, tokensOut: 55, totalTokens: 165, costMicros: 50, requests: 2, plan: "trial" });
-
-    // Too fresh: the lag keeps them out of this run.
-    expect(await t.mutation(internal.usage.rollup.foldEvents, {})).toMatchObject({ events: 0 });
-    vi.setSystemTime(START + ROLLUP_LAG_MS + 1);
-    expect(await t.mutation(internal.usage.rollup.foldEvents, {})).toMatchObject({ events: 2 });
     const row = await t.run(async (ctx) => ctx.db.query("usageMonthly").unique());
     expect(row).toMatchObject({ month: "2026-11", tokensIn: 110, tokensOut: 55, requests: 2 });
-    expect(await as.query(api.usage.meters.summary, { month: "2026-11" })).toEqual(before);
 
+    vi.setSystemTime(START + ROLLUP_LAG_MS + 1);
+    expect(await t.mutation(internal.usage.rollup.foldEvents, {})).toMatchObject({ events: 2 });
+    expect(await as.query(api.usage.meters.summary, { month: "2026-11" })).toEqual(before);
     await event(t, userId, { tokensIn: 1, tokensOut: 1, costMicros: 1 });
-    expect(await as.query(api.usage.meters.summary, { month: "2026-11" })).toMatchObject({ totalTokens: 167, requests: 3 });
-    // Running again folds nothing twice.
     vi.setSystemTime(START + 3 * ROLLUP_LAG_MS);
     await t.mutation(internal.usage.rollup.foldEvents, {});
     await t.mutation(internal.usage.rollup.foldEvents, {});
@@ -39,24 +34,25 @@ describe("usage summary and rollup", () => {
     expect(await t.run(async (ctx) => ctx.db.query("usageMonthly").unique())).toMatchObject({ requests: 3 });
   });
 
-  it("keeps months apart and shows held tokens", async () => {
+  it("keeps months apart and shows held tokens only while the hold lives", async () => {
     vi.useFakeTimers({ now: START, toFake: ["Date"] });
     const t = newTest();
-    const { userId, as } = await signIn(t, "months@example.com");
+    const { userId, as, keyHash } = await customer(t, "trial", "months@example.com");
     await event(t, userId, { at: Date.UTC(2026, 9, 31, 23, 59), tokensIn: 7, tokensOut: 0 });
     await event(t, userId, { tokensIn: 3, tokensOut: 0 });
-    await t.run(async (ctx) => ctx.db.insert("quotaHolds", { userId, requestId: "r", tokens: 500, expiresAt: START + HOLD_TTL_MS, createdAt: START }));
-    vi.setSystemTime(START + ROLLUP_LAG_MS + 1);
-    await t.mutation(internal.usage.rollup.foldEvents, {});
-    expect(await as.query(api.usage.meters.summary, { month: "2026-10" })).toMatchObject({ tokensIn: 7 });
+    const grant = await t.mutation(internal.quota.ledger.begin, {
+      keyHash, requestId: "req_held", kind: "chat", model: "gpt-4o-mini", promptTokens: 400, requestedMaxOutput: 100, choices: 1, characters: 0,
+    });
+    expect(grant).toMatchObject({ ok: true, holdTokens: 500 });
+    expect(await as.query(api.usage.meters.summary, { month: "2026-10" })).toMatchObject({ tokensIn: 7, heldTokens: 0 });
     expect(await as.query(api.usage.meters.summary, { month: "2026-11" })).toMatchObject({ tokensIn: 3, heldTokens: 500 });
-    // The same rule as admission: a hold past its TTL stops counting before the cron deletes it.
+    // The same rule as admission: a hold past its TTL stops counting before the sweep removes it.
     vi.setSystemTime(START + HOLD_TTL_MS);
     expect(await as.query(api.usage.meters.summary, { month: "2026-11" })).toMatchObject({ heldTokens: 0 });
     await expect(as.query(api.usage.meters.summary, { month: "Nov" })).rejects.toThrow(/month/);
   });
 
-  it("catches up a backlog larger than one batch by rescheduling itself", async () => {
+  it("the rollup catches up a backlog larger than one batch by rescheduling itself", async () => {
     vi.useFakeTimers({ now: START });
     const t = newTest();
     const { userId, as } = await signIn(t, "backlog@example.com");
@@ -65,7 +61,11 @@ describe("usage summary and rollup", () => {
     }
     await t.mutation(internal.usage.rollup.foldEvents, {});
     await t.finishAllScheduledFunctions(vi.runAllTimers);
-    expect(await t.run(async (ctx) => ctx.db.query("usageMonthly").unique())).toMatchObject({ requests: 1_205, tokensIn: 1_205 });
+    const daily = await t.run(async (ctx) => ctx.db.query("usageDaily").collect());
+    expect(daily.reduce((s, r) => s + r.requests, 0)).toBe(1_205);
+    expect(await as.query(api.usage.meters.daily, { month: "2026-11" })).toEqual([
+      { day: "2026-11-10", model: "gpt-4o-mini", tokens: 2 * 1_205, costMicros: 1_205 },
+    ]);
     expect(await as.query(api.usage.meters.summary, { month: "2026-11" })).toMatchObject({ requests: 1_205 });
   });
 });

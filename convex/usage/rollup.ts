@@ -1,10 +1,9 @@
-// The usage rollup (cron, every 10 s): folds usage events into usageMonthly and usageDaily and
-// raises the 80%/100% quota alerts once per month.
+// The usage rollup (cron, every 10 s): folds usage events into usageDaily (the daily chart and
+// per-model reports) and raises the 80%/100% quota alerts that settle stamped on events.
 //
-// No document is written by every request: the proxy only appends usageEvents. usageMonthly
-// rows are written by this job alone, which folds events with at <= cursor and advances each
-// touched row's rolledUpThrough. Readers add the events after that cursor, so summaries are
-// live without a hot counter.
+// Off the proxy's path: the ledger's totals live on the balance (usageMonthly), which begin and
+// settle keep exact; this job reads only the append-only events, by time, and writes only
+// usageDaily, alerts and its own cursor, so it never conflicts with a request in flight.
 import { v } from "convex/values";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
@@ -12,8 +11,8 @@ import { internal } from "../_generated/api";
 import { internalMutation } from "../functions";
 import { dayOf, monthOf } from "../model/calendar";
 import { getPlan } from "../model/plans";
-import { quotaAlertMessage, thresholdsCrossed } from "../model/usage/summary";
-import { byDayAndModel, pickTotals, quotaUnits, sumEvents, ZERO_TOTALS } from "../model/usage/totals";
+import { quotaAlertMessage } from "../model/usage/summary";
+import { byDayAndModel, pickTotals } from "../model/usage/totals";
 
 /**
  * Events newer than this are left for the next run: an event's `at` is taken inside its
@@ -21,11 +20,14 @@ import { byDayAndModel, pickTotals, quotaUnits, sumEvents, ZERO_TOTALS } from ".
  */
 export const ROLLUP_LAG_MS = 10_000;
 const ROLLUP_BATCH = 1_000;
+// The cursor's historical name (it once folded usageMonthly too); renaming it would fold
+// every event into usageDaily a second time.
 const ROLLUP_CURSOR = "usageMonthly";
 
 /**
- * Folds events with cursor < at <= now - lag, advances each touched row's rolledUpThrough and
- * the global cursor, and reschedules itself while a backlog remains.
+ * Folds events with cursor < at <= now - lag into usageDaily (each touched row's
+ * rolledUpThrough set to the new cursor), raises their stamped alerts, advances the cursor,
+ * and reschedules itself while a backlog remains.
  */
 async function foldEventsHandler(ctx: MutationCtx) {
   const state = await ctx.db
@@ -54,15 +56,16 @@ async function foldEventsHandler(ctx: MutationCtx) {
     }
   }
 
-  const groups = new Map<string, { userId: Id<"users">; month: string; events: Doc<"usageEvents">[] }>();
+  const byUser = new Map<Id<"users">, Doc<"usageEvents">[]>();
   for (const e of events) {
-    const month = monthOf(e.at);
-    const k = `${e.userId}|${month}`;
-    const g = groups.get(k) ?? { userId: e.userId, month, events: [] };
-    g.events.push(e);
-    groups.set(k, g);
+    const list = byUser.get(e.userId);
+    if (list) list.push(e);
+    else byUser.set(e.userId, [e]);
   }
-  for (const g of groups.values()) await foldInto(ctx, g.userId, g.month, g.events, cursor);
+  for (const [userId, userEvents] of byUser) {
+    await foldDaily(ctx, userId, userEvents, cursor);
+    await raiseAlerts(ctx, userId, userEvents);
+  }
 
   if (state === null) await ctx.db.insert("rollupState", { name: ROLLUP_CURSOR, cursor });
   else await ctx.db.patch("rollupState", state._id, { cursor });
@@ -76,42 +79,31 @@ export const foldEvents = internalMutation({
   handler: foldEventsHandler,
 });
 
-async function foldInto(
-  ctx: MutationCtx,
-  userId: Id<"users">,
-  month: string,
-  events: Doc<"usageEvents">[],
-  cursor: number,
-) {
-  const row = await ctx.db
-    .query("usageMonthly")
-    .withIndex("by_userId_and_month", (q) => q.eq("userId", userId).eq("month", month))
-    .unique();
-  const next = { ...sumEvents(row === null ? ZERO_TOTALS : pickTotals(row), events), rolledUpThrough: cursor };
-  let alertedPercent = row?.alertedPercent ?? 0;
+/**
+ * The alerts settle decided on the balance (each threshold once per month) and stamped on
+ * the event that crossed it.
+ */
+async function raiseAlerts(ctx: MutationCtx, userId: Id<"users">, events: Doc<"usageEvents">[]) {
+  const crossing = events.filter((e) => (e.quotaThresholds?.length ?? 0) > 0);
+  if (crossing.length === 0) return;
   const user = await ctx.db.get("users", userId);
-  if (user !== null) {
-    const plan = getPlan(user.plan);
-    const crossed = thresholdsCrossed(alertedPercent, quotaUnits(next), plan.includedTokens);
-    const now = Date.now();
-    for (const t of crossed) {
+  if (user === null) return;
+  const plan = getPlan(user.plan);
+  for (const e of crossing) {
+    for (const t of e.quotaThresholds ?? []) {
       await ctx.db.insert("alerts", {
         userId,
         kind: `quota_${t}`,
         severity: t >= 100 ? "critical" : "warning",
-        message: quotaAlertMessage(plan, month, t),
-        at: now,
+        message: quotaAlertMessage(plan, monthOf(e.at), t),
+        at: e.at,
       });
     }
-    if (crossed.length > 0) alertedPercent = Math.max(...crossed);
   }
-  if (row === null) await ctx.db.insert("usageMonthly", { userId, month, ...next, alertedPercent });
-  else await ctx.db.patch("usageMonthly", row._id, { ...next, alertedPercent });
-  await foldDaily(ctx, userId, events);
 }
 
 /** Adds the batch to the user's usageDaily rows (one upsert per day and model touched). */
-async function foldDaily(ctx: MutationCtx, userId: Id<"users">, events: Doc<"usageEvents">[]) {
+async function foldDaily(ctx: MutationCtx, userId: Id<"users">, events: Doc<"usageEvents">[], cursor: number) {
   for (const add of byDayAndModel([], events.map((e) => ({ ...e, day: dayOf(e.at) })))) {
     const existing = await ctx.db
       .query("usageDaily")
@@ -120,10 +112,10 @@ async function foldDaily(ctx: MutationCtx, userId: Id<"users">, events: Doc<"usa
       )
       .unique();
     if (existing === null) {
-      await ctx.db.insert("usageDaily", { userId, ...add });
+      await ctx.db.insert("usageDaily", { userId, ...add, rolledUpThrough: cursor });
     } else {
       const [merged] = byDayAndModel([existing, add], []);
-      await ctx.db.patch("usageDaily", existing._id, pickTotals(merged));
+      await ctx.db.patch("usageDaily", existing._id, { ...pickTotals(merged), rolledUpThrough: cursor });
     }
   }
 }

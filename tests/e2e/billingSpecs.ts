@@ -357,7 +357,7 @@ export function billingSpecs(
             .first();
           const totals = { tokensIn: used.input, tokensOut: used.output, characters: 0, costMicros: 1_000_000, requests: 3 };
           if (row) await ctx.db.patch(row._id, totals);
-          else await ctx.db.insert("usageMonthly", { userId, month, ...totals, rolledUpThrough: Date.now(), alertedPercent: 100 });
+          else await ctx.db.insert("usageMonthly", { userId, month, ...totals, alertedPercent: 100, holds: [] });
         });
 
         await billing.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Billing" }).click();

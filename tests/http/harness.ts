@@ -4,7 +4,7 @@ import OpenAI from "openai";
 import type { Id } from "../../convex/_generated/dataModel";
 import { DISPLAY_PREFIX_LENGTH } from "../../convex/model/apiKeySecrets";
 import type { PlanId } from "../../convex/model/plans";
-import { customer, eventsOf, holdsOf, newTest, type TestConvex } from "../../convex/test.setup";
+import { customer, eventsOf, holdsOf, newTest, type TestConvex, usageEvent } from "../../convex/test.setup";
 import { devAiProviderEnv } from "../../dev/env";
 import { startSimulator, type RunningSimulator } from "../../dev/simulator/server";
 
@@ -48,7 +48,7 @@ export async function account(
   return { userId, keyId, secret, prefix: secret.slice(0, DISPLAY_PREFIX_LENGTH) };
 }
 
-export { eventsOf, holdsOf };
+export { eventsOf, holdsOf, usageEvent };
 
 /** Polls until `check` returns a value (settles of abandoned streams finish after the client left). */
 export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {

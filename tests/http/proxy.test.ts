@@ -18,6 +18,7 @@ import {
   pathOf,
   startUpstream,
   type TestConvex,
+  usageEvent,
 } from "./harness";
 
 let sim: RunningSimulator;
@@ -325,13 +326,8 @@ describe("errors in OpenAI's shape", () => {
 
   it("429 with retry-after and x-ratelimit headers when the quota is spent", async () => {
     const a = await account(t, "quota@example.com");
-    await t.run(async (ctx) =>
-      ctx.db.insert("usageEvents", {
-        userId: a.userId, requestId: "req_seed", kind: "chat", provider: "openai", model: "gpt-4o-mini",
-        tokensIn: PLANS.trial.hardCapTokens - 500, tokensOut: 0, characters: 0, costMicros: 1,
-        priceVersion: PRICE_VERSION, usageSource: "provider", latencyMs: 1, status: "ok", httpStatus: 200, at: Date.now(),
-      }),
-    );
+    // Earlier usage, recorded as the ledger records a settled request.
+    await usageEvent(t, a.userId, { requestId: "req_seed", tokensIn: PLANS.trial.hardCapTokens - 500, tokensOut: 0, costMicros: 1 });
     const { res, body } = await raw("/v1/chat/completions", chatInit(a.secret, { model: "gpt-4o-mini", messages }));
     expect(res.status).toBe(429);
     expect(body.error).toMatchObject({ type: "insufficient_quota", code: "insufficient_quota" });
@@ -414,13 +410,7 @@ describe("quota under concurrency", () => {
     const hold = estimateChatPromptTokens(req) + max;
     // Leave room for exactly 3 holds.
     const used = plan.hardCapTokens - 3 * hold - Math.floor(hold / 2);
-    await t.run(async (ctx) =>
-      ctx.db.insert("usageEvents", {
-        userId: a.userId, requestId: "req_seed", kind: "chat", provider: "openai", model: "gpt-4o-mini",
-        tokensIn: used, tokensOut: 0, characters: 0, costMicros: 1, priceVersion: PRICE_VERSION,
-        usageSource: "provider", latencyMs: 1, status: "ok", httpStatus: 200, at: Date.now(),
-      }),
-    );
+    await usageEvent(t, a.userId, { requestId: "req_seed", tokensIn: used, tokensOut: 0, costMicros: 1 });
     // Slow enough upstream that all 8 admissions happen before the first settle frees the
     // unused part of its hold (after which admitting a fourth would be correct, not a leak).
     sim.configure({ latencyMs: 1000 });
