@@ -57,6 +57,15 @@ export function identityError(code: string, message: string): never {
   throw new ConvexError({ code, message });
 }
 
+/**
+ * Identity provisioning is on when the deployment names at least one identity provider. A
+ * deployment with none (AI only, or a test of another domain) creates no identities; one with
+ * some but not all fails the unconfigured steps with an alert that names the missing variables.
+ */
+export function provisioningEnabled(): boolean {
+  return Boolean(env.GOOGLE_SERVICE_ACCOUNT_EMAIL || env.TELNYX_API_KEY || env.SIGNAL_CLI_URL);
+}
+
 /** IDENTITY_RETENTION_DAYS: whole days the Workspace user is kept suspended before deletion. */
 export function retentionDays(raw = env.IDENTITY_RETENTION_DAYS): number {
   if (raw === undefined || raw.trim() === "") return DEFAULT_IDENTITY_RETENTION_DAYS;
@@ -222,10 +231,17 @@ async function startStep(ctx: MutationCtx, row: IdentityDoc, step: StepName, now
   await applyEvent(ctx, row, { type: "step_started", step, workId, at: now }, facts);
 }
 
+/**
+ * Wake-ups more than this far ahead go in hops: a 30-day retention is longer than a 32-bit
+ * setTimeout (what the offline runtime and convex-test schedule with), which would fire at once.
+ */
+const MAX_WAKE_HOP_MS = 20 * 24 * 60 * 60 * 1000;
+
 /** One scheduled wake-up per due time (re-planning the same time schedules nothing). */
 async function wakeAt(ctx: MutationCtx, row: IdentityDoc, at: number): Promise<void> {
   if (row.wakeAt === at) return;
-  await ctx.scheduler.runAt(Math.max(at, Date.now()), internal.identity.steps.wake, { identityId: row._id });
+  const now = Date.now();
+  await ctx.scheduler.runAt(Math.min(Math.max(at, now), now + MAX_WAKE_HOP_MS), internal.identity.steps.wake, { identityId: row._id });
   await ctx.db.patch("identities", row._id, { wakeAt: at });
 }
 
@@ -256,7 +272,7 @@ export async function followAccount(ctx: MutationCtx, userId: Id<"users">, actor
     return;
   }
   if (live === null) {
-    await createIdentity(ctx, user, actor, `account ${user.state} on the ${user.plan} plan`);
+    if (provisioningEnabled()) await createIdentity(ctx, user, actor, `account ${user.state} on the ${user.plan} plan`);
     return;
   }
   const now = Date.now();

@@ -7,7 +7,7 @@ import type { MutationCtx } from "../_generated/server";
 import { type Actor, audit } from "../lib/audit";
 import { CAPABILITIES } from "../model/accounts/accountState";
 import { planHasIdentity, STEP_LABELS, type StepName } from "../model/identity/provisioning";
-import { advance, applyRequested, createIdentity, deprovision, identitiesOf, identityError, liveIdentity } from "./lifecycle";
+import { advance, applyRequested, createIdentity, deprovision, identitiesOf, identityError, liveIdentity, provisioningEnabled } from "./lifecycle";
 
 export function requireReason(reason: string): string {
   const r = reason.trim();
@@ -33,6 +33,9 @@ export async function provisionByHand(ctx: MutationCtx, user: Doc<"users">, acto
   if (live !== null) identityError("CONFLICT", `${user.email} already has an identity (${live.phase}). Re-run its failed step instead, or force deprovisioning first.`);
   if (!planHasIdentity(user.plan)) identityError("ILLEGAL_TRANSITION", `${user.email} is on the ${user.plan} plan, which includes no identity. Put the account on Basic or Pro first.`);
   if (!CAPABILITIES[user.state].keepIdentity) identityError("ILLEGAL_TRANSITION", `${user.email} is ${user.state}: only an active, past-due or suspended account keeps an identity.`);
+  if (!provisioningEnabled()) {
+    identityError("NOT_CONFIGURED", "No identity provider is configured on this deployment (GOOGLE_*, TELNYX_*, SIGNAL_CLI_URL).");
+  }
   const identityId = await createIdentity(ctx, user, actor, why);
   await audit(ctx, actor, "identity.provisioned_by_hand", { type: "user", id: user._id }, why, { identityId });
   return identityId;
