@@ -105,8 +105,8 @@ async function chatCompletionsHandler(ctx: ActionCtx, request: Request): Promise
 
   const upstream = await callUpstream(ctx, grant, { kind: "chat", model, path, body: upstreamBody, startedAt });
   if (!upstream.ok) return upstream.response;
-  // A priced model always has a provider; callUpstream has already used it.
-  const via = provider!;
+  // The deployment that answered (the model's provider, or where it failed over) reads the reply.
+  const via = upstream.provider;
 
   const created = Math.floor(Date.now() / 1000);
   if (!stream) {

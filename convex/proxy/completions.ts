@@ -70,8 +70,8 @@ async function completionsHandler(ctx: ActionCtx, request: Request): Promise<Res
 
   const upstream = await callUpstream(ctx, grant, { kind: "completion", model, path: "/completions", body: upstreamBody, startedAt });
   if (!upstream.ok) return upstream.response;
-  // A priced model always has a provider (unpriced ones were refused by admission).
-  const provider = routed.provider!;
+  // The deployment that answered (the model's provider, or where it failed over) reads the reply.
+  const provider = upstream.provider;
   const maxOutputTokens = grant.maxOutputTokens * choices;
   if (!stream) return await finishJson(ctx, grant, upstream.response, { model, promptTokens, startedAt, maxOutputTokens, provider });
   // The chat relay: an abandoned stream is still billed at the provider's count, a broken one
