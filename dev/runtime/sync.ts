@@ -6,6 +6,7 @@
 // subscription's token; a commit that writes a document inside a read set (before or
 // after the write) marks that subscription stale, and only stale subscriptions are
 // re-run. Only results that changed are sent.
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { WebSocket } from "ws";
 import type { UserIdentity } from "convex/server";
 import type { Caller, Deployment, Logger } from "./deployment.ts";
@@ -77,11 +78,22 @@ export class SyncHub {
     });
   }
 
+  /**
+   * The hub's own async context. A commit is reported from inside the committing function's
+   * context, where convex-test keeps the execution context (component path, auth) in
+   * AsyncLocalStorage; a refresh started there would re-run every subscription as a nested call
+   * of that function. After a workpool component's commit that is a cross-component call, so
+   * every user query failed as signed out. Refreshes start from here instead.
+   */
+  private readonly outside = AsyncLocalStorage.snapshot();
+
   /** Called after every commit with the subscription tokens it made stale. */
   onCommit(invalidated: string[]) {
     if (invalidated.length === 0) return;
     const stale = new Set(invalidated);
-    for (const s of this.sessions) void s.scheduleRefresh(stale);
+    this.outside(() => {
+      for (const s of this.sessions) void s.scheduleRefresh(stale);
+    });
   }
 
   closeAll() {
