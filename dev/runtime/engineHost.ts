@@ -141,6 +141,8 @@ function parseResult(json: string, mapStack: (s: string) => string): CallResult 
   };
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Timers of the functions' realm (scheduled functions, handlers' own timeouts), tracked
  * so a closed engine stops: otherwise a function scheduled before a reload would
@@ -148,19 +150,38 @@ function parseResult(json: string, mapStack: (s: string) => string): CallResult 
  */
 function trackedTimers() {
   const live = new Set<NodeJS.Timeout>();
+  // Node fires a timer longer than 2^31-1 ms (~24.8 days) after 1 ms. A function scheduled
+  // further out (an identity's deletion after its 30-day retention) would run at once, find it
+  // is early and schedule itself again, in a loop. Such timers are re-armed until they are due;
+  // `chained` maps the handle the function got to the timer currently armed for it.
+  const chained = new Map<NodeJS.Timeout, NodeJS.Timeout>();
   const globals = {
     setTimeout: (fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
-      const handle: NodeJS.Timeout = setTimeout(() => {
-        live.delete(handle);
-        fn(...args);
-      }, ms);
-      live.add(handle);
-      return handle;
+      const due = Date.now() + Math.max(0, Number(ms) || 0);
+      const arm = (): NodeJS.Timeout => {
+        const wait = Math.max(0, due - Date.now());
+        const handle: NodeJS.Timeout = setTimeout(() => {
+          live.delete(handle);
+          if (wait > MAX_TIMER_MS) {
+            chained.set(first, arm());
+            return;
+          }
+          chained.delete(first);
+          fn(...args);
+        }, Math.min(wait, MAX_TIMER_MS));
+        live.add(handle);
+        return handle;
+      };
+      // Only read by the timers' callbacks, which run after this assignment.
+      const first = arm();
+      return first;
     },
     clearTimeout: (handle: NodeJS.Timeout | undefined) => {
       if (handle === undefined) return;
-      live.delete(handle);
-      clearTimeout(handle);
+      const current = chained.get(handle) ?? handle;
+      chained.delete(handle);
+      live.delete(current);
+      clearTimeout(current);
     },
     setInterval: (fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
       const handle = setInterval(fn, ms, ...args);
