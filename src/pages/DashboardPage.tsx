@@ -12,6 +12,7 @@ import { AlertList } from "../components/AlertList";
 import { ErrorBoundary } from "../components/ErrorBoundary";
 import { SetupGuide, ShowSetupGuideButton } from "../components/SetupGuide";
 import { SubscriptionNotice } from "../components/SubscriptionNotice";
+import { IdentityCard } from "../components/IdentityCard";
 import { stateInfo } from "../lib/accountState";
 import { FEATURE_LABELS, planFor } from "../lib/plans";
 import {
@@ -166,6 +167,10 @@ export function DashboardPage() {
           )}
         </Card>
       </div>
+
+      <ErrorBoundary>
+        <IdentityCard />
+      </ErrorBoundary>
 
       <ErrorBoundary>
         <UsageMeterCard month={month} />

@@ -8,6 +8,7 @@ import {
   stepMark,
   stepStatusLabel,
 } from "./identityView";
+import { captchaTokenProblem } from "../../../convex/model/identity/secrets";
 
 describe("the captcha token check", () => {
   it("accepts a signalcaptcha:// token, trimmed of what a paste adds", () => {
@@ -17,15 +18,18 @@ describe("the captcha token check", () => {
     });
   });
 
-  it("refuses an empty field, the page's own address, a bare scheme and a token cut by spaces", () => {
+  it("refuses an empty field, the page's own address, a bare scheme and a token cut by spaces, in the server's words", () => {
     const refusal = (raw: string) => {
       const check = checkCaptchaToken(raw);
       return check.ok ? null : check.message;
     };
-    expect(refusal("   ")).toMatch(/^Paste the token/);
-    expect(refusal("https://signalcaptchas.org/registration/generate.html")).toMatch(/starts with signalcaptcha:\/\/.*"Open Signal" link/);
-    expect(refusal("signalcaptcha://")).toMatch(/^Only signalcaptcha:\/\/ was pasted/);
-    expect(refusal("signalcaptcha://abc def")).toMatch(/no spaces/);
+    expect(refusal("   ")).toMatch(/^Paste the signalcaptcha:\/\/ link/);
+    expect(refusal("https://signalcaptchas.org/registration/generate.html")).toMatch(/must start with signalcaptcha:\/\//);
+    expect(refusal("signalcaptcha://")).toMatch(/too short/);
+    expect(refusal("signalcaptcha://signal-hcaptcha.abc def.registration")).toMatch(/spaces/);
+    for (const raw of ["https://example.com", "signalcaptcha://x", "signalcaptcha://signal-hcaptcha.abc def"]) {
+      expect(refusal(raw)).toBe(captchaTokenProblem(raw));
+    }
   });
 });
 

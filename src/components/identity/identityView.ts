@@ -6,13 +6,11 @@ import type { Tone } from "../../lib/accountState";
 import type { Label } from "../../lib/labels";
 import { labelsByTone } from "../../lib/labels";
 import { formatOffset } from "../../lib/format";
+import { captchaTokenProblem } from "../../../convex/model/identity/secrets";
 
 export type StepStatus = "pending" | "running" | "waiting" | "done" | "failed" | "skipped";
 export type IdentityPhase = "provisioning" | "active" | "suspended" | "deprovisioning" | "deprovisioned";
 
-/** Signal's own captcha page; a view's `captchaUrl` wins when the backend sends one. */
-export const SIGNAL_CAPTCHA_PAGE = "https://signalcaptchas.org/registration/generate.html";
-const CAPTCHA_SCHEME = "signalcaptcha://";
 
 /** A step as the checklist draws it: the marker, the words a screen reader gets, the class. */
 export interface StepMark {
@@ -110,24 +108,16 @@ export const SIGNAL_STATUS_LABELS: Record<string, string> = {
 export type CaptchaCheck = { ok: true; token: string } | { ok: false; message: string };
 
 /**
- * The token Signal's captcha page hands over ("Open Signal" link): `signalcaptcha://` and the
- * token itself. Checked before it is sent so a pasted page URL or a half-copied link is caught
- * here, with words that say what to copy; the server checks it again.
+ * The token Signal's captcha page hands over (the "Open Signal" link: `signalcaptcha://` and the
+ * token). Checked in the page with the server's own rule (`captchaTokenProblem`, which
+ * `identity.view.submitCaptcha` applies again), so a pasted page address or a half-copied link
+ * is caught before it is sent, in the same words.
  */
 export function checkCaptchaToken(raw: string): CaptchaCheck {
   const token = raw.trim();
-  if (token === "") return { ok: false, message: "Paste the token from Signal's captcha page." };
-  if (/\s/.test(token)) return { ok: false, message: "The token has no spaces: copy the whole link again." };
-  if (!token.toLowerCase().startsWith(CAPTCHA_SCHEME)) {
-    return {
-      ok: false,
-      message: `The token starts with ${CAPTCHA_SCHEME}. Copy the address of the "Open Signal" link, not the page's address.`,
-    };
-  }
-  if (token.length <= CAPTCHA_SCHEME.length) {
-    return { ok: false, message: `Only ${CAPTCHA_SCHEME} was pasted: copy the whole link, token included.` };
-  }
-  return { ok: true, token };
+  if (token === "") return { ok: false, message: "Paste the signalcaptcha:// link from Signal's captcha page." };
+  const problem = captchaTokenProblem(token);
+  return problem === null ? { ok: true, token } : { ok: false, message: problem };
 }
 
 /** A step's time from start to finish ("3.2 s", "2 min 5 s"), or how long it has been running. */

@@ -24,6 +24,7 @@ import { ActionForm, ChoiceActionForm } from "./ActionForm";
 import { SignupHistory } from "./SignupHistory";
 import { BillingSupport } from "./BillingSupport";
 import { GrantsSupport } from "./GrantsSupport";
+import { IdentitySupport } from "./IdentitySupport";
 
 type AccountDetail = FunctionReturnType<typeof api.admin.accounts.get>;
 type Role = AccountDetail["account"]["role"];
@@ -111,6 +112,10 @@ function AccountView({ detail }: { detail: AccountDetail }) {
         <BillingSupport userId={account._id} email={account.email} />
       </ErrorBoundary>
       <ErrorBoundary>{/* Connected Dex instances */}<GrantsSupport userId={account._id} /></ErrorBoundary>
+
+      <ErrorBoundary>
+        <IdentitySupport userId={account._id} email={account.email} />
+      </ErrorBoundary>
 
       <Card title="API keys">
         <DataTable
