@@ -21,6 +21,7 @@ import {
 import { billingSpecs } from "./billingSpecs.ts";
 import { connectSpecs } from "./connectSpecs.ts";
 import { providerSpecs } from "./providerSpecs.ts";
+import { identitySpecs } from "./identitySpecs.ts";
 
 const run = promisify(execFile);
 
@@ -471,6 +472,7 @@ export function specs(world: World): TestCase[] {
     },
     ...billingSpecs(world, { stamp, support, customerPage: () => page }),
     ...connectSpecs(world, { stamp }),
+    ...identitySpecs(world, { stamp, support }),
     // Late: the breaker it opens refuses OpenAI requests for its cool-down afterwards.
     ...providerSpecs(world, { stamp, support }),
     {
