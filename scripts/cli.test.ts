@@ -40,3 +40,22 @@ describe("admin CLI arguments", () => {
     expect(() => adminKey({ CONVEX_DATA_DIR: "/nonexistent-dir" })).toThrow(/No admin key/);
   });
 });
+
+describe("identity commands", () => {
+  test("parse with the step and reason they need", () => {
+    expect(parseCommand(["identity", "show", "--email", "a@b.co"])).toEqual({ kind: "identity.show", email: "a@b.co", json: false });
+    expect(parseCommand(["identity", "rerun", "--email", "a@b.co", "--step", "number_order", "--reason", "Telnyx fixed"])).toEqual({
+      kind: "identity.rerun",
+      email: "a@b.co",
+      step: "number_order",
+      reason: "Telnyx fixed",
+    });
+    expect(parseCommand(["identity", "provision", "--email", "a@b.co", "--reason", "import"])).toEqual({ kind: "identity.provision", email: "a@b.co", reason: "import" });
+    expect(parseCommand(["identity", "deprovision", "--email", "a@b.co", "--reason", "abuse"])).toEqual({ kind: "identity.deprovision", email: "a@b.co", reason: "abuse" });
+  });
+
+  test("refuse an unknown step and a missing reason", () => {
+    expect(() => parseCommand(["identity", "rerun", "--email", "a@b.co", "--step", "sms", "--reason", "x"])).toThrow(/--step must be one of workspace_user/);
+    expect(() => parseCommand(["identity", "deprovision", "--email", "a@b.co"])).toThrow("--reason is required.");
+  });
+});
