@@ -105,6 +105,7 @@ describe("requests: messages", () => {
     { name: "an image in a system prompt", messages: [{ role: "system", content: [{ type: "image_url", image_url: { url: "https://x/y.png" } }] }, user("x")], param: "messages[0].content[0]" },
     { name: "an empty assistant turn", messages: [user("x"), { role: "assistant", content: "" }], param: "messages[1]" },
     { name: "a cache_control that is not ephemeral", messages: [user([{ type: "text", text: "x", cache_control: { type: "forever" } }])], param: "messages[0].content[0]" },
+    { name: "a 1-hour cache (billed above the price book's write rate)", messages: [user([{ type: "text", text: "x", cache_control: { type: "ephemeral", ttl: "1h" } }])], param: "messages[0].content[0]" },
   ])("refuses $name", ({ messages, param }) => {
     let error: unknown;
     try {

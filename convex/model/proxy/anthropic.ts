@@ -74,6 +74,10 @@ function cacheControlOf(part: Json, param: string): Json | undefined {
   if (!isObject(cc) || cc.type !== "ephemeral") {
     throw new TranslationError("'cache_control' must be {type: \"ephemeral\"}.", param);
   }
+  // The price book has the 5-minute write rate; 1-hour writes cost more and would be under-billed.
+  if (cc.ttl !== undefined && cc.ttl !== "5m") {
+    throw new TranslationError("Only the default 5-minute cache ('ttl': \"5m\") is available through Poindexter.", param);
+  }
   return cc;
 }
 
