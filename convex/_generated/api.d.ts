@@ -117,6 +117,7 @@ import type * as model_signup_emailIdentity from "../model/signup/emailIdentity.
 import type * as model_signup_policy from "../model/signup/policy.js";
 import type * as model_usage_summary from "../model/usage/summary.js";
 import type * as model_usage_totals from "../model/usage/totals.js";
+import type * as oauth_checkout from "../oauth/checkout.js";
 import type * as oauth_consent from "../oauth/consent.js";
 import type * as oauth_device from "../oauth/device.js";
 import type * as oauth_instances from "../oauth/instances.js";
@@ -291,6 +292,7 @@ declare const fullApi: ApiFromModules<{
   "model/signup/policy": typeof model_signup_policy;
   "model/usage/summary": typeof model_usage_summary;
   "model/usage/totals": typeof model_usage_totals;
+  "oauth/checkout": typeof oauth_checkout;
   "oauth/consent": typeof oauth_consent;
   "oauth/device": typeof oauth_device;
   "oauth/instances": typeof oauth_instances;

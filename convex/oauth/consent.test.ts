@@ -28,7 +28,7 @@ describe("choosing a plan from /connect", () => {
     const request = params(challenge, { scope: "ai usage" });
     expect(await as.query(api.oauth.consent.describe, { params: request })).toMatchObject({ readiness: "needs_plan", pendingSince: null });
 
-    const { url } = await as.action(api.oauth.consent.checkout, { plan: "basic", params: request });
+    const { url } = await as.action(api.oauth.checkout.start, { plan: "basic", params: request });
     const body = posts("/v1/checkout/sessions")[0].body as { success_url: string; cancel_url: string };
     const back = new URL(body.success_url);
     expect(back.origin + back.pathname).toBe(`${APP_URL}/connect`);
@@ -69,7 +69,7 @@ describe("choosing a plan from /connect", () => {
     );
     const { challenge } = await pkce();
     const request = params(challenge);
-    await as.action(api.oauth.consent.checkout, { plan: "basic", params: request });
+    await as.action(api.oauth.checkout.start, { plan: "basic", params: request });
     expect(await as.query(api.oauth.consent.describe, { params: request })).toMatchObject({ pendingSince: null });
   });
 
@@ -78,7 +78,7 @@ describe("choosing a plan from /connect", () => {
     const { as } = await signIn(t, "newbie@example.com");
     const { challenge } = await pkce();
     const bad = params(challenge, { redirect_uri: "https://evil.example.com/cb" });
-    expect(await errorCodeOf(as.action(api.oauth.consent.checkout, { plan: "basic", params: bad }))).toBe("INVALID_ARGUMENT");
+    expect(await errorCodeOf(as.action(api.oauth.checkout.start, { plan: "basic", params: bad }))).toBe("INVALID_ARGUMENT");
     expect(posts("/v1/checkout/sessions")).toEqual([]);
   });
 });

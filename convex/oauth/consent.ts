@@ -3,21 +3,18 @@
 // redirect URL is handed back (model/oauth/authorize.ts). The redirect itself is the browser's,
 // to a URL only these functions build.
 import { v } from "convex/values";
-import { internal } from "../_generated/api";
 import type { Doc, Id } from "../_generated/dataModel";
 import { env, type QueryCtx } from "../_generated/server";
-import { startCheckout, requirePaidPlan } from "../billing/sessions";
-import { internalMutation, internalQuery, userAction, userMutation, userQuery } from "../functions";
+import { userMutation, userQuery } from "../functions";
 import { fail } from "../lib/errors";
 import { authorizationResponseUrl, checkAuthorizationRequest, type AuthorizationCheck } from "../model/oauth/authorize";
 import { SCOPE_DESCRIPTIONS } from "../model/oauth/clients";
-import { connectReadiness, PENDING_CONNECT_TTL_MS, requestFingerprint } from "../model/oauth/consent";
+import { connectReadiness, requestFingerprint } from "../model/oauth/consent";
 import { CODE_TTL_MS } from "../model/oauth/lifecycle";
 import { issuerOf } from "../model/oauth/metadata";
 import { newSecret, secretHash } from "../model/oauth/secrets";
-import { billingProviderValidator } from "../schema/validators";
 import { oauthScopeValidator } from "../schema/oauth";
-import { sweepExpiredCodes, sweepPendingConnects } from "./store";
+import { sweepExpiredCodes } from "./store";
 
 /** The authorization request's query parameters, as the page read them from its URL. */
 export const authorizationParams = v.object({
@@ -42,7 +39,7 @@ export async function registeredRedirectUris(ctx: QueryCtx, userId: Id<"users">)
   return rows.map((r) => r.uri);
 }
 
-async function check(ctx: QueryCtx, user: Doc<"users">, params: typeof authorizationParams.type): Promise<AuthorizationCheck> {
+export async function check(ctx: QueryCtx, user: Doc<"users">, params: typeof authorizationParams.type): Promise<AuthorizationCheck> {
   return checkAuthorizationRequest(params, await registeredRedirectUris(ctx, user._id));
 }
 
@@ -150,57 +147,5 @@ export const deny = userMutation({
         state: result.request.state,
       }),
     };
-  },
-});
-
-/** The request as checked for the checkout action (actions cannot read the db). */
-export const checkForCheckout = internalQuery({
-  args: { userId: v.id("users"), params: authorizationParams },
-  returns: v.union(v.object({ ok: v.literal(true), fingerprint: v.string(), newCustomer: v.boolean() }), v.object({ ok: v.literal(false), description: v.string() })),
-  handler: async (ctx, { userId, params }) => {
-    const user = await ctx.db.get("users", userId);
-    if (user === null) return { ok: false as const, description: "The account no longer exists." };
-    const result = await check(ctx, user, params);
-    if (!result.ok) return { ok: false as const, description: result.description };
-    // A new customer: never had a subscription. Only they skip the second consent on return.
-    const anySubscription = await ctx.db.query("subscriptions").withIndex("by_userId", (q) => q.eq("userId", userId)).first();
-    return { ok: true as const, fingerprint: await requestFingerprint(result.request), newCustomer: anySubscription === null };
-  },
-});
-
-export const rememberPendingConnect = internalMutation({
-  args: { userId: v.id("users"), requestHash: v.string() },
-  returns: v.null(),
-  handler: async (ctx, { userId, requestHash }) => {
-    const now = Date.now();
-    const existing = await ctx.db
-      .query("oauthPendingConnects")
-      .withIndex("by_userId_and_requestHash", (q) => q.eq("userId", userId).eq("requestHash", requestHash))
-      .first();
-    if (existing === null) await ctx.db.insert("oauthPendingConnects", { userId, requestHash, createdAt: now });
-    else await ctx.db.patch("oauthPendingConnects", existing._id, { createdAt: now });
-    await sweepPendingConnects(ctx, now, PENDING_CONNECT_TTL_MS);
-    return null;
-  },
-});
-
-/**
- * "Choose a plan" on /connect: a hosted checkout that returns to this same /connect request. A
- * new customer's request is remembered, so it is approved on return without a second click
- * (the signup + connect flow); anyone else confirms on return.
- */
-export const checkout = userAction({
-  args: { plan: v.string(), params: authorizationParams },
-  returns: v.object({ url: v.string(), provider: billingProviderValidator }),
-  handler: async (ctx, { plan, params }) => {
-    const paid = requirePaidPlan(plan);
-    const checked = await ctx.runQuery(internal.oauth.consent.checkForCheckout, { userId: ctx.user._id, params });
-    if (!checked.ok) fail("INVALID_ARGUMENT", checked.description);
-    if (checked.newCustomer) {
-      await ctx.runMutation(internal.oauth.consent.rememberPendingConnect, { userId: ctx.user._id, requestHash: checked.fingerprint });
-    }
-    const query = new URLSearchParams();
-    for (const [key, value] of Object.entries(params)) if (typeof value === "string") query.set(key, value);
-    return await startCheckout(ctx, ctx.user._id, paid, { returnPath: `/connect?${query.toString()}` });
   },
 });

@@ -148,7 +148,7 @@ function Decision({
 
 function ChoosePlan({ params, instanceId, canceled }: { params: ConnectParams; instanceId: string; canceled: boolean }) {
   const viewer = useViewer();
-  const startCheckout = useAction(api.oauth.consent.checkout);
+  const startCheckout = useAction(api.oauth.checkout.start);
   const [pendingPlan, setPendingPlan] = useState<"basic" | "pro" | null>(null);
   const { error, run } = useAsyncAction();
 
