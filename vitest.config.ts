@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 30_000,
     projects: [
       {
+        // `extends: true`: each project inherits the root options (the 30 s timeout above).
+        extends: true,
         // Convex functions run in a Web-standard runtime; so do their tests.
         test: {
           name: "convex",
@@ -16,6 +18,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         // The offline runtime, simulator, scripts and HTTP-level tests run on Node.
         test: {
           name: "node",
