@@ -117,6 +117,27 @@ describe("provisioning", () => {
   });
 });
 
+describe("configuration", () => {
+  test("a deployment that names no identity provider creates no identity; one missing a provider says which variables", async () => {
+    const clock = identityClock(START);
+    const t = stack.deployment();
+    const serviceAccount = process.env.GOOGLE_SERVICE_ACCOUNT_EMAIL!;
+    for (const name of ["GOOGLE_SERVICE_ACCOUNT_EMAIL", "TELNYX_API_KEY", "SIGNAL_CLI_URL"]) vi.stubEnv(name, "");
+    const { userId } = await signIn(t, "plain@example.com");
+    const support = await signIn(t, "agent@example.com", "support");
+    await grantPlan(t, "plain@example.com");
+    expect(await identityRows(t, userId)).toEqual([]);
+    expect(await errorCodeOf(support.as.mutation(api.identity.support.provision, { userId, reason: "try anyway" }))).toBe("NOT_CONFIGURED");
+
+    vi.stubEnv("GOOGLE_SERVICE_ACCOUNT_EMAIL", serviceAccount);
+    vi.stubEnv("TELNYX_API_KEY", "KEY_test");
+    await support.as.mutation(api.identity.support.provision, { userId, reason: "providers configured" });
+    await clock.settle(t);
+    const row = await liveRow(t, userId);
+    expect(row.steps.find((s) => s.name === "signal_register")).toMatchObject({ status: "failed", lastError: expect.stringContaining("SIGNAL_CLI_URL") });
+  });
+});
+
 describe("retries are idempotent", () => {
   test("a Workspace user created by an attempt that crashed before recording is found, not created again", async () => {
     const clock = identityClock(START);
@@ -341,6 +362,27 @@ describe("suspension and deprovisioning", () => {
     expect(row.phase).toBe("active");
     expect(stepStatuses(row)).toMatchObject({ workspace_suspend: "done", workspace_restore: "done" });
     expect((await stack.state<GoogleState>("google")).users[0].suspended).toBe(false);
+  });
+
+  test("non-payment: grace expiry suspends the identity, the recovered payment restores it", async () => {
+    const { clock, t, userId } = await provisioned("late@example.com");
+    const billing = async (type: "payment_failed" | "grace_expired" | "payment_recovered") =>
+      await t.run(async (ctx) => {
+        const { applyStateEvent } = await import("../lib/accounts");
+        await applyStateEvent(ctx, (await ctx.db.get("users", userId))!, { type }, { label: "billing" }, type);
+      });
+    await billing("payment_failed");
+    await clock.settle(t);
+    expect((await liveRow(t, userId)).phase).toBe("active");
+    await billing("grace_expired");
+    await clock.settle(t);
+    expect((await liveRow(t, userId)).phase).toBe("suspended");
+    expect((await stack.state<GoogleState>("google")).users[0].suspended).toBe(true);
+    await billing("payment_recovered");
+    await clock.settle(t);
+    expect((await liveRow(t, userId)).phase).toBe("active");
+    expect((await stack.state<GoogleState>("google")).users[0].suspended).toBe(false);
+    expect((await stack.state<TelnyxState>("telnyx")).orders).toHaveLength(1);
   });
 
   test("cancellation takes it apart in order: Signal, number, Workspace suspended, deleted after retention; resubscribing starts afresh", async () => {
