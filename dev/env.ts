@@ -42,7 +42,8 @@ export function setting(name: string, envLocal: Record<string, string> = readEnv
 
 function once(file: string, make: () => string): string {
   if (existsSync(file)) return readFileSync(file, "utf8").trim();
-  const value = make();
+  // Trimmed like the read above, so the first run and every later one agree (a PEM ends in "\n").
+  const value = make().trim();
   writeFileSync(file, `${value}\n`, { mode: 0o600 });
   return value;
 }
