@@ -132,13 +132,23 @@ async function measure(stack: BenchStack, month: string): Promise<Measured[]> {
   return out;
 }
 
-function eventsOfUser(stack: BenchStack, userId: Id<"users">): Promise<number> {
-  let count = 0;
-  return stack.runtime.engine
-    .runInline(async (ctx) => {
-      count = (await ctx.db.query("usageEvents").withIndex("by_userId_and_at", (q) => q.eq("userId", userId)).collect()).length;
-    })
-    .then(() => count);
+/**
+ * The history's size twice over: the requests on the month's balance (the ledger's count) and
+ * the requests in its usageDaily rows (the rollup's, from the events); they must agree.
+ */
+async function counted(stack: BenchStack, userId: Id<"users">, month: string): Promise<{ events: number; dailyRows: number }> {
+  let balance = -1;
+  let daily = -1;
+  let dailyRows = 0;
+  await stack.runtime.engine.runInline(async (ctx) => {
+    const doc = await ctx.db.query("usageMonthly").withIndex("by_userId_and_month", (q) => q.eq("userId", userId).eq("month", month)).first();
+    balance = (doc as { requests?: number } | null)?.requests ?? 0;
+    const rows = (await ctx.db.query("usageDaily").withIndex("by_userId_and_day_and_model", (q) => q.eq("userId", userId)).collect()) as Array<{ requests: number }>;
+    daily = rows.reduce((s, r) => s + r.requests, 0);
+    dailyRows = rows.length;
+  });
+  if (balance !== daily) throw new Error(`the balance counts ${balance} requests, usageDaily ${daily}`);
+  return { events: balance, dailyRows };
 }
 
 function render(input: { startedAt: string; small: Measured[]; large: Measured[]; sizes: [number, number]; seedSeconds: [number, number]; dailyRows: number }): string {
@@ -163,7 +173,7 @@ spread evenly over the month so far (ending a minute before the run), four chat 
 each recorded by the ledger's own write (\`recordUsage\` in \`convex/lib/usageTotals.ts\`, which
 settle uses: the event and its month's balance); then the real rollup job
 (\`usage.rollup.foldEvents\`) run until it has folded everything, as its 10-second cron keeps it.
-Both sizes cover the same days, so the month has ${fmt(input.dailyRows)} \`usageDaily\` rows (days x
+The balance's request count and the \`usageDaily\` rows' agree at both sizes (checked). Both sizes cover the same days, so the month has ${fmt(input.dailyRows)} \`usageDaily\` rows (days x
 models) either way and only the history's size differs. Seeding took ${input.seedSeconds[0].toFixed(0)} s
 and ${input.seedSeconds[1].toFixed(0)} s.
 Each query is called ${settings.calls} times as the signed-in customer after a warm-up call;
@@ -207,13 +217,9 @@ async function phase(size: number): Promise<Phase> {
     await seed(stack, account, 0, size, size, now);
     await catchUp(stack);
     const seedSeconds = (performance.now() - t0) / 1000;
-    const events = await eventsOfUser(stack, account.userId);
+    const { events, dailyRows } = await counted(stack, account.userId, monthOf(now));
     console.log(`seeded ${events} events in ${seedSeconds.toFixed(1)} s`);
     const measured = await measure(stack, monthOf(now));
-    let dailyRows = 0;
-    await stack.runtime.engine.runInline(async (ctx) => {
-      dailyRows = (await ctx.db.query("usageDaily").withIndex("by_userId_and_day_and_model", (q) => q.eq("userId", account.userId)).collect()).length;
-    });
     return { events, seedSeconds, dailyRows, measured };
   } finally {
     await stack.close();

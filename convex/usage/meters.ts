@@ -1,6 +1,7 @@
 // The customer's live usage meters: this month's summary, the daily chart by model, and the
-// latest requests. Live because each reads the rolled-up rows plus the events after their
-// cursor (lib/usageTotals.ts); no document is written by every request.
+// latest requests. The summary reads the month's balance document, which the ledger keeps
+// exact; the chart reads the rollup's usageDaily rows plus the few events after their cursor
+// (lib/usageTotals.ts). None reads a range that grows with the account's history.
 import { v } from "convex/values";
 import { userQuery } from "../functions";
 import { monthByDayAndModel, requireMonth, summaryFor } from "../lib/usageTotals";
@@ -26,7 +27,7 @@ export const summaryValidator = v.object({
   requests: v.number(),
 });
 
-/** This month (or any) so far, including events the rollup has not folded in yet. */
+/** This month (or any) so far, exact: the ledger's balance for the month. */
 export const summary = userQuery({
   args: { month: v.string() },
   returns: summaryValidator,
