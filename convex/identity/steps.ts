@@ -18,7 +18,7 @@ import { env, type ActionCtx, type MutationCtx } from "../_generated/server";
 import { internalAction, internalMutation } from "../functions";
 import { audit } from "../lib/audit";
 import { findStep, IllegalStepEventError, type StepName } from "../model/identity/provisioning";
-import { generatePassword, seal, shortId, unseal, workspaceAddress } from "../model/identity/secrets";
+import { generatePassword, seal, SealedSecretError, shortId, unseal, workspaceAddress } from "../model/identity/secrets";
 import * as google from "../providers/identity/google";
 import * as signal from "../providers/identity/signal";
 import * as telnyx from "../providers/identity/telnyx";
@@ -285,6 +285,8 @@ async function runHandler(ctx: ActionCtx, args: { identityId: Id<"identities">; 
   try {
     return await perform(ctx, args, facts);
   } catch (e) {
+    // A secret sealed under another ENCRYPTION_KEY will not open on any attempt: stop now.
+    if (e instanceof SealedSecretError) return { kind: "failed", error: e.message, alert: true };
     // Provider messages never carry request bodies (a password, a code): safe on the row.
     const error = e instanceof RetryableProviderError ? e.message : `Unexpected error: ${(e as Error).message}`;
     await ctx.runMutation(internal.identity.steps.noteRetry, { identityId: args.identityId, step: args.step, error });
@@ -306,10 +308,23 @@ async function stepFailed(ctx: MutationCtx, row: IdentityDoc, step: StepName, er
   await audit(ctx, IDENTITY_ACTOR, "identity.step_failed", { type: "identity", id: row._id }, error.slice(0, 500), { step, userId: row.userId });
 }
 
-async function recordOutcomeHandler(
-  ctx: MutationCtx,
-  args: { workId: string; context: { identityId: Id<"identities">; step: StepName }; result: RunResult<StepOutcome> },
-): Promise<null> {
+type OutcomeArgs = { workId: string; context: { identityId: Id<"identities">; step: StepName }; result: RunResult<StepOutcome> };
+
+/**
+ * Never throws on an outcome the machine refuses (the workpool would keep calling back and the
+ * step would look stuck): it is logged, without the outcome's details, and left as it is.
+ */
+async function recordOutcomeHandler(ctx: MutationCtx, args: OutcomeArgs): Promise<null> {
+  try {
+    return await applyOutcome(ctx, args);
+  } catch (e) {
+    if (!(e instanceof IllegalStepEventError)) throw e;
+    console.error(`identity ${args.context.identityId}: the ${args.context.step} outcome does not apply: ${e.message}`);
+    return null;
+  }
+}
+
+async function applyOutcome(ctx: MutationCtx, args: OutcomeArgs): Promise<null> {
   const { identityId, step } = args.context;
   const row = await ctx.db.get("identities", identityId);
   const current = row === null ? undefined : findStep(machineOf(row), step);
