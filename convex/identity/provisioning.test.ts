@@ -321,6 +321,27 @@ describe("Signal", () => {
     expect((await liveRow(t, userId)).signalStatus).toBe("verified");
   });
 
+  test("a code that arrives after the registration was recorded resumes the verification", async () => {
+    const clock = identityClock(START);
+    const t = stack.deployment();
+    const { userId } = await signIn(t, "late-sms@example.com");
+    // Signal's text is held back (Telnyx cannot reach the app for now).
+    stack.sim.configure({ telnyx: { webhookUrl: null } });
+    await grantPlan(t, "late-sms@example.com");
+    await clock.settle(t, START + 60_000);
+    const row = await liveRow(t, userId);
+    expect(stepStatuses(row)).toMatchObject({ signal_register: "done", signal_code: "waiting:sms_code", signal_verify: "pending" });
+    // Now it arrives, through the signed webhook, a few minutes later.
+    stack.sim.configure({ telnyx: { webhookUrl: `${stack.receiverUrl}/webhooks/telnyx` } });
+    const code = (await stack.state<SignalState>("signal")).accounts.find((a) => a.number === row.phoneNumber)!.code;
+    await stack.control("/_sim/telnyx/inbound", { from: "+12025550142", to: row.phoneNumber, text: `Your Signal code: ${code.slice(0, 3)}-${code.slice(3)}` });
+    await clock.settle(t);
+    const after = await liveRow(t, userId);
+    expect(after.phase).toBe("active");
+    expect(after.signalStatus).toBe("verified");
+    expect(await t.run(async (ctx) => ctx.db.query("incomingSms").collect())).toEqual([]);
+  });
+
   test("a code that never arrives fails after 10 minutes; the person's retry registers again", async () => {
     const clock = identityClock(START);
     const t = stack.deployment();
