@@ -4,6 +4,7 @@
 import type { AccountState } from "../model/accounts/accountState";
 import { getPlan } from "../model/plans";
 import type { Refusal, RefusalReason } from "../model/quota/admission";
+import type { RateSnapshot } from "../model/quota/balance";
 import { type ErrorBody, errorResponse } from "./respond";
 
 export interface OpenAiRefusal {
@@ -125,14 +126,7 @@ export function describeRefusal(refusal: Refusal, now: number): OpenAiRefusal {
   return (REFUSALS[refusal.reason] as (r: Refusal, now: number) => OpenAiRefusal)(refusal, now);
 }
 
-export interface RateSnapshot {
-  limitRequests: number;
-  remainingRequests: number;
-  limitTokens: number;
-  remainingTokens: number;
-}
-
-/** x-ratelimit-* headers from the buckets' levels, as OpenAI sends them. */
+/** x-ratelimit-* headers from the balance's bucket levels, as OpenAI sends them. */
 export function rateHeaders(rate: RateSnapshot): Record<string, string> {
   // Token buckets refill linearly over a minute: the time until full is the used share of it.
   const refill = (limit: number, remaining: number) =>
