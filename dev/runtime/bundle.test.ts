@@ -6,7 +6,7 @@ import { ConvexHttpClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { buildBundle, listConvexModules, patchConvexSyscalls, patchConvexTest } from "./bundle.ts";
+import { buildBundle, listConvexModules, patchConvexRegistration, patchConvexSyscalls, patchConvexTest } from "./bundle.ts";
 import { startRuntime } from "./server.ts";
 
 const fixture = path.join(import.meta.dirname, "fixtures/convex");
@@ -91,6 +91,10 @@ describe("patches of convex-test and convex", () => {
     expect(patched).toContain('__exportedValidator(func, "args")');
     const syscalls = patchConvexSyscalls(readFileSync(path.join(path.dirname(require.resolve("convex/package.json")), "dist/esm/server/impl/syscall.js"), "utf8"));
     expect(syscalls).toContain("Convex.asyncSyscallObj(op, arg)");
+    const registration = patchConvexRegistration(
+      readFileSync(path.join(path.dirname(require.resolve("convex/package.json")), "dist/esm/server/impl/registration_impl.js"), "utf8"),
+    );
+    expect(registration).toContain('typeof argsStr === "string" ? JSON.stringify(resultJson) : resultJson');
   });
 
   it("fail loudly when the code they patch has changed", () => {

@@ -150,6 +150,18 @@ export function patchConvexTest(source: string): string {
     "        asyncSyscall: asyncSyscallImpl(),\n        syscallObj: syscallObjImpl(),\n        asyncSyscallObj: asyncSyscallObjImpl(),",
   );
   s += "\n" + objectSyscalls(source, "syscallImpl", "syscallObjImpl") + "\n" + objectSyscalls(source, "asyncSyscallImpl", "asyncSyscallObjImpl");
+  // A call's arguments and result still go through convexToJson/jsonToConvex (the copy that
+  // isolates caller and callee, and the check that they are Convex values), but not through
+  // JSON text in between (convex/server's invoke* functions are patched to accept objects).
+  s = replaceExactly(s, "JSON.stringify(convexToJson([parseArgs(args)]))", "convexToJson([parseArgs(args)])", 3);
+  // Calls given object arguments get their result as an object (a string result is a string
+  // value then, not JSON text); t.run still passes text and gets text back.
+  s = replaceExactly(s, "const result = jsonToConvex(JSON.parse(rawResult));", "const result = jsonToConvex(rawResult);", 2);
+  s = replaceExactly(
+    s,
+    "a.invokeAction(requestMetadata.requestId, convexToJson([parseArgs(args)]))));\n                return jsonToConvex(JSON.parse(rawResult));",
+    "a.invokeAction(requestMetadata.requestId, convexToJson([parseArgs(args)]))));\n                return jsonToConvex(rawResult);",
+  );
   // A function's argument and return validators are constant: convert them to JSON once per
   // function, not on every call (exportArgs() re-serializes the whole validator tree).
   s = replaceExactly(s, "const args = JSON.parse(func.exportArgs());", "const args = __exportedValidator(func, \"args\");");
@@ -197,6 +209,29 @@ export function patchConvexTest(source: string): string {
     ` convexGlobalStorage as __convexGlobalStorage, frameworkSetTimeout as __frameworkSetTimeout,` +
     ` tableNameFromId as __tableNameFromId };\n`
   );
+}
+
+/**
+ * convex/server's invokeQuery/invokeMutation/invokeAction: arguments given as an object (not
+ * JSON text) are taken as they are, and the result is then returned as an object too. Callers
+ * that pass text (the real Convex runtime's contract) get text back.
+ */
+export function patchConvexRegistration(source: string): string {
+  let s = replaceExactly(
+    source,
+    "const args = jsonToConvex(JSON.parse(argsStr));",
+    "const args = jsonToConvex(typeof argsStr === \"string\" ? JSON.parse(argsStr) : argsStr);",
+    3,
+    "convex",
+  );
+  s = replaceExactly(
+    s,
+    "return JSON.stringify(convexToJson(result === void 0 ? null : result));",
+    "const resultJson = convexToJson(result === void 0 ? null : result);\n  return typeof argsStr === \"string\" ? JSON.stringify(resultJson) : resultJson;",
+    3,
+    "convex",
+  );
+  return s;
 }
 
 /**
@@ -310,6 +345,10 @@ export async function buildBundle({ functionsDir }: BundleOptions): Promise<Buil
           }));
           build.onLoad({ filter: /[\\/]convex[\\/]dist[\\/]esm[\\/]server[\\/]impl[\\/]syscall\.js$/ }, (args) => ({
             contents: patchConvexSyscalls(readFileSync(args.path, "utf8")),
+            loader: "js",
+          }));
+          build.onLoad({ filter: /[\\/]convex[\\/]dist[\\/]esm[\\/]server[\\/]impl[\\/]registration_impl\.js$/ }, (args) => ({
+            contents: patchConvexRegistration(readFileSync(args.path, "utf8")),
             loader: "js",
           }));
           build.onLoad({ filter: /\.(ts|js)$/ }, (args) => {
