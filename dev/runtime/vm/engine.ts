@@ -405,14 +405,32 @@ function errorResult(e: any, readTables: string[] = [], lines: string[] = [], jo
   });
 }
 
+const MAX_CACHED_ACCESSORS = 256;
+const accessors = new WeakMap<object, Map<string, any>>();
+
 /**
  * convex-test's accessor for one client call: its identity, and the client's IP and
  * User-Agent, which convex-test hands to the function and every nested call it makes, as
  * Convex does. Without request metadata (admin runs, seeding) both are null.
  */
 function accessorFor(t: any, identityJson: string | null, requestJson: string | null = null) {
+  // Accessors are immutable, and building one creates convex-test's whole set of call
+  // closures; callers repeat (one client, one identity), so the latest few are kept.
+  const key = `${identityJson ?? ""}\u0000${requestJson ?? ""}`;
+  let cached = accessors.get(t)?.get(key);
+  if (cached !== undefined) {
+    // Most recently used last, so the oldest is the first to go.
+    accessors.get(t)!.delete(key);
+    accessors.get(t)!.set(key, cached);
+    return cached;
+  }
   const withIdentity = identityJson === null ? t : t.withIdentity(JSON.parse(identityJson));
-  return requestJson === null ? withIdentity : withIdentity.withRequestMetadata(JSON.parse(requestJson));
+  cached = requestJson === null ? withIdentity : withIdentity.withRequestMetadata(JSON.parse(requestJson));
+  let byKey = accessors.get(t);
+  if (byKey === undefined) accessors.set(t, (byKey = new Map()));
+  byKey.set(key, cached);
+  if (byKey.size > MAX_CACHED_ACCESSORS) byKey.delete(byKey.keys().next().value!);
+  return cached;
 }
 
 export function startEngine(input: EngineInput) {
