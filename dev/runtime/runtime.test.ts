@@ -228,6 +228,16 @@ describe("offline runtime", () => {
     expect(ticks).toBeGreaterThanOrEqual(2);
   });
 
+  it("keeps a function scheduled beyond Node's timer limit pending instead of running it at once", async () => {
+    // 30 days is past setTimeout's 2^31-1 ms, which Node turns into 1 ms.
+    const h = new ConvexHttpClient(rt.urls.cloud);
+    const body = `far-${crypto.randomUUID()}`;
+    await h.mutation(m("messages:sendLater"), { body, delayMs: 30 * 86_400_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    const list = (await h.query(q("messages:list"), {})) as { body: string }[];
+    expect(list.some((d) => d.body === body)).toBe(false);
+  });
+
   it("applies a mutation replayed after a reconnect only once", async () => {
     const sessionId = crypto.randomUUID();
     const body = `replay-${sessionId}`;
