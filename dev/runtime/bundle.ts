@@ -162,6 +162,24 @@ export function patchConvexTest(source: string): string {
     "a.invokeAction(requestMetadata.requestId, convexToJson([parseArgs(args)]))));\n                return jsonToConvex(JSON.parse(rawResult));",
     "a.invokeAction(requestMetadata.requestId, convexToJson([parseArgs(args)]))));\n                return jsonToConvex(rawResult);",
   );
+  // Every syscall that calls another function (and every scheduled run) called withAuth(),
+  // which builds convex-test's whole set of call closures for the caller's auth. They depend
+  // only on the auth object and the request options, both immutable, so they are built once
+  // per pair; a caller without auth shares one empty AuthFake.
+  s = replaceExactly(
+    s,
+    "function withAuth(auth = authStorage.getStore() ?? new AuthFake(), requestOptions = DEFAULT_REQUEST_OPTIONS) {",
+    "const __withAuthCache = new WeakMap();\n" +
+      "let __noAuth = null;\n" +
+      "function withAuth(auth = authStorage.getStore() ?? (__noAuth ??= new AuthFake()), requestOptions = DEFAULT_REQUEST_OPTIONS) {\n" +
+      "    let byOptions = __withAuthCache.get(auth);\n" +
+      "    if (byOptions === undefined) __withAuthCache.set(auth, (byOptions = new WeakMap()));\n" +
+      "    let api = byOptions.get(requestOptions);\n" +
+      "    if (api === undefined) byOptions.set(requestOptions, (api = __withAuthUncached(auth, requestOptions)));\n" +
+      "    return api;\n" +
+      "}\n" +
+      "function __withAuthUncached(auth, requestOptions) {",
+  );
   // A function's argument and return validators are constant: convert them to JSON once per
   // function, not on every call (exportArgs() re-serializes the whole validator tree).
   s = replaceExactly(s, "const args = JSON.parse(func.exportArgs());", "const args = __exportedValidator(func, \"args\");");
