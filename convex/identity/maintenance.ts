@@ -14,27 +14,28 @@ import { nextStep } from "../model/identity/provisioning";
 import * as signal from "../providers/identity/signal";
 import { advance, machineOf } from "./lifecycle";
 
-/** Numbers received per cron run; the rest are picked up by the next runs (oldest-updated first is not needed: all are cheap). */
-const KEEP_ALIVE_BATCH = 500;
+/** Numbers enqueued per mutation; a longer list continues in a scheduled follow-up with the cursor. */
+const KEEP_ALIVE_PAGE = 200;
 const SWEEP_BATCH = 200;
 /** A receive that fails is retried a little; the next run tries again anyway. */
 const RECEIVE_RETRY = { maxAttempts: 3, initialBackoffMs: 10_000, base: 2 } as const;
 
 export const keepAlive = internalMutation({
-  args: {},
+  args: { cursor: v.optional(v.string()) },
   returns: v.number(),
-  handler: async (ctx) => {
-    const verified = await ctx.db
+  handler: async (ctx, { cursor }) => {
+    const page = await ctx.db
       .query("identities")
       .withIndex("by_signalStatus", (q) => q.eq("signalStatus", "verified"))
-      .take(KEEP_ALIVE_BATCH);
+      .paginate({ numItems: KEEP_ALIVE_PAGE, cursor: cursor ?? null });
     let queued = 0;
-    for (const row of verified) {
+    for (const row of page.page) {
       // Not once deprovisioning has begun: the account is about to be unregistered.
       if (row.phoneNumber === undefined || (row.phase !== "active" && row.phase !== "suspended" && row.phase !== "provisioning")) continue;
       await providerPool.enqueueAction(ctx, internal.identity.maintenance.receive, { identityId: row._id, number: row.phoneNumber }, { retry: RECEIVE_RETRY, name: "identity:signal_receive" });
       queued++;
     }
+    if (!page.isDone) await ctx.scheduler.runAfter(0, internal.identity.maintenance.keepAlive, { cursor: page.continueCursor });
     return queued;
   },
 });
