@@ -85,25 +85,27 @@ export const storeSignalMessages = internalMutation({
 
 /** Advances identities a lost wake-up would leave waiting (deletion after retention, a code deadline). */
 export const sweep = internalMutation({
-  args: {},
+  args: { phase: v.optional(v.union(v.literal("provisioning"), v.literal("deprovisioning"))), cursor: v.optional(v.string()) },
   returns: v.number(),
-  handler: async (ctx) => {
+  handler: async (ctx, args) => {
+    const phase = args.phase ?? "deprovisioning";
     const now = Date.now();
+    const page = await ctx.db
+      .query("identities")
+      .withIndex("by_phase", (q) => q.eq("phase", phase))
+      .paginate({ numItems: SWEEP_BATCH, cursor: args.cursor ?? null });
     let advanced = 0;
-    for (const phase of ["deprovisioning", "provisioning"] as const) {
-      const rows = await ctx.db.query("identities").withIndex("by_phase", (q) => q.eq("phase", phase)).take(SWEEP_BATCH);
-      for (const row of rows) {
-        const next = nextStep(machineOf(row));
-        const due = (next.kind === "scheduled" && now >= next.at) || (row.wakeAt !== undefined && now >= row.wakeAt + 60_000) || next.kind === "run";
-        if (!due) continue;
-        if (row.wakeAt !== undefined && now >= row.wakeAt) {
-          await ctx.scheduler.runAfter(0, internal.identity.steps.wake, { identityId: row._id });
-        } else {
-          await advance(ctx, row._id);
-        }
-        advanced++;
-      }
+    for (const row of page.page) {
+      const next = nextStep(machineOf(row));
+      const overdueWake = row.wakeAt !== undefined && now >= row.wakeAt + 60_000;
+      if (!(next.kind === "run" || (next.kind === "scheduled" && now >= next.at) || overdueWake)) continue;
+      if (overdueWake) await ctx.scheduler.runAfter(0, internal.identity.steps.wake, { identityId: row._id });
+      else await advance(ctx, row._id);
+      advanced++;
     }
+    // Every page of this phase, then the other phase.
+    if (!page.isDone) await ctx.scheduler.runAfter(0, internal.identity.maintenance.sweep, { phase, cursor: page.continueCursor });
+    else if (phase === "deprovisioning") await ctx.scheduler.runAfter(0, internal.identity.maintenance.sweep, { phase: "provisioning" });
     return advanced;
   },
 });

@@ -457,6 +457,30 @@ describe("suspension and deprovisioning", () => {
   });
 });
 
+describe("the sweep", () => {
+  test("a deletion whose scheduled wake-up was lost still happens once the sweep runs", async () => {
+    const { clock, t, userId } = await provisioned("lost@example.com");
+    const support = await signIn(t, "agent@example.com", "support");
+    await support.as.mutation(api.identity.support.forceDeprovision, { userId, reason: "closing the account" });
+    const canceledAt = Date.now();
+    await clock.settle(t, canceledAt + DAY);
+    // The wake-up is lost (a restore from backup, say).
+    const canceled = await t.run(async (ctx) => {
+      const pending = (await ctx.db.system.query("_scheduled_functions").collect()).filter((f) => f.name.includes("identity/steps") && f.state.kind === "pending");
+      for (const f of pending) await ctx.scheduler.cancel(f._id);
+      return pending.length;
+    });
+    expect(canceled).toBe(1);
+    await clock.settle(t, canceledAt + 31 * DAY);
+    expect((await liveRow(t, userId)).phase).toBe("deprovisioning");
+    expect((await stack.state<GoogleState>("google")).users).toHaveLength(1);
+    await t.mutation(internal.identity.maintenance.sweep, {});
+    await clock.settle(t);
+    expect((await liveRow(t, userId)).phase).toBe("deprovisioned");
+    expect((await stack.state<GoogleState>("google")).users).toEqual([]);
+  });
+});
+
 describe("the Telnyx webhook", () => {
   async function signer() {
     const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
