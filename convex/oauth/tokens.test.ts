@@ -179,6 +179,24 @@ describe("authorization code + PKCE", () => {
     expect((await as.query(api.oauth.consent.describe, { params: params(challenge, { redirect_uri: `${uri}/x` }) })).status).toBe("invalid");
   });
 
+  it("registers only canonical https redirect URLs, up to the limit, and removes them", async () => {
+    const t = newTest();
+    const { as } = await paying(t);
+    expect(await errorCodeOf(as.mutation(api.oauth.instances.addRedirectUri, { uri: "http://dex.example.com/cb" }))).toBe("INVALID_ARGUMENT");
+    expect(await errorCodeOf(as.mutation(api.oauth.instances.addRedirectUri, { uri: "https://dex.example.com/cb#x" }))).toBe("INVALID_ARGUMENT");
+    for (let i = 0; i < 20; i++) await as.mutation(api.oauth.instances.addRedirectUri, { uri: `https://dex${i}.example.com/cb` });
+    // Adding one already there changes nothing; a 21st is refused.
+    await as.mutation(api.oauth.instances.addRedirectUri, { uri: "https://dex0.example.com/cb" });
+    expect(await errorCodeOf(as.mutation(api.oauth.instances.addRedirectUri, { uri: "https://dex20.example.com/cb" }))).toBe("CONFLICT");
+    await as.mutation(api.oauth.instances.removeRedirectUri, { uri: "https://dex0.example.com/cb" });
+    expect((await as.query(api.oauth.instances.redirectUris, {})).map((r) => r.uri)).not.toContain("https://dex0.example.com/cb");
+    expect(await errorCodeOf(as.mutation(api.oauth.instances.removeRedirectUri, { uri: "https://dex0.example.com/cb" }))).toBe("NOT_FOUND");
+    // Another account's registration admits nothing for this one.
+    const other = await signIn(t, "other@example.com", "user", "basic");
+    const { challenge } = await pkce();
+    expect((await other.as.query(api.oauth.consent.describe, { params: params(challenge, { redirect_uri: "https://dex1.example.com/cb" }) })).status).toBe("invalid");
+  });
+
   it("Cancel sends access_denied with state and iss to the instance", async () => {
     const t = newTest();
     const { as } = await paying(t);
