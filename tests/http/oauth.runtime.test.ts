@@ -8,11 +8,14 @@ import path from "node:path";
 import * as oauth from "oauth4webapi";
 import { ConvexHttpClient } from "convex/browser";
 import { getFunctionName } from "convex/server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api.js";
 import { startRuntime, type Runtime } from "../../dev/runtime/server";
 import { startSimulator, type RunningSimulator } from "../../dev/simulator/server";
 import { devEnv } from "../../dev/env";
+
+// Every test makes several requests to the runtime; a busy machine can slow them past vitest's 5 s.
+vi.setConfig({ testTimeout: 30_000 });
 
 const INSTANCE = "dex-rt1234ab";
 const REDIRECT = "http://127.0.0.1:48123/callback";
