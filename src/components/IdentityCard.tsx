@@ -101,6 +101,13 @@ function NoIdentity() {
   );
 }
 
+/** Why provisioning is not moving, when something below is for the customer. */
+const PAUSED: Record<Action["kind"], string> = {
+  captcha: "Setup is waiting for you: Signal needs a captcha, below. The other steps are not affected.",
+  retry_after: "Setup is waiting for Signal's lockout to end; you can try again at the time below.",
+  retry: "A Signal step did not finish; you can retry it below.",
+};
+
 function PhaseNotice({ identity }: { identity: IdentityView }) {
   const words: Record<string, { tone: string; text: string } | undefined> = {
     provisioning:
@@ -109,7 +116,7 @@ function PhaseNotice({ identity }: { identity: IdentityView }) {
             tone: "info",
             text: "We are setting up your assistant's email address, phone number and Signal. Each step turns green as it finishes; this takes a few seconds.",
           }
-        : { tone: "warning", text: "Setup is paused until you do the step below; the rest continues by itself." },
+        : { tone: "warning", text: PAUSED[identity.action.kind] },
     active: { tone: "success", text: "Everything is ready: your assistant can send and receive mail, texts and Signal messages." },
     suspended: {
       tone: "warning",

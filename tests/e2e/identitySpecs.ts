@@ -28,6 +28,7 @@ export function identitySpecs(world: World, { stamp, support }: { stamp: string;
   const { stack } = world;
   const customer = `ida-${stamp}@example.com`;
   const token = `signalcaptcha://signal-hcaptcha.e2e-${stamp}.registration.P1_simulated`;
+  const locked = `ivy-${stamp}@example.com`;
   let page: Page;
 
   return [
@@ -150,6 +151,46 @@ export function identitySpecs(world: World, { stamp, support }: { stamp: string;
         await assertSameDocument(page);
         await screenshotOf(section, "36-admin-identity-deprovisioning");
         await screenshotOf(byTestId(page, "identity-card"), "37-identity-card-deprovisioning");
+      },
+    },
+    {
+      name: "Signal's lockout: 'try again at' with the retry button closed until then, opening by itself; the retry finishes the identity",
+      fn: async () => {
+        const other = await newPage(world);
+        await devSignIn(other, stack.appUrl, locked, "user");
+        // Signal answers the first registration with its 429, as signal-cli words it, and a retry-after.
+        stack.simulator.configure({
+          signal: { requireCaptcha: false },
+          fail: { status: 429, count: 1, pathPrefix: "/v1/register/", retryAfterSeconds: 4, message: "[429] Rate limit exceeded" },
+        });
+        await other.goto(`${stack.appUrl}/billing`);
+        await byTestId(other, "choose-basic").click();
+        await other.waitForURL((url) => url.href.startsWith(`${stack.simulator.url}/_sim/stripe/checkout/cs_`));
+        await other.getByRole("button", { name: "Pay and subscribe" }).click();
+        await other.waitForURL(`${stack.appUrl}/billing?checkout=success`);
+        await other.getByRole("link", { name: "Go to the dashboard" }).click();
+        await markDocument(other);
+
+        const lockout = byTestId(other, "identity-retry-after");
+        await expectText(lockout, /Signal asked us to wait.*Try again at [A-Z][a-z]{2} \d{1,2}, \d{4}/s, {
+          what: "lockout notice",
+          timeout: PROVISIONING_MS,
+        });
+        const button = byTestId(other, "identity-retry-button");
+        await expectText(button, "Try again (not yet)", { what: "retry button before notBefore" });
+        assert(await button.isDisabled(), "the retry button is enabled before Signal's lockout ends");
+        await expectText(byTestId(other, "identity-explanation"), /waiting for Signal's lockout to end/, { what: "paused explanation" });
+        await screenshotOf(byTestId(other, "identity-card"), "38-identity-card-retry-after");
+
+        // The button opens at notBefore on its own: no reload, no polling of the backend.
+        await expectText(button, "Try again now", { what: "retry button after notBefore", timeout: 10_000 });
+        assert(await button.isEnabled(), "the retry button stays disabled after the lockout ended");
+        await button.click();
+        await expectText(byTestId(other, "identity-status"), "Active", { what: "identity after the retry", timeout: PROVISIONING_MS });
+        await expectText(byTestId(other, "identity-signal"), /^Signal registered on \+1\d{10}$/, { what: "Signal after the retry" });
+        await assertSameDocument(other);
+        const registrations = (await simulatorRequests(world, "/v1/register/")).filter((r) => r.method === "POST" && !/\/verify\//.test(r.path));
+        assert(registrations.some((r) => r.status === 429), "Signal never answered 429");
       },
     },
   ];
