@@ -173,8 +173,9 @@ spread evenly over the month so far (ending a minute before the run), four chat 
 each recorded by the ledger's own write (\`recordUsage\` in \`convex/lib/usageTotals.ts\`, which
 settle uses: the event and its month's balance); then the real rollup job
 (\`usage.rollup.foldEvents\`) run until it has folded everything, as its 10-second cron keeps it.
-The balance's request count and the \`usageDaily\` rows' agree at both sizes (checked). Both sizes cover the same days, so the month has ${fmt(input.dailyRows)} \`usageDaily\` rows (days x
-models) either way and only the history's size differs. Seeding took ${input.seedSeconds[0].toFixed(0)} s
+The balance's request count and the \`usageDaily\` rows' agree at both sizes (checked). Both
+sizes cover the same days, so the month has ${fmt(input.dailyRows)} \`usageDaily\` rows (days x models)
+either way and only the history's size differs. Seeding took ${input.seedSeconds[0].toFixed(0)} s
 and ${input.seedSeconds[1].toFixed(0)} s.
 Each query is called ${settings.calls} times as the signed-in customer after a warm-up call;
 documents read are the runtime's \`/_dev/metrics\` counter over those calls divided by the calls.
@@ -190,7 +191,10 @@ month's \`usageDaily\` rows (at most days x models) and the events after the rol
 account row, the newest 20 events and their key. None reads a range that grows with the
 history, which is what the ratio column shows. Times are the offline runtime's on this shared
 machine (convex-test underneath, one Node process), so compare them with each other, not with a
-Convex deployment. Variables: \`BENCH_HISTORY_SMALL\` (10000), \`BENCH_HISTORY_LARGE\` (100000),
+Convex deployment. One runtime artifact shows in them: for a descending query (\`recent\`, newest
+first) the runtime's sorted index (\`dev/runtime/vm/indexes.ts\`) walks the account's whole
+range to find its end before taking the newest 20, so that time grows with the history while
+the documents read do not; a Convex index seeks to the end of the range. Variables: \`BENCH_HISTORY_SMALL\` (10000), \`BENCH_HISTORY_LARGE\` (100000),
 \`BENCH_HISTORY_CALLS\` (20), \`BENCH_WRITE_DOCS\` (0 to only print).
 `;
 }
