@@ -52,7 +52,7 @@ describe("steps as the checklist and the support table show them", () => {
 
   it("reads the overall status for the card's badge", () => {
     expect(identityStatusLabel("active")).toEqual({ label: "Active", tone: "success" });
-    expect(identityStatusLabel("needs_captcha")).toEqual({ label: "Needs you", tone: "warning" });
+    expect(identityStatusLabel("captcha_needed")).toEqual({ label: "Needs you", tone: "warning" });
     expect(identityStatusLabel("failed").tone).toBe("critical");
     expect(identityStatusLabel("something_new")).toEqual({ label: "something new", tone: "neutral" });
   });

@@ -2,14 +2,18 @@
 // token check and step timings. The shapes come from convex/identity/ (view.mine for the
 // customer, support.get for staff); step labels come from the backend. Pure, so it is
 // unit-tested (identityView.test.ts).
-import type { Tone } from "../../lib/accountState";
+import type { FunctionReturnType } from "convex/server";
+import type { api } from "../../../convex/_generated/api";
 import type { Label } from "../../lib/labels";
 import { labelsByTone } from "../../lib/labels";
 import { formatOffset } from "../../lib/format";
 import { captchaTokenProblem } from "../../../convex/model/identity/secrets";
 
-export type StepStatus = "pending" | "running" | "waiting" | "done" | "failed" | "skipped";
-export type IdentityPhase = "provisioning" | "active" | "suspended" | "deprovisioning" | "deprovisioned";
+type IdentityView = NonNullable<FunctionReturnType<typeof api.identity.view.mine>>;
+export type StepStatus = IdentityView["steps"][number]["status"];
+export type IdentityPhase = IdentityView["phase"];
+export type OverallStatus = IdentityView["status"];
+export type SignalStatus = IdentityView["signalStatus"];
 
 
 /** A step as the checklist draws it: the marker, the words a screen reader gets, the class. */
@@ -43,7 +47,7 @@ const WAITING_WORDS: Record<string, string> = {
 };
 
 /** Staff's badge for one step's status. */
-export const STEP_STATUS: Record<StepStatus, Label> = labelsByTone({
+const STEP_STATUS: Record<StepStatus, Label> = labelsByTone({
   neutral: { pending: "Pending", skipped: "Skipped" },
   info: { running: "Running" },
   warning: { waiting: "Waiting" },
@@ -62,11 +66,10 @@ export const WAITING_FOR_LABELS: Record<string, string> = {
   retry_after: "Signal's lockout to end",
 };
 
-/** The overall status strings of `view.mine` / `support.get` as badges. */
-const STATUS: Record<string, Label> = labelsByTone({
-  info: { provisioning: "Setting up", waiting_for_code: "Waiting for Signal's code", registering: "Setting up" },
+/** The overall status of `view.mine` / `support.get` (the model's `overallStatus`) as a badge. */
+const STATUS: Record<OverallStatus, Label> = labelsByTone({
+  info: { provisioning: "Setting up" },
   warning: {
-    needs_captcha: "Needs you",
     captcha_needed: "Needs you",
     retry_later: "Waiting to retry",
     suspended: "Suspended",
@@ -79,11 +82,11 @@ const STATUS: Record<string, Label> = labelsByTone({
 });
 
 export function identityStatusLabel(status: string): Label {
-  return STATUS[status] ?? { label: status.replace(/_/g, " "), tone: "neutral" };
+  return STATUS[status as OverallStatus] ?? { label: status.replace(/_/g, " "), tone: "neutral" };
 }
 
 /** The phase of an identity as support reads it. */
-export const PHASE_LABELS: Record<IdentityPhase, Label> = labelsByTone({
+const PHASE_LABELS: Record<IdentityPhase, Label> = labelsByTone({
   info: { provisioning: "Provisioning" },
   success: { active: "Active" },
   warning: { suspended: "Suspended", deprovisioning: "Deprovisioning" },
@@ -95,7 +98,7 @@ export function phaseLabel(phase: string): Label {
 }
 
 /** Signal's registration status, in words. */
-export const SIGNAL_STATUS_LABELS: Record<string, string> = {
+export const SIGNAL_STATUS_LABELS: Record<SignalStatus, string> = {
   none: "Not on this plan",
   unregistered: "Not registered",
   registering: "Registering",
@@ -125,11 +128,6 @@ export function stepDuration(step: { startedAt?: number | null; finishedAt?: num
   if (step.startedAt == null) return null;
   const end = step.finishedAt ?? now;
   return formatOffset(Math.max(0, end - step.startedAt)).replace(/^\+/, "");
-}
-
-/** How the card's border and badge look for the identity as a whole. */
-export function cardTone(status: string): Tone {
-  return identityStatusLabel(status).tone;
 }
 
 /** Whether the user can press "Retry" now: only once the lockout's `notBefore` has passed. */
