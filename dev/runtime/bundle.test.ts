@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConvexHttpClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
+import { convexToJson } from "convex/values";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { buildBundle, listConvexModules, patchConvexRegistration, patchConvexSyscalls, patchConvexTest } from "./bundle.ts";
@@ -95,6 +96,32 @@ describe("patches of convex-test and convex", () => {
       readFileSync(path.join(path.dirname(require.resolve("convex/package.json")), "dist/esm/server/impl/registration_impl.js"), "utf8"),
     );
     expect(registration).toContain('typeof argsStr === "string" ? JSON.stringify(resultJson) : resultJson');
+  });
+
+  it("convert stored documents exactly as convexToJson does", () => {
+    const patched = patchConvexTest(convexTestSource);
+    const start = patched.indexOf("function __storedToJson(value) {");
+    const text = patched.slice(start, patched.indexOf("\n}\n", start) + 2);
+    const storedToJson = new Function("convexToJson", `${text}; return __storedToJson;`)(convexToJson) as (v: unknown) => unknown;
+    const bytes = new Uint8Array([1, 2, 255]).buffer;
+    const samples: unknown[] = [
+      null,
+      "text",
+      true,
+      0,
+      -0,
+      1.5,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      123n,
+      bytes,
+      [1, "a", [null, 2n]],
+      { z: 1, a: { y: [1, { b: 2, a: 1 }], x: undefined }, "10": "ten", "2": "two", B: bytes, _id: "1000users", _creationTime: 1.25 },
+    ];
+    for (const value of samples) expect(storedToJson(value)).toEqual(convexToJson(value as never));
+    const doc = { b: 1, a: 2, c: { e: 1, d: 2 } };
+    expect(Object.keys(storedToJson(doc) as object)).toEqual(Object.keys(convexToJson(doc)));
+    expect(Object.keys((storedToJson(doc) as { c: object }).c)).toEqual(["d", "e"]);
   });
 
   it("fail loudly when the code they patch has changed", () => {
