@@ -21,7 +21,10 @@ import { sizeRequest } from "../model/quota/admission";
 import { liveHolds, nextHoldExpiry, placeHold, rateSnapshot } from "../model/quota/balance";
 import { HOLD_TTL_MS } from "../model/quota/holds";
 import schema from "../schema";
-import { refusalValidator, usageKindValidator } from "../schema/validators";
+import { refusalValidator } from "../schema/validators";
+
+/** The kinds of request the proxy meters (model/quota/admission.ts UsageKind); other usage kinds are not held or priced here. */
+const proxyKindValidator = v.union(v.literal("chat"), v.literal("completion"), v.literal("embedding"), v.literal("speech"));
 
 const rateValidator = v.object({
   limitRequests: v.number(),
@@ -34,7 +37,7 @@ const beginArgs = {
   keyHash: v.string(),
   ip: v.optional(v.string()),
   requestId: v.string(),
-  kind: usageKindValidator,
+  kind: proxyKindValidator,
   model: v.string(),
   /** Upper bound of the provider's prompt count (0 for speech). */
   promptTokens: v.number(),
@@ -120,7 +123,7 @@ const settleArgs = {
   userId: eventFields.userId,
   apiKeyId: eventFields.apiKeyId,
   instanceId: eventFields.instanceId,
-  kind: eventFields.kind,
+  kind: proxyKindValidator,
   provider: eventFields.provider,
   model: eventFields.model,
   tokensIn: eventFields.tokensIn,
