@@ -27,4 +27,8 @@ crons.interval("signal keep-alive", { minutes: 5 }, internal.identity.maintenanc
 crons.interval("identity sweep", { minutes: 15 }, internal.identity.maintenance.sweep, {});
 crons.daily("identity message retention", { hourUTC: 3, minuteUTC: 40 }, internal.identity.sms.purgeOld, {});
 
+// OAuth (oauth/maintenance.ts): expired token rows, the rows of grants revoked over a day ago,
+// and spent codes, in bounded batches (a full batch schedules the next at once).
+crons.interval("oauth token sweep", { hours: 1 }, internal.oauth.maintenance.sweep, {});
+
 export default crons;

@@ -12,6 +12,7 @@ import { authorizationServerMetadata, DEVICE_CODE_GRANT, issuerOf, tokenErrorSta
 import { isValidVerifier, s256Challenge } from "../model/oauth/pkce";
 import { kindOf, newSecret, newUserCode, secretHash } from "../model/oauth/secrets";
 import { openSuccessor, sealSuccessor } from "../model/oauth/successor";
+import { takeDeviceStartSlot, takeTokenSlot, type Refusal } from "./limits";
 
 /** Public clients on any origin (browser-based tools included); no cookies are involved. */
 const CORS = { "access-control-allow-origin": "*" };
@@ -25,6 +26,17 @@ function json(status: number, body: unknown, extra: Record<string, string> = {})
 
 function oauthError(code: TokenErrorCode, description: string): Response {
   return json(tokenErrorStatus(code), { error: code, error_description: description });
+}
+
+/**
+ * Over a rate limit. RFC 6749 has no code for it, so: 429 with Retry-After and the usual error
+ * JSON (`rate_limited`), which OAuth clients surface as a token error. The device grant answers
+ * `slow_down` instead (below), the code RFC 8628 3.5 gives pollers.
+ */
+function rateLimited(refusal: Refusal): Response {
+  const seconds = Math.max(1, Math.ceil(refusal.retryAfterMs / 1000));
+  const who = refusal.limit === "client" ? "this client_id" : "this address";
+  return json(429, { error: "rate_limited", error_description: `Too many requests from ${who}: retry in ${seconds} s.` }, { "retry-after": String(seconds) });
 }
 
 function serverError(description: string): Response {
@@ -166,6 +178,12 @@ async function tokenHandler(ctx: ActionCtx, request: Request): Promise<Response>
   }
   const clientId = clientIdOf(form);
   if (typeof clientId !== "string") return clientId;
+  const refusal = await takeTokenSlot(ctx, clientId, clientIp(request));
+  if (refusal !== null) {
+    // RFC 8628 3.5: a poller that is too fast is told slow_down; it adds 5 s to its interval.
+    if (grantType === DEVICE_CODE_GRANT) return oauthError("slow_down", `Polling too fast for ${refusal.limit === "client" ? "this client_id" : "this address"}: add 5 seconds to the interval.`);
+    return rateLimited(refusal);
+  }
   if (grantType === "authorization_code") return await authorizationCodeGrant(ctx, request, form, clientId);
   if (grantType === "refresh_token") return await refreshTokenGrant(ctx, request, form, clientId);
   return await deviceCodeGrant(ctx, request, form, clientId);
@@ -203,6 +221,8 @@ async function deviceAuthorizationHandler(ctx: ActionCtx, request: Request): Pro
   if (!scopes.ok) return oauthError("invalid_scope", `Unknown scope ${scopes.unknown.join(", ")}.`);
   const app = appUrl();
   if (app === null) return serverError("APP_URL is not set on this deployment: there is no device page to send people to.");
+  const refusal = await takeDeviceStartSlot(ctx, clientIp(request));
+  if (refusal !== null) return rateLimited(refusal);
   const deviceCode = newSecret("device");
   const deviceCodeHash = await secretHash(deviceCode, env.ENCRYPTION_KEY);
   // A clash with a live user code is astronomically rare; draw again rather than fail.

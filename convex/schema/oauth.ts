@@ -37,9 +37,13 @@ export const oauthTables = {
     lastIp: v.optional(v.string()),
     revokedAt: v.optional(v.number()),
     revokedBy: v.optional(oauthGrantRevocationValidator),
+    // Set by the retention sweep (oauth/maintenance.ts) once a revoked grant's token rows are
+    // deleted; the grant itself stays for the Instances page and support.
+    tokensPurgedAt: v.optional(v.number()),
   })
     .index("by_userId_and_revokedAt", ["userId", "revokedAt"])
-    .index("by_userId_and_instanceId", ["userId", "instanceId"]),
+    .index("by_userId_and_instanceId", ["userId", "instanceId"])
+    .index("by_tokensPurgedAt_and_revokedAt", ["tokensPurgedAt", "revokedAt"]),
 
   // Authorization codes: 60 s, single use. usedAt and grantId stay so a second use can revoke
   // what the first one issued.
@@ -74,7 +78,8 @@ export const oauthTables = {
     parentId: v.optional(v.id("oauthTokens")),
   })
     .index("by_tokenHash", ["tokenHash"])
-    .index("by_grantId_and_expiresAt", ["grantId", "expiresAt"]),
+    .index("by_grantId_and_expiresAt", ["grantId", "expiresAt"])
+    .index("by_expiresAt", ["expiresAt"]),
 
   // RFC 8628 device authorizations: the device code and the user code both hashed.
   oauthDeviceCodes: defineTable({
