@@ -1,7 +1,6 @@
 // GET/POST /v1/api-keys and DELETE /v1/api-keys/{id}: a Dex instance manages its account's
-// keys with a key of that account.
+// keys with a key of that account (an OAuth token cannot mint keys: endpoint.ts refuses it).
 import { v } from "convex/values";
-import { httpAction } from "../_generated/server";
 import type { ActionCtx } from "../_generated/server";
 import { internal } from "../_generated/api";
 import { internalMutation, internalQuery } from "../functions";
@@ -15,9 +14,9 @@ import {
 } from "../lib/apiKeys";
 import { requireAccount } from "../lib/accounts";
 import { fail } from "../lib/errors";
-import { authenticateCaller } from "../proxy/callers";
 import { readJsonBody } from "../proxy/request";
-import { badRequest, convexErrorResponse, jsonResponse, withOpenAiErrors } from "../proxy/respond";
+import { badRequest, convexErrorResponse, jsonResponse } from "../proxy/respond";
+import { type Call, dexEndpoint } from "./endpoint";
 
 export const listOfUser = internalQuery({
   args: { userId: v.id("users"), now: v.number() },
@@ -48,17 +47,13 @@ export const revokeForUser = internalMutation({
   },
 });
 
-async function listKeysHandler(ctx: ActionCtx, request: Request): Promise<Response> {
-  const auth = await authenticateCaller(ctx, request);
-  if (!auth.ok) return auth.response;
-  const keys = await ctx.runQuery(internal.dexApi.apiKeys.listOfUser, { userId: auth.caller.userId, now: Date.now() });
+async function listKeysHandler(ctx: ActionCtx, call: Call): Promise<Response> {
+  const keys = await ctx.runQuery(internal.dexApi.apiKeys.listOfUser, { userId: call.principal.userId, now: Date.now() });
   return jsonResponse(200, { object: "list", data: keys.map(({ _id, ...rest }) => ({ id: _id, ...rest })) });
 }
 
-async function createKeyHandler(ctx: ActionCtx, request: Request): Promise<Response> {
-  const auth = await authenticateCaller(ctx, request);
-  if (!auth.ok) return auth.response;
-  const parsed = await readJsonBody(request);
+async function createKeyHandler(ctx: ActionCtx, call: Call): Promise<Response> {
+  const parsed = await readJsonBody(call.request);
   if (!parsed.ok) return parsed.response;
   const { name, environment } = parsed.value;
   if (typeof name !== "string") return badRequest("'name' must be a string.", "name", "missing_required_parameter");
@@ -67,7 +62,7 @@ async function createKeyHandler(ctx: ActionCtx, request: Request): Promise<Respo
   }
   try {
     const created = await ctx.runMutation(internal.dexApi.apiKeys.createForUser, {
-      userId: auth.caller.userId,
+      userId: call.principal.userId,
       name,
       environment,
     });
@@ -77,19 +72,16 @@ async function createKeyHandler(ctx: ActionCtx, request: Request): Promise<Respo
   }
 }
 
-async function revokeKeyHandler(ctx: ActionCtx, request: Request): Promise<Response> {
-  const auth = await authenticateCaller(ctx, request);
-  if (!auth.ok) return auth.response;
-  const id = decodeURIComponent(new URL(request.url).pathname.slice("/v1/api-keys/".length));
-  if (!id) return badRequest("Put the key id in the path: DELETE /v1/api-keys/{id}.", "id");
+async function revokeKeyHandler(ctx: ActionCtx, call: Call): Promise<Response> {
+  const id = call.id;
   try {
-    await ctx.runMutation(internal.dexApi.apiKeys.revokeForUser, { userId: auth.caller.userId, keyId: id });
+    await ctx.runMutation(internal.dexApi.apiKeys.revokeForUser, { userId: call.principal.userId, keyId: id });
     return jsonResponse(200, { id, object: "api_key", revoked: true });
   } catch (e) {
     return convexErrorResponse(e);
   }
 }
 
-export const listKeys = httpAction(withOpenAiErrors(listKeysHandler));
-export const createKey = httpAction(withOpenAiErrors(createKeyHandler));
-export const revokeKey = httpAction(withOpenAiErrors(revokeKeyHandler));
+export const listKeys = dexEndpoint("listApiKeys", listKeysHandler);
+export const createKey = dexEndpoint("createApiKey", createKeyHandler);
+export const revokeKey = dexEndpoint("revokeApiKey", revokeKeyHandler);

@@ -1,19 +1,19 @@
-// GET /v1/usage (the month's summary with a per-model breakdown) and /v1/usage/remaining
-// (live figures Dex can act on before sending a request).
+// GET /v1/usage (the month's summary with a per-model breakdown and the Dex API's operations by
+// kind) and /v1/usage/remaining (live figures Dex can act on before sending a request); scope `usage`.
 import { v } from "convex/values";
-import { httpAction } from "../_generated/server";
 import type { ActionCtx } from "../_generated/server";
 import { internal } from "../_generated/api";
 import { pick } from "convex-helpers";
 import { internalQuery } from "../functions";
 import { requireAccount } from "../lib/accounts";
 import { monthByDayAndModel, requireMonth, summaryFor } from "../lib/usageTotals";
-import { isMonth, monthOf, monthRange } from "../model/calendar";
+import { monthOf, monthRange } from "../model/calendar";
 import { byModel } from "../model/usage/totals";
 import schema from "../schema";
 import { summaryValidator } from "../usage/meters";
-import { authenticateCaller } from "../proxy/callers";
-import { badRequest, jsonResponse, withOpenAiErrors } from "../proxy/respond";
+import { splitOperations } from "../model/dexApi/usage";
+import { jsonResponse } from "../proxy/respond";
+import { type Call, dexEndpoint } from "./endpoint";
 
 // A month's usage of one model: the same counters as a usageDaily row.
 const modelRowValidator = v.object(
@@ -64,27 +64,20 @@ export const remaining = internalQuery({
   },
 });
 
-function monthParam(request: Request): string | Response {
-  const month = new URL(request.url).searchParams.get("month") ?? monthOf(Date.now());
-  return isMonth(month) ? month : badRequest("'month' must look like 2026-11.", "month");
+type MonthQuery = { month?: string };
+
+async function usageReportHandler(ctx: ActionCtx, call: Call<MonthQuery>): Promise<Response> {
+  const month = call.query.month ?? monthOf(Date.now());
+  const report = await ctx.runQuery(internal.dexApi.usage.monthReport, { userId: call.principal.userId, month });
+  // Dex API operations are counted under `dex:<kind>` models (dexApi/record.ts): shown apart.
+  const { models, operations } = splitOperations(report.models);
+  return jsonResponse(200, { ...report.summary, models, operations });
 }
 
-async function usageReportHandler(ctx: ActionCtx, request: Request): Promise<Response> {
-  const auth = await authenticateCaller(ctx, request);
-  if (!auth.ok) return auth.response;
-  const month = monthParam(request);
-  if (month instanceof Response) return month;
-  const report = await ctx.runQuery(internal.dexApi.usage.monthReport, { userId: auth.caller.userId, month });
-  return jsonResponse(200, { ...report.summary, models: report.models });
+async function usageRemainingHandler(ctx: ActionCtx, call: Call<MonthQuery>): Promise<Response> {
+  const month = call.query.month ?? monthOf(Date.now());
+  return jsonResponse(200, await ctx.runQuery(internal.dexApi.usage.remaining, { userId: call.principal.userId, month }));
 }
 
-async function usageRemainingHandler(ctx: ActionCtx, request: Request): Promise<Response> {
-  const auth = await authenticateCaller(ctx, request);
-  if (!auth.ok) return auth.response;
-  const month = monthParam(request);
-  if (month instanceof Response) return month;
-  return jsonResponse(200, await ctx.runQuery(internal.dexApi.usage.remaining, { userId: auth.caller.userId, month }));
-}
-
-export const usageReport = httpAction(withOpenAiErrors(usageReportHandler));
-export const usageRemaining = httpAction(withOpenAiErrors(usageRemainingHandler));
+export const usageReport = dexEndpoint("getUsage", usageReportHandler);
+export const usageRemaining = dexEndpoint("getUsageRemaining", usageRemainingHandler);

@@ -86,7 +86,7 @@ export function preflightResponse(request: Request): Response {
     status: 204,
     headers: {
       ...CORS_HEADERS,
-      "access-control-allow-methods": "GET, POST, DELETE, OPTIONS",
+      "access-control-allow-methods": "GET, POST, PUT, DELETE, OPTIONS",
       "access-control-allow-headers":
         request.headers.get("access-control-request-headers") ?? "authorization, content-type, x-dex-instance",
       "access-control-max-age": "86400",

@@ -1,7 +1,7 @@
 // The metered proxy's ledger and the usage it records (docs/proxy.md).
 import { defineTable } from "convex/server";
 import { v } from "convex/values";
-import { usageKindValidator, usageSourceValidator, usageStatusValidator } from "./validators";
+import { usageEventKindValidator, usageSourceValidator, usageStatusValidator } from "./validators";
 
 export const usageTables = {
   // Append-only: one row per proxied request, never patched (history, charts, reconciliation).
@@ -10,7 +10,7 @@ export const usageTables = {
     apiKeyId: v.optional(v.id("apiKeys")),
     instanceId: v.optional(v.string()),
     requestId: v.string(),
-    kind: usageKindValidator,
+    kind: usageEventKindValidator,
     provider: v.string(),
     model: v.string(),
     tokensIn: v.number(),

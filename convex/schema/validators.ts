@@ -36,6 +36,17 @@ export const usageKindValidator = v.union(
   v.literal("speech"),
 );
 
+// Dex API operations (dexApi/record.ts): usage events counted rather than priced.
+export const dexUsageKindValidator = v.union(
+  v.literal("email_sent"),
+  v.literal("email_deleted"),
+  v.literal("signal_sent"),
+  v.literal("calendar_write"),
+);
+
+/** A usage event's kind: a metered AI request, or a Dex API operation. */
+export const usageEventKindValidator = v.union(...usageKindValidator.members, ...dexUsageKindValidator.members);
+
 export const usageSourceValidator = v.union(
   v.literal("provider"),
   v.literal("estimate"),

@@ -1,6 +1,7 @@
 /**
  * Google Workspace as a service account with domain-wide delegation sees it: the JWT-bearer token
- * endpoint, Admin SDK Directory users, Gmail send/list/get and Calendar events. Real Google
+ * endpoint, Admin SDK Directory users, Gmail send/list/get/modify/trash and Calendar events
+ * (list, insert, update, delete). Real Google
  * spreads these over several hosts; here they share one, at their real paths:
  *   POST /token                              (oauth2.googleapis.com)
  *   /admin/directory/v1/users[/{userKey}]    (admin.googleapis.com)
@@ -434,6 +435,16 @@ async function modifyMail(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, 200, { id: message.id, threadId: message.threadId, labelIds: message.labelIds });
 }
 
+/** messages.trash: the message leaves the inbox for TRASH (Gmail deletes it after 30 days). */
+async function trashMail(ctx: RouteContext): Promise<void> {
+  const { subject } = authorize(ctx, SCOPES.gmail);
+  const owner = mailboxOwner(ctx, subject);
+  const message = (googleStore(ctx.state).mailboxes.get(owner) ?? []).find((m) => m.id === ctx.params[1]);
+  if (!message) throw new SimHttpError(404, "Requested entity was not found.", { code: "notFound" });
+  message.labelIds = [...message.labelIds.filter((l) => l !== "INBOX" && l !== "UNREAD"), "TRASH"];
+  sendJson(ctx.res, 200, { id: message.id, threadId: message.threadId, labelIds: message.labelIds });
+}
+
 // ---- Calendar ----
 
 function calendarOwner(ctx: RouteContext, subject: string | null): string {
@@ -487,6 +498,33 @@ async function createEvent(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, 200, event);
 }
 
+/** events.update: a full replacement of the event's fields (id, creator and created kept). */
+async function updateEvent(ctx: RouteContext): Promise<void> {
+  const { subject } = authorize(ctx, SCOPES.calendar);
+  const owner = calendarOwner(ctx, subject);
+  const calendar = googleStore(ctx.state).calendars.get(owner) ?? [];
+  const index = calendar.findIndex((e) => e.id === ctx.params[1]);
+  if (index < 0) throw new SimHttpError(404, "Not Found", { code: "notFound" });
+  const body = json(ctx);
+  const start = when(body.start);
+  const end = when(body.end);
+  if (!start || !end) throw new SimHttpError(400, "Missing or invalid start/end time.", { code: "required" });
+  if (startMs({ id: "", start }) > startMs({ id: "", start: end })) throw new SimHttpError(400, "The specified time range is empty.", { code: "timeRangeEmpty" });
+  const old = calendar[index];
+  const event: CalendarEvent = {
+    ...old,
+    updated: new Date().toISOString(),
+    summary: typeof body.summary === "string" ? body.summary : "",
+    description: typeof body.description === "string" ? body.description : undefined,
+    location: typeof body.location === "string" ? body.location : undefined,
+    start,
+    end,
+    attendees: Array.isArray(body.attendees) ? body.attendees : undefined,
+  };
+  calendar[index] = event;
+  sendJson(ctx.res, 200, event);
+}
+
 async function listEvents(ctx: RouteContext): Promise<void> {
   const { subject } = authorize(ctx, SCOPES.calendar);
   const owner = calendarOwner(ctx, subject);
@@ -494,11 +532,19 @@ async function listEvents(ctx: RouteContext): Promise<void> {
   const min = q.get("timeMin") ? Date.parse(q.get("timeMin")!) : Number.NEGATIVE_INFINITY;
   const max = q.get("timeMax") ? Date.parse(q.get("timeMax")!) : Number.POSITIVE_INFINITY;
   const limit = Math.min(2500, Number(q.get("maxResults") ?? 250) || 250);
-  const items = (googleStore(ctx.state).calendars.get(owner) ?? [])
+  const offset = Number(q.get("pageToken") ?? 0) || 0;
+  const all = (googleStore(ctx.state).calendars.get(owner) ?? [])
     .filter((e) => startMs(e) >= min && startMs(e) < max)
-    .sort((a, b) => startMs(a) - startMs(b))
-    .slice(0, limit);
-  sendJson(ctx.res, 200, { kind: "calendar#events", summary: owner, timeZone: "UTC", updated: new Date().toISOString(), items });
+    .sort((a, b) => startMs(a) - startMs(b));
+  const items = all.slice(offset, offset + limit);
+  sendJson(ctx.res, 200, {
+    kind: "calendar#events",
+    summary: owner,
+    timeZone: "UTC",
+    updated: new Date().toISOString(),
+    items,
+    ...(offset + limit < all.length ? { nextPageToken: String(offset + limit) } : {}),
+  });
 }
 
 async function deleteEvent(ctx: RouteContext): Promise<void> {
@@ -550,8 +596,10 @@ export const googleRoutes: Route[] = [
   api("GET", /^\/gmail\/v1\/users\/([^/]+)\/messages$/, listMail),
   api("GET", /^\/gmail\/v1\/users\/([^/]+)\/messages\/([^/]+)$/, getMail),
   api("POST", /^\/gmail\/v1\/users\/([^/]+)\/messages\/([^/]+)\/modify$/, modifyMail),
+  api("POST", /^\/gmail\/v1\/users\/([^/]+)\/messages\/([^/]+)\/trash$/, trashMail),
   api("GET", /^\/calendar\/v3\/calendars\/([^/]+)\/events$/, listEvents),
   api("DELETE", /^\/calendar\/v3\/calendars\/([^/]+)\/events\/([^/]+)$/, deleteEvent),
+  api("PUT", /^\/calendar\/v3\/calendars\/([^/]+)\/events\/([^/]+)$/, updateEvent),
   api("POST", /^\/calendar\/v3\/calendars\/([^/]+)\/events$/, createEvent),
 ];
 

@@ -1,6 +1,6 @@
 /**
  * signal-cli-rest-api (the bbernhard/signal-cli-rest-api HTTP surface): register a number,
- * verify it with the code Signal texts to it, send, receive and unregister. When the number is
+ * verify it with the code Signal texts to it, send, receive, list contacts and unregister. When the number is
  * on the simulated Telnyx account the verification SMS arrives through Telnyx's signed
  * `message.received` webhook, which is how the product completes registration unattended.
  */
@@ -46,12 +46,14 @@ interface SignalStore {
   inbox: Map<string, Envelope[]>;
   /** Everything sent, for assertions. */
   sent: { from: string; recipients: string[]; message: string; timestamp: number }[];
+  /** Senders of messages delivered through the control route, per recipient (contacts). */
+  receivedFrom: Map<string, Set<string>>;
   lastTimestamp: number;
 }
 
 
 function emptyStore(): SignalStore {
-  return { accounts: new Map(), inbox: new Map(), sent: [], lastTimestamp: 0 };
+  return { accounts: new Map(), inbox: new Map(), sent: [], receivedFrom: new Map(), lastTimestamp: 0 };
 }
 
 export const signalStore: (state: SimulatorState) => SignalStore = perStateStore(emptyStore);
@@ -175,6 +177,37 @@ async function unregister(ctx: RouteContext): Promise<void> {
   ctx.res.end();
 }
 
+/**
+ * `GET /v1/contacts/{number}`: signal-cli's contact list, here everyone the account exchanged a
+ * message with (sent to or received from), in signal-cli-rest-api's shape.
+ */
+async function contacts(ctx: RouteContext): Promise<void> {
+  const phone = number(ctx.params[0]);
+  registered(ctx, phone);
+  const store = signalStore(ctx.state);
+  const seen = new Set<string>();
+  for (const m of store.sent) {
+    if (m.from === phone) for (const r of m.recipients) seen.add(r);
+    else if (m.recipients.includes(phone)) seen.add(m.from);
+  }
+  for (const from of store.receivedFrom.get(phone) ?? []) seen.add(from);
+  sendJson(
+    ctx.res,
+    200,
+    [...seen].sort().map((n) => ({
+      number: n,
+      uuid: store.accounts.get(n)?.uuid ?? "",
+      name: "",
+      profile_name: "",
+      username: "",
+      color: "",
+      blocked: false,
+      message_expiration: "0",
+      profile: { given_name: "", lastname: "", about: "", has_avatar: false, last_updated_timestamp: 0 },
+    })),
+  );
+}
+
 async function listAccounts(ctx: RouteContext): Promise<void> {
   const accounts = [...signalStore(ctx.state).accounts.values()].filter((a) => a.status === "registered").map((a) => a.number);
   sendJson(ctx.res, 200, accounts);
@@ -193,6 +226,7 @@ async function inboundControl(ctx: RouteContext): Promise<void> {
   const to = number(body.to);
   registered(ctx, to);
   deliverEnvelope(store, { from: body.from, fromUuid: crypto.randomUUID(), to, message: body.message, timestamp: timestamp(store) });
+  store.receivedFrom.set(to, (store.receivedFrom.get(to) ?? new Set()).add(body.from));
   sendJson(ctx.res, 200, { queued: store.inbox.get(to)?.length ?? 0 });
 }
 
@@ -210,6 +244,7 @@ export const signalRoutes: Route[] = [
   api("POST", /^\/v1\/register\/([^/]+)\/verify\/([^/]+)$/, verify),
   api("POST", /^\/v2\/send$/, send),
   api("GET", /^\/v1\/receive\/([^/]+)$/, receive),
+  api("GET", /^\/v1\/contacts\/([^/]+)$/, contacts),
   api("POST", /^\/v1\/unregister\/([^/]+)$/, unregister),
 ];
 

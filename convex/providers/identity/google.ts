@@ -254,3 +254,26 @@ export async function probeMailbox(config: GoogleConfig, mailbox: string): Promi
   if (res.value.status === 200) return ok({ ready: true });
   return classifyGoogle(res.value);
 }
+
+// ---- For the Dex API (workspace.ts): calls as the mailbox user ----
+
+/** Gmail and Calendar scopes the Dex API's delegation uses (send, read, trash; events). */
+export const GMAIL_MODIFY_SCOPE = "https://www.googleapis.com/auth/gmail.modify";
+export const CALENDAR_EVENTS_SCOPE = "https://www.googleapis.com/auth/calendar.events";
+
+/**
+ * One authorized Google call as `sub` (the mailbox user), to `api` at `path`: the token cache and
+ * the 401 retry of `authorized`. The caller classifies the response (classifyGoogle).
+ */
+export function googleRequest(
+  config: GoogleConfig,
+  scope: string,
+  sub: string,
+  method: string,
+  api: "gmail" | "calendar",
+  path: string,
+  body?: unknown,
+): Promise<ProviderOutcome<WireResponse>> {
+  const url = api === "gmail" ? gmailUrl(config, path) : `${config.baseUrl ? trimSlash(config.baseUrl) : "https://www.googleapis.com"}/calendar/v3${path}`;
+  return authorized(config, scope, sub, method, url, body);
+}

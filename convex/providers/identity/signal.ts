@@ -100,3 +100,40 @@ export async function receive(config: SignalConfig, phone: string): Promise<Prov
   }
   return ok(messages);
 }
+
+// ---- For the Dex API: send and contacts ----
+
+/** `POST /v2/send` from `phone` (a registered number) to each recipient; Signal's timestamp of the message. */
+export async function send(config: SignalConfig, phone: string, recipients: string[], message: string): Promise<ProviderOutcome<{ timestamp: number }>> {
+  const res = await call("signal", url(config, "/v2/send"), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ number: phone, recipients, message }),
+    fetch: config.fetch,
+  });
+  if (!isOk(res.status)) return classifySignal(res);
+  const timestamp = Number((res.json as { timestamp?: unknown } | null)?.timestamp ?? 0);
+  return ok({ timestamp });
+}
+
+export interface SignalContact {
+  number: string | null;
+  uuid: string | null;
+  name: string;
+  profileName: string;
+}
+
+/** `GET /v1/contacts/{number}`: the account's contacts as signal-cli knows them. */
+export async function listContacts(config: SignalConfig, phone: string): Promise<ProviderOutcome<SignalContact[]>> {
+  const res = await call("signal", url(config, `/v1/contacts/${num(phone)}`), { method: "GET", fetch: config.fetch });
+  if (!isOk(res.status)) return classifySignal(res);
+  const list = Array.isArray(res.json) ? (res.json as Record<string, unknown>[]) : [];
+  const str = (x: unknown) => (typeof x === "string" && x !== "" ? x : null);
+  return ok(
+    list.map((c) => {
+      const profile = (c.profile ?? {}) as { given_name?: unknown; family_name?: unknown };
+      const profileName = [profile.given_name, profile.family_name].filter((p) => typeof p === "string" && p).join(" ");
+      return { number: str(c.number), uuid: str(c.uuid), name: typeof c.name === "string" ? c.name : "", profileName: profileName || (typeof c.profile_name === "string" ? c.profile_name : "") };
+    }),
+  );
+}
