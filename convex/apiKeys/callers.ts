@@ -3,8 +3,8 @@
 // inside quota.ledger.begin instead, in the same transaction as their hold.
 //
 // The common path is `lookup`, a query: two documents read (the key by hash, its owner),
-// nothing written, and no clock in its arguments, so its result stays cached until the key or
-// the account changes. The caller applies the time rules (revoked, expired, grace) with its
+// nothing written (so no conflicts or retries), and no clock in its arguments, so its result
+// stays valid, and cacheable, until the key or the account changes. The caller applies the time rules (revoked, expired, grace) with its
 // own clock, and runs `authenticate` (the mutation that also records lastUsedAt/Ip) only
 // when the key's last use is stale: at most once a minute per key.
 import { v } from "convex/values";
