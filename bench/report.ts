@@ -164,8 +164,12 @@ ${truncated.length ? `\nStopped by the time limit before all requests were sent:
 - Added latency is the difference of percentiles (path p50 minus direct p50), not a percentile
   of per-request differences.
 - Requests per second count successful requests over the phase's wall time. At 64 concurrent
-  requests both gateways are CPU-bound on this machine; the offline runtime also runs its mutations
-  one at a time, which is where the proxy's tail comes from.
+  requests both gateways are CPU-bound on this machine, and the p99 tails are queueing: requests
+  (the first ones on new connections most) wait for a busy event loop, in Portkey's process as in
+  the runtime's. The offline runtime also runs its mutations one at a time (in arrival order).
+- Gateway CPU per request is the most stable figure across runs: it moves less with the machine's
+  load than latencies do. At 64 concurrent requests the rate either gateway can serve is roughly
+  1000 / (its CPU ms per request), minus what the other processes take from the two cores.
 - Documents read per request depends on the quota ledger's design in \`convex/quota/\`: if admitting
   a request reads the usage recorded since the last rollup, it grows with each account's request
   rate between rollups.
