@@ -16,6 +16,7 @@ import { ConvexClient } from "convex/browser";
 import { api } from "../convex/_generated/api.js";
 import { intEnv, publishReport, runBenchmark, startBenchStack, type BenchStack } from "./stack.ts";
 import { assertLoopback, percentile } from "./load.ts";
+import { authenticate, devToken } from "./devSignIn.ts";
 
 const settings = {
   signups: intEnv("BENCH_SIGNUPS", 100),
@@ -45,16 +46,6 @@ function socketFrom(ip: string) {
       super(url, protocols, { headers: { "x-forwarded-for": ip, "user-agent": "poindexter-bench-signup" } });
     }
   };
-}
-
-async function devToken(site: string, email: string): Promise<string> {
-  const response = await fetch(`${site}/dev-auth/token`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email, role: "user" }),
-  });
-  if (!response.ok) throw new Error(`dev-auth/token answered ${response.status}: ${await response.text()}`);
-  return ((await response.json()) as { token: string }).token;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -116,17 +107,7 @@ async function signUp(stack: Stack, email: string, ip: string, measure: boolean)
     const token = await devToken(site, email);
     // Signed in and connected before the clock starts, as the SPA is when it calls ensure:
     // the measurement is the signup, not the WebSocket handshake and token check.
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("the client was not authenticated within 30 s")), 30_000);
-      client.setAuth(
-        async () => token,
-        (authenticated) => {
-          if (!authenticated) return;
-          clearTimeout(timer);
-          resolve();
-        },
-      );
-    });
+    await authenticate(client, token);
     const startedWall = Date.now();
     const started = performance.now();
     const result = await client.mutation(api.signup.account.ensure, {});
