@@ -26,7 +26,7 @@ export default tseslint.config(
   ...convexPlugin.configs.recommended,
   {
     // Type-aware rules: a promise nobody awaits is a write or a call that may never happen.
-    files: ["convex/**/*.ts", "dev/**/*.ts", "scripts/**/*.ts", "tests/**/*.ts", "bench/**/*.ts", "src/**/*.{ts,tsx}"],
+    files: ["convex/**/*.ts", "dev/**/*.ts", "scripts/**/*.ts", "tests/**/*.ts", "bench/**/*.ts", "client/**/*.ts", "src/**/*.{ts,tsx}"],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       "@typescript-eslint/no-floating-promises": "error",

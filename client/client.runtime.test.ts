@@ -1,0 +1,200 @@
+// The SDK against the real offline runtime over HTTP: connect with loopback PKCE (the consent
+// page's approval made as the SPA makes it, the redirect followed as a browser follows it), the
+// Dex API called with the OAuth token, refresh before expiry and on a 401, the device flow, the
+// CLI's output and exit codes, and disconnect.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { ConvexHttpClient } from "convex/browser";
+import { getFunctionName } from "convex/server";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { api, internal } from "../convex/_generated/api.js";
+import { startRuntime, type Runtime } from "../dev/runtime/server";
+import { startSimulator, type RunningSimulator } from "../dev/simulator/server";
+import { devEnv } from "../dev/env";
+import { DexClient } from "./api";
+import { main } from "./cli";
+import { DexApiError, NotConnectedError, OAuthError } from "./errors";
+import { connect, connectDevice, disconnect } from "./oauth";
+import { defaultStore, type StoredTokens } from "./tokenStore";
+
+vi.setConfig({ testTimeout: 60_000 });
+
+const EMAIL = "sdk-owner@example.com";
+let rt: Runtime;
+let sim: RunningSimulator;
+let dir: string;
+let owner: ConvexHttpClient;
+
+beforeAll(async () => {
+  sim = await startSimulator({ port: 0, useEnv: false });
+  dir = mkdtempSync(path.join(tmpdir(), "dex-sdk-"));
+  rt = await startRuntime({ port: 0, sitePort: 0, dataDir: dir, persist: false, readEnvLocal: false, quiet: true, env: devEnv(dir, sim.url, "http://127.0.0.1:5999") });
+  await rt.run("mutation", getFunctionName(internal.cli.createAccount), { email: EMAIL, plan: "basic" });
+  const res = await fetch(`${rt.urls.site}/dev-auth/token`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: EMAIL, role: "user" }),
+  });
+  const { token } = (await res.json()) as { token: string };
+  owner = new ConvexHttpClient(rt.urls.cloud);
+  owner.setAuth(token);
+  await owner.mutation(api.signup.account.ensure, {});
+}, 120_000);
+
+afterAll(async () => {
+  await rt?.close();
+  await sim?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** What the person's browser does with the /connect URL: the page's Authorize, then the redirect. */
+async function approveInBrowser(connectUrl: string): Promise<Response> {
+  const params = Object.fromEntries(new URL(connectUrl).searchParams);
+  const { redirectUrl } = await owner.mutation(api.oauth.consent.approve, { params });
+  return await fetch(redirectUrl);
+}
+
+function home(name: string) {
+  return path.join(dir, name);
+}
+
+async function connected(name: string, instance: string): Promise<{ store: ReturnType<typeof defaultStore>; tokens: StoredTokens }> {
+  const store = defaultStore(home(name), {});
+  const tokens = await connect({ issuer: rt.urls.site, clientId: instance, store, onUrl: async (url) => void (await approveInBrowser(url)) });
+  return { store, tokens };
+}
+
+describe("the Dex SDK against the offline runtime", () => {
+  it("connects with loopback PKCE, checking state and iss on the redirect, and calls the Dex API with the token", async () => {
+    const store = defaultStore(home("a"), {});
+    let seen = "";
+    const tokens = await connect({
+      issuer: rt.urls.site,
+      clientId: "dex-sdktest1",
+      store,
+      onUrl: async (url) => {
+        seen = url;
+        const u = new URL(url);
+        const callback = new URL(u.searchParams.get("redirect_uri")!);
+        // A forged callback (wrong state) and one from another issuer are refused and do not end the wait.
+        const forged = await fetch(`${callback.href}?code=pdx_ac_x&state=not-ours&iss=${encodeURIComponent(rt.urls.site)}`);
+        expect(forged.status).toBe(400);
+        const otherIssuer = await fetch(`${callback.href}?code=pdx_ac_x&state=${u.searchParams.get("state")}&iss=${encodeURIComponent("https://evil.example")}`);
+        expect(otherIssuer.status).toBe(400);
+        const res = await approveInBrowser(url);
+        expect(res.status).toBe(200);
+        expect(await res.text()).toContain("Connected");
+      },
+    });
+    const u = new URL(seen);
+    expect(u.origin + u.pathname).toBe("http://127.0.0.1:5999/connect");
+    expect(u.searchParams.get("client_id")).toBe("dex-sdktest1");
+    expect(u.searchParams.get("code_challenge_method")).toBe("S256");
+    expect(u.searchParams.get("code_challenge")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(u.searchParams.get("redirect_uri")).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+    expect(tokens).toMatchObject({ issuer: rt.urls.site, clientId: "dex-sdktest1", scope: "identity email signal calendar ai usage" });
+    expect(tokens.accessToken).toMatch(/^pdx_at_/);
+    expect(await store.load()).toEqual(tokens);
+
+    const client = new DexClient({ store });
+    const identity = await client.identity().catch((e: unknown) => e);
+    // A basic account has an identity (provisioning on the simulator, or done).
+    if (identity instanceof DexApiError) throw new Error(`GET /v1/identity with the OAuth token: ${identity.status} ${identity.code} ${identity.message}`);
+    expect(identity).toMatchObject({ object: "identity", features: { email: true, phone: true, signal: true } });
+    const usage = await client.usage();
+    expect(usage).toMatchObject({ plan: "basic", month: expect.stringMatching(/^\d{4}-\d{2}$/) });
+    const left = await client.remaining();
+    expect(left.includedTokens).toBeGreaterThan(0);
+    // API keys are for API keys only: a connected instance is refused with a typed error.
+    const keys = await client.apiKeys().catch((e: unknown) => e);
+    expect(keys).toBeInstanceOf(DexApiError);
+    expect((keys as DexApiError).status).toBe(403);
+  });
+
+  it("refreshes before expiry and once on a 401, storing the rotated pair", async () => {
+    const { store, tokens } = await connected("b", "dex-sdktest2");
+    const client = new DexClient({ store });
+    // Within the minute before expiry: the next call refreshes first.
+    await store.save({ ...tokens, expiresAt: Date.now() + 30_000 });
+    await client.usage();
+    const afterExpiry = (await store.load())!;
+    expect(afterExpiry.refreshToken).not.toBe(tokens.refreshToken);
+    expect(afterExpiry.accessToken).not.toBe(tokens.accessToken);
+    expect(afterExpiry.expiresAt).toBeGreaterThan(Date.now() + 3_000_000);
+
+    // An access token the server no longer knows, though the clock says it is fresh: 401, refresh, retry.
+    await store.save({ ...afterExpiry, accessToken: "pdx_at_" + "x".repeat(43) });
+    expect((await client.usage()).plan).toBe("basic");
+    const after401 = (await store.load())!;
+    expect(after401.refreshToken).not.toBe(afterExpiry.refreshToken);
+
+    // Concurrent calls in one process share one refresh.
+    await store.save({ ...after401, expiresAt: Date.now() });
+    await Promise.all([client.usage(), client.remaining(), client.usage()]);
+    const shared = (await store.load())!;
+    expect(shared.refreshToken).not.toBe(after401.refreshToken);
+  });
+
+  it("disconnect revokes the grant; a revoked refresh token means NotConnectedError", async () => {
+    const { store, tokens } = await connected("c", "dex-sdktest3");
+    expect(await disconnect(store)).toBe(true);
+    expect(await store.load()).toBeNull();
+    const client = new DexClient({ store });
+    await expect(client.identity()).rejects.toBeInstanceOf(NotConnectedError);
+    // The old pair, put back, no longer works: the access token is refused and so is its refresh.
+    await store.save(tokens);
+    await expect(client.usage()).rejects.toBeInstanceOf(NotConnectedError);
+  });
+
+  it("a Cancel on the consent page ends connect with access_denied", async () => {
+    const store = defaultStore(home("d"), {});
+    const refused = await connect({
+      issuer: rt.urls.site,
+      clientId: "dex-sdktest4",
+      store,
+      onUrl: async (url) => {
+        const { redirectUrl } = await owner.mutation(api.oauth.consent.deny, { params: Object.fromEntries(new URL(url).searchParams) });
+        await fetch(redirectUrl);
+      },
+    }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OAuthError);
+    expect((refused as OAuthError).code).toBe("access_denied");
+    expect(await store.load()).toBeNull();
+  });
+
+  it("connects with the device flow once the code is approved", async () => {
+    const store = defaultStore(home("e"), {});
+    const tokens = await connectDevice({
+      issuer: rt.urls.site,
+      clientId: "dex-sdktest5",
+      store,
+      scope: "identity usage",
+      onCode: async ({ userCode, verificationUri }) => {
+        expect(verificationUri).toBe("http://127.0.0.1:5999/device");
+        await owner.mutation(api.oauth.device.decide, { userCode, approve: true });
+      },
+    });
+    expect(tokens.scope).toBe("identity usage");
+    expect((await new DexClient({ store }).usage()).plan).toBe("basic");
+  });
+
+  it("the CLI prints the identity and usage, with exit codes for not connected and bad usage", async () => {
+    const lines: string[] = [];
+    const errors: string[] = [];
+    const io = (env: NodeJS.ProcessEnv) => ({ out: (l: string) => lines.push(l), err: (l: string) => errors.push(l), env });
+    await connected("f", "dex-sdktest6");
+    expect(await main(["identity"], io({ DEX_HOME: home("f") }))).toBe(0);
+    expect(lines.join("\n")).toMatch(/^Identity: \w+\nEmail: +\S+\nPhone: +\S+\nSignal: +\S+/);
+    lines.length = 0;
+    expect(await main(["usage", "--json"], io({ DEX_HOME: home("f") }))).toBe(0);
+    expect(JSON.parse(lines.join("\n"))).toMatchObject({ usage: { plan: "basic" }, remaining: { plan: "basic" } });
+    expect(await main(["identity"], io({ DEX_HOME: home("nobody") }))).toBe(3);
+    expect(errors.at(-1)).toMatch(/not connected/);
+    expect(await main(["email", "send", "--subject", "x"], io({ DEX_HOME: home("f") }))).toBe(2);
+    expect(errors.join("\n")).toMatch(/--to is required/);
+    expect(await main(["connect"], io({ DEX_HOME: home("g") }))).toBe(2);
+    expect(await main(["disconnect"], io({ DEX_HOME: home("f") }))).toBe(0);
+    expect(await main(["identity"], io({ DEX_HOME: home("f") }))).toBe(3);
+  });
+});
