@@ -7,7 +7,7 @@ import type { z } from "zod";
 import { operation } from "../model/dexApi/operations";
 import type { pageQuery, sendSignalBody } from "../model/dexApi/schemas";
 import * as signal from "../providers/identity/signal";
-import { jsonResponse } from "../proxy/respond";
+import { badRequest, jsonResponse } from "../proxy/respond";
 import { type Call, dexEndpoint, notConfigured, providerFailure, readyIdentity, recordUsage, viaProvider } from "./endpoint";
 
 type Page = z.infer<typeof pageQuery>;
@@ -33,14 +33,29 @@ async function sendSignalHandler(ctx: ActionCtx, call: Call<unknown, z.infer<typ
 
 const paginationOpts = (q: Page) => ({ numItems: q.limit, cursor: q.cursor ?? null });
 
+/**
+ * Runs a page query; the cursor is the only thing in it a client wrote, so when a query given a
+ * cursor fails, the cursor is what is wrong (Convex refuses cursors it did not issue).
+ */
+async function page<T>(q: Page, run: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; response: Response }> {
+  try {
+    return { ok: true, value: await run() };
+  } catch (e) {
+    if (q.cursor === undefined) throw e;
+    return { ok: false, response: badRequest("'cursor' is not a cursor this endpoint returned. Start again without it.", "cursor") };
+  }
+}
+
 async function listSignalMessagesHandler(ctx: ActionCtx, call: Call<Page>): Promise<Response> {
   const ready = await readyIdentity(ctx, call, "signal");
   if (!ready.ok) return ready.response;
-  const page = await ctx.runQuery(internal.dexApi.context.signalMessagesPage, { userId: call.principal.userId, paginationOpts: paginationOpts(call.query) });
+  const found = await page(call.query, () => ctx.runQuery(internal.dexApi.context.signalMessagesPage, { userId: call.principal.userId, paginationOpts: paginationOpts(call.query) }));
+  if (!found.ok) return found.response;
+  const result = found.value;
   return jsonResponse(200, {
     object: "list",
-    data: page.page.map((m) => ({ id: m.id, source: m.source, message: m.message, sent_at: m.sentAt, received_at: m.receivedAt })),
-    next_cursor: page.isDone ? null : page.continueCursor,
+    data: result.page.map((m) => ({ id: m.id, source: m.source, message: m.message, sent_at: m.sentAt, received_at: m.receivedAt })),
+    next_cursor: result.isDone ? null : result.continueCursor,
   });
 }
 
@@ -56,11 +71,13 @@ async function listSignalContactsHandler(ctx: ActionCtx, call: Call): Promise<Re
 async function listSmsHandler(ctx: ActionCtx, call: Call<Page>): Promise<Response> {
   const ready = await readyIdentity(ctx, call, "phone");
   if (!ready.ok) return ready.response;
-  const page = await ctx.runQuery(internal.dexApi.context.smsPage, { userId: call.principal.userId, paginationOpts: paginationOpts(call.query) });
+  const found = await page(call.query, () => ctx.runQuery(internal.dexApi.context.smsPage, { userId: call.principal.userId, paginationOpts: paginationOpts(call.query) }));
+  if (!found.ok) return found.response;
+  const result = found.value;
   return jsonResponse(200, {
     object: "list",
-    data: page.page.map((m) => ({ id: m.id, from: m.from, to: m.to, text: m.text, received_at: m.receivedAt })),
-    next_cursor: page.isDone ? null : page.continueCursor,
+    data: result.page.map((m) => ({ id: m.id, from: m.from, to: m.to, text: m.text, received_at: m.receivedAt })),
+    next_cursor: result.isDone ? null : result.continueCursor,
   });
 }
 

@@ -280,6 +280,18 @@ describe("Signal and SMS", () => {
       return res.json.data?.find((m: { text: string }) => m.text === "Your table is ready") ?? null;
     });
     expect(sms).toMatchObject({ from: "+12025550155", to: phone });
+
+    // Pages, newest first, through next_cursor; a cursor we did not issue is a 400.
+    await fetch(`${sim.url}/_sim/telnyx/inbound`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ from: "+12025550155", to: phone, text: "Second text" }) });
+    const first = await until(async () => {
+      const res = await dex(token, "GET", "/v1/sms/messages?limit=1");
+      return res.json.data?.[0]?.text === "Second text" ? res.json : null;
+    });
+    expect(first.next_cursor).toEqual(expect.any(String));
+    const second = await dex(token, "GET", `/v1/sms/messages?limit=1&cursor=${encodeURIComponent(first.next_cursor)}`);
+    expect(second.json.data.map((m: { text: string }) => m.text)).toEqual(["Your table is ready"]);
+    const bogus = await dex(token, "GET", "/v1/sms/messages?cursor=not-a-cursor");
+    expect([bogus.status, bogus.json.error.param]).toEqual([400, "cursor"]);
   });
 });
 
