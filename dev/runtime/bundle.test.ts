@@ -120,7 +120,7 @@ describe("patches of convex-test and convex", () => {
     ];
     for (const value of samples) expect(storedToJson(value)).toEqual(convexToJson(value as never));
     const doc = { b: 1, a: 2, c: { e: 1, d: 2 } };
-    expect(Object.keys(storedToJson(doc) as object)).toEqual(Object.keys(convexToJson(doc)));
+    expect(Object.keys(storedToJson(doc) as object)).toEqual(Object.keys(convexToJson(doc) as object));
     expect(Object.keys((storedToJson(doc) as { c: object }).c)).toEqual(["d", "e"]);
   });
 
