@@ -30,6 +30,8 @@ beforeAll(async () => {
   sim = await startSimulator({ port: 0, useEnv: false });
   dir = mkdtempSync(path.join(tmpdir(), "dex-sdk-"));
   rt = await startRuntime({ port: 0, sitePort: 0, dataDir: dir, persist: false, readEnvLocal: false, quiet: true, env: devEnv(dir, sim.url, "http://127.0.0.1:5999") });
+  // Telnyx's webhooks (Signal's SMS code) reach this backend, so the identity finishes provisioning.
+  sim.connectWebhooks(rt.urls.site);
   await rt.run("mutation", getFunctionName(internal.cli.createAccount), { email: EMAIL, plan: "basic" });
   const res = await fetch(`${rt.urls.site}/dev-auth/token`, {
     method: "POST",
@@ -179,11 +181,65 @@ describe("the Dex SDK against the offline runtime", () => {
     expect((await new DexClient({ store }).usage()).plan).toBe("basic");
   });
 
+  it("every typed method reaches its endpoint with the OAuth token once the identity is active", async () => {
+    const { store } = await connected("h", "dex-sdktest7");
+    const client = new DexClient({ store });
+    const deadline = Date.now() + 40_000;
+    let identity = await client.identity();
+    while (identity.status !== "active" && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      identity = await client.identity();
+    }
+    const status = await client.identityStatus();
+    expect(identity.status, JSON.stringify(status)).toBe("active");
+    expect(status.steps.every((s) => s.status === "done" || s.status === "skipped")).toBe(true);
+    const address = identity.email!.address!;
+
+    // Email: send to the identity's own mailbox, list it, read it, delete it.
+    const sent = await client.sendEmail({ to: [address], subject: "SDK round trip", text: "Hello from the SDK." });
+    expect(sent).toMatchObject({ object: "email.sent", from: expect.stringContaining(address) });
+    const inbox = await client.inbox({ limit: 10 });
+    expect(inbox.object).toBe("list");
+    const mine = inbox.data.find((m) => m.subject === "SDK round trip");
+    expect(mine, JSON.stringify(inbox)).toBeDefined();
+    expect((await client.email(mine!.id)).text).toContain("Hello from the SDK.");
+    expect(await client.deleteEmail(mine!.id)).toMatchObject({ deleted: true });
+    // Signal and SMS.
+    expect(await client.sendSignal({ recipients: ["+12025550123"], message: "hi" })).toMatchObject({ object: "signal.sent" });
+    expect((await client.signalMessages()).object).toBe("list");
+    expect((await client.signalContacts()).object).toBe("list");
+    expect((await client.smsMessages({ limit: 5 })).object).toBe("list");
+    // Calendar: create, update, list, delete.
+    const event = { summary: "Standup", start: { date_time: "2026-12-01T09:00:00Z" }, end: { date_time: "2026-12-01T09:15:00Z" } };
+    const created = await client.createCalendarEvent(event);
+    expect(created).toMatchObject({ object: "calendar.event", summary: "Standup" });
+    expect(await client.updateCalendarEvent(created.id, { ...event, summary: "Standup (moved)" })).toMatchObject({ summary: "Standup (moved)" });
+    expect((await client.calendarEvents({ time_min: "2026-12-01T00:00:00Z", time_max: "2026-12-02T00:00:00Z" })).data.map((e) => e.id)).toContain(created.id);
+    expect(await client.deleteCalendarEvent(created.id)).toMatchObject({ deleted: true });
+    // Bad input is a typed 400 with the parameter named.
+    const bad = await client.sendEmail({ to: ["not an address"], subject: "x", text: "y" }).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(DexApiError);
+    expect((bad as DexApiError).status).toBe(400);
+  });
+
   it("the CLI prints the identity and usage, with exit codes for not connected and bad usage", async () => {
     const lines: string[] = [];
     const errors: string[] = [];
     const io = (env: NodeJS.ProcessEnv) => ({ out: (l: string) => lines.push(l), err: (l: string) => errors.push(l), env });
-    await connected("f", "dex-sdktest6");
+    // `connect --device`: the CLI shows the code; the person approves it on /device.
+    let approval: Promise<unknown> = Promise.resolve();
+    const deviceIo = {
+      ...io({ DEX_HOME: home("f") }),
+      out: (l: string) => {
+        lines.push(l);
+        const code = l.match(/enter the code ([A-Z]{4}-[A-Z]{4})$/)?.[1];
+        if (code) approval = owner.mutation(api.oauth.device.decide, { userCode: code, approve: true });
+      },
+    };
+    expect(await main(["connect", "--device", "--url", rt.urls.site, "--instance", "dex-sdktest6"], deviceIo)).toBe(0);
+    await approval;
+    expect(lines).toContain(`Connected dex-sdktest6 to ${rt.urls.site} (identity email signal calendar ai usage).`);
+    lines.length = 0;
     expect(await main(["identity"], io({ DEX_HOME: home("f") }))).toBe(0);
     expect(lines.join("\n")).toMatch(/^Identity: \w+\nEmail: +\S+\nPhone: +\S+\nSignal: +\S+/);
     lines.length = 0;
