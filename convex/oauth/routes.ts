@@ -1,7 +1,8 @@
 // The OAuth endpoints on the site URL: metadata (RFC 8414), token (RFC 6749 3.2, 4.1.3, 6;
 // RFC 8628 3.4), revocation (RFC 7009) and device authorization (RFC 8628 3.1). Each handler
-// reads the form, generates any new secrets, hashes them, and makes ONE mutation (tokens.ts,
-// device.ts) that decides; plain tokens exist only here and in the response.
+// reads the form, takes its rate-limit slots (limits.ts), generates any new secrets, hashes them,
+// and makes ONE mutation (tokens.ts, device.ts) that decides; plain tokens exist only here and in
+// the response.
 import type { HttpRouter } from "convex/server";
 import { internal } from "../_generated/api";
 import { env, httpAction, type ActionCtx } from "../_generated/server";
