@@ -78,5 +78,8 @@ app.use(rateLimiter);
 // workpool's own status is the one record of attempts and failures; rows that own the work
 // (emailOutbox, identities) keep its workId. See docs/architecture.md, "Retries".
 app.use(workpool, { name: "providerPool" });
+// Identity provisioning steps on a pool of their own (convex/lib/identityPool.ts): activations in
+// a burst neither starve nor are starved by the email and billing work on providerPool.
+app.use(workpool, { name: "identityPool" });
 
 export default app;

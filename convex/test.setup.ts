@@ -22,6 +22,7 @@ export function newTest() {
   const t = convexTest(schema, modules);
   rateLimiterTest.register(t, "rateLimiter");
   workpoolTest.register(t, "providerPool");
+  workpoolTest.register(t, "identityPool");
   return t;
 }
 

@@ -55,6 +55,7 @@ import type * as dexApi_openapi from "../dexApi/openapi.js";
 import type * as dexApi_record from "../dexApi/record.js";
 import type * as dexApi_routes from "../dexApi/routes.js";
 import type * as dexApi_usage from "../dexApi/usage.js";
+import type * as dexApi_usageCounts from "../dexApi/usageCounts.js";
 import type * as email_delivery from "../email/delivery.js";
 import type * as email_unsubscribe from "../email/unsubscribe.js";
 import type * as functions from "../functions.js";
@@ -73,6 +74,7 @@ import type * as lib_apiKeys from "../lib/apiKeys.js";
 import type * as lib_audit from "../lib/audit.js";
 import type * as lib_emailOutbox from "../lib/emailOutbox.js";
 import type * as lib_errors from "../lib/errors.js";
+import type * as lib_identityPool from "../lib/identityPool.js";
 import type * as lib_providerPool from "../lib/providerPool.js";
 import type * as lib_usageTotals from "../lib/usageTotals.js";
 import type * as lib_webhooks from "../lib/webhooks.js";
@@ -247,6 +249,7 @@ declare const fullApi: ApiFromModules<{
   "dexApi/record": typeof dexApi_record;
   "dexApi/routes": typeof dexApi_routes;
   "dexApi/usage": typeof dexApi_usage;
+  "dexApi/usageCounts": typeof dexApi_usageCounts;
   "email/delivery": typeof email_delivery;
   "email/unsubscribe": typeof email_unsubscribe;
   functions: typeof functions;
@@ -265,6 +268,7 @@ declare const fullApi: ApiFromModules<{
   "lib/audit": typeof lib_audit;
   "lib/emailOutbox": typeof lib_emailOutbox;
   "lib/errors": typeof lib_errors;
+  "lib/identityPool": typeof lib_identityPool;
   "lib/providerPool": typeof lib_providerPool;
   "lib/usageTotals": typeof lib_usageTotals;
   "lib/webhooks": typeof lib_webhooks;
@@ -400,4 +404,5 @@ export declare const internal: FilterApi<
 export declare const components: {
   rateLimiter: import("@convex-dev/rate-limiter/_generated/component.js").ComponentApi<"rateLimiter">;
   providerPool: import("@convex-dev/workpool/_generated/component.js").ComponentApi<"providerPool">;
+  identityPool: import("@convex-dev/workpool/_generated/component.js").ComponentApi<"identityPool">;
 };

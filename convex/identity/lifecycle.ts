@@ -1,26 +1,29 @@
 // The identity row's life, shared by every identity function: the live identity of an account,
 // one persisted state-machine event (model/identity/provisioning.ts `applyStepEvent`, with the
 // derived Signal status and timestamps), the runner that starts whatever step is due on the
-// providerPool workpool, the hook that makes the identity follow the account (activation,
+// identityPool workpool (lib/identityPool.ts), the hook that makes the identity follow the account (activation,
 // suspension, cancellation) and the alert support sees when a step stops.
 //
-// The runner is the only place that enqueues a step, and it enqueues one only when nextStep says
-// `run` (or a scheduled step is due): the step's workId is written by step_started in the same
-// mutation, so a step never runs twice at once and a stale completion is recognised by its workId.
+// The runner is the only place that starts a step, and it starts one only when dueSteps says it
+// is due (one per branch: email and phone provision side by side): the step's workId is written
+// by step_started in the same mutation, so a step never runs twice at once and a stale completion
+// is recognised by its workId. A deferred step (not ready upstream) is re-enqueued by its outcome
+// mutation under a new workId (step_deferred).
 import { ConvexError } from "convex/values";
 import { internal } from "../_generated/api";
 import type { Doc, Id } from "../_generated/dataModel";
 import { env, type MutationCtx, type QueryCtx } from "../_generated/server";
 import { type Actor, audit } from "../lib/audit";
-import { providerPool } from "../lib/providerPool";
+import { identityPool } from "../lib/identityPool";
 import { CAPABILITIES } from "../model/accounts/accountState";
 import {
   applyStepEvent,
+  branchSteps,
   DEFAULT_IDENTITY_RETENTION_DAYS,
+  dueSteps,
   findStep,
   IllegalStepEventError,
   newIdentity,
-  nextStep,
   planHasIdentity,
   signalStatus,
   STEP_LABELS,
@@ -40,12 +43,31 @@ export const LIVE_PHASES: readonly Phase[] = ["provisioning", "active", "suspend
 export const SIGNAL_CODE_TIMEOUT_MS = 10 * 60 * 1000;
 
 /**
- * Each step's retry on the workpool: 8 attempts, 5 s doubling (x0.5-1.5 jitter), about 10 min in
- * all: long enough for Google's "User creation is not complete" / "Mail service not enabled"
- * window after an insert, short enough that support hears of a real outage within the hour.
+ * Each step's retry on the workpool, for transient failures (a 5xx, a 429, a network error): the
+ * first retry after about 300 ms, doubling (the workpool jitters each wait), 12 attempts, about
+ * 10 min in all. A transient 503 usually passes on the next try, so the first wait is short (a
+ * burst of activations would otherwise each lose seconds to one injected failure); the doubling
+ * keeps an outage from being hammered, and support hears of it within the quarter hour.
  * Only retryable failures are thrown by the step action; everything else returns an outcome.
+ * Upstream "not ready yet" answers are not transient failures: see NOT_READY_RETRY.
  */
-export const STEP_RETRY = { maxAttempts: 8, initialBackoffMs: 5_000, base: 2 } as const;
+export const STEP_RETRY = { maxAttempts: 12, initialBackoffMs: 300, base: 2 } as const;
+
+/**
+ * "Not ready yet" (Google's "User creation is not complete" / "Mail service not enabled" after an
+ * insert, a Telnyx number order still pending): nothing failed, the provider needs time, often a
+ * minute or more for a new mailbox. Retrying at STEP_RETRY's pace would spend the attempts meant
+ * for outages on a wait, so the step is deferred instead: the same run continues as a later
+ * workpool run (step_deferred), after 2 s doubling to at most 60 s (x0.75-1.25 jitter), for up
+ * to 30 min from the step's start before it fails with an alert.
+ */
+export const NOT_READY_RETRY = { initialMs: 2_000, base: 2, maxMs: 60_000, giveUpAfterMs: 30 * 60 * 1000 } as const;
+
+/** The wait before the next try of a step that was not ready on its `attempts`-th attempt. */
+export function notReadyDelayMs(attempts: number, random: () => number = Math.random): number {
+  const exp = NOT_READY_RETRY.initialMs * NOT_READY_RETRY.base ** Math.max(0, attempts - 1);
+  return Math.round(Math.min(NOT_READY_RETRY.maxMs, exp) * (0.75 + random() * 0.5));
+}
 
 /** Changes the runner makes on its own: the audit trail names provisioning, not a person. */
 export const IDENTITY_ACTOR: Actor = { label: "identity provisioning" };
@@ -180,55 +202,64 @@ export interface AdvanceOptions {
 }
 
 /**
- * Starts what is due: enqueues the next step (its workId recorded by step_started in this same
- * mutation), schedules a wake-up for a step due later (deletion after retention) or for the SMS
- * code's timeout, and consumes a Signal code that arrived before its step was waiting.
+ * Starts what is due: enqueues the next step of every branch that has one due (each workId
+ * recorded by its step_started in this same mutation), schedules a wake-up for a step due later
+ * (deletion after retention) or for the SMS code's timeout, and consumes a Signal code that
+ * arrived before its step was waiting.
  */
 export async function advance(ctx: MutationCtx, identityId: Id<"identities">, options: AdvanceOptions = {}): Promise<void> {
   // A handful of hops at most: code_received then signal_verify is the longest chain.
   for (let hop = 0; hop < 4; hop++) {
-    const row = await ctx.db.get("identities", identityId);
+    let row = await ctx.db.get("identities", identityId);
     if (row === null) return;
-    const next = nextStep(machineOf(row));
     const now = Date.now();
-    if (next.kind === "run" || (next.kind === "scheduled" && now >= next.at)) {
-      await startStep(ctx, row, next.step, now, options);
-      return;
+    for (const step of dueSteps(machineOf(row), now)) row = await startStep(ctx, row, step, now, options);
+    const codeWait = branchSteps(machineOf(row)).find((n) => n.kind === "waiting" && n.reason === "sms_code");
+    if (codeWait !== undefined && row.signalCodeSealed !== undefined) {
+      await applyEvent(ctx, row, { type: "code_received", at: now }, { wakeAt: undefined });
+      continue;
     }
-    if (next.kind === "scheduled") {
-      await wakeAt(ctx, row, next.at);
-      return;
-    }
-    if (next.kind === "waiting" && next.reason === "sms_code") {
-      if (row.signalCodeSealed !== undefined) {
-        await applyEvent(ctx, row, { type: "code_received", at: now }, { wakeAt: undefined });
-        continue;
-      }
+    if (codeWait !== undefined) {
       const started = findStep(machineOf(row), "signal_code")?.startedAt ?? now;
       await wakeAt(ctx, row, started + SIGNAL_CODE_TIMEOUT_MS);
+      return;
     }
+    const later = branchSteps(machineOf(row)).find((n) => n.kind === "scheduled" && n.at > now);
+    if (later !== undefined && later.kind === "scheduled") await wakeAt(ctx, row, later.at);
     return;
   }
 }
 
-async function startStep(ctx: MutationCtx, row: IdentityDoc, step: StepName, now: number, options: AdvanceOptions): Promise<void> {
-  // The verification carries the code, sealed; a registration the captcha answer, sealed. The
-  // workpool stores its arguments, so neither is ever there in plain text.
-  const sealed = step === "signal_verify" ? row.signalCodeSealed : step === "signal_register" ? options.captchaSealed : undefined;
-  const workId = await providerPool.enqueueAction(
+/** One step's run on the identity pool, with its retry and onComplete; `runAfter` defers it. */
+export async function enqueueStep(
+  ctx: MutationCtx,
+  identityId: Id<"identities">,
+  step: StepName,
+  sealed: string | undefined,
+  runAfter = 0,
+): Promise<string> {
+  return await identityPool.enqueueAction(
     ctx,
     internal.identity.steps.run,
-    { identityId: row._id, step, ...(sealed !== undefined ? { sealed } : {}) },
+    { identityId, step, ...(sealed !== undefined ? { sealed } : {}) },
     {
       retry: STEP_RETRY,
       onComplete: internal.identity.steps.recordOutcome,
-      context: { identityId: row._id, step },
+      context: { identityId, step },
       name: `identity:${step}`,
+      ...(runAfter > 0 ? { runAfter } : {}),
     },
   );
+}
+
+async function startStep(ctx: MutationCtx, row: IdentityDoc, step: StepName, now: number, options: AdvanceOptions): Promise<IdentityDoc> {
+  // The verification carries the code, sealed; a registration the captcha answer, sealed. The
+  // workpool stores its arguments, so neither is ever there in plain text.
+  const sealed = step === "signal_verify" ? row.signalCodeSealed : step === "signal_register" ? options.captchaSealed : undefined;
+  const workId = await enqueueStep(ctx, row._id, step, sealed);
   // A new registration makes Signal text a new code: an older one is worthless from now on.
   const facts: RowFacts = step === "signal_register" ? { signalCodeSealed: undefined, signalCodeReceivedAt: undefined, wakeAt: undefined } : { wakeAt: undefined };
-  await applyEvent(ctx, row, { type: "step_started", step, workId, at: now }, facts);
+  return await applyEvent(ctx, row, { type: "step_started", step, workId, at: now }, facts);
 }
 
 /**

@@ -10,7 +10,7 @@ import type { Id } from "../_generated/dataModel";
 import type { ActionCtx } from "../_generated/server";
 import { internalAction, internalMutation } from "../functions";
 import { providerPool } from "../lib/providerPool";
-import { nextStep } from "../model/identity/provisioning";
+import { dueSteps } from "../model/identity/provisioning";
 import * as signal from "../providers/identity/signal";
 import { advance, machineOf } from "./lifecycle";
 
@@ -96,9 +96,9 @@ export const sweep = internalMutation({
       .paginate({ numItems: SWEEP_BATCH, cursor: args.cursor ?? null });
     let advanced = 0;
     for (const row of page.page) {
-      const next = nextStep(machineOf(row));
+      const due = dueSteps(machineOf(row), now).length > 0;
       const overdueWake = row.wakeAt !== undefined && now >= row.wakeAt + 60_000;
-      if (!(next.kind === "run" || (next.kind === "scheduled" && now >= next.at) || overdueWake)) continue;
+      if (!(due || overdueWake)) continue;
       if (overdueWake) await ctx.scheduler.runAfter(0, internal.identity.steps.wake, { identityId: row._id });
       else await advance(ctx, row._id);
       advanced++;

@@ -54,7 +54,16 @@ describe("provisioning", () => {
       emailAddress: null,
       phoneNumber: null,
       action: null,
-      steps: [{ name: "workspace_user", status: "running" }, { status: "pending" }, { status: "pending" }, { status: "pending" }, { status: "pending" }, { status: "pending" }, { status: "pending" }],
+      // Email and phone start side by side; Signal waits for the number.
+      steps: [
+        { name: "workspace_user", status: "running" },
+        { name: "mailbox", status: "pending" },
+        { name: "number_order", status: "running" },
+        { name: "messaging_profile", status: "pending" },
+        { status: "pending" },
+        { status: "pending" },
+        { status: "pending" },
+      ],
     });
 
     await clock.settle(t);
@@ -172,7 +181,8 @@ describe("retries are idempotent", () => {
     await grantPlan(t, "number@example.com");
     await clock.stepUntil(t, async () => (await liveRow(t, userId)).steps.find((s) => s.name === "number_order")?.lastError !== undefined);
     const row = await liveRow(t, userId);
-    expect(stepStatuses(row)).toMatchObject({ workspace_user: "done", mailbox: "done", number_order: "running" });
+    // The phone branch does not wait for the email branch.
+    expect(stepStatuses(row)).toMatchObject({ number_order: "running", messaging_profile: "pending" });
     const lost = await t.action(internal.identity.steps.run, { identityId: row._id, step: "number_order" });
     expect(lost).toMatchObject({ kind: "done" });
 
@@ -196,6 +206,74 @@ describe("retries are idempotent", () => {
     expect(row.phase).toBe("active");
     expect(row.steps.find((s) => s.name === "mailbox")).toMatchObject({ status: "done", attempts: 3, lastError: expect.stringContaining("Rate Limit") });
     expect(await t.run(async (ctx) => ctx.db.query("alerts").collect())).toEqual([]);
+  });
+});
+
+describe("retry pacing", () => {
+  test("a transient 503 is retried after a fraction of a second, not seconds", async () => {
+    const clock = identityClock(START);
+    const t = stack.deployment();
+    const { userId } = await signIn(t, "blip@example.com");
+    stack.sim.configure({ fail: { status: 503, count: 1, pathPrefix: "/v2/number_orders" } });
+    await grantPlan(t, "blip@example.com");
+    await clock.stepUntil(t, async () => (await liveRow(t, userId)).steps.find((s) => s.name === "number_order")?.status === "done");
+    const step = (await liveRow(t, userId)).steps.find((s) => s.name === "number_order")!;
+    expect(step).toMatchObject({ status: "done", attempts: 2, lastError: expect.stringContaining("HTTP 503") });
+    // The fake clock stands still while a request is on the wire: this is the backoff alone
+    // (STEP_RETRY's first wait, about 300 ms with the workpool's jitter).
+    expect(step.finishedAt! - step.startedAt!).toBeLessThan(1_000);
+  });
+
+  test("Google's mailbox not there yet defers the step at a slower pace, without spending the retries or alerting", async () => {
+    const clock = identityClock(START);
+    const t = stack.deployment();
+    const { userId } = await signIn(t, "newbox@example.com");
+    stack.sim.configure({ fail: { status: 400, count: 3, pathPrefix: "/gmail", code: "failedPrecondition", message: "Mail service not enabled" } });
+    await grantPlan(t, "newbox@example.com");
+    await clock.stepUntil(t, async () => (await liveRow(t, userId)).steps.find((s) => s.name === "mailbox")?.lastError !== undefined);
+    const waiting = (await liveRow(t, userId)).steps.find((s) => s.name === "mailbox")!;
+    expect(waiting).toMatchObject({ status: "running", attempts: 1, lastError: expect.stringContaining("Mail service not enabled") });
+    const firstWorkId = waiting.workId;
+
+    await clock.settle(t);
+    const row = await liveRow(t, userId);
+    expect(row.phase).toBe("active");
+    const mailbox = row.steps.find((s) => s.name === "mailbox")!;
+    expect(mailbox).toMatchObject({ status: "done", attempts: 4 });
+    // Deferred three times, 2 s doubling (x0.75-1.25): at least 10.5 s, where the transient
+    // retry's pace would have taken about 2 s.
+    expect(mailbox.finishedAt! - mailbox.startedAt!).toBeGreaterThanOrEqual(10_500);
+    expect(firstWorkId).toBeDefined();
+    expect(await t.run(async (ctx) => ctx.db.query("alerts").collect())).toEqual([]);
+  });
+
+  test("a mailbox still not there after 30 minutes fails the step with an alert", async () => {
+    const clock = identityClock(START);
+    const t = stack.deployment();
+    const { userId } = await signIn(t, "nobox@example.com");
+    stack.sim.configure({ fail: { status: 400, count: null, pathPrefix: "/gmail", code: "failedPrecondition", message: "Mail service not enabled" } });
+    await grantPlan(t, "nobox@example.com");
+    await clock.settle(t);
+    const row = await liveRow(t, userId);
+    const mailbox = row.steps.find((s) => s.name === "mailbox")!;
+    expect(mailbox).toMatchObject({ status: "failed", lastError: expect.stringContaining("Still not ready after 30 minutes") });
+    expect(mailbox.finishedAt! - mailbox.startedAt!).toBeGreaterThanOrEqual(30 * 60 * 1000);
+    // The other branch went on meanwhile: the number and Signal are there.
+    expect(row.steps.find((s) => s.name === "signal_verify")?.status).toBe("done");
+    const alerts = await t.run(async (ctx) => ctx.db.query("alerts").collect());
+    expect(alerts.map((a) => a.kind)).toEqual(["identity_step_failed"]);
+    stack.sim.configure({ fail: null });
+  });
+
+  test("a new Workspace user costs one Directory lookup: the address seen free is inserted without asking again", async () => {
+    const clock = identityClock(START);
+    const t = stack.deployment();
+    await signIn(t, "lean@example.com");
+    await grantPlan(t, "lean@example.com");
+    await clock.settle(t);
+    // A 401 is a token cached from an earlier test's simulator, refreshed once: not a lookup.
+    const directory = stack.sim.requests({ pathPrefix: "/admin/directory/v1/users" }).filter((r) => r.status !== 401);
+    expect(directory.map((r) => r.method)).toEqual(["GET", "POST"]);
   });
 });
 

@@ -1,11 +1,12 @@
 // One identity step as workpool work. The runner (lifecycle.ts `advance`) enqueues `run` on the
-// providerPool with STEP_RETRY and `recordOutcome` as onComplete; the workpool's status is the
+// identityPool with STEP_RETRY and `recordOutcome` as onComplete; the workpool's status is the
 // record of attempts and backoff, the row keeps the workId and the business state.
 //
 // `run` classifies every provider answer once (providers/identity/types.ts): what may pass on
 // another attempt is thrown (the workpool retries with backoff; `noteRetry` puts the error on the
 // row meanwhile), everything else comes back as an outcome that `recordOutcome` applies in ONE
-// mutation: done (with the facts the step produced), captcha, rate limited, or failed (+ alert).
+// mutation: done (with the facts the step produced), captcha, rate limited, failed (+ alert), or
+// not ready upstream yet (deferred: re-enqueued for later under a new workId, NOT_READY_RETRY).
 // Every step is idempotent on retry: the Workspace user is looked up by its address before it is
 // created (the address is reserved on the row first), the Telnyx order is found by its
 // customer_reference (the account id) before one is placed, and the release steps treat
@@ -24,7 +25,18 @@ import * as signal from "../providers/identity/signal";
 import * as telnyx from "../providers/identity/telnyx";
 import { RetryableProviderError, type ProviderFailure } from "../providers/identity/types";
 import { identityStepNameValidator } from "../schema/identity";
-import { advance, alertStepFailed, applyEvent, IDENTITY_ACTOR, machineOf, SIGNAL_CODE_TIMEOUT_MS, type IdentityDoc } from "./lifecycle";
+import {
+  advance,
+  alertStepFailed,
+  applyEvent,
+  enqueueStep,
+  IDENTITY_ACTOR,
+  machineOf,
+  NOT_READY_RETRY,
+  notReadyDelayMs,
+  SIGNAL_CODE_TIMEOUT_MS,
+  type IdentityDoc,
+} from "./lifecycle";
 
 /** Signal did not say when its lockout ends: the person may try again after this. */
 const DEFAULT_SIGNAL_LOCKOUT_MS = 60 * 60 * 1000;
@@ -45,6 +57,8 @@ const outcomeValidator = v.union(
   v.object({ kind: v.literal("captcha"), message: v.string() }),
   v.object({ kind: v.literal("rate_limited"), until: v.number(), message: v.string() }),
   v.object({ kind: v.literal("failed"), error: v.string(), alert: v.boolean() }),
+  /** Upstream not ready yet (a new Google user, a pending number order): deferred, not retried. */
+  v.object({ kind: v.literal("not_ready"), error: v.string() }),
   v.object({ kind: v.literal("stale") }),
 );
 type StepOutcome = Infer<typeof outcomeValidator>;
@@ -165,6 +179,10 @@ async function workspaceUser(ctx: ActionCtx, identityId: Id<"identities">, facts
   if (address !== undefined && facts.workspacePasswordSealed !== undefined && key) {
     password = await unseal(key, facts.workspacePasswordSealed);
   }
+  // True when this attempt looked the address up itself and found it free: no attempt before it
+  // used this address (it was not on the row), so ensureUser's own lookup would only repeat that
+  // answer. An address already on the row may have a user an earlier attempt made: look it up.
+  let checkedFree = false;
   for (let i = 0; address === undefined && i < ADDRESS_TRIES; i++) {
     const candidate = workspaceAddress(shortId(), domain);
     const existing = await google.getUser(config, candidate);
@@ -173,11 +191,15 @@ async function workspaceUser(ctx: ActionCtx, identityId: Id<"identities">, facts
     password = generatePassword();
     // Kept sealed (or not at all without ENCRYPTION_KEY): Dex reaches the mailbox by delegation.
     const passwordSealed = key ? await seal(key, password) : undefined;
-    if (await ctx.runMutation(internal.identity.steps.reserveAddress, { identityId, address: candidate, passwordSealed })) address = candidate;
+    if (await ctx.runMutation(internal.identity.steps.reserveAddress, { identityId, address: candidate, passwordSealed })) {
+      address = candidate;
+      checkedFree = true;
+    }
   }
   if (address === undefined) throw new RetryableProviderError("google", `No free address found in ${ADDRESS_TRIES} tries.`);
   const local = address.split("@")[0];
-  const result = await google.ensureUser(config, { primaryEmail: address, givenName: "Dex", familyName: local, password: password ?? generatePassword() });
+  const user = { primaryEmail: address, givenName: "Dex", familyName: local, password: password ?? generatePassword() };
+  const result = checkedFree ? await insertChecked(config, user) : await google.ensureUser(config, user);
   if (result.kind === "ok") return done({ workspaceUserId: result.value.user.id });
   if (result.kind === "conflict") {
     await ctx.runMutation(internal.identity.steps.releaseAddress, { identityId, address });
@@ -185,6 +207,34 @@ async function workspaceUser(ctx: ActionCtx, identityId: Id<"identities">, facts
   }
   return failed(result);
 }
+
+/**
+ * users.insert for an address this attempt just saw free; a 409 (someone took it meanwhile) is
+ * resolved as ensureUser does: a user under the address is ours only if the lookup finds one.
+ */
+async function insertChecked(config: google.GoogleConfig, user: google.NewUser): ReturnType<typeof google.ensureUser> {
+  const inserted = await google.insertUser(config, user);
+  if (inserted.kind === "ok") return { kind: "ok", value: { user: inserted.value, created: true } };
+  if (inserted.kind !== "conflict") return inserted;
+  const after = await google.getUser(config, user.primaryEmail);
+  if (after.kind !== "ok") return after;
+  return after.value ? { kind: "ok", value: { user: after.value, created: false } } : inserted;
+}
+
+/**
+ * A wait, not a failure: Google's user or mailbox not there yet right after the insert, a number
+ * order Telnyx has not completed. Deferred at NOT_READY_RETRY's pace instead of spending the
+ * workpool's retries (meant for outages) on it.
+ */
+class NotReadyError extends RetryableProviderError {}
+
+function isNotReady(e: unknown): e is RetryableProviderError {
+  if (e instanceof NotReadyError) return true;
+  return e instanceof RetryableProviderError && e.provider === "google" && /user creation is not complete|mail service not enabled/i.test(e.message);
+}
+
+/** Steps whose run takes a sealed argument the outcome mutation does not have: never deferred. */
+const DEFERRABLE: readonly StepName[] = ["workspace_user", "mailbox", "number_order", "messaging_profile", "workspace_suspend", "workspace_restore", "workspace_delete", "number_release"];
 
 async function perform(ctx: ActionCtx, args: { identityId: Id<"identities">; step: StepName; sealed?: string }, facts: Facts): Promise<StepOutcome> {
   const key = env.ENCRYPTION_KEY ?? "";
@@ -207,7 +257,7 @@ async function perform(ctx: ActionCtx, args: { identityId: Id<"identities">; ste
       if (!config) return notConfigured("Telnyx", "TELNYX_API_KEY and TELNYX_MESSAGING_PROFILE_ID");
       const order = await telnyx.ensureNumber(config, facts.userId);
       if (order.kind !== "ok") return failed(order);
-      if (!order.value.phoneNumber) throw new RetryableProviderError("telnyx", `Number order ${order.value.orderId} is ${order.value.status}; waiting for its number.`);
+      if (!order.value.phoneNumber) throw new NotReadyError("telnyx", `Number order ${order.value.orderId} is ${order.value.status}; waiting for its number.`);
       return done({
         phoneNumber: order.value.phoneNumber,
         telnyxOrderId: order.value.orderId,
@@ -287,6 +337,7 @@ async function runHandler(ctx: ActionCtx, args: { identityId: Id<"identities">; 
   } catch (e) {
     // A secret sealed under another ENCRYPTION_KEY will not open on any attempt: stop now.
     if (e instanceof SealedSecretError) return { kind: "failed", error: e.message, alert: true };
+    if (isNotReady(e) && DEFERRABLE.includes(args.step)) return { kind: "not_ready", error: e.message };
     // Provider messages never carry request bodies (a password, a code): safe on the row.
     const error = e instanceof RetryableProviderError ? e.message : `Unexpected error: ${(e as Error).message}`;
     await ctx.runMutation(internal.identity.steps.noteRetry, { identityId: args.identityId, step: args.step, error });
@@ -350,6 +401,17 @@ async function applyOutcome(ctx: MutationCtx, args: OutcomeArgs): Promise<null> 
       case "failed":
         await stepFailed(ctx, row, step, outcome.error, outcome.alert);
         break;
+      case "not_ready": {
+        const error = outcome.error.slice(0, 500);
+        if (now - (current.startedAt ?? now) >= NOT_READY_RETRY.giveUpAfterMs) {
+          await stepFailed(ctx, row, step, `Still not ready after ${NOT_READY_RETRY.giveUpAfterMs / 60_000} minutes: ${error}`, true);
+          break;
+        }
+        // The same run goes on later under a new workId; nothing else is due meanwhile.
+        const workId = await enqueueStep(ctx, identityId, step, undefined, notReadyDelayMs(current.attempts ?? 1));
+        await applyEvent(ctx, row, { type: "step_deferred", step, workId, error, at: now });
+        return null;
+      }
       case "stale":
         return null;
     }

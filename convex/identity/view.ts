@@ -4,7 +4,7 @@ import { v } from "convex/values";
 import { env } from "../_generated/server";
 import { userMutation, userQuery } from "../functions";
 import { actorOf, audit } from "../lib/audit";
-import { findStep, nextStep } from "../model/identity/provisioning";
+import { branchSteps, findStep, nextStep } from "../model/identity/provisioning";
 import { captchaTokenProblem, seal } from "../model/identity/secrets";
 import { advance, applyRequested, identityError, liveIdentity, machineOf, shownIdentity } from "./lifecycle";
 import { myIdentityOf, myIdentityValidator, USER_RETRYABLE_STEPS } from "./views";
@@ -48,7 +48,11 @@ export const retry = userMutation({
   handler: async (ctx) => {
     const row = await liveIdentity(ctx, ctx.user._id);
     if (row === null) identityError("NO_IDENTITY", "Your account has no identity to retry: Basic and Pro plans include one.");
-    const next = nextStep(machineOf(row));
+    // The branch the person can act on (Signal's), even while the other branch is stopped or busy.
+    const machine = machineOf(row);
+    const next =
+      branchSteps(machine).find((n) => (n.kind === "waiting" && n.reason === "retry_after") || (n.kind === "blocked" && USER_RETRYABLE_STEPS.includes(n.step))) ??
+      nextStep(machine);
     const now = Date.now();
     if (next.kind === "waiting" && next.reason === "retry_after") {
       if (next.until !== undefined && now < next.until) {

@@ -3,7 +3,7 @@
 // three never disagree.
 import { v, type Infer } from "convex/values";
 import type { QueryCtx } from "../_generated/server";
-import { providerPool } from "../lib/providerPool";
+import { identityPool } from "../lib/identityPool";
 import { nextStep, overallStatus, STEP_LABELS, type StepName, type StepRecord } from "../model/identity/provisioning";
 import { identityPhaseValidator, identityStepNameValidator, identityStepValidator, signalStatusValidator } from "../schema/identity";
 import { machineOf, type IdentityDoc } from "./lifecycle";
@@ -149,7 +149,7 @@ export type SupportIdentity = Infer<typeof supportIdentityValidator>;
 async function attemptsOf(ctx: QueryCtx, s: StepRecord): Promise<number> {
   if (s.status === "running" && s.workId !== undefined) {
     try {
-      const status = await providerPool.status(ctx, s.workId as Parameters<typeof providerPool.status>[1]);
+      const status = await identityPool.status(ctx, s.workId as Parameters<typeof identityPool.status>[1]);
       if (status.state !== "finished") return Math.max(s.attempts ?? 0, status.previousAttempts + (status.state === "running" ? 1 : 0));
     } catch {
       // A work id the pool no longer knows: the row's count stands.

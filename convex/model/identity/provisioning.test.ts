@@ -11,6 +11,8 @@ import {
   findStep,
   newIdentity,
   nextStep,
+  branchSteps,
+  dueSteps,
   overallStatus,
   planHasIdentity,
   signalStatus,
@@ -25,15 +27,15 @@ let works = 0;
 
 /** Runs the next due step to success (the runner's loop, without the workpool). */
 function runNext(identity: Identity): Identity {
-  const next = nextStep(identity);
-  if (next.kind !== "run") throw new Error(`nothing to run: ${JSON.stringify(next)}`);
+  const step = dueSteps(identity, clock)[0];
+  if (step === undefined) throw new Error(`nothing to run: ${JSON.stringify(nextStep(identity))}`);
   const started = applyStepEvent(identity, {
     type: "step_started",
-    step: next.step,
+    step,
     workId: `w${++works}`,
     at: ++clock,
   });
-  return applyStepEvent(started, { type: "step_succeeded", step: next.step, at: ++clock });
+  return applyStepEvent(started, { type: "step_succeeded", step, at: ++clock });
 }
 
 function runUntil(identity: Identity, step: StepName): Identity {
@@ -102,6 +104,7 @@ const EVENTS: Record<string, (id: Identity) => StepEvent> = {
   step_succeeded: (id) => ({ type: "step_succeeded", step: stepOf(id), at: AFTER_RETENTION }),
   step_retrying: (id) => ({ type: "step_retrying", step: stepOf(id), error: "503", at: AFTER_RETENTION }),
   step_failed: (id) => ({ type: "step_failed", step: stepOf(id), error: "400 invalid domain", at: AFTER_RETENTION }),
+  step_deferred: (id) => ({ type: "step_deferred", step: stepOf(id), workId: "wlater", error: "User creation is not complete", at: AFTER_RETENTION }),
   captcha_demanded: () => ({ type: "captcha_demanded", at: AFTER_RETENTION }),
   captcha_solved: () => ({ type: "captcha_solved", at: AFTER_RETENTION }),
   rate_limited: () => ({ type: "rate_limited", until: AFTER_RETENTION + HOUR, at: AFTER_RETENTION }),
@@ -122,6 +125,7 @@ const LEGAL: Record<string, string> = {
   "running/attempt_started": "provisioning@workspace_user",
   "running/step_succeeded": "provisioning@mailbox",
   "running/step_retrying": "provisioning@workspace_user",
+  "running/step_deferred": "provisioning@workspace_user",
   "running/step_failed": "failed@workspace_user",
   "running/suspend": "suspended@workspace_user",
   "running/cancel": "deprovisioning@workspace_user",
@@ -215,10 +219,75 @@ describe("identity provisioning state machine", () => {
     ).toThrow(IllegalStepEventError);
   });
 
-  test("a step starts only when it is due, and in order", () => {
+  test("a step starts only when it is due, and in order within its branch", () => {
     expect(() =>
-      applyStepEvent(fresh(), { type: "step_started", step: "number_order", workId: "w", at: ++clock }),
+      applyStepEvent(fresh(), { type: "step_started", step: "mailbox", workId: "w", at: ++clock }),
     ).toThrow(IllegalStepEventError);
+    expect(() =>
+      applyStepEvent(fresh(), { type: "step_started", step: "messaging_profile", workId: "w", at: ++clock }),
+    ).toThrow(IllegalStepEventError);
+    // Signal needs the number: it is on the phone branch, after the messaging profile.
+    expect(() =>
+      applyStepEvent(fresh(), { type: "step_started", step: "signal_register", workId: "w", at: ++clock }),
+    ).toThrow(IllegalStepEventError);
+  });
+
+  test("email and phone run side by side: one step at a time per branch", () => {
+    let id = fresh();
+    expect(dueSteps(id, clock)).toEqual(["workspace_user", "number_order"]);
+    id = applyStepEvent(id, { type: "step_started", step: "workspace_user", workId: "we", at: ++clock });
+    id = applyStepEvent(id, { type: "step_started", step: "number_order", workId: "wp", at: ++clock });
+    expect(dueSteps(id, clock)).toEqual([]);
+    expect(branchSteps(id)).toEqual([
+      { kind: "in_flight", step: "workspace_user", workId: "we" },
+      { kind: "in_flight", step: "number_order", workId: "wp" },
+    ]);
+    // A second run of a running step is refused: its branch is busy.
+    expect(() =>
+      applyStepEvent(id, { type: "step_started", step: "workspace_user", workId: "we2", at: ++clock }),
+    ).toThrow(IllegalStepEventError);
+    id = applyStepEvent(id, { type: "step_succeeded", step: "number_order", at: ++clock });
+    expect(dueSteps(id, clock)).toEqual(["messaging_profile"]);
+    id = applyStepEvent(id, { type: "step_started", step: "messaging_profile", workId: "wm", at: ++clock });
+    id = applyStepEvent(id, { type: "step_succeeded", step: "messaging_profile", at: ++clock });
+    id = applyStepEvent(id, { type: "step_succeeded", step: "workspace_user", at: ++clock });
+    expect(dueSteps(id, clock)).toEqual(["mailbox", "signal_register"]);
+  });
+
+  test("a failed branch stops only itself; the identity shows the failure and is never active without it", () => {
+    let id = applyStepEvent(fresh(), { type: "step_started", step: "workspace_user", workId: "we", at: ++clock });
+    id = applyStepEvent(id, { type: "step_started", step: "number_order", workId: "wp", at: ++clock });
+    id = applyStepEvent(id, { type: "step_failed", step: "workspace_user", error: "400 invalid domain", at: ++clock });
+    // The phone branch's run is still in flight and finishes; its next step is due.
+    id = applyStepEvent(id, { type: "step_succeeded", step: "number_order", at: ++clock });
+    expect(dueSteps(id, clock)).toEqual(["messaging_profile"]);
+    expect(overallStatus(id)).toMatchObject({ status: "failed", step: "workspace_user", error: "400 invalid domain" });
+    while (dueSteps(id, clock).length > 0) id = runNext(id);
+    expect(findStep(id, "signal_code")?.status).toBe("waiting");
+    id = runNext(applyStepEvent(id, { type: "code_received", at: ++clock }));
+    expect(id.phase).toBe("provisioning");
+    expect(overallStatus(id)).toMatchObject({ status: "failed", step: "workspace_user" });
+  });
+
+  test("a deferred run (not ready upstream) keeps the step running under the later run's workId", () => {
+    let id = start(fresh());
+    id = applyStepEvent(id, { type: "attempt_started", step: "workspace_user", at: ++clock });
+    id = applyStepEvent(id, { type: "step_deferred", step: "workspace_user", workId: "wlater", error: "User creation is not complete", at: ++clock });
+    expect(findStep(id, "workspace_user")).toMatchObject({ status: "running", workId: "wlater", attempts: 1, lastError: "User creation is not complete" });
+    expect(() =>
+      applyStepEvent(id, { type: "step_deferred", step: "mailbox", workId: "w", error: "x", at: ++clock }),
+    ).toThrow(IllegalStepEventError);
+  });
+
+  test("suspended or canceled with both branches in flight: nothing else starts until both outcomes are in", () => {
+    let id = applyStepEvent(fresh(), { type: "step_started", step: "workspace_user", workId: "we", at: ++clock });
+    id = applyStepEvent(id, { type: "step_started", step: "number_order", workId: "wp", at: ++clock });
+    id = applyStepEvent(id, { type: "cancel", at: cancelAt });
+    expect(dueSteps(id, cancelAt)).toEqual([]);
+    id = applyStepEvent(id, { type: "step_succeeded", step: "workspace_user", at: ++clock });
+    expect(branchSteps(id)).toEqual([{ kind: "in_flight", step: "number_order", workId: "wp" }]);
+    id = applyStepEvent(id, { type: "step_succeeded", step: "number_order", at: ++clock });
+    expect(dueSteps(id, cancelAt)).toEqual(["number_release"]);
   });
 
   test("the whole happy path ends active without a person when no captcha is demanded", () => {

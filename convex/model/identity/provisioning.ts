@@ -7,17 +7,21 @@
 //  - the steps are the progress: each step is pending, running (one workpool run, its workId on
 //    the step), waiting (for the user or for an outside event), done, failed or skipped.
 // "Failed at step", "captcha needed" and the like are derived from both (`overallStatus`), so the
-// row cannot hold a status that disagrees with its steps. One step runs at a time per identity.
+// row cannot hold a status that disagrees with its steps. One step runs at a time per branch:
+// provisioning has two independent branches (email; phone then Signal) that run side by side,
+// suspension and deprovisioning one each (`phaseBranches`).
 //
-//   provisioning (steps by plan features, in order; email: the first two, phone: the next two,
-//   signal: the last three):
-//     workspace_user ─▶ mailbox ─▶ number_order ─▶ messaging_profile ─▶ signal_register
+//   provisioning (steps by plan features; email: the first two, phone: the next two, signal: the
+//   last three, which need the number):
+//     email branch: workspace_user ─▶ mailbox
+//     phone branch: number_order ─▶ messaging_profile ─▶ signal_register
 //     signal_register ─captcha_demanded─▶ waiting(captcha) ─captcha_solved─▶ pending (runs again)
 //     signal_register ─rate_limited─▶ waiting(retry_after, notBefore) ─retry_step─▶ pending
 //                     (only by hand, once the lockout is over: failed tries extend it)
 //     signal_register done ─▶ signal_code waiting(sms_code) ─code_received─▶ signal_verify
 //     all steps done ─▶ active
-//   any running step: step_retrying (lastError, still running) | step_succeeded | step_failed
+//   any running step: step_retrying (lastError, still running) | step_deferred (not ready upstream:
+//     still running, as a later workpool run with a new workId) | step_succeeded | step_failed
 //   failed step ─retry_step─▶ pending (support re-run, or the user's retry button)
 //   provisioning | active ─suspend─▶ suspended (workspace_suspend if the user may exist;
 //                                      number and Signal kept; provisioning halts)
@@ -134,6 +138,8 @@ export type StepEvent =
   | { type: "attempt_started"; step: StepName; at: number }
   | { type: "step_succeeded"; step: StepName; at: number }
   | { type: "step_retrying"; step: StepName; error: string; at: number }
+  /** Not ready upstream yet (Google's new user, a pending number order): the same run continues as a later workpool run. */
+  | { type: "step_deferred"; step: StepName; workId: string; error: string; at: number }
   | { type: "step_failed"; step: StepName; error: string; at: number }
   | { type: "captcha_demanded"; at: number }
   | { type: "captcha_solved"; at: number }
@@ -211,28 +217,41 @@ export type NextStep =
 
 const DONE: readonly StepStatus[] = ["done", "skipped"];
 
-/** The steps the current phase works through, in order. */
-function phaseSteps(identity: Identity): StepName[] {
+/**
+ * The branches the current phase works through: each an ordered list, one step at a time per
+ * branch. Provisioning has two that share nothing: email (the Workspace user, restored first
+ * after a suspension, then its mailbox) and phone (the number, its messaging profile, then
+ * Signal on that number), so an identity's email and phone come up side by side. Suspension and
+ * deprovisioning are one branch each: Signal must be unregistered before its number is released.
+ */
+function phaseBranches(identity: Identity): StepName[][] {
   switch (identity.phase) {
     case "provisioning":
-      return ["workspace_restore", ...PROVISION_STEPS];
+      return [
+        ["workspace_restore", "workspace_user", "mailbox"],
+        ["number_order", "messaging_profile", "signal_register", "signal_code", "signal_verify"],
+      ];
     case "suspended":
-      return ["workspace_suspend"];
+      return [["workspace_suspend"]];
     case "deprovisioning":
-      return [...DEPROVISION_STEPS];
+      return [[...DEPROVISION_STEPS]];
     case "active":
     case "deprovisioned":
       return [];
   }
 }
 
-/** What the runner should do next. One step at a time: a running step anywhere comes first. */
-export function nextStep(identity: Identity): NextStep {
-  const running = identity.steps.find((s) => s.status === "running");
-  if (running) return { kind: "in_flight", step: running.name, workId: running.workId };
-  for (const name of phaseSteps(identity)) {
+/** Every step of the current phase, in display order. */
+function phaseSteps(identity: Identity): StepName[] {
+  return phaseBranches(identity).flat();
+}
+
+/** The first step of a branch that is not done: what that branch does next (null: finished). */
+function branchNext(identity: Identity, branch: readonly StepName[]): NextStep | null {
+  for (const name of branch) {
     const s = findStep(identity, name);
     if (!s || DONE.includes(s.status)) continue;
+    if (s.status === "running") return { kind: "in_flight", step: name, workId: s.workId };
     if (s.status === "failed") return { kind: "blocked", step: name, error: s.lastError ?? "failed" };
     if (s.status === "waiting") {
       return { kind: "waiting", step: name, reason: s.waitingFor ?? "sms_code", until: s.notBefore };
@@ -240,7 +259,42 @@ export function nextStep(identity: Identity): NextStep {
     if (s.notBefore !== undefined) return { kind: "scheduled", step: name, at: s.notBefore };
     return { kind: "run", step: name };
   }
-  return { kind: "idle" };
+  return null;
+}
+
+/**
+ * What each branch of the current phase does next, in branch order (finished branches left out).
+ * A running step outside the phase's branches (a provisioning step still in flight when the
+ * account was suspended or canceled) holds everything back until its outcome is recorded: the
+ * undoing must not race the doing.
+ */
+export function branchSteps(identity: Identity): NextStep[] {
+  const branches = phaseBranches(identity);
+  const inPhase = new Set(branches.flat());
+  const stray = identity.steps.find((s) => s.status === "running" && !inPhase.has(s.name));
+  if (stray) return [{ kind: "in_flight", step: stray.name, workId: stray.workId }];
+  return branches.map((b) => branchNext(identity, b)).filter((n): n is NextStep => n !== null);
+}
+
+/** The steps the runner should start now (due to run, or scheduled and due at `now`). */
+export function dueSteps(identity: Identity, now: number): StepName[] {
+  return branchSteps(identity)
+    .filter((n) => n.kind === "run" || (n.kind === "scheduled" && now >= n.at))
+    .map((n) => (n as { step: StepName }).step);
+}
+
+/** Which branch's state speaks for the identity: a stop beats a wait beats work under way. */
+const PRIORITY: Record<NextStep["kind"], number> = { blocked: 0, waiting: 1, in_flight: 2, run: 3, scheduled: 4, idle: 5 };
+
+/**
+ * The one thing to show or act on for the whole identity: the most urgent of its branches (a
+ * failed step first, then one waiting for a person or the SMS code, then one in flight, then one
+ * due). The runner starts every due step (`dueSteps`); this is for statuses and single actions.
+ */
+export function nextStep(identity: Identity): NextStep {
+  const nexts = branchSteps(identity);
+  if (nexts.length === 0) return { kind: "idle" };
+  return nexts.reduce((best, n) => (PRIORITY[n.kind] < PRIORITY[best.kind] ? n : best));
 }
 
 /** The next state, or IllegalStepEventError. Pure: callers persist the result. */
@@ -278,9 +332,7 @@ export function applyStepEvent(identity: Identity, event: StepEvent): Identity {
 
   switch (event.type) {
     case "step_started": {
-      const next = nextStep(identity);
-      const due = next.kind === "run" || (next.kind === "scheduled" && at >= next.at);
-      if (!due || next.step !== event.step) fail("the step is not due", event.step);
+      if (!dueSteps(identity, at).includes(event.step)) fail("the step is not due", event.step);
       const s = get(event.step) as StepRecord;
       s.status = "running";
       s.workId = event.workId;
@@ -310,6 +362,14 @@ export function applyStepEvent(identity: Identity, event: StepEvent): Identity {
     }
     case "step_retrying": {
       const s = running(event.step);
+      s.lastError = event.error;
+      s.updatedAt = at;
+      return { phase, steps };
+    }
+    case "step_deferred": {
+      // Still running, now as the later run: its workId is the one whose outcome counts.
+      const s = running(event.step);
+      s.workId = event.workId;
       s.lastError = event.error;
       s.updatedAt = at;
       return { phase, steps };
