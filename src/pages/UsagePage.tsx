@@ -11,6 +11,7 @@ import { DataTable, type Column } from "../components/DataTable";
 import { USAGE_COLUMNS } from "../components/usageColumns";
 import { ErrorBoundary } from "../components/ErrorBoundary";
 import { DailyUsageChart } from "../components/DailyUsageChart";
+import { DexOperationsCard } from "../components/DexOperationsCard";
 import { formatInteger, formatMonth, formatTokens, shiftMonth } from "../lib/format";
 import { useNow } from "../lib/useNow";
 import { monthOf } from "../../convex/model/calendar";
@@ -57,6 +58,9 @@ export default function UsagePage() {
       <ErrorBoundary resetKey={month}>
         <DailyCard month={month} />
       </ErrorBoundary>
+      <ErrorBoundary resetKey={month}>
+        <DexOperationsCard month={month} />
+      </ErrorBoundary>
       <ErrorBoundary>
         <RecentCard />
       </ErrorBoundary>
@@ -94,7 +98,8 @@ function SummaryBody({ summary }: { summary: UsageSummary }) {
 }
 
 function DailyCard({ month }: { month: string }) {
-  const rows = useQuery(api.usage.meters.daily, { month });
+  // Dex API operations (`dex:<kind>` rows) carry no tokens: DexOperationsCard counts them.
+  const rows = useQuery(api.usage.meters.daily, { month })?.filter((r) => !r.model.startsWith("dex:"));
   return (
     <Card title="Daily tokens by model">
       {rows === undefined ? (
