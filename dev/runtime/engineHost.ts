@@ -108,10 +108,14 @@ const SCRIPT_NAME = "convex-functions.js";
 /** Rewrites bundle positions in a stack trace to the original files (convex/users.ts:12:5). */
 export function stackMapper(sourceMap: unknown): (stack: string) => string {
   if (!sourceMap) return (s) => s;
-  const map = new SourceMap(sourceMap as ConstructorParameters<typeof SourceMap>[0]);
+  // Parsed on the first stack that needs it: the parsed map of the whole bundle is millions of
+  // small arrays, which every major garbage collection would otherwise walk for nothing while
+  // no function has failed yet.
+  let map: SourceMap | null = null;
   const pattern = new RegExp(`${SCRIPT_NAME.replace(".", "\\.")}:(\\d+):(\\d+)`, "g");
   return (stack) =>
     stack.replace(pattern, (whole, line: string, col: string) => {
+      map ??= new SourceMap(sourceMap as ConstructorParameters<typeof SourceMap>[0]);
       const entry = map.findEntry(Number(line) - 1, Number(col) - 1) as {
         originalSource?: string;
         originalLine?: number;
