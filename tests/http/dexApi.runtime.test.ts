@@ -333,3 +333,23 @@ describe("usage", () => {
     expect(report.models.some((m: { model: string }) => m.model.startsWith("dex:"))).toBe(false);
   }, 60_000);
 });
+
+describe("latency on the offline runtime (informational)", () => {
+  it("times reads through each path: key and token authentication, Gmail and Calendar through the simulator", async () => {
+    const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+    const timed = async (label: string, secret: string, route: string) => {
+      const ms: number[] = [];
+      for (let i = 0; i < 12; i++) {
+        const started = performance.now();
+        const res = await dex(secret, "GET", route);
+        ms.push(performance.now() - started);
+        expect(res.status, label).toBe(200);
+      }
+      console.log(`${label}: p50 ${percentile(ms, 50).toFixed(1)} ms, p95 ${percentile(ms, 95).toFixed(1)} ms (12 calls)`);
+    };
+    await timed("GET /v1/identity/email, API key", key, "/v1/identity/email");
+    await timed("GET /v1/identity/email, OAuth token", token, "/v1/identity/email");
+    await timed("GET /v1/email/inbox?limit=5 (Gmail list + 5 gets)", key, "/v1/email/inbox?limit=5");
+    await timed("GET /v1/calendar/events (Calendar list)", key, "/v1/calendar/events");
+  });
+});
