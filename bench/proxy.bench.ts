@@ -102,7 +102,12 @@ async function configureSimulator(simulatorUrl: string, patch: unknown): Promise
 
 /** Headless, on a free loopback port, with an empty env (no proxy or cache settings of the shell). */
 async function startPortkey(): Promise<BenchProcess> {
-  const pkg = createRequire(import.meta.url).resolve("@portkey-ai/gateway/package.json");
+  let pkg: string;
+  try {
+    pkg = createRequire(import.meta.url).resolve("@portkey-ai/gateway/package.json");
+  } catch {
+    throw new Error("@portkey-ai/gateway is not installed (a devDependency: run `npm install`), or set BENCH_PORTKEY=0 to skip its leg.");
+  }
   const entry = path.join(path.dirname(pkg), "build", "start-server.js");
   const port = await freePort();
   return await startChild(
