@@ -6,7 +6,10 @@ import { Workpool } from "@convex-dev/workpool";
 import { components } from "../_generated/api";
 
 export const providerPool = new Workpool(components.providerPool, {
-  // Provider work is not latency-critical; ten at a time stays under every provider's rate limits.
+  // Email, billing re-fetches and the Signal keep-alive are not latency-critical; ten at a time
+  // stays under every provider's rate limits. Identity provisioning, which a customer waits on,
+  // has its own pool (identityPool.ts) so a burst of activations and this work never queue
+  // behind each other.
   maxParallelism: 10,
   // Retries are opted into per enqueue (`retry: ...`), with the backoff that work needs.
   retryActionsByDefault: false,
