@@ -176,6 +176,32 @@ export interface PageQuery {
 
 // ---- The client ----
 
+/** Each method's endpoint, as `GET /v1/openapi.json` names it (the runtime test compares the two). */
+export const ROUTES = {
+  identity: "GET /v1/identity",
+  identityStatus: "GET /v1/identity/status",
+  identityEmail: "GET /v1/identity/email",
+  identityPhone: "GET /v1/identity/phone",
+  identitySignal: "GET /v1/identity/signal",
+  sendEmail: "POST /v1/email/send",
+  inbox: "GET /v1/email/inbox",
+  email: "GET /v1/email/messages/{id}",
+  deleteEmail: "DELETE /v1/email/messages/{id}",
+  sendSignal: "POST /v1/signal/send",
+  signalMessages: "GET /v1/signal/messages",
+  signalContacts: "GET /v1/signal/contacts",
+  smsMessages: "GET /v1/sms/messages",
+  calendarEvents: "GET /v1/calendar/events",
+  createCalendarEvent: "POST /v1/calendar/events",
+  updateCalendarEvent: "PUT /v1/calendar/events/{id}",
+  deleteCalendarEvent: "DELETE /v1/calendar/events/{id}",
+  usage: "GET /v1/usage",
+  remaining: "GET /v1/usage/remaining",
+  apiKeys: "GET /v1/api-keys",
+  createApiKey: "POST /v1/api-keys",
+  revokeApiKey: "DELETE /v1/api-keys/{id}",
+} as const;
+
 export interface DexClientOptions {
   store: TokenStore;
   fetch?: typeof fetch;
@@ -244,34 +270,41 @@ export class DexClient {
     }
   }
 
+  private call<T>(name: keyof typeof ROUTES, opts: { id?: string; query?: Query; body?: unknown } = {}): Promise<T> {
+    const [method, template] = ROUTES[name].split(" ") as ["GET" | "POST" | "PUT" | "DELETE", string];
+    const p = template.slice(1).replace("{id}", encodeURIComponent(opts.id ?? ""));
+    return this.request<T>(method, p, { ...(opts.query ? { query: opts.query } : {}), ...(opts.body !== undefined ? { body: opts.body } : {}) });
+  }
+
   // Identity
-  identity = () => this.request<Identity>("GET", "v1/identity");
-  identityStatus = () => this.request<IdentityStatus>("GET", "v1/identity/status");
+  identity = () => this.call<Identity>("identity");
+  identityStatus = () => this.call<IdentityStatus>("identityStatus");
+  identityEmail = () => this.call<{ object: "identity.email"; address: string | null; ready: boolean }>("identityEmail");
+  identityPhone = () => this.call<{ object: "identity.phone"; number: string | null; sms: boolean }>("identityPhone");
+  identitySignal = () => this.call<{ object: "identity.signal"; status: string; number: string | null }>("identitySignal");
   // Email
-  sendEmail = (mail: SendEmail) => this.request<SentEmail>("POST", "v1/email/send", { body: mail });
-  inbox = (q: PageQuery & { q?: string } = {}) => this.request<Page<EmailSummary>>("GET", "v1/email/inbox", { query: { ...q } });
-  email = (id: string) => this.request<EmailMessage>("GET", `v1/email/messages/${encodeURIComponent(id)}`);
-  deleteEmail = (id: string) => this.request<DeletedEmail>("DELETE", `v1/email/messages/${encodeURIComponent(id)}`);
+  sendEmail = (mail: SendEmail) => this.call<SentEmail>("sendEmail", { body: mail });
+  inbox = (q: PageQuery & { q?: string } = {}) => this.call<Page<EmailSummary>>("inbox", { query: { ...q } });
+  email = (id: string) => this.call<EmailMessage>("email", { id });
+  deleteEmail = (id: string) => this.call<DeletedEmail>("deleteEmail", { id });
   // Signal
-  sendSignal = (msg: { recipients: string[]; message: string }) => this.request<SentSignal>("POST", "v1/signal/send", { body: msg });
-  signalMessages = (q: PageQuery = {}) => this.request<Page<SignalMessage>>("GET", "v1/signal/messages", { query: { ...q } });
-  signalContacts = () => this.request<{ object: "list"; data: SignalContact[] }>("GET", "v1/signal/contacts");
+  sendSignal = (msg: { recipients: string[]; message: string }) => this.call<SentSignal>("sendSignal", { body: msg });
+  signalMessages = (q: PageQuery = {}) => this.call<Page<SignalMessage>>("signalMessages", { query: { ...q } });
+  signalContacts = () => this.call<{ object: "list"; data: SignalContact[] }>("signalContacts");
   // SMS
-  smsMessages = (q: PageQuery = {}) => this.request<Page<SmsMessage>>("GET", "v1/sms/messages", { query: { ...q } });
+  smsMessages = (q: PageQuery = {}) => this.call<Page<SmsMessage>>("smsMessages", { query: { ...q } });
   // Calendar
-  calendarEvents = (q: PageQuery & { time_min?: string; time_max?: string } = {}) =>
-    this.request<Page<CalendarEvent>>("GET", "v1/calendar/events", { query: { ...q } });
-  createCalendarEvent = (event: CalendarEventInput) => this.request<CalendarEvent>("POST", "v1/calendar/events", { body: event });
-  updateCalendarEvent = (id: string, event: CalendarEventInput) =>
-    this.request<CalendarEvent>("PUT", `v1/calendar/events/${encodeURIComponent(id)}`, { body: event });
-  deleteCalendarEvent = (id: string) => this.request<{ object: "calendar.event"; id: string; deleted: true }>("DELETE", `v1/calendar/events/${encodeURIComponent(id)}`);
+  calendarEvents = (q: PageQuery & { time_min?: string; time_max?: string } = {}) => this.call<Page<CalendarEvent>>("calendarEvents", { query: { ...q } });
+  createCalendarEvent = (event: CalendarEventInput) => this.call<CalendarEvent>("createCalendarEvent", { body: event });
+  updateCalendarEvent = (id: string, event: CalendarEventInput) => this.call<CalendarEvent>("updateCalendarEvent", { id, body: event });
+  deleteCalendarEvent = (id: string) => this.call<{ object: "calendar.event"; id: string; deleted: true }>("deleteCalendarEvent", { id });
   // Usage
-  usage = (month?: string) => this.request<Usage>("GET", "v1/usage", { query: { month } });
-  remaining = (month?: string) => this.request<UsageRemaining>("GET", "v1/usage/remaining", { query: { month } });
+  usage = (month?: string) => this.call<Usage>("usage", { query: { month } });
+  remaining = (month?: string) => this.call<UsageRemaining>("remaining", { query: { month } });
   // API keys (the server accepts these with an API key only: a connected instance gets 403 insufficient_scope).
-  apiKeys = () => this.request<{ object: "list"; data: ApiKey[] }>("GET", "v1/api-keys");
-  createApiKey = (name: string) => this.request<CreatedApiKey>("POST", "v1/api-keys", { body: { name } });
-  revokeApiKey = (id: string) => this.request<{ id: string; object: "api_key"; revoked: true }>("DELETE", `v1/api-keys/${encodeURIComponent(id)}`);
+  apiKeys = () => this.call<{ object: "list"; data: ApiKey[] }>("apiKeys");
+  createApiKey = (name: string) => this.call<CreatedApiKey>("createApiKey", { body: { name } });
+  revokeApiKey = (id: string) => this.call<{ id: string; object: "api_key"; revoked: true }>("revokeApiKey", { id });
 }
 
 function errorOf(res: Response, text: string): DexApiError {
