@@ -3,7 +3,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { compareValues, type Value } from "convex/values";
 import { createEngine, type HostEngine } from "./engineHost.ts";
-import { compareKey } from "./vm/indexes.ts";
+import { compareKey, SortedIndex } from "./vm/indexes.ts";
 
 const functionsDir = path.join(import.meta.dirname, "fixtures/convex");
 const hooks = { onCommit() {}, onCall() {}, onRead() {}, onWrite() {} };
@@ -12,6 +12,77 @@ describe("compareKey", () => {
   it("orders like compareValues, including UTF-8 order and signed zero", () => {
     const pool: Value[] = ["", "a", "b", "ab", "aé", "é", "\uE000", "😀", "\uFFFF", "Z", 0, -0, 1, -1, 1.5, NaN, Infinity, -Infinity, null, true, false, 5n, 2n];
     for (const a of pool) for (const b of pool) expect(Math.sign(compareKey(a, b))).toBe(Math.sign(compareValues(a, b)));
+  });
+});
+
+describe("range bounds", () => {
+  // One user with a long history among a few others: the shape of the dashboard's newest-first
+  // reads. Keys are [userId, at, _creationTime, _id] like an index entry.
+  const fields = ["userId", "at", "_creationTime", "_id"];
+  const index = new SortedIndex(fields);
+  const N = 100_000;
+  for (let i = 0; i < N; i++) {
+    const userId = i % 10 === 0 ? "a" : i % 10 < 9 ? "b" : "c";
+    index.entries.push({ key: [userId, Math.floor(i / 3), i, `${String(i).padStart(6, "0")}t`], id: `${i}` });
+  }
+  index.entries.sort((x, y) => {
+    for (let k = 0; k < fields.length; k++) {
+      const c = compareValues(x.key[k] as Value, y.key[k] as Value);
+      if (c !== 0) return c;
+    }
+    return 0;
+  });
+  // Counts the entries the bound searches look at.
+  let visited = 0;
+  const plain = index.entries;
+  index.entries = new Proxy(plain, {
+    get(target, prop, receiver) {
+      if (typeof prop === "string" && /^\d+$/.test(prop)) visited++;
+      return Reflect.get(target, prop, receiver);
+    },
+  });
+  type Expr = { type: "Eq" | "Gt" | "Gte" | "Lt" | "Lte"; fieldPath: string; value: unknown };
+  const inRange = (key: unknown[], range: Expr[]) =>
+    range.every((r) => {
+      const c = compareValues(key[fields.indexOf(r.fieldPath)] as Value, r.value as Value);
+      return r.type === "Eq" ? c === 0 : r.type === "Gt" ? c > 0 : r.type === "Gte" ? c >= 0 : r.type === "Lt" ? c < 0 : c <= 0;
+    });
+  const ranges: Expr[][] = [
+    [],
+    [{ type: "Eq", fieldPath: "userId", value: "b" }],
+    [{ type: "Eq", fieldPath: "userId", value: "a" }],
+    [{ type: "Eq", fieldPath: "userId", value: "c" }],
+    [{ type: "Eq", fieldPath: "userId", value: "0" }],
+    [{ type: "Eq", fieldPath: "userId", value: "z" }],
+    [{ type: "Eq", fieldPath: "userId", value: "b" }, { type: "Gte", fieldPath: "at", value: 1000 }],
+    [{ type: "Eq", fieldPath: "userId", value: "b" }, { type: "Gt", fieldPath: "at", value: 1000 }, { type: "Lt", fieldPath: "at", value: 2000 }],
+    [{ type: "Eq", fieldPath: "userId", value: "b" }, { type: "Gte", fieldPath: "at", value: 1000 }, { type: "Lte", fieldPath: "at", value: 2000 }],
+    [{ type: "Eq", fieldPath: "userId", value: "a" }, { type: "Lte", fieldPath: "at", value: 5 }],
+    [{ type: "Eq", fieldPath: "userId", value: "a" }, { type: "Gt", fieldPath: "at", value: 2000 }, { type: "Lt", fieldPath: "at", value: 1000 }],
+    [{ type: "Eq", fieldPath: "userId", value: "c" }, { type: "Eq", fieldPath: "at", value: 3 }],
+    [{ type: "Eq", fieldPath: "userId", value: "c" }, { type: "Eq", fieldPath: "at", value: 3 }, { type: "Eq", fieldPath: "_creationTime", value: 9 }],
+    [{ type: "Gte", fieldPath: "userId", value: "b" }],
+    [{ type: "Lt", fieldPath: "userId", value: "b" }],
+  ];
+
+  it("finds both ends of a range looking at O(log n) entries, whatever the range's size", () => {
+    const maxProbes = Math.ceil(Math.log2(N + 1));
+    for (const range of ranges) {
+      const values = range.map((r) => r.value);
+      const first = plain.findIndex((e) => inRange(e.key, range));
+      const count = plain.filter((e) => inRange(e.key, range)).length;
+      visited = 0;
+      const lo = index.lowerBound(range, values);
+      const hi = index.upperBound(range, values);
+      // The 90,000-entry range of user "b" costs as little to bound as user "c"'s or an empty one.
+      expect(visited, JSON.stringify(range)).toBeLessThanOrEqual(2 * maxProbes);
+      expect(Math.max(0, hi - lo), JSON.stringify(range)).toBe(count);
+      if (count > 0) {
+        expect(lo, JSON.stringify(range)).toBe(first);
+        // Every entry between the bounds is in the range (it is contiguous in index order).
+        expect(inRange(plain[lo].key, range) && inRange(plain[hi - 1].key, range)).toBe(true);
+      }
+    }
   });
 });
 

@@ -61,7 +61,7 @@ function compareKeys(a: unknown[], b: unknown[]): number {
   return 0;
 }
 
-class SortedIndex {
+export class SortedIndex {
   entries: Entry[] = [];
   constructor(readonly fields: string[]) {}
 
@@ -94,11 +94,11 @@ class SortedIndex {
 
   /** First entry position not before the range's lower bound. */
   lowerBound(range: RangeExpr[], values: unknown[]): number {
+    // Only the equality prefix and a gt/gte decide the lower bound; lt/lte never move it.
     const before = (e: Entry) => {
       for (let i = 0; i < range.length; i++) {
         const r = range[i];
-        const pos = this.fields.indexOf(r.fieldPath);
-        const c = compareKey(e.key[pos], values[i]);
+        const c = compareKey(e.key[this.fields.indexOf(r.fieldPath)], values[i]);
         if (r.type === "Eq") {
           if (c !== 0) return c < 0;
         } else if (r.type === "Gte") {
@@ -109,11 +109,43 @@ class SortedIndex {
       }
       return false;
     };
+    return this.search(before);
+  }
+
+  /**
+   * First entry position past the range's upper bound (the range is [lowerBound, upperBound)),
+   * found by binary search like the lower bound, so a newest-first read does not walk the
+   * range to find where it ends.
+   */
+  upperBound(range: RangeExpr[], values: unknown[]): number {
+    // An entry is within the upper bound while its equality prefix is not greater and it
+    // passes lt/lte; a gt/gte (the other end) is skipped, as a following lt/lte on the same
+    // field still decides.
+    const within = (e: Entry) => {
+      for (let i = 0; i < range.length; i++) {
+        const r = range[i];
+        if (r.type === "Gt" || r.type === "Gte") continue;
+        const c = compareKey(e.key[this.fields.indexOf(r.fieldPath)], values[i]);
+        if (r.type === "Eq") {
+          if (c !== 0) return c < 0;
+        } else if (r.type === "Lte") {
+          return c <= 0;
+        } else {
+          return c < 0;
+        }
+      }
+      return true;
+    };
+    return this.search(within);
+  }
+
+  /** First position whose entry fails `pred` (true for a prefix of the entries, then false). */
+  private search(pred: (e: Entry) => boolean): number {
     let lo = 0;
     let hi = this.entries.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (before(this.entries[mid])) lo = mid + 1;
+      if (pred(this.entries[mid])) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -208,19 +240,21 @@ function resolveIndexed(db: any, query: any) {
   const pending = pendingIds(db, tableName);
   const matches = (doc: any) => range.every((r) => evaluateRangeFilter(doc, r));
 
-  // Committed entries in the range, in ascending index order.
+  // Committed entries in the range: both ends by binary search (compareKey orders exactly as
+  // convex-test's range filters compare), then only the entries read are visited, from the
+  // lower end for asc and from the upper end for desc.
   const start = index.lowerBound(range, values);
+  const end = index.upperBound(range, values);
   const committed: any[] = [];
-  const stopAfter = filters.length === 0 && pending.size === 0 && limit !== null ? limit : Infinity;
+  // With a limit and no filter the first `limit` committed entries not overwritten by the
+  // transaction are all that can reach the result, pending writes merged in or not.
+  const stopAfter = filters.length === 0 && limit !== null ? limit : Infinity;
   if (order === "asc") {
-    for (let i = start; i < index.entries.length && committed.length < stopAfter; i++) {
+    for (let i = start; i < end && committed.length < stopAfter; i++) {
       const doc = db._documents[index.entries[i].id];
-      if (!matches(doc)) break;
       if (!pending.has(doc._id)) committed.push(doc);
     }
   } else {
-    let end = start;
-    while (end < index.entries.length && matches(db._documents[index.entries[end].id])) end++;
     for (let i = end - 1; i >= start && committed.length < stopAfter; i--) {
       const doc = db._documents[index.entries[i].id];
       if (!pending.has(doc._id)) committed.push(doc);
