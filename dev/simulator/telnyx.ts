@@ -75,6 +75,16 @@ function ownedNumbers(store: TelnyxStore): Set<string> {
   return new Set([...store.numbers.values()].filter((n) => n.status === "active").map((n) => n.phone_number));
 }
 
+/**
+ * Numbers that cannot be ordered: the ones held now and the ones released in this state. Telnyx
+ * re-offers a released number only after an aging period, far longer than any simulator run,
+ * so a released number is never searched up or ordered again (an account that subscribes
+ * again always gets a different number, deterministically).
+ */
+function unavailableNumbers(store: TelnyxStore): Set<string> {
+  return new Set([...store.numbers.values()].map((n) => n.phone_number));
+}
+
 function authorize(ctx: RouteContext): void {
   const header = ctx.req.headers.authorization ?? "";
   const key = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
@@ -105,11 +115,11 @@ function availableNumbers(ctx: RouteContext): Promise<void> {
     return Promise.resolve();
   }
   const store = telnyxStore(ctx.state);
-  const owned = ownedNumbers(store);
+  const taken = unavailableNumbers(store);
   const data: Record<string, unknown>[] = [];
   for (let i = store.nextNumber; data.length < limit && i < store.nextNumber + 1000; i++) {
     const phone = candidateNumber(i);
-    if (owned.has(phone)) continue;
+    if (taken.has(phone)) continue;
     data.push({
       record_type: "available_phone_number",
       phone_number: phone,
@@ -134,9 +144,9 @@ async function orderNumbers(ctx: RouteContext): Promise<void> {
   if (requested.length === 0 || requested.some((n) => typeof n?.phone_number !== "string")) {
     throw new SimHttpError(422, "phone_numbers must be a non-empty array of {phone_number}.", { code: "10015", param: "phone_numbers" });
   }
-  const owned = ownedNumbers(store);
+  const taken = unavailableNumbers(store);
   for (const { phone_number } of requested as { phone_number: string }[]) {
-    if (owned.has(phone_number)) throw new SimHttpError(422, `The number ${phone_number} is not available.`, { code: "85001", param: "phone_numbers" });
+    if (taken.has(phone_number)) throw new SimHttpError(422, `The number ${phone_number} is not available.`, { code: "85001", param: "phone_numbers" });
     if (!/^\+1\d{10}$/.test(phone_number)) throw new SimHttpError(422, `The number ${phone_number} is not a valid E.164 US number.`, { code: "10015", param: "phone_numbers" });
   }
   const profile = typeof body.messaging_profile_id === "string" ? body.messaging_profile_id : null;
