@@ -40,14 +40,14 @@ function runNext(identity: Identity): Identity {
 
 function runUntil(identity: Identity, step: StepName): Identity {
   let id = identity;
-  while (nextStep(id).kind === "run" && (nextStep(id) as { step: StepName }).step !== step) id = runNext(id);
+  while (dueSteps(id, clock).length > 0 && dueSteps(id, clock)[0] !== step) id = runNext(id);
   return id;
 }
 
 function start(identity: Identity): Identity {
-  const next = nextStep(identity);
-  if (next.kind !== "run") throw new Error(`nothing to start: ${JSON.stringify(next)}`);
-  return applyStepEvent(identity, { type: "step_started", step: next.step, workId: "wx", at: ++clock });
+  const step = dueSteps(identity, clock)[0];
+  if (step === undefined) throw new Error(`nothing to start: ${JSON.stringify(nextStep(identity))}`);
+  return applyStepEvent(identity, { type: "step_started", step, workId: "wx", at: ++clock });
 }
 
 const fresh = () => newIdentity("basic", T);
@@ -266,6 +266,20 @@ describe("identity provisioning state machine", () => {
     expect(findStep(id, "signal_code")?.status).toBe("waiting");
     id = runNext(applyStepEvent(id, { type: "code_received", at: ++clock }));
     expect(id.phase).toBe("provisioning");
+    expect(overallStatus(id)).toMatchObject({ status: "failed", step: "workspace_user" });
+  });
+
+  test("the identity's status is the most urgent branch: the customer's captcha, then a failure, then work", () => {
+    let id = applyStepEvent(fresh(), { type: "step_started", step: "workspace_user", workId: "we", at: ++clock });
+    // Email in flight, phone due: the work in flight speaks.
+    expect(nextStep(id)).toEqual({ kind: "in_flight", step: "workspace_user", workId: "we" });
+    id = applyStepEvent(id, { type: "step_failed", step: "workspace_user", error: "400 invalid domain", at: ++clock });
+    expect(overallStatus(id)).toMatchObject({ status: "failed", step: "workspace_user" });
+    id = start(runUntil(id, "signal_register"));
+    id = applyStepEvent(id, { type: "captcha_demanded", at: ++clock });
+    // Only the customer can solve the captcha; support was alerted of the failure on its own.
+    expect(overallStatus(id)).toMatchObject({ status: "captcha_needed", step: "signal_register" });
+    id = applyStepEvent(id, { type: "captcha_solved", at: ++clock });
     expect(overallStatus(id)).toMatchObject({ status: "failed", step: "workspace_user" });
   });
 

@@ -283,18 +283,25 @@ export function dueSteps(identity: Identity, now: number): StepName[] {
     .map((n) => (n as { step: StepName }).step);
 }
 
-/** Which branch's state speaks for the identity: a stop beats a wait beats work under way. */
-const PRIORITY: Record<NextStep["kind"], number> = { blocked: 0, waiting: 1, in_flight: 2, run: 3, scheduled: 4, idle: 5 };
+/**
+ * Which branch's state speaks for the identity: the customer's own move first (Signal's captcha
+ * or lockout: nobody else can make it, and support is alerted of failures separately), then a
+ * stop, then the SMS code's wait, then work under way, then work due.
+ */
+function urgency(n: NextStep): number {
+  if (n.kind === "waiting") return n.reason === "sms_code" ? 2 : 0;
+  return { blocked: 1, in_flight: 3, run: 4, scheduled: 5, idle: 6 }[n.kind];
+}
 
 /**
- * The one thing to show or act on for the whole identity: the most urgent of its branches (a
- * failed step first, then one waiting for a person or the SMS code, then one in flight, then one
- * due). The runner starts every due step (`dueSteps`); this is for statuses and single actions.
+ * The one thing to show or act on for the whole identity: the most urgent of its branches
+ * (`urgency`; the first branch on a tie). The runner starts every due step (`dueSteps`); this is
+ * for statuses and single actions.
  */
 export function nextStep(identity: Identity): NextStep {
   const nexts = branchSteps(identity);
   if (nexts.length === 0) return { kind: "idle" };
-  return nexts.reduce((best, n) => (PRIORITY[n.kind] < PRIORITY[best.kind] ? n : best));
+  return nexts.reduce((best, n) => (urgency(n) < urgency(best) ? n : best));
 }
 
 /** The next state, or IllegalStepEventError. Pure: callers persist the result. */
