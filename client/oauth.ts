@@ -156,6 +156,7 @@ export async function connect(opts: ConnectOptions): Promise<StoredTokens> {
         Promise.resolve(opts.onUrl(url.href)).catch(reject);
       });
       timer = setTimeout(() => reject(new OAuthError("timeout", "Nobody finished connecting in the browser in time.")), opts.timeoutMs ?? 15 * 60_000);
+      if (opts.signal?.aborted) reject(new OAuthError("aborted", "Connecting was cancelled."));
       opts.signal?.addEventListener("abort", () => reject(new OAuthError("aborted", "Connecting was cancelled.")), { once: true });
     });
     const issuer = new URL(opts.issuer);
