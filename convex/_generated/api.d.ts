@@ -72,6 +72,7 @@ import type * as identity_webhooks from "../identity/webhooks.js";
 import type * as lib_accounts from "../lib/accounts.js";
 import type * as lib_apiKeys from "../lib/apiKeys.js";
 import type * as lib_audit from "../lib/audit.js";
+import type * as lib_callerAuth from "../lib/callerAuth.js";
 import type * as lib_emailOutbox from "../lib/emailOutbox.js";
 import type * as lib_errors from "../lib/errors.js";
 import type * as lib_identityPool from "../lib/identityPool.js";
@@ -266,6 +267,7 @@ declare const fullApi: ApiFromModules<{
   "lib/accounts": typeof lib_accounts;
   "lib/apiKeys": typeof lib_apiKeys;
   "lib/audit": typeof lib_audit;
+  "lib/callerAuth": typeof lib_callerAuth;
   "lib/emailOutbox": typeof lib_emailOutbox;
   "lib/errors": typeof lib_errors;
   "lib/identityPool": typeof lib_identityPool;

@@ -1,5 +1,6 @@
 // Key authentication for endpoints that call no provider (/v1/models, the Dex API): the
-// caller's account, or the reason the key cannot be used. Metered requests authenticate
+// caller's account, or the reason the key cannot be used; and `lookupToken`, the same read for
+// an OAuth access token on /v1/models. Metered requests authenticate
 // inside quota.ledger.begin instead, in the same transaction as their hold.
 //
 // The common path is `lookup`, a query: two documents read (the key by hash, its owner),
@@ -11,12 +12,16 @@ import { v } from "convex/values";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { internalMutation, internalQuery } from "../functions";
 import { authenticateKeyHash } from "../lib/apiKeys";
+import { readToken } from "../lib/callerAuth";
 import { constantTimeEqual } from "../model/apiKeySecrets";
 import schema from "../schema";
+import { oauthScopeValidator } from "../schema/oauth";
 import { refusalValidator } from "../schema/validators";
 
 const users = schema.tables.users.validator.fields;
 const keys = schema.tables.apiKeys.validator.fields;
+const tokens = schema.tables.oauthTokens.validator.fields;
+const grants = schema.tables.oauthGrants.validator.fields;
 
 const callerValidator = v.union(
   v.object({
@@ -85,4 +90,49 @@ export const lookup = internalQuery({
   args: { hash: v.string() },
   returns: lookupValidator,
   handler: lookupHandler,
+});
+
+const tokenLookupValidator = v.object({
+  /** null: no token row has this hash (unknown, or swept after expiry). */
+  token: v.union(v.null(), v.object({
+    kind: tokens.kind,
+    expiresAt: tokens.expiresAt,
+    revokedAt: tokens.revokedAt,
+    scopes: v.array(oauthScopeValidator),
+    userId: v.id("users"),
+  })),
+  /** null: the token's grant is gone. */
+  grant: v.union(v.null(), v.object({
+    grantId: v.id("oauthGrants"),
+    instanceId: grants.instanceId,
+    revokedAt: grants.revokedAt,
+    lastUsedAt: grants.lastUsedAt,
+    lastIp: grants.lastIp,
+  })),
+  account: v.union(v.null(), v.object({ userId: v.id("users"), plan: users.plan, state: users.state })),
+});
+
+async function lookupTokenHandler(ctx: QueryCtx, { tokenHash }: { tokenHash: string }) {
+  const { token, grant } = await readToken(ctx, tokenHash);
+  const user = token === null ? null : await ctx.db.get("users", token.userId);
+  return {
+    token: token === null ? null : { kind: token.kind, expiresAt: token.expiresAt, revokedAt: token.revokedAt, scopes: token.scopes, userId: token.userId },
+    grant: grant === null
+      ? null
+      : { grantId: grant._id, instanceId: grant.instanceId, revokedAt: grant.revokedAt, lastUsedAt: grant.lastUsedAt, lastIp: grant.lastIp },
+    account: user === null ? null : { userId: user._id, plan: user.plan, state: user.state },
+  };
+}
+
+/**
+ * An OAuth access token (by its keyed hash), its grant and its account, read-only: 3 documents,
+ * nothing written, no clock in the arguments (cacheable until one of them changes), like
+ * `lookup` for keys. The caller applies the expiry and scope with its own clock
+ * (lib/callerAuth.ts tokenDecision) and records the grant's use through
+ * `oauth.tokens.authenticate` only when it is due (at most once a minute).
+ */
+export const lookupToken = internalQuery({
+  args: { tokenHash: v.string() },
+  returns: tokenLookupValidator,
+  handler: lookupTokenHandler,
 });

@@ -78,11 +78,16 @@ export async function sweepExpiredTokens(ctx: MutationCtx, grantId: Id<"oauthGra
 
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-/** Records use of a grant at most once a minute (or when the address changes). */
-export async function touchGrant(ctx: MutationCtx, grant: Doc<"oauthGrants">, ip: string | undefined, now: number): Promise<void> {
+/** Whether touchGrant would write: the last use is a minute old, or the address changed. */
+export function grantUseDue(grant: Pick<Doc<"oauthGrants">, "lastUsedAt" | "lastIp">, ip: string | undefined, now: number): boolean {
   const stale = grant.lastUsedAt === undefined || now - grant.lastUsedAt >= LAST_USED_RESOLUTION_MS;
   const moved = ip !== undefined && ip !== grant.lastIp;
-  if (!stale && !moved) return;
+  return stale || moved;
+}
+
+/** Records use of a grant at most once a minute (or when the address changes). */
+export async function touchGrant(ctx: MutationCtx, grant: Doc<"oauthGrants">, ip: string | undefined, now: number): Promise<void> {
+  if (!grantUseDue(grant, ip, now)) return;
   await ctx.db.patch("oauthGrants", grant._id, { lastUsedAt: now, ...(ip !== undefined ? { lastIp: ip } : {}) });
 }
 

@@ -1,16 +1,18 @@
-// The front half of every metered request: the key's hash -> one `quota.ledger.begin`
-// mutation -> a grant, or the refusal in OpenAI's words.
+// The front half of every metered request: the Bearer secret's hash (an API key or an OAuth
+// access token) -> one `quota.ledger.begin` mutation -> a grant, or the refusal in OpenAI's words.
 import type { ActionCtx } from "../_generated/server";
 import { internal } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
 import type { RequestShape } from "../model/quota/admission";
 import { refusalResponse, rateHeaders } from "./refusals";
-import { clientIp, instanceIdOf } from "./request";
+import { type BearerSecret, clientIp, instanceIdOf } from "./request";
 
 export interface Grant {
   requestId: string;
   userId: Id<"users">;
-  apiKeyId: Id<"apiKeys">;
+  /** The key that made the request; absent for an OAuth access token. */
+  apiKeyId?: Id<"apiKeys">;
+  /** An access token's grant instance, else the `x-dex-instance` header a key's caller sent. */
   instanceId?: string;
   holdTokens: number;
   maxOutputTokens: number;
@@ -22,9 +24,15 @@ export type AdmissionResult = { ok: true; grant: Grant } | { ok: false; response
 export async function admitRequest(
   ctx: ActionCtx,
   request: Request,
-  args: RequestShape & { keyHash: string; requestId: string },
+  args: RequestShape & { secret: BearerSecret; requestId: string },
 ): Promise<AdmissionResult> {
-  const result = await ctx.runMutation(internal.quota.ledger.begin, { ...args, ip: clientIp(request) });
+  const { secret, ...shape } = args;
+  const result = await ctx.runMutation(internal.quota.ledger.begin, {
+    ...shape,
+    keyHash: secret.hash,
+    secretKind: secret.kind,
+    ip: clientIp(request),
+  });
   const base = { "x-request-id": args.requestId };
   if (!result.ok) return { ok: false, response: refusalResponse(result.refusal, { headers: base, rate: result.rate }) };
   return {
@@ -33,7 +41,8 @@ export async function admitRequest(
       requestId: args.requestId,
       userId: result.userId,
       apiKeyId: result.apiKeyId,
-      instanceId: instanceIdOf(request),
+      // A token's instance is the one its grant was given to, whatever header it sends.
+      instanceId: result.instanceId ?? instanceIdOf(request),
       holdTokens: result.holdTokens,
       maxOutputTokens: result.maxOutputTokens,
       headers: { ...base, ...rateHeaders(result.rate) },

@@ -1,26 +1,36 @@
-// Key authentication for OpenAI-shaped endpoints that call no provider (/v1/models and the
-// Dex API): the Bearer key's hash -> the caller, or the refusal in the same words the metered
-// endpoints use. One cached query per request (apiKeys.callers.lookup); the mutation that
-// records the key's last use runs only when that record is stale (once a minute per key).
+// Caller authentication for OpenAI-shaped endpoints that call no provider (/v1/models, the
+// refusals before a hold, and the Dex API's key path): the Bearer secret's hash -> the caller,
+// or the refusal in the same words the metered endpoints use. An API key or an OAuth access
+// token whose grant has the `ai` scope. One cached query per request (apiKeys.callers.lookup or
+// lookupToken); the mutation that records the last use runs only when that record is stale
+// (once a minute per key or grant).
 import type { ActionCtx } from "../_generated/server";
 import { internal } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
 import { LAST_USED_STALE_MS } from "../lib/apiKeys";
+import { AI_SCOPE, tokenDecision } from "../lib/callerAuth";
 import type { AccountState } from "../model/accounts/accountState";
 import { keyStatus } from "../model/apiKeyStatus";
 import type { PlanId } from "../model/plans";
-import type { KeyRefusal } from "../model/quota/admission";
+import type { CallerRefusal } from "../model/quota/admission";
+import { grantUseDue } from "../oauth/store";
 import { refusalResponse } from "./refusals";
-import { clientIp, keyHashOf } from "./request";
+import { type BearerSecret, bearerSecretOf, clientIp } from "./request";
 
 export interface Caller {
   userId: Id<"users">;
-  keyId: Id<"apiKeys">;
+  /** The key, when the caller sent one. */
+  keyId?: Id<"apiKeys">;
+  /** The grant and its instance, when the caller sent an OAuth access token. */
+  grantId?: Id<"oauthGrants">;
+  instanceId?: string;
   plan: PlanId;
   state: AccountState;
 }
 
-type Lookup = Awaited<ReturnType<typeof lookupKey>>;
+type Decision = { ok: true; caller: Caller; stale: boolean } | { ok: false; refusal: CallerRefusal };
+
+type KeyLookup = Awaited<ReturnType<typeof lookupKey>>;
 const lookupKey = (ctx: ActionCtx, hash: string) => ctx.runQuery(internal.apiKeys.callers.lookup, { hash });
 
 /**
@@ -28,7 +38,7 @@ const lookupKey = (ctx: ActionCtx, hash: string) => ctx.runQuery(internal.apiKey
  * revoked or expired or past its grace (at `now`), account gone; and whether the key's
  * last use must be recorded.
  */
-function decide(found: Lookup, now: number): { ok: true; caller: Caller; stale: boolean } | { ok: false; refusal: KeyRefusal } {
+function decideKey(found: KeyLookup, now: number): Decision {
   if (!found.found) return { ok: false, refusal: { reason: "unknown_key" } };
   if (keyStatus(found, now) === "revoked") return { ok: false, refusal: { reason: "key_revoked", prefix: found.prefix } };
   if (found.account === null) return { ok: false, refusal: { reason: "account_missing" } };
@@ -36,18 +46,55 @@ function decide(found: Lookup, now: number): { ok: true; caller: Caller; stale: 
   return { ok: true, caller: { keyId: found.keyId, ...found.account }, stale };
 }
 
+type TokenLookup = Awaited<ReturnType<typeof lookupToken>>;
+const lookupToken = (ctx: ActionCtx, tokenHash: string) => ctx.runQuery(internal.apiKeys.callers.lookupToken, { tokenHash });
+
+/** The same decision as lib/callerAuth.ts authenticateBearer for a token, on the query's read. */
+function decideToken(found: TokenLookup, ip: string | undefined, now: number): Decision {
+  const decided = tokenDecision(found, AI_SCOPE, now);
+  if (!decided.ok) return decided;
+  if (found.account === null) return { ok: false, refusal: { reason: "account_missing" } };
+  const { grant } = decided;
+  return {
+    ok: true,
+    caller: { ...found.account, grantId: grant.grantId, instanceId: grant.instanceId },
+    stale: grantUseDue(grant, ip, now),
+  };
+}
+
+async function decide(ctx: ActionCtx, secret: BearerSecret, ip: string | undefined, now: number): Promise<Decision> {
+  return secret.kind === "api_key"
+    ? decideKey(await lookupKey(ctx, secret.hash), now)
+    : decideToken(await lookupToken(ctx, secret.hash), ip, now);
+}
+
+/** The mutation that re-checks the secret in its transaction and records its use. */
+async function recordUse(ctx: ActionCtx, secret: BearerSecret, ip: string | undefined, caller: Caller): Promise<{ ok: true; caller: Caller } | { ok: false; refusal: CallerRefusal }> {
+  if (secret.kind === "api_key") {
+    const result = await ctx.runMutation(internal.apiKeys.callers.authenticate, { hash: secret.hash, ip });
+    if (!result.ok) return result;
+    const { ok: _ok, ...fresh } = result;
+    return { ok: true, caller: fresh };
+  }
+  const result = await ctx.runMutation(internal.oauth.tokens.authenticate, { tokenHash: secret.hash, ip });
+  if (!result.ok) return { ok: false, refusal: { reason: "token_invalid", why: result.reason } };
+  // Revoked or narrowed between the query and this mutation: the mutation's answer wins.
+  if (!result.scopes.includes(AI_SCOPE)) return { ok: false, refusal: { reason: "insufficient_scope", scope: AI_SCOPE } };
+  return { ok: true, caller };
+}
+
 export async function authenticateCaller(
   ctx: ActionCtx,
   request: Request,
 ): Promise<{ ok: true; caller: Caller } | { ok: false; response: Response }> {
-  const key = await keyHashOf(request);
-  if (!key.ok) return key;
-  const decision = decide(await lookupKey(ctx, key.hash), Date.now());
+  const bearer = await bearerSecretOf(request);
+  if (!bearer.ok) return bearer;
+  const ip = clientIp(request);
+  const decision = await decide(ctx, bearer.secret, ip, Date.now());
   if (!decision.ok) return { ok: false, response: refusalResponse(decision.refusal) };
   if (!decision.stale) return { ok: true, caller: decision.caller };
-  // Stale last use: the mutation re-checks the key in its transaction and records the use.
-  const result = await ctx.runMutation(internal.apiKeys.callers.authenticate, { hash: key.hash, ip: clientIp(request) });
-  if (!result.ok) return { ok: false, response: refusalResponse(result.refusal) };
-  const { ok: _ok, ...caller } = result;
-  return { ok: true, caller };
+  // Stale last use: the mutation re-checks in its transaction and records the use.
+  const recorded = await recordUse(ctx, bearer.secret, ip, decision.caller);
+  if (!recorded.ok) return { ok: false, response: refusalResponse(recorded.refusal) };
+  return { ok: true, caller: recorded.caller };
 }

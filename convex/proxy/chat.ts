@@ -25,7 +25,7 @@ async function chatCompletionsHandler(ctx: ActionCtx, request: Request): Promise
   const startedAt = Date.now();
   const opened = await readModelRequest(request);
   if (!opened.ok) return opened.response;
-  const { keyHash, body, model } = opened;
+  const { secret, body, model } = opened;
 
   if (!Array.isArray(body.messages) || body.messages.length === 0) {
     return badRequest("'messages' must be a non-empty array of messages.", "messages", "missing_required_parameter");
@@ -67,7 +67,7 @@ async function chatCompletionsHandler(ctx: ActionCtx, request: Request): Promise
     (viaAnthropic ? holdAllowance(body, IMAGE_PART_TOKENS) : 0);
   const requestId = newRequestId();
   const admission = await admitRequest(ctx, request, {
-    keyHash,
+    secret,
     requestId,
     kind: "chat",
     model,

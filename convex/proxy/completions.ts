@@ -27,7 +27,7 @@ async function completionsHandler(ctx: ActionCtx, request: Request): Promise<Res
   const startedAt = Date.now();
   const opened = await readModelRequest(request);
   if (!opened.ok) return opened.response;
-  const { keyHash, body, model } = opened;
+  const { secret, body, model } = opened;
 
   // Strings by bytes, token arrays exactly: the same bound as embeddings inputs.
   const promptTokens = estimateEmbeddingInputTokens(body.prompt);
@@ -51,7 +51,7 @@ async function completionsHandler(ctx: ActionCtx, request: Request): Promise<Res
   // best_of completions are generated (and billed) server-side for each prompt; n are returned.
   const choices = promptCount(body.prompt) * Math.max(n ?? 1, bestOf ?? 1);
   const admission = await admitRequest(ctx, request, {
-    keyHash,
+    secret,
     requestId: newRequestId(),
     kind: "completion",
     model,

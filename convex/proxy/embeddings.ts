@@ -12,7 +12,7 @@ async function embeddingsHandler(ctx: ActionCtx, request: Request): Promise<Resp
   const startedAt = Date.now();
   const opened = await readModelRequest(request);
   if (!opened.ok) return opened.response;
-  const { keyHash, body, model } = opened;
+  const { secret, body, model } = opened;
   const promptTokens = estimateEmbeddingInputTokens(body.input);
   if (promptTokens === null) {
     return badRequest("'input' must be a string, an array of strings, or token arrays, and not empty.", "input");
@@ -20,7 +20,7 @@ async function embeddingsHandler(ctx: ActionCtx, request: Request): Promise<Resp
   const routed = await routeModel(ctx, request, model, "embedding");
   if (!routed.ok) return routed.response;
   const admission = await admitRequest(ctx, request, {
-    keyHash,
+    secret,
     requestId: newRequestId(),
     kind: "embedding",
     model,

@@ -2,6 +2,7 @@
 // expects: status, error type, code, param, message, and the retry hints the SDK obeys.
 // The AI proxy and the Dex API both answer refusals through here, in the same words.
 import type { AccountState } from "../model/accounts/accountState";
+import type { AccessRefusal } from "../model/oauth/lifecycle";
 import { getPlan } from "../model/plans";
 import type { Refusal, RefusalReason } from "../model/quota/admission";
 import type { RateSnapshot } from "../model/quota/balance";
@@ -29,12 +30,29 @@ const invalidKey = (message: string): OpenAiRefusal => ({
   error: { message, type: "invalid_request_error", code: "invalid_api_key" },
 });
 
+/** An OAuth access token the AI endpoints cannot use: a 401, as for a bad key (the SDK raises AuthenticationError). */
+const TOKEN_MESSAGES: Record<AccessRefusal, string> = {
+  unknown_token: "Incorrect access token provided. Connect the instance again.",
+  not_access_token: "This is not an access token. Send the access_token from /oauth/token, not the refresh token.",
+  expired: "The access token has expired. Get a new one from /oauth/token with the refresh token.",
+  revoked: "This connection was revoked. Connect the instance again.",
+};
+
 type Describe = { [R in RefusalReason]: (r: Extract<Refusal, { reason: R }>, now: number) => OpenAiRefusal };
 
 export const REFUSALS: Describe = {
   unknown_key: () => invalidKey("Incorrect API key provided. Create a key in the Poindexter dashboard."),
   key_revoked: (r) => invalidKey(`The API key ${r.prefix}... has been revoked or has expired.`),
   account_missing: () => invalidKey("This API key's account no longer exists."),
+  token_invalid: (r) => invalidKey(TOKEN_MESSAGES[r.why]),
+  insufficient_scope: (r) => ({
+    status: 403,
+    error: {
+      message: `This access token was not granted the '${r.scope}' scope. Connect the instance again and allow '${r.scope}', or use an API key.`,
+      type: "permission_error",
+      code: "insufficient_scope",
+    },
+  }),
   account_inactive: (r) => ({
     status: 403,
     error: { message: INACTIVE_MESSAGES[r.state], type: "permission_error", code: "account_inactive" },

@@ -1,6 +1,9 @@
-// Reading a request: the caller's key (as the hash the ledger looks up), the JSON body within
-// its size limit, the model, and the client's metadata.
+// Reading a request: the caller's Bearer secret (as the hash the ledger looks up), the JSON body
+// within its size limit, the model, and the client's metadata.
+import { env } from "../_generated/server";
+import type { SecretKind } from "../lib/callerAuth";
 import { bearerToken, hashSecret, isWellFormedSecret, randomBase62 } from "../model/apiKeySecrets";
+import { kindOf, secretHash } from "../model/oauth/secrets";
 import { badRequest, errorResponse, unauthorized } from "./respond";
 
 /** Largest request body accepted (chat with a few inline images fits comfortably). */
@@ -10,21 +13,42 @@ export function newRequestId(): string {
   return `req_${randomBase62(24)}`;
 }
 
+/** The Bearer secret as the ledger looks it up: its stored hash and which table holds it. */
+export interface BearerSecret {
+  kind: SecretKind;
+  hash: string;
+}
+
 /**
- * The one path from `Authorization: Bearer <key>` to the hash stored in apiKeys, or the 401 a
- * request without a usable key gets. Keys that cannot be ours are refused here, before any
- * database read or body parsing, so a client without a key learns that first (as from OpenAI).
+ * The one path from `Authorization: Bearer <secret>` to the hash the ledger and the lookups
+ * find it by, or the 401 a request without a usable secret gets. Two kinds are accepted: an API
+ * key (`pk_live_`/`pk_test_`, stored as SHA-256) and an OAuth access token (`pdx_at_`, stored as
+ * a keyed HMAC, model/oauth/secrets.ts). Anything that cannot be one of ours (a refresh token
+ * included) is refused here, before any database read or body parsing, so a client without a
+ * usable secret learns that first (as from OpenAI).
  */
-export async function keyHashOf(request: Request): Promise<{ ok: true; hash: string } | { ok: false; response: Response }> {
+export async function bearerSecretOf(request: Request): Promise<{ ok: true; secret: BearerSecret } | { ok: false; response: Response }> {
   const secret = bearerToken(request.headers.get("authorization"));
   if (secret === null) return { ok: false, response: unauthorized() };
+  if (secret.startsWith("pdx_")) {
+    const kind = kindOf(secret);
+    if (kind !== "access") {
+      return {
+        ok: false,
+        response: unauthorized(kind === null
+          ? "Incorrect access token provided. Connect the instance again."
+          : "This is not an access token. Send the access_token from /oauth/token, not the refresh token."),
+      };
+    }
+    return { ok: true, secret: { kind: "access_token", hash: await secretHash(secret, env.ENCRYPTION_KEY) } };
+  }
   if (!isWellFormedSecret(secret)) {
     return {
       ok: false,
-      response: unauthorized("Incorrect API key provided. Poindexter keys start with pk_live_ or pk_test_."),
+      response: unauthorized("Incorrect API key provided. Poindexter keys start with pk_live_ or pk_test_; access tokens with pdx_at_."),
     };
   }
-  return { ok: true, hash: await hashSecret(secret) };
+  return { ok: true, secret: { kind: "api_key", hash: await hashSecret(secret) } };
 }
 
 export type BodyResult = { ok: true; value: Record<string, unknown> } | { ok: false; response: Response };
@@ -84,18 +108,18 @@ export function positiveInt(value: unknown): number | null | "invalid" {
 }
 
 export interface ModelRequest {
-  keyHash: string;
+  secret: BearerSecret;
   body: Record<string, unknown>;
   model: string;
 }
 
 /**
- * The opening every model endpoint shares: a well-formed key (checked before the body is
- * read, so keyless callers cost nothing), a JSON object body, and a `model`.
+ * The opening every model endpoint shares: a well-formed key or access token (checked before
+ * the body is read, so callers without one cost nothing), a JSON object body, and a `model`.
  */
 export async function readModelRequest(request: Request): Promise<({ ok: true } & ModelRequest) | { ok: false; response: Response }> {
-  const key = await keyHashOf(request);
-  if (!key.ok) return key;
+  const bearer = await bearerSecretOf(request);
+  if (!bearer.ok) return bearer;
   const parsed = await readJsonBody(request);
   if (!parsed.ok) return parsed;
   const body = parsed.value;
@@ -105,5 +129,5 @@ export async function readModelRequest(request: Request): Promise<({ ok: true } 
       response: badRequest("You must provide a model parameter.", "model", "missing_required_parameter"),
     };
   }
-  return { ok: true, keyHash: key.hash, body, model: body.model };
+  return { ok: true, secret: bearer.secret, body, model: body.model };
 }

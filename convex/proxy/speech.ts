@@ -19,7 +19,7 @@ async function speechHandler(ctx: ActionCtx, request: Request): Promise<Response
   const startedAt = Date.now();
   const opened = await readModelRequest(request);
   if (!opened.ok) return opened.response;
-  const { keyHash, body, model } = opened;
+  const { secret, body, model } = opened;
   if (typeof body.input !== "string" || body.input.length === 0) {
     return badRequest("'input' must be a non-empty string.", "input", "missing_required_parameter");
   }
@@ -42,7 +42,7 @@ async function speechHandler(ctx: ActionCtx, request: Request): Promise<Response
     }
   }
   const admission = await admitRequest(ctx, request, {
-    keyHash,
+    secret,
     requestId: newRequestId(),
     kind: "speech",
     model,

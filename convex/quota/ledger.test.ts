@@ -7,7 +7,10 @@ import type { Id } from "../_generated/dataModel";
 import { monthOf } from "../model/calendar";
 import { PLANS } from "../model/plans";
 import { PRICE_VERSION, tokenCostMicros } from "../model/pricing";
+import type { Scope } from "../model/oauth/clients";
+import { ACCESS_TOKEN_TTL_MS } from "../model/oauth/lifecycle";
 import { HOLD_TTL_MS } from "../model/quota/holds";
+import { createGrant, issuePair, revokeGrant } from "../oauth/store";
 import { customer, holdsOf, newTest, type TestConvex, usageEvent } from "../test.setup";
 import { countingCtx } from "./countingDb.setup";
 import { beginHandler, settleHandler } from "./ledger";
@@ -370,5 +373,134 @@ describe("documents per request", () => {
     expect(settle).toEqual({ read: 2, written: 2 });
     expect(begin.read + settle.read).toBeLessThanOrEqual(12);
     expect(begin.written + settle.written).toBeLessThanOrEqual(4);
+  });
+});
+
+/**
+ * An instance connected to the account over OAuth with `scopes`, as the token endpoint leaves
+ * it: a grant and an access + refresh pair stored as hashes. The ledger receives the hash, so
+ * the fixture's hashes stand for `secretHash(token)`.
+ */
+async function connected(t: TestConvex, userId: Id<"users">, scopes: Scope[] = ["ai", "usage"], instanceId = "dex-ledger01") {
+  const hashes = { accessHash: `at-hash-${++seq}`, refreshHash: `rt-hash-${seq}` };
+  const grantId = await t.run(async (ctx) => {
+    const id = await createGrant(ctx, userId, instanceId, scopes, "authorization_code", Date.now());
+    await issuePair(ctx, { _id: id, userId }, scopes, hashes, Date.now());
+    return id;
+  });
+  return { grantId, instanceId, ...hashes };
+}
+
+function tokenArgs(accessHash: string, over: Parameters<typeof beginArgs>[1] = {}) {
+  return { ...beginArgs(accessHash, over), secretKind: "access_token" as const };
+}
+
+describe("OAuth access tokens", () => {
+  it("with the ai scope hold on the grant's account and name its instance; settle records it", async () => {
+    const t = newTest();
+    const c = await customer(t, "basic");
+    const dex = await connected(t, c.userId);
+    const args = tokenArgs(dex.accessHash, { promptTokens: 120, requestedMaxOutput: 30 });
+    const grant = await t.mutation(internal.quota.ledger.begin, args);
+    expect(grant).toMatchObject({ ok: true, userId: c.userId, grantId: dex.grantId, instanceId: dex.instanceId, holdTokens: 150 });
+    expect(grant).not.toHaveProperty("apiKeyId");
+    expect(await holdsOf(t, c.userId)).toMatchObject([{ requestId: args.requestId, tokens: 150 }]);
+    // The grant's last use is recorded, as for the Dex API (the Instances page shows it).
+    expect(await t.run(async (ctx) => (await ctx.db.get("oauthGrants", dex.grantId))?.lastUsedAt)).toBeTypeOf("number");
+
+    const { apiKeyId: _key, ...settle } = settleArgsFor(c, args.requestId);
+    await t.mutation(internal.quota.ledger.settle, { ...settle, instanceId: dex.instanceId });
+    const events = await t.run(async (ctx) => ctx.db.query("usageEvents").collect());
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ userId: c.userId, instanceId: dex.instanceId, tokensIn: 90, tokensOut: 40 });
+    expect(events[0].apiKeyId).toBeUndefined();
+    expect(await balanceOf(t, c.userId)).toMatchObject({ requests: 1, tokensIn: 90, tokensOut: 40, holds: [] });
+  });
+
+  it("share the account's quota, concurrency and limits with its keys", async () => {
+    const t = newTest();
+    const c = await customer(t, "trial");
+    const dex = await connected(t, c.userId);
+    const limit = PLANS.trial.limits.concurrentRequests;
+    for (let i = 0; i < limit - 1; i++) expect((await t.mutation(internal.quota.ledger.begin, beginArgs(c.keyHash))).ok).toBe(true);
+    expect((await t.mutation(internal.quota.ledger.begin, tokenArgs(dex.accessHash))).ok).toBe(true);
+    expect(await t.mutation(internal.quota.ledger.begin, tokenArgs(dex.accessHash))).toMatchObject({
+      ok: false,
+      refusal: { reason: "concurrency_limit", plan: "trial" },
+    });
+  });
+
+  it("are refused without the ai scope, revoked, expired, unknown, or as a refresh token, before any hold", async () => {
+    const t = newTest();
+    const c = await customer(t, "basic");
+    const mailOnly = await connected(t, c.userId, ["identity", "email"], "dex-mailonly");
+    expect(await t.mutation(internal.quota.ledger.begin, tokenArgs(mailOnly.accessHash))).toEqual({
+      ok: false,
+      refusal: { reason: "insufficient_scope", scope: "ai" },
+    });
+    expect(await t.mutation(internal.quota.ledger.begin, tokenArgs(mailOnly.refreshHash))).toEqual({
+      ok: false,
+      refusal: { reason: "token_invalid", why: "not_access_token" },
+    });
+    expect(await t.mutation(internal.quota.ledger.begin, tokenArgs("no-such-hash"))).toEqual({
+      ok: false,
+      refusal: { reason: "token_invalid", why: "unknown_token" },
+    });
+    // A key's hash sent as a token (or the reverse) finds nothing: each kind has its own table.
+    expect(await t.mutation(internal.quota.ledger.begin, tokenArgs(c.keyHash))).toMatchObject({ ok: false, refusal: { reason: "token_invalid" } });
+
+    const dex = await connected(t, c.userId);
+    expect((await t.mutation(internal.quota.ledger.begin, tokenArgs(dex.accessHash))).ok).toBe(true);
+    vi.useFakeTimers({ now: Date.now() + ACCESS_TOKEN_TTL_MS, toFake: ["Date"] });
+    expect(await t.mutation(internal.quota.ledger.begin, tokenArgs(dex.accessHash))).toEqual({
+      ok: false,
+      refusal: { reason: "token_invalid", why: "expired" },
+    });
+    vi.useRealTimers();
+    await t.run(async (ctx) => {
+      const grant = await ctx.db.get("oauthGrants", dex.grantId);
+      await revokeGrant(ctx, grant!, "user", Date.now());
+    });
+    expect(await t.mutation(internal.quota.ledger.begin, tokenArgs(dex.accessHash))).toEqual({
+      ok: false,
+      refusal: { reason: "token_invalid", why: "revoked" },
+    });
+    // One hold: the admitted request's; the refused ones placed none.
+    expect(await holdsOf(t, c.userId)).toHaveLength(1);
+
+    await t.run(async (ctx) => ctx.db.patch("users", c.userId, { state: "suspended" }));
+    const live = await connected(t, c.userId, ["ai"], "dex-suspended");
+    expect(await t.mutation(internal.quota.ledger.begin, tokenArgs(live.accessHash))).toEqual({
+      ok: false,
+      refusal: { reason: "account_inactive", state: "suspended" },
+    });
+  });
+
+  it("cost 4 documents read and at most 2 written in begin: the token, its grant, the account, the balance", async () => {
+    const t = newTest();
+    const c = await customer(t, "pro");
+    const dex = await connected(t, c.userId);
+    for (let i = 0; i < 3; i++) await request(t, c, { tokensIn: 10 + i, tokensOut: i });
+    const counted = async (args: ReturnType<typeof tokenArgs>) => {
+      const begin = await t.run(async (ctx) => {
+        const wrapped = countingCtx(ctx);
+        expect((await beginHandler(wrapped.ctx, args)).ok).toBe(true);
+        return wrapped.counts;
+      });
+      const settle = await t.run(async (ctx) => {
+        const wrapped = countingCtx(ctx);
+        const { apiKeyId: _key, ...rest } = settleArgsFor(c, args.requestId);
+        await settleHandler(wrapped.ctx, { ...rest, instanceId: dex.instanceId });
+        return wrapped.counts;
+      });
+      return { begin, settle };
+    };
+    // The grant's first use is recorded; the next request within the minute writes only the balance.
+    const first = await counted(tokenArgs(dex.accessHash));
+    const next = await counted(tokenArgs(dex.accessHash));
+    expect(first).toEqual({ begin: { read: 4, written: 2 }, settle: { read: 2, written: 2 } });
+    expect(next).toEqual({ begin: { read: 4, written: 1 }, settle: { read: 2, written: 2 } });
+    expect(first.begin.read + first.settle.read).toBeLessThanOrEqual(12);
+    expect(first.begin.written + first.settle.written).toBeLessThanOrEqual(4);
   });
 });

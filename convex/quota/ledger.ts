@@ -1,7 +1,8 @@
 // The quota ledger: hold before the upstream call, settle after it.
 //
 // Both halves work on ONE balance document per user and month (usageMonthly,
-// model/quota/balance.ts). `begin` is ONE mutation that authenticates the key, checks the
+// model/quota/balance.ts). `begin` is ONE mutation that authenticates the caller (an API key,
+// or an OAuth access token with the `ai` scope: lib/callerAuth.ts), checks the
 // account and the model, and on the balance checks concurrency and quota against the live
 // holds, takes from the per-minute request and token buckets, and places a hold sized to the
 // most the request can consume; a refusal is returned as a reason (model/quota/admission.ts),
@@ -12,7 +13,7 @@
 import { type ObjectType, v } from "convex/values";
 import type { MutationCtx } from "../_generated/server";
 import { internalMutation } from "../functions";
-import { authenticateKeyHash } from "../lib/apiKeys";
+import { AI_SCOPE, authenticateBearer, secretKindValidator } from "../lib/callerAuth";
 import { openBalance, recordUsage, saveBalance } from "../lib/usageTotals";
 import { monthOf, monthRange } from "../model/calendar";
 import { getPlan } from "../model/plans";
@@ -34,7 +35,10 @@ const rateValidator = v.object({
 });
 
 const beginArgs = {
+  /** The Bearer secret's hash: an API key's SHA-256, or an access token's keyed hash (model/oauth/secrets.ts). */
   keyHash: v.string(),
+  /** Which of the two the hash is of (proxy/request.ts decides by the secret's prefix); a key when absent. */
+  secretKind: v.optional(secretKindValidator),
   ip: v.optional(v.string()),
   requestId: v.string(),
   kind: proxyKindValidator,
@@ -52,7 +56,11 @@ const beginResult = v.union(
   v.object({
     ok: v.literal(true),
     userId: v.id("users"),
-    apiKeyId: v.id("apiKeys"),
+    /** The key, for a key's request. */
+    apiKeyId: v.optional(v.id("apiKeys")),
+    /** The grant and its instance, for an access token's request. */
+    grantId: v.optional(v.id("oauthGrants")),
+    instanceId: v.optional(v.string()),
     holdTokens: v.number(),
     maxOutputTokens: v.number(),
     rate: rateValidator,
@@ -68,12 +76,9 @@ type BeginResult = typeof beginResult.type;
 
 export async function beginHandler(ctx: MutationCtx, args: ObjectType<typeof beginArgs>): Promise<BeginResult> {
   const now = Date.now();
-  const auth = await authenticateKeyHash(ctx, args.keyHash, args.ip, now);
-  if (!auth.ok) {
-    const { ok: _ok, ...refusal } = auth;
-    return { ok: false, refusal };
-  }
-  const { user, key } = auth;
+  const auth = await authenticateBearer(ctx, { hash: args.keyHash, kind: args.secretKind ?? "api_key", ip: args.ip, now, scope: AI_SCOPE });
+  if (!auth.ok) return auth;
+  const { user } = auth;
   const plan = getPlan(user.plan);
   const month = monthOf(now);
   const sized = sizeRequest(user, args);
@@ -107,7 +112,8 @@ export async function beginHandler(ctx: MutationCtx, args: ObjectType<typeof beg
   return {
     ok: true,
     userId: user._id,
-    apiKeyId: key._id,
+    ...(auth.apiKeyId !== undefined ? { apiKeyId: auth.apiKeyId } : {}),
+    ...(auth.grantId !== undefined ? { grantId: auth.grantId, instanceId: auth.instanceId } : {}),
     holdTokens: sized.holdTokens,
     maxOutputTokens: sized.maxOutputTokens,
     rate: placed.rate,

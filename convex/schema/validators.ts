@@ -1,4 +1,5 @@
 import { v } from "convex/values";
+import { oauthScopeValidator } from "./oauth";
 
 // Shared validators: functions reuse these instead of repeating shapes.
 // Money is integer micro-dollars (1 USD = 1_000_000). Times are epoch milliseconds.
@@ -66,6 +67,11 @@ export const refusalValidator = v.union(
   v.object({ reason: v.literal("unknown_key") }),
   v.object({ reason: v.literal("key_revoked"), prefix: v.string() }),
   v.object({ reason: v.literal("account_missing") }),
+  v.object({
+    reason: v.literal("token_invalid"),
+    why: v.union(v.literal("unknown_token"), v.literal("not_access_token"), v.literal("expired"), v.literal("revoked")),
+  }),
+  v.object({ reason: v.literal("insufficient_scope"), scope: oauthScopeValidator }),
   v.object({ reason: v.literal("account_inactive"), state: accountStateValidator }),
   v.object({ reason: v.literal("model_not_found"), model: v.string() }),
   v.object({ reason: v.literal("model_not_supported"), model: v.string() }),

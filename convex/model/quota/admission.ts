@@ -5,6 +5,8 @@
 // plan) and size against the plan's tokens per minute. Pure.
 import type { AccountState } from "../accounts/accountState";
 import { capabilities } from "../accounts/accountState";
+import type { Scope } from "../oauth/clients";
+import type { AccessRefusal } from "../oauth/lifecycle";
 import { getPlan, planAllowsModel, type PlanId } from "../plans";
 import { isPriced, priceOf } from "../pricing";
 import { effectiveMaxOutput, holdTokens } from "./holds";
@@ -17,8 +19,19 @@ export type KeyRefusal =
   | { reason: "key_revoked"; prefix: string }
   | { reason: "account_missing" };
 
+/**
+ * Why an OAuth access token (`pdx_at_`) could not be used for this endpoint: the token or its
+ * grant is unknown, expired or revoked (401, like a bad key), or the grant lacks the scope (403).
+ */
+export type TokenRefusal =
+  | { reason: "token_invalid"; why: AccessRefusal }
+  | { reason: "insufficient_scope"; scope: Scope };
+
+/** Why the Bearer secret (an API key or an access token) could not be used. */
+export type CallerRefusal = KeyRefusal | TokenRefusal;
+
 export type Refusal =
-  | KeyRefusal
+  | CallerRefusal
   | { reason: "account_inactive"; state: AccountState }
   | { reason: "model_not_found"; model: string }
   | { reason: "model_not_supported"; model: string }
