@@ -210,7 +210,7 @@ async function lastRequestSeq(stack: BenchStack): Promise<number> {
 async function providerTraffic(
   stack: BenchStack,
   since: number,
-): Promise<{ google: { calls: number; failed: number }; telnyx: { calls: number; failed: number }; signal: number }> {
+): Promise<{ google: { calls: number; failed: number }; telnyx: { calls: number; failed: number; taken: number }; signal: number }> {
   const requests = (await loggedRequests(stack)).filter((r) => r.seq > since);
   const google = requests.filter((r) => /^\/(token|admin|gmail|calendar)\b/.test(r.path));
   const telnyx = requests.filter((r) => r.path.startsWith("/v2/"));
@@ -218,7 +218,8 @@ async function providerTraffic(
   const failed = (list: LoggedRequest[]) => list.filter((r) => r.status !== null && r.status >= 500).length;
   return {
     google: { calls: google.length, failed: failed(google) },
-    telnyx: { calls: telnyx.length, failed: failed(telnyx) },
+    // 422 on an order: the number a concurrent search also returned went to another account first (85001).
+    telnyx: { calls: telnyx.length, failed: failed(telnyx), taken: telnyx.filter((r) => r.path === "/v2/number_orders" && r.status === 422).length },
     signal: signal.length,
   };
 }
@@ -301,13 +302,16 @@ backoff before the retry (\`STEP_RETRY\` in \`convex/identity/lifecycle.ts\`: ab
 for those, ${seconds(percentile(clean, 50))} / ${seconds(percentile(clean, 95))} s for the ${clean.length} without a retry.
 
 Provider traffic during the burst (the simulator's request log): Google ${r.traffic.google.calls} requests, ${r.traffic.google.failed} of them
-injected failures; Telnyx ${r.traffic.telnyx.calls}, ${r.traffic.telnyx.failed} injected failures; Signal ${r.traffic.signal}. Identity rows read back
+injected failures; Telnyx ${r.traffic.telnyx.calls}, ${r.traffic.telnyx.failed} injected failures and ${r.traffic.telnyx.taken} orders refused because a concurrent
+search's number went to another account first (85001, searched and ordered again); Signal ${r.traffic.signal}. Identity rows read back
 afterwards: ${phases}; ${r.rows.incomplete} active row(s) without an address or a number.
 ${failures.length ? `\nNot active in time:\n\n${failureLines.join("\n")}\n` : ""}
-Reading these numbers: an activation's time is its longer branch (the phone one: five steps, the
-SMS code's round trip through the webhook included); each step holds one of the pool's ${POOL_PARALLELISM} slots
-for its provider calls (${f0(calls / Math.max(1, r.samples.length))} per account here), and a failed call waits for the workpool's backoff
-before its retry.${
+Reading these numbers: an activation's time is its longer branch, the phone one: five steps one
+after another (the SMS code's round trip through the Telnyx webhook included), each paying the
+workpool's round trip (the enqueue, the run's start, its onComplete: several mutations) on top of
+its provider calls; each step holds one of the pool's ${POOL_PARALLELISM} slots for its calls (${f0(calls / Math.max(1, r.samples.length))} per account
+here, retries and re-searched orders included), and a failed call waits for the workpool's backoff
+(about 300 ms, then doubling) before its retry.${
     floorMs > TARGET_P95_MS
       ? ` With ${r.samples.length} activations at once the provider-call floor above is itself over the
 ${TARGET_P95_MS / 1000} s target: more identity work in flight, or fewer calls per account, would be needed.`

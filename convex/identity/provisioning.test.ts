@@ -224,6 +224,34 @@ describe("retry pacing", () => {
     expect(step.finishedAt! - step.startedAt!).toBeLessThan(1_000);
   });
 
+  test("an order that loses its number to a concurrent one (85001) searches again at once, in the same attempt", async () => {
+    const clock = identityClock(START);
+    const t = stack.deployment();
+    const { userId } = await signIn(t, "race@example.com");
+    stack.sim.configure({ fail: { status: 422, count: 2, pathPrefix: "/v2/number_orders", code: "85001", message: "Number not available" } });
+    await grantPlan(t, "race@example.com");
+    await clock.settle(t);
+    const row = await liveRow(t, userId);
+    expect(row.phase).toBe("active");
+    const step = row.steps.find((s) => s.name === "number_order")!;
+    expect(step).toMatchObject({ status: "done", attempts: 1 });
+    expect(step.lastError).toBeUndefined();
+    const telnyx = await stack.state<TelnyxState>("telnyx");
+    expect(telnyx.orders).toHaveLength(1);
+  });
+
+  test("three lost races in a row go to the workpool's retry", async () => {
+    const clock = identityClock(START);
+    const t = stack.deployment();
+    const { userId } = await signIn(t, "unlucky@example.com");
+    stack.sim.configure({ fail: { status: 422, count: 3, pathPrefix: "/v2/number_orders", code: "85001", message: "Number not available" } });
+    await grantPlan(t, "unlucky@example.com");
+    await clock.settle(t);
+    const step = (await liveRow(t, userId)).steps.find((s) => s.name === "number_order")!;
+    expect(step).toMatchObject({ status: "done", attempts: 2, lastError: expect.stringContaining("HTTP 422") });
+    expect((await stack.state<TelnyxState>("telnyx")).orders).toHaveLength(1);
+  });
+
   test("Google's mailbox not there yet defers the step at a slower pace, without spending the retries or alerting", async () => {
     const clock = identityClock(START);
     const t = stack.deployment();

@@ -221,6 +221,26 @@ async function insertChecked(config: google.GoogleConfig, user: google.NewUser):
   return after.value ? { kind: "ok", value: { user: after.value, created: false } } : inserted;
 }
 
+/** Searches and orders tried within one attempt when the searched number keeps going to others. */
+const NUMBER_RACE_TRIES = 3;
+
+/**
+ * ensureNumber, searching again at once when the order loses its number to a concurrent one
+ * (Telnyx 85001): activations in a burst search at the same moment and see the same numbers.
+ * That is a lost race, not a provider failing, so it gets no backoff; past NUMBER_RACE_TRIES it
+ * is thrown for the workpool's retry like any retryable answer. Each try looks the account's
+ * order up first (ensureNumber), so a retry never orders a second number.
+ */
+async function ensureNumberRacing(config: telnyx.TelnyxConfig, customerReference: string): ReturnType<typeof telnyx.ensureNumber> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await telnyx.ensureNumber(config, customerReference);
+    } catch (e) {
+      if (tries >= NUMBER_RACE_TRIES || !(e instanceof RetryableProviderError && e.provider === "telnyx" && e.code === "85001")) throw e;
+    }
+  }
+}
+
 /**
  * A wait, not a failure: Google's user or mailbox not there yet right after the insert, a number
  * order Telnyx has not completed. Deferred at NOT_READY_RETRY's pace instead of spending the
@@ -255,7 +275,7 @@ async function perform(ctx: ActionCtx, args: { identityId: Id<"identities">; ste
     case "number_order": {
       const config = telnyxConfig();
       if (!config) return notConfigured("Telnyx", "TELNYX_API_KEY and TELNYX_MESSAGING_PROFILE_ID");
-      const order = await telnyx.ensureNumber(config, facts.userId);
+      const order = await ensureNumberRacing(config, facts.userId);
       if (order.kind !== "ok") return failed(order);
       if (!order.value.phoneNumber) throw new NotReadyError("telnyx", `Number order ${order.value.orderId} is ${order.value.status}; waiting for its number.`);
       return done({
