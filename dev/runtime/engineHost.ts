@@ -8,6 +8,7 @@ import { EdgeVM } from "@edge-runtime/vm";
 import { convexToJson, jsonToConvex, type Value } from "convex/values";
 import type { UserIdentity } from "convex/server";
 import { buildBundle } from "./bundle.ts";
+import { functionsCrypto } from "./vmCrypto.ts";
 import type { RequestMetadata } from "./requestMetadata.ts";
 import type { ComponentMount } from "./componentMounts.ts";
 import type { Engine, EngineHooks, FetchHandle } from "./vm/engine.ts";
@@ -214,6 +215,8 @@ export async function createEngine({ functionsDir, env, hooks }: EngineOptions):
     extend: (context) => {
       // Convex functions see `process.env` (and nothing else of `process`).
       Object.assign(context, { process: { env: { ...env } } }, timers.globals);
+      // Node's Web Crypto, with hashes computed without a thread-pool round trip (vmCrypto.ts).
+      context.crypto = functionsCrypto();
       return context;
     },
   });
