@@ -1,7 +1,7 @@
 // Identity provisioning, for the identity issue (#10): a Workspace mailbox, a Telnyx number and a
 // Signal registration per paid account. The row stores the state machine of
 // model/identity/provisioning.ts (`phase` + `steps`, changed only through `applyStepEvent`) and
-// the facts the steps produced. Each running step is one providerPool workpool run referenced by
+// the facts the steps produced. Each running step is one identityPool workpool run referenced by
 // its `workId`: the workpool's status is the record of attempts and backoff (no counters here).
 // An account may have older rows still deprovisioning; the live identity is its newest row.
 import { defineTable } from "convex/server";
