@@ -2,7 +2,7 @@
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { compareValues, type Value } from "convex/values";
-import { createEngine, type HostEngine } from "./engineHost.ts";
+import { createEngine, type CallResult, type HostEngine } from "./engineHost.ts";
 import { compareKey, SortedIndex } from "./vm/indexes.ts";
 
 const functionsDir = path.join(import.meta.dirname, "fixtures/convex");
@@ -139,6 +139,52 @@ describe("sorted indexes", () => {
     }
   }, 60_000);
 
+  // Page results of the two engines, comparable: cursors hold _creationTime, which differs
+  // between the engines (their documents were inserted at different times), so a cursor is
+  // compared by the document id it ends with.
+  const comparable = (r: CallResult) => {
+    if (!r.ok) return r;
+    const cursorId = (c: string | null) => (c === null || c === "_end_cursor" ? c : (JSON.parse(c) as string[]).at(-1));
+    const v = r.value as { page: string[]; isDone: boolean; continueCursor: string; splitCursor: string | null; pageStatus: string | null };
+    return { page: v.page, isDone: v.isDone, continueCursor: cursorId(v.continueCursor), splitCursor: cursorId(v.splitCursor), pageStatus: v.pageStatus };
+  };
+  const cursorOf = (r: CallResult) => (r.ok ? (r.value as { continueCursor: string }).continueCursor : null);
+
+  it("pages like convex-test: every page, cursor, end cursor and read limit the same", async () => {
+    const pageCases = cases.filter((c) => c.take === undefined);
+    for (const [n, c] of pageCases.entries()) {
+      const numItems = [3, 8, 40][n % 3];
+      // Each engine follows its own cursors.
+      const cursors: Record<"sorted" | "scan", (string | null)[]> = { sorted: [null], scan: [null] };
+      for (let pages = 0; pages < 200; pages++) {
+        const a = await sorted.call("query", "events:inPages", { ...c, cursor: cursors.sorted.at(-1)!, numItems }, null);
+        const b = await scan.call("query", "events:inPages", { ...c, cursor: cursors.scan.at(-1)!, numItems }, null);
+        expect(a.ok, `${JSON.stringify(c)}: ${JSON.stringify(a)}`).toBe(true);
+        expect(comparable(a), `${JSON.stringify(c)} page ${pages}`).toEqual(comparable(b));
+        if (!a.ok || (a.value as { isDone: boolean }).isDone) break;
+        cursors.sorted.push(cursorOf(a));
+        cursors.scan.push(cursorOf(b));
+      }
+      // A page re-read up to an end cursor (as a subscription does), and pages with a read limit.
+      const last = (k: "sorted" | "scan") => cursors[k][Math.min(2, cursors[k].length - 1)] ?? undefined;
+      const variants = (k: "sorted" | "scan") => [
+        { cursor: null, endCursor: cursors[k][1] ?? undefined },
+        { cursor: cursors[k][1] ?? null, endCursor: last(k) },
+        { cursor: null, maximumRowsRead: 3 },
+        { cursor: cursors[k][1] ?? null, maximumRowsRead: 7 },
+        { cursor: null, endCursor: "_end_cursor" },
+        { cursor: "_end_cursor" },
+      ];
+      const vs = variants("scan");
+      for (const [i, v] of variants("sorted").entries()) {
+        const a = await sorted.call("query", "events:inPages", { ...c, numItems, ...v }, null);
+        const b = await scan.call("query", "events:inPages", { ...c, numItems, ...vs[i] }, null);
+        expect(a.ok, `${JSON.stringify({ ...c, ...v })}: ${JSON.stringify(a)}`).toBe(true);
+        expect(comparable(a), JSON.stringify({ ...c, numItems, ...v })).toEqual(comparable(b));
+      }
+    }
+  }, 120_000);
+
   it("sees the running transaction's own inserts and deletes", async () => {
     for (const [i, c] of cases.filter((_, n) => n % 5 === 0).entries()) {
       const args = { ...c, insertAt: 12, deleteId: ids[200 + i] };
@@ -147,6 +193,24 @@ describe("sorted indexes", () => {
       expect(a.ok, `${JSON.stringify(c)}: ${JSON.stringify(a)}`).toBe(true);
       // Inserted ids are identical in both engines (same counters), so results compare directly.
       expect(a, JSON.stringify(c)).toEqual(b);
+      // The same in pages: from the start, after a cursor, up to an end cursor (each engine's
+      // cursor from a plain query of its own).
+      const firstPage = { ...c, take: undefined, cursor: null, numItems: 3 };
+      const cursorA = cursorOf(await sorted.call("query", "events:inPages", firstPage, null));
+      const cursorB = cursorOf(await scan.call("query", "events:inPages", firstPage, null));
+      const pages = (cursor: string | null) => [
+        { cursor: null, numItems: 4 },
+        { cursor, numItems: 4 },
+        { cursor: null, numItems: 2, endCursor: cursor ?? undefined },
+      ];
+      const pagesB = pages(cursorB);
+      for (const [j, more] of pages(cursorA).entries()) {
+        const base = { ...args, take: undefined, deleteId: ids[300 + 3 * i + j] };
+        const x = await sorted.call("mutation", "events:writeThenPage", { ...base, ...more }, null);
+        const y = await scan.call("mutation", "events:writeThenPage", { ...base, ...pagesB[j] }, null);
+        expect(x.ok, `${JSON.stringify({ ...base, ...more })}: ${JSON.stringify(x)}`).toBe(true);
+        expect(comparable(x), JSON.stringify({ ...base, ...more })).toEqual(comparable(y));
+      }
     }
   }, 60_000);
 });

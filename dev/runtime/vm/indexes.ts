@@ -6,7 +6,7 @@
 // without a filter stops after n entries.
 // Pending writes of the running transaction are merged in on top, so a mutation
 // still reads its own writes exactly as upstream does.
-import { compareValues } from "convex/values";
+import { compareValues, jsonToConvex } from "convex/values";
 import * as ct from "convex-test";
 
 const internals = ct as any;
@@ -139,6 +139,16 @@ export class SortedIndex {
     return this.search(within);
   }
 
+  /** First position whose key is greater than `key` (a page cursor: index fields, _creationTime, _id). */
+  firstAfter(key: unknown[]): number {
+    return this.search((e) => compareKeys(e.key, key) <= 0);
+  }
+
+  /** First position whose key is not less than `key`. */
+  firstNotBefore(key: unknown[]): number {
+    return this.search((e) => compareKeys(e.key, key) < 0);
+  }
+
   /** First position whose entry fails `pred` (true for a prefix of the entries, then false). */
   private search(pred: (e: Entry) => boolean): number {
     let lo = 0;
@@ -213,7 +223,17 @@ function pendingIds(db: any, tableName: string): Set<string> {
   return ids;
 }
 
-function resolveIndexed(db: any, query: any) {
+/**
+ * The part of a range one `paginate` call can read (see `windowOf`): entries after the cursor
+ * (in the query's order), at most `count` of them, ending with the first at or past `until`.
+ */
+interface Window {
+  after: unknown[] | null;
+  count: number | null;
+  until: unknown[] | null;
+}
+
+function resolveIndexed(db: any, query: any, window: Window | null = null) {
   const source = query.source;
   let tableName: string;
   let indexName: string;
@@ -242,38 +262,72 @@ function resolveIndexed(db: any, query: any) {
 
   // Committed entries in the range: both ends by binary search (compareKey orders exactly as
   // convex-test's range filters compare), then only the entries read are visited, from the
-  // lower end for asc and from the upper end for desc.
-  const start = index.lowerBound(range, values);
-  const end = index.upperBound(range, values);
+  // lower end for asc and from the upper end for desc. A page starts after its cursor, found by
+  // binary search too.
+  let start = index.lowerBound(range, values);
+  let end = index.upperBound(range, values);
+  const after = window?.after ?? null;
+  if (after !== null) {
+    if (order === "asc") start = Math.max(start, index.firstAfter(after));
+    else end = Math.min(end, index.firstNotBefore(after));
+  }
+  const mult = order === "asc" ? 1 : -1;
+  const until = window?.until ?? null;
+  // `past`: the entry is at or past the page's end cursor (it is read, then the page stops).
+  const past = (key: unknown[]) => until !== null && compareKeys(key, until) * mult >= 0;
   const committed: any[] = [];
   // With a limit and no filter the first `limit` committed entries not overwritten by the
   // transaction are all that can reach the result, pending writes merged in or not.
-  const stopAfter = filters.length === 0 && limit !== null ? limit : Infinity;
-  if (order === "asc") {
-    for (let i = start; i < end && committed.length < stopAfter; i++) {
-      const doc = db._documents[index.entries[i].id];
-      if (!pending.has(doc._id)) committed.push(doc);
-    }
-  } else {
-    for (let i = end - 1; i >= start && committed.length < stopAfter; i--) {
-      const doc = db._documents[index.entries[i].id];
-      if (!pending.has(doc._id)) committed.push(doc);
-    }
+  let stopAfter = filters.length === 0 && limit !== null ? limit : Infinity;
+  if (window?.count != null) stopAfter = Math.min(stopAfter, window.count);
+  for (let n = 0; n < end - start && committed.length < stopAfter; n++) {
+    const entry = index.entries[order === "asc" ? start + n : end - 1 - n];
+    const doc = db._documents[entry.id];
+    if (!pending.has(doc._id)) committed.push(doc);
+    if (past(entry.key)) break;
   }
   let sortedDocs = committed;
   if (pending.size > 0) {
     for (const id of pending) {
       const doc = db.get(tableName, id);
-      if (doc !== null && matches(doc)) sortedDocs.push(doc);
+      if (doc === null || !matches(doc)) continue;
+      if (after !== null && compareKeys(index.keyOf(doc), after) * mult <= 0) continue;
+      sortedDocs.push(doc);
     }
-    const mult = order === "asc" ? 1 : -1;
-    sortedDocs = sortedDocs
-      .map((doc) => ({ doc, key: index.keyOf(doc) }))
-      .sort((a, b) => compareKeys(a.key, b.key) * mult)
-      .map((x) => x.doc);
+    let keyed = sortedDocs.map((doc) => ({ doc, key: index.keyOf(doc) })).sort((a, b) => compareKeys(a.key, b.key) * mult);
+    if (window !== null) {
+      if (window.count !== null) keyed = keyed.slice(0, window.count);
+      const stop = keyed.findIndex((x) => past(x.key));
+      if (stop >= 0) keyed = keyed.slice(0, stop + 1);
+    }
+    sortedDocs = keyed.map((x) => x.doc);
   }
   const filterFn = (doc: any) => filters.every((f: any) => evaluateFilter(doc, f));
   return { sortedDocs, filterFn, limit, fieldPathsToSortBy, order };
+}
+
+/** A page cursor's keys, as convex-test's paginate parses them. */
+function cursorKeys(cursor: string): unknown[] {
+  return (JSON.parse(cursor) as (string | null)[]).map((k) => (k === null ? undefined : jsonToConvex(JSON.parse(k))));
+}
+
+/**
+ * What convex-test's paginate can read of the range, given its arguments: it skips every entry
+ * up to the cursor without counting it; without an end cursor or filter it stops after
+ * `pageSize` entries, looking at one more to know whether the page is the last; with an end
+ * cursor it stops at the first entry at or past it; with `maximumRowsRead` after that many.
+ */
+function windowOf(args: any): Window | null {
+  const { query, cursor, endCursor, pageSize, maximumRowsRead } = args;
+  const filtered = query.operators.some((op: any) => "filter" in op);
+  if (cursor === "_end_cursor") return { after: null, count: 0, until: null };
+  const after = cursor ? cursorKeys(cursor) : null;
+  const until = endCursor && endCursor !== "_end_cursor" ? cursorKeys(endCursor) : null;
+  let count: number | null = maximumRowsRead ? maximumRowsRead : null;
+  if (!endCursor && !filtered && typeof pageSize === "number" && pageSize > 0) {
+    count = count === null ? pageSize + 1 : Math.min(count, pageSize + 1);
+  }
+  return { after, count, until };
 }
 
 /** Installs the sorted indexes into every DatabaseFake (call once, before convexTest()). */
@@ -283,6 +337,23 @@ export function installIndexes() {
   proto._resolveQuerySource = function (this: any, query: any) {
     if (query.source.type === "Search") return originalResolve.call(this, query);
     return resolveIndexed(this, query);
+  };
+
+  // convex-test's paginate walks the whole range from its start, skipping entries up to the
+  // cursor, so a later page of a long history (or any page, newest first) cost the whole range.
+  // Here it gets only the window of the range its walk can reach (windowOf); its own logic
+  // (cursors, end cursors, read limits, split cursors) runs unchanged on that window.
+  const originalPaginate = proto.paginate;
+  proto.paginate = function (this: any, args: any) {
+    if (args.query.source.type === "Search") return originalPaginate.call(this, args);
+    const window = windowOf(args);
+    // paginate is synchronous: the own property is gone before anything else can query.
+    this._resolveQuerySource = (query: any) => resolveIndexed(this, query, window);
+    try {
+      return originalPaginate.call(this, args);
+    } finally {
+      delete this._resolveQuerySource;
+    }
   };
 
   proto._iterateDocs = function (this: any, tableName: string, callback: (doc: any) => void) {
