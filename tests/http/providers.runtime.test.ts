@@ -1,49 +1,35 @@
 // Anthropic, Gemini and ElevenLabs models served over real HTTP by the offline runtime, called
 // by the unmodified `openai` SDK, with the simulator as every provider: the code path a Dex
 // instance takes, sockets and a client that hangs up mid-stream included.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import OpenAI from "openai";
-import { getFunctionName } from "convex/server";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { devAiProviderEnv } from "../../dev/env";
-import { startRuntime, type Runtime } from "../../dev/runtime/server";
+import type { Runtime } from "../../dev/runtime/server";
 import { messagesUsage, type MessagesRequest } from "../../dev/simulator/anthropic";
-import { startSimulator, type RunningSimulator } from "../../dev/simulator/server";
-import { internal } from "../../convex/_generated/api.js";
+import type { RunningSimulator } from "../../dev/simulator/server";
+import { startRuntimeStack, type RuntimeStack } from "./runtimeStack";
 import { speechCostMicros, tokenCostMicros } from "../../convex/model/pricing";
 
 // A first request over the runtime loads the bundle; vitest.config.ts's projects do not
 // inherit its testTimeout, so the default 5 s would be tight on a busy machine.
 vi.setConfig({ testTimeout: 30_000 });
 
+let stack: RuntimeStack;
 let sim: RunningSimulator;
 let rt: Runtime;
-let dir: string;
 let secret: string;
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0, useEnv: false });
-  dir = mkdtempSync(path.join(tmpdir(), "providers-runtime-"));
-  rt = await startRuntime({
-    port: 0,
-    sitePort: 0,
-    dataDir: dir,
-    persist: false,
-    readEnvLocal: false,
-    quiet: true,
-    env: devAiProviderEnv(sim.url, "runtime"),
+  stack = await startRuntimeStack({
+    name: "providers-runtime",
+    env: ({ simUrl }) => devAiProviderEnv(simUrl, "runtime"),
   });
-  await rt.run("mutation", getFunctionName(internal.cli.createAccount), { email: "providers@example.com", plan: "basic" });
-  const key = (await rt.run("mutation", getFunctionName(internal.cli.createApiKey), { email: "providers@example.com" })) as { secret: string };
-  secret = key.secret;
+  ({ sim, rt } = stack);
+  ({ secret } = await stack.account("providers@example.com", "basic"));
 }, 120_000);
 
 afterAll(async () => {
-  await rt?.close();
-  await sim?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await stack?.close();
 });
 
 function client() {

@@ -1,47 +1,35 @@
 // The proxy served over real HTTP by the offline runtime, called by the unmodified `openai`
 // SDK: the same code path a Dex instance takes, sockets and client disconnects included.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRuntime, type Runtime } from "../../dev/runtime/server";
-import { startSimulator, type RunningSimulator } from "../../dev/simulator/server";
+import type { Runtime } from "../../dev/runtime/server";
+import type { RunningSimulator } from "../../dev/simulator/server";
 import { chatUsage } from "../../dev/simulator/tokens";
 import { estimateChatPromptTokens } from "../../convex/model/proxy/estimate";
 import { PLANS } from "../../convex/model/plans";
 import { tokenCostMicros } from "../../convex/model/pricing";
 import { getFunctionName } from "convex/server";
 import { internal } from "../../convex/_generated/api.js";
+import { startRuntimeStack, type RuntimeStack } from "./runtimeStack";
 
+let stack: RuntimeStack;
 let sim: RunningSimulator;
 let rt: Runtime;
-let dir: string;
 let secret: string;
 
 const messages = [{ role: "user" as const, content: "Tell me about the weather in three words." }];
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0, useEnv: false });
-  dir = mkdtempSync(path.join(tmpdir(), "proxy-runtime-"));
-  rt = await startRuntime({
-    port: 0,
-    sitePort: 0,
-    dataDir: dir,
-    persist: false,
-    readEnvLocal: false,
-    quiet: true,
-    env: { OPENAI_BASE_URL: `${sim.url}/v1`, OPENAI_API_KEY: "sk-sim-runtime" },
+  stack = await startRuntimeStack({
+    name: "proxy-runtime",
+    env: ({ simUrl }) => ({ OPENAI_BASE_URL: `${simUrl}/v1`, OPENAI_API_KEY: "sk-sim-runtime" }),
   });
-  await rt.run("mutation", getFunctionName(internal.cli.createAccount), { email: "runtime@example.com" });
-  const key = (await rt.run("mutation", getFunctionName(internal.cli.createApiKey), { email: "runtime@example.com" })) as { secret: string };
-  secret = key.secret;
+  ({ sim, rt } = stack);
+  ({ secret } = await stack.account("runtime@example.com"));
 }, 120_000);
 
 afterAll(async () => {
-  await rt?.close();
-  await sim?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await stack?.close();
 });
 
 function client() {

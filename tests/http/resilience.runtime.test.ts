@@ -1,51 +1,39 @@
 // Breakers over real sockets: the offline runtime serves the proxy, the unmodified `openai` SDK
 // calls it, the simulator's failure knob makes the provider fail. Also checks what the breakers
 // cost a healthy provider: no write, and no read per request.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import OpenAI from "openai";
 import { getFunctionName } from "convex/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { internal } from "../../convex/_generated/api.js";
 import { BREAKER_SYNC_MS } from "../../convex/proxy/providerHealth";
-import { startRuntime, type Runtime } from "../../dev/runtime/server";
-import { startSimulator, type RunningSimulator } from "../../dev/simulator/server";
+import type { Runtime } from "../../dev/runtime/server";
+import type { RunningSimulator } from "../../dev/simulator/server";
+import { startRuntimeStack, type RuntimeStack } from "./runtimeStack";
 
+let stack: RuntimeStack;
 let sim: RunningSimulator;
 let rt: Runtime;
-let dir: string;
 let secret: string;
 
 const messages = [{ role: "user" as const, content: "Still there?" }];
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0, useEnv: false });
-  dir = mkdtempSync(path.join(tmpdir(), "resilience-runtime-"));
-  rt = await startRuntime({
-    port: 0,
-    sitePort: 0,
-    dataDir: dir,
-    persist: false,
-    readEnvLocal: false,
-    quiet: true,
-    env: {
-      OPENAI_BASE_URL: `${sim.url}/v1`,
+  stack = await startRuntimeStack({
+    name: "resilience-runtime",
+    env: ({ simUrl }) => ({
+      OPENAI_BASE_URL: `${simUrl}/v1`,
       OPENAI_API_KEY: "sk-sim-runtime",
       PROXY_BREAKER_MIN_REQUESTS: "4",
       PROXY_BREAKER_COOLDOWN_MS: "1500",
       PROXY_RETRY_BASE_DELAY_MS: "5",
-    },
+    }),
   });
-  await rt.run("mutation", getFunctionName(internal.cli.createAccount), { email: "breakers@example.com", plan: "pro" });
-  const key = (await rt.run("mutation", getFunctionName(internal.cli.createApiKey), { email: "breakers@example.com" })) as { secret: string };
-  secret = key.secret;
+  ({ sim, rt } = stack);
+  ({ secret } = await stack.account("breakers@example.com", "pro"));
 }, 120_000);
 
 afterAll(async () => {
-  await rt?.close();
-  await sim?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await stack?.close();
 });
 
 const client = () => new OpenAI({ apiKey: secret, baseURL: `${rt.urls.site}/v1`, maxRetries: 0 });

@@ -1,0 +1,88 @@
+// The stack every runtime-backed HTTP test starts: the provider simulator, then the offline
+// runtime (real scheduler, workpool, crons) in a fresh temp dir with an env that points at the
+// simulator. One place to start it, seed accounts through `internal.cli.*` and tear it down, so
+// the test files keep only what they check.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { getFunctionName, type FunctionReference } from "convex/server";
+import { internal } from "../../convex/_generated/api.js";
+import type { PlanId } from "../../convex/model/plans";
+import { startRuntime, type Runtime } from "../../dev/runtime/server";
+import { startSimulator, type RunningSimulator, type SimulatorOptions } from "../../dev/simulator/server";
+
+/** What an env builder may point at: the stack's data dir and the simulator's origin. */
+export interface StackPlaces {
+  dir: string;
+  simUrl: string;
+}
+
+export interface RuntimeStackOptions {
+  /** Prefix of the temp dir, so a leftover dir names the test that made it. */
+  name: string;
+  /** The runtime's env; built after the simulator is up, since most values name its URL. */
+  env: (places: StackPlaces) => Record<string, string>;
+  /** Knobs for the simulator; it always listens on a free port and ignores the process env. */
+  simulator?: Omit<SimulatorOptions, "port" | "useEnv">;
+}
+
+export interface RuntimeStack {
+  sim: RunningSimulator;
+  rt: Runtime;
+  dir: string;
+  /** The runtime's HTTP actions origin (`/v1/...`, `/oauth/...`). */
+  site: string;
+  /** Calls a Convex function as admin, by reference rather than by path string. */
+  run(kind: "query" | "mutation" | "action", fn: FunctionReference<"query" | "mutation" | "action", "public" | "internal">, args?: Record<string, unknown>): Promise<unknown>;
+  /** Creates an account (the CLI's default plan unless one is given); no key. */
+  createAccount(email: string, plan?: PlanId): Promise<void>;
+  /** Creates an account and an API key for it; the key's secret is only ever returned here. */
+  account(email: string, plan?: PlanId): Promise<{ secret: string }>;
+  /** Stops the runtime, then the simulator, then removes the temp dir. */
+  close(): Promise<void>;
+}
+
+export async function startRuntimeStack(options: RuntimeStackOptions): Promise<RuntimeStack> {
+  const sim = await startSimulator({ ...options.simulator, port: 0, useEnv: false });
+  const dir = mkdtempSync(path.join(tmpdir(), `${options.name}-`));
+  let rt: Runtime;
+  try {
+    rt = await startRuntime({
+      port: 0,
+      sitePort: 0,
+      dataDir: dir,
+      persist: false,
+      readEnvLocal: false,
+      quiet: true,
+      env: options.env({ dir, simUrl: sim.url }),
+    });
+  } catch (err) {
+    // A runtime that did not start must not leave the simulator's port or the dir behind.
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+
+  const run: RuntimeStack["run"] = (kind, fn, args = {}) => rt.run(kind, getFunctionName(fn), args);
+  const createAccount = async (email: string, plan?: PlanId) => {
+    await run("mutation", internal.cli.createAccount, { email, ...(plan ? { plan } : {}) });
+  };
+  return {
+    sim,
+    rt,
+    dir,
+    site: rt.urls.site,
+    run,
+    createAccount,
+    async account(email, plan) {
+      await createAccount(email, plan);
+      const key = (await run("mutation", internal.cli.createApiKey, { email })) as { secret: string };
+      return { secret: key.secret };
+    },
+    async close() {
+      await rt.close();
+      await sim.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
