@@ -3,23 +3,21 @@
 // A Basic account's identity comes up through a paid checkout; then each endpoint is called
 // with its API key and with an OAuth access token from the device flow, and what it did is
 // checked on the simulator's side (the mail captured, the Signal message sent, the event stored).
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { ConvexHttpClient } from "convex/browser";
 import { getFunctionName } from "convex/server";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api.js";
 import { DEX_API_LIMITS } from "../../convex/model/dexApi/limits";
 import { devEnv, devSimulatorBilling } from "../../dev/env";
-import { startRuntime, type Runtime } from "../../dev/runtime/server";
-import { startSimulator, type RunningSimulator } from "../../dev/simulator/server";
+import type { Runtime } from "../../dev/runtime/server";
+import type { RunningSimulator } from "../../dev/simulator/server";
+import { startRuntimeStack, type RuntimeStack } from "./runtimeStack";
 
 vi.setConfig({ testTimeout: 60_000 });
 
 let sim: RunningSimulator;
 let rt: Runtime;
-let dir: string;
+let stack: RuntimeStack;
 /** The Basic account with an active identity. */
 let key: string;
 let address: string;
@@ -52,9 +50,7 @@ async function until<T>(check: () => Promise<T | null | undefined | false>, time
 }
 
 async function accountWithKey(email: string, plan?: "basic"): Promise<string> {
-  await rt.run("mutation", getFunctionName(internal.cli.createAccount), { email, ...(plan ? { plan } : {}) });
-  const created = (await rt.run("mutation", getFunctionName(internal.cli.createApiKey), { email })) as { secret: string };
-  return created.secret;
+  return (await stack.account(email, plan)).secret;
 }
 
 async function signedIn(email: string): Promise<ConvexHttpClient> {
@@ -84,9 +80,8 @@ async function deviceToken(owner: ConvexHttpClient, scope: string): Promise<stri
 }
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0, useEnv: false });
-  dir = mkdtempSync(path.join(tmpdir(), "dexapi-runtime-"));
-  rt = await startRuntime({ port: 0, sitePort: 0, dataDir: dir, persist: false, readEnvLocal: false, quiet: true, env: devEnv(dir, sim.url, "http://127.0.0.1:5998") });
+  stack = await startRuntimeStack({ name: "dexapi-runtime", env: ({ dir, simUrl }) => devEnv(dir, simUrl, "http://127.0.0.1:5998") });
+  ({ sim, rt } = stack);
   sim.configure(devSimulatorBilling(rt.urls.site));
 
   key = await accountWithKey(OWNER);
@@ -103,9 +98,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await rt?.close();
-  await sim?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await stack?.close();
 });
 
 describe("authentication: one path for keys and access tokens", () => {

@@ -3,45 +3,28 @@
 // Telnyx and signal-cli. A Dex instance subscribes with its key, the simulated checkout is paid,
 // and the identity comes up on its own: mailbox ready, number with its messaging profile, Signal
 // verified by the code the simulator texts to the number through Telnyx's signed webhook.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { getFunctionName } from "convex/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { internal } from "../../convex/_generated/api.js";
 import { DEV_IDENTITY, devEnv, devSimulatorBilling } from "../../dev/env";
-import { startRuntime, type Runtime } from "../../dev/runtime/server";
-import { startSimulator, type RunningSimulator } from "../../dev/simulator/server";
+import type { Runtime } from "../../dev/runtime/server";
+import type { RunningSimulator } from "../../dev/simulator/server";
+import { startRuntimeStack, type RuntimeStack } from "./runtimeStack";
 
 let sim: RunningSimulator;
 let rt: Runtime;
-let dir: string;
+let stack: RuntimeStack;
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0, useEnv: false });
-  dir = mkdtempSync(path.join(tmpdir(), "identity-runtime-"));
-  rt = await startRuntime({
-    port: 0,
-    sitePort: 0,
-    dataDir: dir,
-    persist: false,
-    readEnvLocal: false,
-    quiet: true,
-    env: devEnv(dir, sim.url, "http://127.0.0.1:5173"),
-  });
+  stack = await startRuntimeStack({ name: "identity-runtime", env: ({ dir, simUrl }) => devEnv(dir, simUrl, "http://127.0.0.1:5173") });
+  ({ sim, rt } = stack);
   sim.configure(devSimulatorBilling(rt.urls.site));
 }, 120_000);
 
 afterAll(async () => {
-  await rt?.close();
-  await sim?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await stack?.close();
 });
 
 async function accountWithKey(email: string): Promise<string> {
-  await rt.run("mutation", getFunctionName(internal.cli.createAccount), { email });
-  const key = (await rt.run("mutation", getFunctionName(internal.cli.createApiKey), { email })) as { secret: string };
-  return key.secret;
+  return (await stack.account(email)).secret;
 }
 
 async function dex<T>(secret: string, method: string, route: string, body?: unknown): Promise<{ status: number; json: T }> {

@@ -2,16 +2,13 @@
 // certified OAuth client that checks metadata, iss, token responses and error shapes strictly):
 // the path a Dex instance takes. The consent click is the SPA's call, made here with the real
 // Convex HTTP client signed in through the dev issuer.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import * as oauth from "oauth4webapi";
 import { ConvexHttpClient } from "convex/browser";
 import { getFunctionName } from "convex/server";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api.js";
-import { startRuntime, type Runtime } from "../../dev/runtime/server";
-import { startSimulator, type RunningSimulator } from "../../dev/simulator/server";
+import type { Runtime } from "../../dev/runtime/server";
+import { startRuntimeStack, type RuntimeStack } from "./runtimeStack";
 import { devEnv } from "../../dev/env";
 
 // Every test makes several requests to the runtime; a busy machine can slow them past vitest's 5 s.
@@ -22,8 +19,8 @@ const REDIRECT = "http://127.0.0.1:48123/callback";
 const EMAIL = "connect@example.com";
 
 let rt: Runtime;
-let sim: RunningSimulator;
 let dir: string;
+let stack: RuntimeStack;
 let as: oauth.AuthorizationServer;
 let owner: ConvexHttpClient;
 const client: oauth.Client = { client_id: INSTANCE };
@@ -46,27 +43,16 @@ async function signedIn(email: string): Promise<ConvexHttpClient> {
 
 beforeAll(async () => {
   // The simulator stands in for the providers a paid account's identity provisioning calls.
-  sim = await startSimulator({ port: 0, useEnv: false });
-  dir = mkdtempSync(path.join(tmpdir(), "oauth-runtime-"));
-  rt = await startRuntime({
-    port: 0,
-    sitePort: 0,
-    dataDir: dir,
-    persist: false,
-    readEnvLocal: false,
-    quiet: true,
-    env: devEnv(dir, sim.url, "http://127.0.0.1:5999"),
-  });
-  await rt.run("mutation", getFunctionName(internal.cli.createAccount), { email: EMAIL, plan: "basic" });
+  stack = await startRuntimeStack({ name: "oauth-runtime", env: ({ dir, simUrl }) => devEnv(dir, simUrl, "http://127.0.0.1:5999") });
+  ({ rt, dir } = stack);
+  await stack.createAccount(EMAIL, "basic");
   owner = await signedIn(EMAIL);
   const issuer = new URL(rt.urls.site);
   as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: "oauth2", ...insecure }));
 }, 120_000);
 
 afterAll(async () => {
-  await rt?.close();
-  await sim?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await stack?.close();
 });
 
 /** What the instance does up to the callback: PKCE, the consent page's approval, the callback's checks. */

@@ -2,19 +2,15 @@
 // runtime: a Dex instance connects with oauth4webapi (code + PKCE), then the unmodified `openai`
 // SDK sends the access token as its API key. Metered and billed to the account that connected
 // it, refused at once after Disconnect, and refused with 403 for a grant without `ai`.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import * as oauth from "oauth4webapi";
 import OpenAI from "openai";
 import { ConvexHttpClient } from "convex/browser";
-import { getFunctionName } from "convex/server";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { api, internal } from "../../convex/_generated/api.js";
+import { api } from "../../convex/_generated/api.js";
 import { monthOf } from "../../convex/model/calendar";
 import { tokenCostMicros } from "../../convex/model/pricing";
-import { startRuntime, type Runtime } from "../../dev/runtime/server";
-import { startSimulator, type RunningSimulator } from "../../dev/simulator/server";
+import type { Runtime } from "../../dev/runtime/server";
+import { startRuntimeStack, type RuntimeStack } from "./runtimeStack";
 import { chatUsage } from "../../dev/simulator/tokens";
 import { devEnv } from "../../dev/env";
 
@@ -27,8 +23,7 @@ const OTHER = "someone-else@example.com";
 const messages = [{ role: "user" as const, content: "Say hello to the instance." }];
 
 let rt: Runtime;
-let sim: RunningSimulator;
-let dir: string;
+let stack: RuntimeStack;
 let as: oauth.AuthorizationServer;
 let owner: ConvexHttpClient;
 let otherKey: string;
@@ -50,29 +45,17 @@ async function signedIn(email: string): Promise<ConvexHttpClient> {
 }
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0, useEnv: false });
-  dir = mkdtempSync(path.join(tmpdir(), "proxy-oauth-runtime-"));
-  rt = await startRuntime({
-    port: 0,
-    sitePort: 0,
-    dataDir: dir,
-    persist: false,
-    readEnvLocal: false,
-    quiet: true,
-    env: devEnv(dir, sim.url, "http://127.0.0.1:5998"),
-  });
-  await rt.run("mutation", getFunctionName(internal.cli.createAccount), { email: OWNER, plan: "basic" });
-  await rt.run("mutation", getFunctionName(internal.cli.createAccount), { email: OTHER, plan: "basic" });
-  otherKey = ((await rt.run("mutation", getFunctionName(internal.cli.createApiKey), { email: OTHER })) as { secret: string }).secret;
+  stack = await startRuntimeStack({ name: "proxy-oauth-runtime", env: ({ dir, simUrl }) => devEnv(dir, simUrl, "http://127.0.0.1:5998") });
+  ({ rt } = stack);
+  await stack.createAccount(OWNER, "basic");
+  otherKey = (await stack.account(OTHER, "basic")).secret;
   owner = await signedIn(OWNER);
   const issuer = new URL(rt.urls.site);
   as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: "oauth2", ...insecure }));
 }, 120_000);
 
 afterAll(async () => {
-  await rt?.close();
-  await sim?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await stack?.close();
 });
 
 /** The instance's connect: PKCE, the consent page's approval (the SPA's call), the code exchange. */
