@@ -7,6 +7,7 @@
  * them exactly; the formulas are in dev/simulator/README.md.
  */
 import { randomBytes } from "node:crypto";
+import { bearerKey, errorMessage, tokenInterval, writeSse } from "./aiCommon.ts";
 import { SimHttpError, sendJson, type ProviderFormat, type Route, type RouteContext } from "./http.ts";
 import { perStateStore } from "./state.ts";
 import {
@@ -50,7 +51,7 @@ export const anthropicFormat: ProviderFormat = {
     return {
       body: {
         type: "error",
-        error: { type: error.details.type ?? anthropicErrorType(error.status), message: error.message || `Simulated error ${error.status}.` },
+        error: { type: error.details.type ?? anthropicErrorType(error.status), message: errorMessage(error) },
       },
       headers: error.details.headers,
     };
@@ -67,10 +68,7 @@ function invalid(message: string, status = 400): SimHttpError {
  */
 function authorize(ctx: RouteContext): void {
   const header = ctx.req.headers["x-api-key"];
-  const bearer = ctx.req.headers.authorization;
-  const key = typeof header === "string" && header !== ""
-    ? header
-    : typeof bearer === "string" && bearer.startsWith("Bearer ") ? bearer.slice(7).trim() : "";
+  const key = typeof header === "string" && header !== "" ? header : bearerKey(ctx);
   if (key === "") throw invalid("x-api-key header is required", 401);
   if (key.endsWith("-invalid")) throw invalid("invalid x-api-key", 401);
   if (typeof ctx.req.headers["anthropic-version"] !== "string") throw invalid("anthropic-version: header is required");
@@ -291,26 +289,9 @@ function newId(prefix: string): string {
   return `${prefix}_sim${randomBytes(9).toString("base64url")}`;
 }
 
-/**
- * Anthropic's SSE: `event: <type>` and `data: <json>` per event, spaced by the token interval.
- * A stream cut (config or `x-sim-cut-after-chunks`) destroys the socket after that many events.
- */
-async function writeEvents(ctx: RouteContext, events: { data: Record<string, unknown>; delayMs: number }[]): Promise<void> {
-  const cutAfter = ctx.overrides.cutAfterChunks ?? ctx.state.takeStreamCut();
-  ctx.res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" });
-  ctx.res.flushHeaders();
-  ctx.log.status = 200;
-  for (let i = 0; i < events.length; i++) {
-    if (cutAfter !== null && i >= cutAfter) {
-      ctx.log.outcome = "cut";
-      ctx.res.destroy();
-      return;
-    }
-    if (events[i].delayMs > 0 && !(await ctx.sleep(events[i].delayMs))) return;
-    if (ctx.closed()) return;
-    ctx.res.write(`event: ${String(events[i].data.type)}\ndata: ${JSON.stringify(events[i].data)}\n\n`);
-  }
-  ctx.res.end();
+/** Anthropic's SSE framing: `event: <type>` and `data: <json>` per event. */
+function eventFrame(data: Record<string, unknown>): string {
+  return `event: ${String(data.type)}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 async function messages(ctx: RouteContext): Promise<void> {
@@ -327,7 +308,7 @@ async function messages(ctx: RouteContext): Promise<void> {
     output_tokens: reply.output_tokens,
     service_tier: "standard",
   };
-  const interval = ctx.overrides.tokenIntervalMs ?? ctx.state.config.tokenIntervalMs;
+  const interval = tokenInterval(ctx);
   const id = newId("msg");
   if (request.stream !== true) {
     if (!(await ctx.sleep(interval * reply.output_tokens))) return;
@@ -368,7 +349,7 @@ async function messages(ctx: RouteContext): Promise<void> {
     },
     { data: { type: "message_stop" }, delayMs: 0 },
   ];
-  await writeEvents(ctx, events);
+  await writeSse(ctx, events, eventFrame);
 }
 
 export const anthropicRoutes: Route[] = [

@@ -3,6 +3,7 @@
  * `xi-api-key` header and `{text, model_id, voice_settings?}`, answering audio bytes and the
  * characters billed in `x-character-count`. Errors are ElevenLabs' `{detail: {status, message}}`.
  */
+import { errorMessage } from "./aiCommon.ts";
 import { pcmSamples, silentMp3, speechSeconds, wavFile } from "./audio.ts";
 import { SimHttpError, sendBytes, type ProviderFormat, type Route, type RouteContext } from "./http.ts";
 
@@ -31,7 +32,7 @@ export const elevenLabsFormat: ProviderFormat = {
   name: "elevenlabs",
   renderError(error) {
     return {
-      body: { detail: { status: error.details.code ?? (error.status >= 500 ? "internal_error" : "invalid_request"), message: error.message || `Simulated error ${error.status}.` } },
+      body: { detail: { status: error.details.code ?? (error.status >= 500 ? "internal_error" : "invalid_request"), message: errorMessage(error) } },
       headers: error.details.headers,
     };
   },

@@ -7,6 +7,7 @@
  * `total_tokens` but not in `completion_tokens`, so a client has to bill from the total.
  */
 import { randomBytes } from "node:crypto";
+import { bearerKey, dataFrame, errorMessage, tokenInterval, writeSse, type SseEvent } from "./aiCommon.ts";
 import { SimHttpError, sendJson, type ProviderFormat, type Route, type RouteContext } from "./http.ts";
 import {
   chosenTool,
@@ -39,7 +40,7 @@ export const geminiFormat: ProviderFormat = {
   renderError(error) {
     const status = error.details.code ?? STATUS_NAMES[error.status] ?? (error.status >= 500 ? "INTERNAL" : "INVALID_ARGUMENT");
     return {
-      body: [{ error: { code: error.status, message: error.message || `Simulated error ${error.status}.`, status } }],
+      body: [{ error: { code: error.status, message: errorMessage(error), status } }],
       headers: error.details.headers,
     };
   },
@@ -50,8 +51,7 @@ function invalid(message: string, status = 400): SimHttpError {
 }
 
 function authorize(ctx: RouteContext): void {
-  const header = ctx.req.headers.authorization;
-  const key = typeof header === "string" && header.startsWith("Bearer ") ? header.slice(7).trim() : "";
+  const key = bearerKey(ctx);
   if (!key) throw invalid("Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.", 401);
   if (key.endsWith("-invalid")) throw invalid("API key not valid. Please pass a valid API key.", 400);
 }
@@ -123,7 +123,7 @@ async function chatCompletions(ctx: RouteContext): Promise<void> {
   const usage = geminiUsage(request, { completionTokens: ctx.overrides.completionTokens ?? ctx.state.config.completionTokens });
   const stream = body.stream === true;
   const includeUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
-  const interval = ctx.overrides.tokenIntervalMs ?? ctx.state.config.tokenIntervalMs;
+  const interval = tokenInterval(ctx);
   const id = `${randomBytes(12).toString("base64url")}`;
   const created = Math.floor(Date.now() / 1000);
   const toolCall = reply.toolCall
@@ -141,7 +141,7 @@ async function chatCompletions(ctx: RouteContext): Promise<void> {
   const chunk = (delta: Record<string, unknown>, finish: string | null) => ({
     choices: [{ delta, finish_reason: finish, index: 0 }], created, id, model, object: "chat.completion.chunk",
   });
-  const events: { data: unknown; delayMs: number }[] = [];
+  const events: SseEvent<unknown>[] = [];
   if (toolCall) {
     events.push({ data: chunk({ role: "assistant", tool_calls: [{ index: 0, ...toolCall }] }, reply.finishReason), delayMs: interval * (reply.thoughts + 1) });
   } else {
@@ -157,22 +157,8 @@ async function chatCompletions(ctx: RouteContext): Promise<void> {
   if (includeUsage) events.push({ data: { choices: [], created, id, model, object: "chat.completion.chunk", usage }, delayMs: 0 });
   events.push({ data: "[DONE]", delayMs: 0 });
 
-  const cutAfter = ctx.overrides.cutAfterChunks ?? ctx.state.takeStreamCut();
-  ctx.res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
-  ctx.res.flushHeaders();
-  ctx.log.status = 200;
-  for (let i = 0; i < events.length; i++) {
-    if (cutAfter !== null && i >= cutAfter) {
-      ctx.log.outcome = "cut";
-      ctx.res.destroy();
-      return;
-    }
-    if (events[i].delayMs > 0 && !(await ctx.sleep(events[i].delayMs))) return;
-    if (ctx.closed()) return;
-    const data = events[i].data;
-    ctx.res.write(`data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`);
-  }
-  ctx.res.end();
+  // Google sends this endpoint's stream as bare `text/event-stream`, no charset.
+  await writeSse(ctx, events, dataFrame, { "content-type": "text/event-stream" });
 }
 
 export const geminiRoutes: Route[] = [

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { speechAudio, SPEECH_CONTENT_TYPES, SPEECH_FORMATS, type SpeechFormat } from "./audio.ts";
+import { bearerKey, dataFrame, tokenInterval, writeSse, type SseEvent } from "./aiCommon.ts";
 import { SimHttpError, sendBytes, sendJson, type ProviderFormat, type Route, type RouteContext } from "./http.ts";
 import type { SimulatorState } from "./state.ts";
 import {
@@ -114,8 +115,7 @@ function maskKey(key: string): string {
 
 /** Bearer auth the way OpenAI answers it: 401 with an explanatory message, never a bare status. */
 function authorize(ctx: RouteContext): void {
-  const header = ctx.req.headers.authorization;
-  const key = typeof header === "string" && header.startsWith("Bearer ") ? header.slice(7).trim() : "";
+  const key = bearerKey(ctx);
   if (!key) {
     throw new SimHttpError(
       401,
@@ -210,38 +210,9 @@ function processingHeaders(ctx: RouteContext): Record<string, string> {
   return { "openai-processing-ms": String(Date.now() - ctx.log.at), "openai-version": "2020-10-01", "openai-organization": "sim-org" };
 }
 
-/** Interval between generated tokens for this request (per-request header wins over config). */
-function tokenInterval(ctx: RouteContext): number {
-  return ctx.overrides.tokenIntervalMs ?? ctx.state.config.tokenIntervalMs;
-}
-
-/**
- * Writes SSE events with the configured spacing. A stream cut (config or `x-sim-cut-after-chunks`)
- * destroys the socket after that many events: no finish chunk, no usage chunk, no [DONE], and
- * the client sees a connection reset, exactly what an upstream dying mid-stream looks like.
- */
-async function writeEventStream(ctx: RouteContext, events: { data: unknown; delayMs: number }[]): Promise<void> {
-  const cutAfter = ctx.overrides.cutAfterChunks ?? ctx.state.takeStreamCut();
-  ctx.res.writeHead(200, {
-    ...processingHeaders(ctx),
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-cache",
-    connection: "keep-alive",
-  });
-  ctx.res.flushHeaders();
-  ctx.log.status = 200;
-  for (let i = 0; i < events.length; i++) {
-    if (cutAfter !== null && i >= cutAfter) {
-      ctx.log.outcome = "cut";
-      ctx.res.destroy();
-      return;
-    }
-    if (events[i].delayMs > 0 && !(await ctx.sleep(events[i].delayMs))) return;
-    if (ctx.closed()) return;
-    const data = events[i].data;
-    ctx.res.write(`data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`);
-  }
-  ctx.res.end();
+/** OpenAI's SSE: `data: <json>` per event, then `data: [DONE]`, with its processing headers. */
+async function writeEventStream(ctx: RouteContext, events: SseEvent<unknown>[]): Promise<void> {
+  await writeSse(ctx, events, dataFrame, processingHeaders(ctx));
 }
 
 function usageFrom(promptTokens: number, plan: Pick<PlannedCompletion, "completionTokens" | "reasoningTokens">, cachedTokens = 0): ChatUsage {
