@@ -1,6 +1,7 @@
 // Shared setup for HTTP tests of the proxy: a convex-test backend whose httpActions the real
 // `openai` SDK reaches through `t.fetch`, and the provider simulator as the upstream.
 import OpenAI from "openai";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import type { Id } from "../../convex/_generated/dataModel";
 import { DISPLAY_PREFIX_LENGTH } from "../../convex/model/apiKeySecrets";
 import type { PlanId } from "../../convex/model/plans";
@@ -29,6 +30,31 @@ export async function startUpstream(): Promise<RunningSimulator> {
   const sim = await startSimulator({ port: 0, useEnv: false });
   Object.assign(process.env, devAiProviderEnv(sim.url, "proxy"));
   return sim;
+}
+
+/**
+ * The hooks every convex-test HTTP file repeats: the simulator as upstream for the whole file,
+ * reset before each test, and a fresh test backend per test. `prepare` runs between the two
+ * (env stubs, module-level state resets) so the backend sees it. The file keeps its own `sim`
+ * and `t` variables through the setters.
+ */
+export function useUpstream(
+  bind: { sim?: (sim: RunningSimulator) => void; t: (t: TestConvex) => void },
+  prepare?: () => void,
+): void {
+  let sim: RunningSimulator | undefined;
+  beforeAll(async () => {
+    sim = await startUpstream();
+    bind.sim?.(sim);
+  });
+  afterAll(async () => {
+    await sim?.close();
+  });
+  beforeEach(() => {
+    sim!.reset();
+    prepare?.();
+    bind.t(newTest());
+  });
 }
 
 export interface Account {

@@ -3,7 +3,7 @@
 // Every test checks the settled usage event against the provider's reported usage and the
 // price book.
 import OpenAI from "openai";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { messagesUsage, planReply, type MessagesRequest } from "../../dev/simulator/anthropic";
 import { geminiUsage } from "../../dev/simulator/gemini";
 import type { RunningSimulator } from "../../dev/simulator/server";
@@ -13,7 +13,7 @@ import { estimateChatPromptTokens } from "../../convex/model/proxy/estimate";
 import { ELEVENLABS_VOICES } from "../../convex/model/proxy/speechVoices";
 import { PLANS } from "../../convex/model/plans";
 import { speechCostMicros, tokenCostMicros } from "../../convex/model/pricing";
-import { account, clientFor, eventsOf, eventually, holdsOf, newTest, startUpstream, type TestConvex } from "./harness";
+import { account, clientFor, eventsOf, eventually, holdsOf, useUpstream, type TestConvex } from "./harness";
 
 // The first request of the file loads every Convex module; on a busy machine that alone can
 // pass vitest's default 5 s (the projects in vitest.config.ts do not inherit its testTimeout).
@@ -22,16 +22,7 @@ vi.setConfig({ testTimeout: 30_000 });
 let sim: RunningSimulator;
 let t: TestConvex;
 
-beforeAll(async () => {
-  sim = await startUpstream();
-});
-afterAll(async () => {
-  await sim.close();
-});
-beforeEach(() => {
-  sim.reset();
-  t = newTest();
-});
+useUpstream({ sim: (s) => (sim = s), t: (x) => (t = x) });
 
 const MAX = PLANS.basic.limits.defaultMaxOutputTokens;
 const messages = [

@@ -1,6 +1,6 @@
 // The proxy over HTTP with the real `openai` SDK, the provider simulator as upstream.
 import OpenAI from "openai";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { chatUsage, embeddingInputTokens, planCompletion } from "../../dev/simulator/tokens";
 import type { RunningSimulator } from "../../dev/simulator/server";
 import type { FailureRule } from "../../dev/simulator/config";
@@ -14,9 +14,8 @@ import {
   eventsOf,
   eventually,
   holdsOf,
-  newTest,
   pathOf,
-  startUpstream,
+  useUpstream,
   type TestConvex,
   usageEvent,
 } from "./harness";
@@ -24,16 +23,7 @@ import {
 let sim: RunningSimulator;
 let t: TestConvex;
 
-beforeAll(async () => {
-  sim = await startUpstream();
-});
-afterAll(async () => {
-  await sim.close();
-});
-beforeEach(() => {
-  sim.reset();
-  t = newTest();
-});
+useUpstream({ sim: (s) => (sim = s), t: (x) => (t = x) });
 
 const messages = [
   { role: "system" as const, content: "You are terse." },

@@ -1,27 +1,17 @@
 // The proxy with an OAuth access token through the real `openai` SDK on the test backend, the
 // provider simulator as upstream: the usage event names the grant's instance (not a header the
 // instance could set to anything), and a key's request still names its key and its header.
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import type { RunningSimulator } from "../../dev/simulator/server";
+import { describe, expect, it, vi } from "vitest";
 import { chatUsage } from "../../dev/simulator/tokens";
 import type { Id } from "../../convex/_generated/dataModel";
 import { newSecret, secretHash } from "../../convex/model/oauth/secrets";
 import { createGrant, issuePair } from "../../convex/oauth/store";
-import { account, clientFor, eventsOf, newTest, startUpstream, type TestConvex } from "./harness";
+import { account, clientFor, eventsOf, useUpstream, type TestConvex } from "./harness";
 
-let sim: RunningSimulator;
 let t: TestConvex;
 
-beforeAll(async () => {
-  sim = await startUpstream();
-});
-afterAll(async () => {
-  await sim.close();
-});
-beforeEach(() => {
-  sim.reset();
+useUpstream({ t: (x) => (t = x) }, () => {
   vi.stubEnv("ENCRYPTION_KEY", "cHJveHktb2F1dGgtdGVzdC1lbmNyeXB0aW9uLWtleSE=");
-  t = newTest();
 });
 
 const messages = [{ role: "user" as const, content: "Which instance am I?" }];

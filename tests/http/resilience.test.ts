@@ -6,7 +6,7 @@ import { api } from "../../convex/_generated/api";
 import { resetProviderHealth } from "../../convex/proxy/providerHealth";
 import { signIn } from "../../convex/test.setup";
 import { startSimulator, type RunningSimulator } from "../../dev/simulator/server";
-import { account, clientFor, eventsOf, holdsOf, newTest, startUpstream, type TestConvex } from "./harness";
+import { account, clientFor, eventsOf, holdsOf, useUpstream, type TestConvex } from "./harness";
 
 let sim: RunningSimulator;
 let t: TestConvex;
@@ -19,17 +19,9 @@ const ENV = {
   PROXY_RETRY_BASE_DELAY_MS: "5",
 };
 
-beforeAll(async () => {
-  sim = await startUpstream();
-});
-afterAll(async () => {
-  await sim.close();
-});
-beforeEach(() => {
+useUpstream({ sim: (s) => (sim = s), t: (x) => (t = x) }, () => {
   Object.assign(process.env, ENV);
-  sim.reset();
   resetProviderHealth();
-  t = newTest();
 });
 afterEach(() => {
   for (const name of Object.keys(ENV)) delete process.env[name];
