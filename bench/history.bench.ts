@@ -191,10 +191,9 @@ month's \`usageDaily\` rows (at most days x models) and the events after the rol
 account row, the newest 20 events and their key. None reads a range that grows with the
 history, which is what the ratio column shows. Times are the offline runtime's on this shared
 machine (convex-test underneath, one Node process), so compare them with each other, not with a
-Convex deployment. One runtime artifact shows in them: for a descending query (\`recent\`, newest
-first) the runtime's sorted index (\`dev/runtime/vm/indexes.ts\`) walks the account's whole
-range to find its end before taking the newest 20, so that time grows with the history while
-the documents read do not; a Convex index seeks to the end of the range. Variables: \`BENCH_HISTORY_SMALL\` (10000), \`BENCH_HISTORY_LARGE\` (100000),
+Convex deployment. Their times stay flat too: the runtime's sorted index
+(\`dev/runtime/vm/indexes.ts\`) finds both ends of a range by binary search, as a Convex index
+seeks, so a newest-first read visits only the entries it returns. Variables: \`BENCH_HISTORY_SMALL\` (10000), \`BENCH_HISTORY_LARGE\` (100000),
 \`BENCH_HISTORY_CALLS\` (20), \`BENCH_WRITE_DOCS\` (0 to only print).
 `;
 }
