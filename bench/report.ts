@@ -170,9 +170,13 @@ ${truncated.length ? `\nStopped by the time limit before all requests were sent:
 - Gateway CPU per request is the most stable figure across runs: it moves less with the machine's
   load than latencies do. At 64 concurrent requests the rate either gateway can serve is roughly
   1000 / (its CPU ms per request), minus what the other processes take from the two cores.
-- Documents read per request depends on the quota ledger's design in \`convex/quota/\`: if admitting
-  a request reads the usage recorded since the last rollup, it grows with each account's request
-  rate between rollups.
+- Documents per request: the request's own functions read 5 and write 3 (\`begin\`: key, account
+  and the month's balance document, which it writes; \`settle\`: account and balance, writing the
+  balance and one usage event), plus the key's last use written at most once a minute, whatever the
+  request rate, concurrency or history (\`docs/proxy.md\`). The rest is the crons that ran during the
+  phase, spread over its requests: the usage rollup reads each new event once more, and a cron
+  that happens to fire in a short phase (the 5-minute overage report, the minute's hold tidy) shows
+  as a bump in that phase alone; a longer phase of the same kind reads about 7.5.
 
 ### Re-running
 
