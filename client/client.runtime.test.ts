@@ -225,6 +225,28 @@ describe("the Dex SDK against the offline runtime", () => {
     expect((bad as DexApiError).status).toBe(400);
   });
 
+  it("refusals reach the SDK as typed errors: a scope the grant lacks, the plan's rate limit", async () => {
+    // An instance connected for usage only may read usage, not the identity.
+    const store = defaultStore(home("scoped"), {});
+    const tokens = await connect({ issuer: rt.urls.site, clientId: "dex-sdkscope", scope: "usage", store, onUrl: async (url) => void (await approveInBrowser(url)) });
+    expect(tokens.scope).toBe("usage");
+    const scoped = new DexClient({ store });
+    expect((await scoped.usage()).plan).toBe("basic");
+    const refused = await scoped.identity().catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(DexApiError);
+    expect([(refused as DexApiError).status, (refused as DexApiError).code]).toEqual([403, "insufficient_scope"]);
+
+    // Basic sends 20 Signal messages a minute (model/dexApi/limits.ts); the next one is a typed 429.
+    const { store: full } = await connected("limited", "dex-sdklimit");
+    const client = new DexClient({ store: full });
+    let limited: unknown = null;
+    for (let i = 0; i < 25 && limited === null; i++) {
+      limited = await client.sendSignal({ recipients: ["+12025550123"], message: `burst ${i}` }).then(() => null, (e: unknown) => e);
+    }
+    expect(limited).toBeInstanceOf(DexApiError);
+    expect([(limited as DexApiError).status, (limited as DexApiError).code]).toEqual([429, "rate_limit_exceeded"]);
+  });
+
   it("covers every endpoint the OpenAPI document lists for instances (AI proxy and billing aside)", async () => {
     const doc = (await (await fetch(`${rt.urls.site}/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, { tags?: string[] }>> };
     const listed: string[] = [];
