@@ -4,7 +4,8 @@ import { v } from "convex/values";
 import { supportMutation, supportQuery } from "../functions";
 import { actorOf, audit } from "../lib/audit";
 import { fail } from "../lib/errors";
-import { oauthGrantRevocationValidator, oauthScopeValidator } from "../schema/oauth";
+import { oauthGrantRevocationValidator } from "../schema/oauth";
+import { grantRow } from "./instances";
 import { revokeGrant } from "./store";
 
 const HISTORY_LIMIT = 100;
@@ -13,13 +14,8 @@ export const grantsOf = supportQuery({
   args: { userId: v.id("users") },
   returns: v.array(
     v.object({
-      _id: v.id("oauthGrants"),
-      instanceId: v.string(),
-      scopes: v.array(oauthScopeValidator),
-      via: v.union(v.literal("authorization_code"), v.literal("device")),
-      createdAt: v.number(),
-      lastUsedAt: v.union(v.number(), v.null()),
-      lastIp: v.union(v.string(), v.null()),
+      // The Instances page's row, plus what support needs about revocation.
+      ...grantRow.fields,
       revokedAt: v.union(v.number(), v.null()),
       revokedBy: v.union(oauthGrantRevocationValidator, v.null()),
     }),

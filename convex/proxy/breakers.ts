@@ -5,6 +5,7 @@ import { v } from "convex/values";
 import type { Doc } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
 import { internalMutation, internalQuery, supportQuery } from "../functions";
+import schema from "../schema";
 import { BREAKER_HISTORY, breakerStateValidator, breakerTransitionValidator } from "../schema/proxy";
 
 /** What a process needs to honour another's breaker (model/proxy/breaker.ts PersistedBreaker). */
@@ -86,18 +87,9 @@ export const current = internalQuery({
 });
 
 const breakerRowValidator = v.object({
-  provider: v.string(),
-  state: breakerStateValidator,
-  changedAt: v.number(),
-  openedAt: v.union(v.number(), v.null()),
-  reopenAt: v.union(v.number(), v.null()),
-  coolDownMs: v.number(),
-  requests: v.number(),
-  failures: v.number(),
+  ...schema.tables.providerBreakers.validator.fields,
   /** failures / requests at the last transition, 0..1 (0 when there were no attempts). */
   failureRate: v.number(),
-  lastError: v.union(v.string(), v.null()),
-  transitions: v.array(breakerTransitionValidator),
 });
 
 /**
