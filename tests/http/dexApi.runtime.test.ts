@@ -53,15 +53,6 @@ async function accountWithKey(email: string, plan?: "basic"): Promise<string> {
   return (await stack.account(email, plan)).secret;
 }
 
-async function signedIn(email: string): Promise<ConvexHttpClient> {
-  const res = await fetch(`${rt.urls.site}/dev-auth/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, role: "user" }) });
-  const { token: jwt } = (await res.json()) as { token: string };
-  const client = new ConvexHttpClient(rt.urls.cloud);
-  client.setAuth(jwt);
-  await client.mutation(api.signup.account.ensure, {});
-  return client;
-}
-
 /** Dex connect's device flow: start, approve as the signed-in owner, redeem. */
 async function deviceToken(owner: ConvexHttpClient, scope: string): Promise<string> {
   const started = (await (
@@ -94,7 +85,7 @@ beforeAll(async () => {
   }, 60_000);
   address = identity.email.address;
   phone = identity.phone.number;
-  token = await deviceToken(await signedIn(OWNER), "email identity");
+  token = await deviceToken(await stack.signIn(OWNER), "email identity");
 }, 120_000);
 
 afterAll(async () => {

@@ -28,25 +28,12 @@ const none = oauth.None();
 // The runtime listens on plain http on 127.0.0.1; production is https.
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
 
-async function signedIn(email: string): Promise<ConvexHttpClient> {
-  const res = await fetch(`${rt.urls.site}/dev-auth/token`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email, role: "user" }),
-  });
-  const { token } = (await res.json()) as { token: string };
-  const c = new ConvexHttpClient(rt.urls.cloud);
-  c.setAuth(token);
-  await c.mutation(api.signup.account.ensure, {});
-  return c;
-}
-
 beforeAll(async () => {
   // The simulator stands in for the providers a paid account's identity provisioning calls.
   stack = await startRuntimeStack({ name: "oauth-runtime", env: ({ dir, simUrl }) => devEnv(dir, simUrl, "http://127.0.0.1:5999") });
   ({ rt, dir } = stack);
   await stack.createAccount(EMAIL, "basic");
-  owner = await signedIn(EMAIL);
+  owner = await stack.signIn(EMAIL);
   const issuer = new URL(rt.urls.site);
   as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: "oauth2", ...insecure }));
 }, 120_000);

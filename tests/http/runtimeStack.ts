@@ -5,8 +5,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { ConvexHttpClient } from "convex/browser";
 import { getFunctionName, type FunctionReference } from "convex/server";
-import { internal } from "../../convex/_generated/api.js";
+import { api, internal } from "../../convex/_generated/api.js";
 import type { PlanId } from "../../convex/model/plans";
 import { startRuntime, type Runtime } from "../../dev/runtime/server";
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from "../../dev/simulator/server";
@@ -38,6 +39,12 @@ export interface RuntimeStack {
   createAccount(email: string, plan?: PlanId): Promise<void>;
   /** Creates an account and an API key for it; the key's secret is only ever returned here. */
   account(email: string, plan?: PlanId): Promise<{ secret: string }>;
+  /**
+   * Signs a person in as the SPA does with the dev issuer (a token from the deployment's own
+   * POST /dev-auth/token, DEV_AUTH=true in the env) and runs the post-sign-in `ensure`; the client
+   * then calls public functions as that person.
+   */
+  signIn(email: string): Promise<ConvexHttpClient>;
   /** Stops the runtime, then the simulator, then removes the temp dir. */
   close(): Promise<void>;
 }
@@ -78,6 +85,19 @@ export async function startRuntimeStack(options: RuntimeStackOptions): Promise<R
       await createAccount(email, plan);
       const key = (await run("mutation", internal.cli.createApiKey, { email })) as { secret: string };
       return { secret: key.secret };
+    },
+    async signIn(email) {
+      const res = await fetch(`${rt.urls.site}/dev-auth/token`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email, role: "user" }),
+      });
+      if (!res.ok) throw new Error(`dev-auth/token answered ${res.status}: ${await res.text()}`);
+      const { token } = (await res.json()) as { token: string };
+      const client = new ConvexHttpClient(rt.urls.cloud);
+      client.setAuth(token);
+      await client.mutation(api.signup.account.ensure, {});
+      return client;
     },
     async close() {
       await rt.close();
