@@ -160,17 +160,19 @@ export function IdentitySupport({ userId, email }: { userId: Id<"users">; email:
 }
 
 function IdentityDetails({ row }: { row: IdentityRow }) {
+  const phase = phaseLabel(row.phase);
+  const status = identityStatusLabel(row.status);
   return (
     <dl className="details">
       <div>
         <dt>Status</dt>
         <dd className="badge-row">
-          <StatusBadge status={phaseLabel(row.phase)} testId="support-identity-phase" />
-          <StatusBadge status={identityStatusLabel(row.status)} testId="support-identity-status">
-            <span className="cell-sub muted">
-              <code>{row.status}</code> · created <RelativeTime at={row.createdAt} />
-            </span>
-          </StatusBadge>
+          <StatusBadge status={phase} testId="support-identity-phase" />
+          {/* The overall status only when it says more than the phase ("Needs a captcha" while provisioning). */}
+          {status.label !== phase.label && <StatusBadge status={status} testId="support-identity-status" />}
+          <span className="cell-sub muted">
+            <code>{row.status}</code> · created <RelativeTime at={row.createdAt} />
+          </span>
         </dd>
       </div>
       {row.error !== undefined && (
