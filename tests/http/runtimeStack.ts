@@ -45,6 +45,12 @@ export interface RuntimeStack {
    * then calls public functions as that person.
    */
   signIn(email: string): Promise<ConvexHttpClient>;
+  /**
+   * Resolves once the runtime has run none of the app's functions for `quietMs` (background work
+   * such as a new paid account's identity provisioning has drained), so a test that counts calls
+   * around one request counts only that request's. Throws after `timeoutMs`.
+   */
+  quiescent(options?: { quietMs?: number; timeoutMs?: number }): Promise<void>;
   /** Stops the runtime, then the simulator, then removes the temp dir. */
   close(): Promise<void>;
 }
@@ -98,6 +104,21 @@ export async function startRuntimeStack(options: RuntimeStackOptions): Promise<R
       client.setAuth(token);
       await client.mutation(api.signup.account.ensure, {});
       return client;
+    },
+    async quiescent({ quietMs = 1500, timeoutMs = 60_000 } = {}) {
+      const total = () => Object.values(rt.metrics().appFunctionCalls).reduce((a, b) => a + b, 0);
+      const deadline = Date.now() + timeoutMs;
+      let last = total();
+      let quietSince = Date.now();
+      while (Date.now() - quietSince < quietMs) {
+        if (Date.now() > deadline) throw new Error(`the runtime was still busy after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 100));
+        const now = total();
+        if (now !== last) {
+          last = now;
+          quietSince = Date.now();
+        }
+      }
     },
     async close() {
       await rt.close();
