@@ -1,7 +1,8 @@
-// Liveness: the deployment answers HTTP (no dependencies; readiness and metrics come with the
-// operations issue).
+// Liveness: the deployment answers HTTP (no dependencies). Readiness, which does look at
+// dependencies, is /readyz (readiness.ts); metrics come with the operations issue.
 import type { HttpRouter } from "convex/server";
 import { httpAction } from "../_generated/server";
+import { readyz } from "./readiness";
 
 async function healthzHandler(): Promise<Response> {
   return new Response(JSON.stringify({ ok: true }), {
@@ -14,4 +15,5 @@ const healthz = httpAction(healthzHandler);
 
 export function mountOpsRoutes(http: HttpRouter): void {
   http.route({ path: "/healthz", method: "GET", handler: healthz });
+  http.route({ path: "/readyz", method: "GET", handler: readyz });
 }
