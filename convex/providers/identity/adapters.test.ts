@@ -1,39 +1,22 @@
 // The identity adapters over real HTTP against the provider simulator: success paths, the
 // idempotent lookups and each classified error (the simulator's failure injection).
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
 import * as google from "./google";
 import * as signal from "./signal";
 import * as telnyx from "./telnyx";
+import { useAdapterSimulator } from "./simulator.setup";
 import { RetryableProviderError } from "./types";
 
-interface Sim {
-  url: string;
-  configure(patch: Record<string, unknown>): unknown;
-  reset(): void;
-  close(): Promise<void>;
-}
+const simulator = useAdapterSimulator();
 
-// Not a static import: the simulator is Node code for the root tsconfig.
-const SIMULATOR_MODULE = "../../../dev/simulator/server.ts";
-let sim: Sim;
-beforeAll(async () => {
-  const { startSimulator } = (await import(/* @vite-ignore */ SIMULATOR_MODULE)) as { startSimulator(o: { port: number; useEnv: boolean }): Promise<Sim> };
-  sim = await startSimulator({ port: 0, useEnv: false });
-});
-afterAll(async () => sim.close());
-beforeEach(() => {
-  sim.reset();
-  google.clearGoogleTokenCache();
-});
-
-const fail = (rule: Record<string, unknown>) => sim.configure({ fail: { count: 1, ...rule } });
-const simJson = async <T>(path: string, init?: RequestInit): Promise<T> => (await (await fetch(`${sim.url}${path}`, init)).json()) as T;
+const fail = (rule: Record<string, unknown>) => simulator().configure({ fail: { count: 1, ...rule } });
+const simJson = async <T>(path: string, init?: RequestInit): Promise<T> => (await (await fetch(`${simulator().url}${path}`, init)).json()) as T;
 
 describe("google", () => {
   let config: google.GoogleConfig;
   beforeAll(async () => {
     const key = await simJson<{ client_email: string; private_key: string }>("/_sim/google/service-account", { method: "POST" });
-    config = { serviceAccountEmail: key.client_email, privateKey: key.private_key, adminEmail: "admin@dex.test", baseUrl: sim.url };
+    config = { serviceAccountEmail: key.client_email, privateKey: key.private_key, adminEmail: "admin@dex.test", baseUrl: simulator().url };
   });
   const newUser = (local: string) => ({ primaryEmail: `${local}@dex.test`, givenName: "Dex", familyName: local, password: "s3cret-Pa55word" });
 
@@ -92,7 +75,7 @@ describe("google", () => {
 });
 
 describe("telnyx", () => {
-  const config = (): telnyx.TelnyxConfig => ({ apiKey: "KEY_test", messagingProfileId: "mp-1", baseUrl: sim.url });
+  const config = (): telnyx.TelnyxConfig => ({ apiKey: "KEY_test", messagingProfileId: "mp-1", baseUrl: simulator().url });
 
   test("search, order with customer_reference, assign the profile, release", async () => {
     const numbers = await telnyx.searchNumbers(config(), { limit: 2 });
@@ -152,7 +135,7 @@ describe("telnyx", () => {
 });
 
 describe("signal", () => {
-  const config = (): signal.SignalConfig => ({ baseUrl: sim.url });
+  const config = (): signal.SignalConfig => ({ baseUrl: simulator().url });
   const pendingCode = async (phone: string) =>
     (await simJson<{ accounts: { number: string; code: string }[] }>("/_sim/signal")).accounts.find((a) => a.number === phone)!.code;
 
@@ -160,14 +143,14 @@ describe("signal", () => {
     const phone = "+12015550177";
     expect(await signal.register(config(), phone)).toEqual({ kind: "ok", value: { requested: true } });
     expect(await signal.verify(config(), phone, await pendingCode(phone))).toEqual({ kind: "ok", value: { verified: true } });
-    await fetch(`${sim.url}/_sim/signal/inbound`, { method: "POST", body: JSON.stringify({ from: "+12025550111", to: phone, message: "hi dex" }) });
+    await fetch(`${simulator().url}/_sim/signal/inbound`, { method: "POST", body: JSON.stringify({ from: "+12025550111", to: phone, message: "hi dex" }) });
     expect(await signal.receive(config(), phone)).toMatchObject({ kind: "ok", value: [{ source: "+12025550111", message: "hi dex" }] });
     expect(await signal.unregister(config(), phone)).toEqual({ kind: "ok", value: { existed: true } });
     expect(await signal.unregister(config(), phone)).toEqual({ kind: "ok", value: { existed: false } });
   });
 
   test("captcha: required without one, accepted with a signalcaptcha:// token", async () => {
-    sim.configure({ signal: { requireCaptcha: true } });
+    simulator().configure({ signal: { requireCaptcha: true } });
     expect(await signal.register(config(), "+12015550178")).toMatchObject({ kind: "captcha_required" });
     expect(await signal.register(config(), "+12015550178", { captcha: "signalcaptcha://signal-hcaptcha.abc" })).toMatchObject({ kind: "ok" });
   });

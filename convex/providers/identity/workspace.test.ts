@@ -1,34 +1,17 @@
 // The Dex API's adapters over real HTTP against the provider simulator: Gmail (send, inbox pages,
 // get, trash) and Calendar (list, insert, update, delete) as the mailbox user; Signal send and
 // contacts; each failure through the one classification.
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { beforeEach, describe, expect, test } from "vitest";
 import { decodeBase64url } from "../../model/dexApi/mime";
 import * as google from "./google";
 import * as signal from "./signal";
+import { useAdapterSimulator } from "./simulator.setup";
 import { RetryableProviderError } from "./types";
 import * as workspace from "./workspace";
 
-interface Sim {
-  url: string;
-  configure(patch: Record<string, unknown>): unknown;
-  reset(): void;
-  close(): Promise<void>;
-}
+const simulator = useAdapterSimulator();
 
-// Not a static import: the simulator is Node code for the root tsconfig.
-const SIMULATOR_MODULE = "../../../dev/simulator/server.ts";
-let sim: Sim;
-beforeAll(async () => {
-  const { startSimulator } = (await import(/* @vite-ignore */ SIMULATOR_MODULE)) as { startSimulator(o: { port: number; useEnv: boolean }): Promise<Sim> };
-  sim = await startSimulator({ port: 0, useEnv: false });
-});
-afterAll(async () => sim.close());
-beforeEach(() => {
-  sim.reset();
-  google.clearGoogleTokenCache();
-});
-
-const simJson = async <T>(path: string, init?: RequestInit): Promise<T> => (await (await fetch(`${sim.url}${path}`, init)).json()) as T;
+const simJson = async <T>(path: string, init?: RequestInit): Promise<T> => (await (await fetch(`${simulator().url}${path}`, init)).json()) as T;
 const MAILBOX = "dex-mail@dex.test";
 const mail = (over: Partial<Parameters<typeof workspace.sendMail>[2]> = {}) => ({
   to: ["friend@example.com"],
@@ -43,7 +26,7 @@ describe("gmail and calendar as the mailbox user", () => {
   let config: google.GoogleConfig;
   beforeEach(async () => {
     const key = await simJson<{ client_email: string; private_key: string }>("/_sim/google/service-account", { method: "POST" });
-    config = { serviceAccountEmail: key.client_email, privateKey: key.private_key, adminEmail: "admin@dex.test", baseUrl: sim.url };
+    config = { serviceAccountEmail: key.client_email, privateKey: key.private_key, adminEmail: "admin@dex.test", baseUrl: simulator().url };
     await google.ensureUser(config, { primaryEmail: MAILBOX, givenName: "Dex", familyName: "Mail", password: "s3cret-Pa55word" });
   });
 
@@ -58,7 +41,7 @@ describe("gmail and calendar as the mailbox user", () => {
 
   test("pages the inbox newest first, opens a message, trashes it; unknown ids are null/false", async () => {
     for (const n of [1, 2, 3]) {
-      await fetch(`${sim.url}/_sim/google/gmail/deliver`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ from: "a@example.org", to: MAILBOX, subject: `N${n}`, text: `body ${n}` }) });
+      await fetch(`${simulator().url}/_sim/google/gmail/deliver`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ from: "a@example.org", to: MAILBOX, subject: `N${n}`, text: `body ${n}` }) });
     }
     const first = await workspace.listInbox(config, MAILBOX, { limit: 2 });
     if (first.kind !== "ok") throw new Error(first.kind);
@@ -80,9 +63,9 @@ describe("gmail and calendar as the mailbox user", () => {
 
   test("a mailbox that does not exist yet throws (retry later); Google's 5xx throws; a 400 is permanent", async () => {
     await expect(workspace.listInbox(config, "nobody@dex.test", { limit: 5 })).rejects.toThrow(/Mail service not enabled/);
-    sim.configure({ fail: { count: 1, status: 503, pathPrefix: "/gmail/v1/users/me/messages/send" } });
+    simulator().configure({ fail: { count: 1, status: 503, pathPrefix: "/gmail/v1/users/me/messages/send" } });
     await expect(workspace.sendMail(config, MAILBOX, mail())).rejects.toBeInstanceOf(RetryableProviderError);
-    sim.configure({ fail: { count: 1, status: 400, pathPrefix: "/gmail/v1/users/me/messages/send", message: "Invalid To header" } });
+    simulator().configure({ fail: { count: 1, status: 400, pathPrefix: "/gmail/v1/users/me/messages/send", message: "Invalid To header" } });
     expect(await workspace.sendMail(config, MAILBOX, mail())).toMatchObject({ kind: "permanent", status: 400 });
   });
 
@@ -106,7 +89,7 @@ describe("gmail and calendar as the mailbox user", () => {
 });
 
 describe("signal send and contacts", () => {
-  const config = (): signal.SignalConfig => ({ baseUrl: sim.url });
+  const config = (): signal.SignalConfig => ({ baseUrl: simulator().url });
   const registered = async (phone: string) => {
     await signal.register(config(), phone);
     const code = (await simJson<{ accounts: { number: string; code: string }[] }>("/_sim/signal")).accounts.find((a) => a.number === phone)!.code;
@@ -127,7 +110,7 @@ describe("signal send and contacts", () => {
     expect(await signal.send(config(), "+12015550169", ["+12015550162"], "x")).toMatchObject({ kind: "permanent", code: "not_registered" });
     expect(await signal.listContacts(config(), "+12015550169")).toMatchObject({ kind: "permanent", code: "not_registered" });
     await registered("+12015550161");
-    sim.configure({ fail: { count: 1, status: 503, pathPrefix: "/v2/send" } });
+    simulator().configure({ fail: { count: 1, status: 503, pathPrefix: "/v2/send" } });
     await expect(signal.send(config(), "+12015550161", ["+12015550162"], "x")).rejects.toBeInstanceOf(RetryableProviderError);
   });
 });
