@@ -61,10 +61,22 @@ export async function startIsolatedBenchStack(opts: StackOptions): Promise<{
   close(): Promise<void>;
 }> {
   const sim = await startSimulatorProcess();
+  return await withDataDir(opts, sim, (dataDir, env) => startRuntimeProcess({ dataDir, env, trustForwardedFor: opts.trustForwardedFor ?? false }));
+}
+
+/**
+ * A fresh data dir and the dev env pointed at `sim`, the runtime `start` makes from them, and one
+ * teardown (runtime, simulator, dir) for the result and for a runtime that failed to start.
+ */
+async function withDataDir<Sim extends { url: string; close(): Promise<void> }, Runtime extends { close(): Promise<void> }>(
+  opts: StackOptions,
+  sim: Sim,
+  start: (dataDir: string, env: Record<string, string>) => Promise<Runtime>,
+): Promise<{ runtime: Runtime; sim: Sim; env: Record<string, string>; close(): Promise<void> }> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `poindexter-bench-${opts.name}-`));
   try {
     const env = { ...devEnv(dataDir, sim.url, "http://127.0.0.1:5173"), ...opts.env?.(sim.url) };
-    const runtime = await startRuntimeProcess({ dataDir, env, trustForwardedFor: opts.trustForwardedFor ?? false });
+    const runtime = await start(dataDir, env);
     return {
       runtime,
       sim,
@@ -100,12 +112,10 @@ async function startRuntimeProcess(options: { dataDir: string; env: Record<strin
 }
 
 async function withRuntime<Sim extends { url: string; close(): Promise<void> }>(opts: StackOptions, sim: Sim): Promise<BenchStack<Sim>> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), `poindexter-bench-${opts.name}-`));
-  try {
+  return await withDataDir(opts, sim, async (dataDir, env) => {
     // Imported lazily so runs against an external backend (BENCH_URL) never load the runtime.
     const { startRuntime } = await import("../dev/runtime/server.ts");
-    const env = { ...devEnv(dataDir, sim.url, "http://127.0.0.1:5173"), ...opts.env?.(sim.url) };
-    const runtime = await startRuntime({
+    return await startRuntime({
       port: 0,
       sitePort: 0,
       persist: false,
@@ -115,21 +125,7 @@ async function withRuntime<Sim extends { url: string; close(): Promise<void> }>(
       trustForwardedFor: opts.trustForwardedFor ?? false,
       env,
     });
-    return {
-      runtime,
-      sim,
-      env,
-      async close() {
-        await runtime.close();
-        await sim.close();
-        rmSync(dataDir, { recursive: true, force: true });
-      },
-    };
-  } catch (error) {
-    await sim.close();
-    rmSync(dataDir, { recursive: true, force: true });
-    throw error;
-  }
+  });
 }
 
 const live = new Set<ChildProcess>();
