@@ -41,10 +41,12 @@ export async function writeSse<T>(
   frame: (data: T) => string,
   headers: Record<string, string> = {},
 ): Promise<void> {
-  const cutAfter = ctx.overrides.cutAfterChunks ?? ctx.state.takeStreamCut();
+  const cutAfter = ctx.overrides.cutAfterChunks ?? ctx.state.takeStreamCut() ?? ctx.state.takeProviderStreamCut(aiProviderOf(ctx.url.pathname));
   ctx.res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", ...headers });
   ctx.res.flushHeaders();
   ctx.log.status = 200;
+  const served = ctx.log.served;
+  if (served) served.eventsTotal = events.length;
   for (let i = 0; i < events.length; i++) {
     if (cutAfter !== null && i >= cutAfter) {
       ctx.log.outcome = "cut";
@@ -54,8 +56,25 @@ export async function writeSse<T>(
     if (events[i].delayMs > 0 && !(await ctx.sleep(events[i].delayMs))) return;
     if (ctx.closed()) return;
     ctx.res.write(frame(events[i].data));
+    if (served) served.eventsWritten = i + 1;
   }
   ctx.res.end();
+}
+
+/** The providerFaults family of an AI route, by its path. */
+export function aiProviderOf(pathname: string): string {
+  if (pathname.startsWith("/v1/messages")) return "anthropic";
+  if (pathname.startsWith("/v1beta/")) return "gemini";
+  return "openai";
+}
+
+/**
+ * Notes on the request log what this reply reports as usage (GET /_sim/served), before it is
+ * written: a stream's `usageEvent` is the index of the event carrying it, so whether the usage
+ * reached the caller follows from how many events were written.
+ */
+export function recordServed(ctx: RouteContext, usage: unknown, stream: { usageEvent: number | null } | null): void {
+  ctx.log.served = { usage, stream: stream !== null, eventsWritten: 0, eventsTotal: 0, usageEvent: stream?.usageEvent ?? null };
 }
 
 /** OpenAI's SSE framing (also Gemini's OpenAI-compatible endpoint): `data: <json>` or `data: [DONE]`. */

@@ -92,9 +92,17 @@ export interface ProviderFault {
   /** Share of requests answered with `failStatus` instead (seeded PRNG). */
   failProbability: number;
   failStatus: number;
+  /**
+   * AI providers' streams only: share of streams whose socket is destroyed after a uniform random
+   * number of events in [cutAfterMinChunks, cutAfterMaxChunks] (seeded PRNG), as an upstream that
+   * dies mid-answer (the soak test's 2 % stream cuts). 0 by default.
+   */
+  cutProbability: number;
+  cutAfterMinChunks: number;
+  cutAfterMaxChunks: number;
 }
 
-export const FAULT_PROVIDERS = ["google", "telnyx", "signal"] as const;
+export const FAULT_PROVIDERS = ["google", "telnyx", "signal", "openai", "anthropic", "gemini"] as const;
 export type FaultProvider = (typeof FAULT_PROVIDERS)[number];
 
 export interface SimulatorConfig {
@@ -157,7 +165,7 @@ export const DEFAULT_CONFIG: SimulatorConfig = {
   polar: { webhookUrl: null, webhookSecret: "polar_whs_simulator", priceAmounts: {} },
   telnyx: { webhookUrl: null },
   signal: { requireCaptcha: false },
-  providerFaults: { google: null, telnyx: null, signal: null },
+  providerFaults: { google: null, telnyx: null, signal: null, openai: null, anthropic: null, gemini: null },
 };
 
 export class ConfigError extends Error {
@@ -263,8 +271,8 @@ function parseProviderFaults(base: SimulatorConfig["providerFaults"], value: unk
       next[key] = null;
       continue;
     }
-    if (!isObject(fault)) throw new ConfigError(`providerFaults.${name} must be {latencyMinMs, latencyMaxMs, failProbability, failStatus} or null`);
-    const merged = { latencyMinMs: 0, latencyMaxMs: 0, failProbability: 0, failStatus: 503, ...(base[key] ?? {}), ...fault };
+    if (!isObject(fault)) throw new ConfigError(`providerFaults.${name} must be {latencyMinMs, latencyMaxMs, failProbability, failStatus, cutProbability?, cutAfterMinChunks?, cutAfterMaxChunks?} or null`);
+    const merged = { latencyMinMs: 0, latencyMaxMs: 0, failProbability: 0, failStatus: 503, cutProbability: 0, cutAfterMinChunks: 1, cutAfterMaxChunks: 1, ...(base[key] ?? {}), ...fault };
     const latencyMinMs = int(merged.latencyMinMs, `providerFaults.${name}.latencyMinMs`, 0, 600_000);
     const latencyMaxMs = int(merged.latencyMaxMs, `providerFaults.${name}.latencyMaxMs`, 0, 600_000);
     if (latencyMaxMs < latencyMinMs) throw new ConfigError(`providerFaults.${name}.latencyMaxMs must be >= latencyMinMs`);
@@ -272,7 +280,22 @@ function parseProviderFaults(base: SimulatorConfig["providerFaults"], value: unk
     if (typeof failProbability !== "number" || failProbability < 0 || failProbability > 1) {
       throw new ConfigError(`providerFaults.${name}.failProbability must be a number between 0 and 1`);
     }
-    next[key] = { latencyMinMs, latencyMaxMs, failProbability, failStatus: int(merged.failStatus, `providerFaults.${name}.failStatus`, 400, 599) };
+    const cutProbability = merged.cutProbability;
+    if (typeof cutProbability !== "number" || cutProbability < 0 || cutProbability > 1) {
+      throw new ConfigError(`providerFaults.${name}.cutProbability must be a number between 0 and 1`);
+    }
+    const cutAfterMinChunks = int(merged.cutAfterMinChunks, `providerFaults.${name}.cutAfterMinChunks`, 0, 100_000);
+    const cutAfterMaxChunks = int(merged.cutAfterMaxChunks, `providerFaults.${name}.cutAfterMaxChunks`, 0, 100_000);
+    if (cutAfterMaxChunks < cutAfterMinChunks) throw new ConfigError(`providerFaults.${name}.cutAfterMaxChunks must be >= cutAfterMinChunks`);
+    next[key] = {
+      latencyMinMs,
+      latencyMaxMs,
+      failProbability,
+      failStatus: int(merged.failStatus, `providerFaults.${name}.failStatus`, 400, 599),
+      cutProbability,
+      cutAfterMinChunks,
+      cutAfterMaxChunks,
+    };
   }
   return next;
 }

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { speechAudio, SPEECH_CONTENT_TYPES, SPEECH_FORMATS, type SpeechFormat } from "./audio.ts";
-import { bearerKey, dataFrame, tokenInterval, writeSse, type SseEvent } from "./aiCommon.ts";
+import { bearerKey, dataFrame, recordServed, tokenInterval, writeSse, type SseEvent } from "./aiCommon.ts";
 import { SimHttpError, sendBytes, sendJson, type ProviderFormat, type Route, type RouteContext } from "./http.ts";
 import type { SimulatorState } from "./state.ts";
 import {
@@ -310,6 +310,7 @@ async function chatCompletions(ctx: RouteContext): Promise<void> {
     // A JSON reply takes as long as generating the longest choice's stream would.
     const longest = toolCall ? toolCall.completionTokens : Math.max(...plans.map((p) => p.completionTokens));
     if (!(await ctx.sleep(interval * longest))) return;
+    recordServed(ctx, usage, null);
     const choices = indexes.map((index) =>
       toolCall
         ? { index, message: { role: "assistant", content: null, refusal: null, annotations: [], tool_calls: [toolCallObject(toolCall)] }, logprobs: null, finish_reason: toolCall.finishReason }
@@ -367,6 +368,7 @@ async function chatCompletions(ctx: RouteContext): Promise<void> {
   }
   if (includeUsage) events.push({ data: chunk([], { usage }), delayMs: 0 });
   events.push({ data: "[DONE]", delayMs: 0 });
+  recordServed(ctx, usage, { usageEvent: includeUsage ? events.length - 2 : null });
   await writeEventStream(ctx, events);
 }
 
@@ -417,6 +419,7 @@ async function completions(ctx: RouteContext): Promise<void> {
   const base = { id, object: "text_completion", created, model: model.id, system_fingerprint: SYSTEM_FINGERPRINT };
   if (!stream) {
     if (!(await ctx.sleep(interval * plan.completionTokens))) return;
+    recordServed(ctx, usage, null);
     sendJson(ctx.res, 200, { ...base, choices: [{ text: plan.text, index: 0, logprobs: null, finish_reason: plan.finishReason }], usage }, processingHeaders(ctx));
     return;
   }
@@ -429,6 +432,7 @@ async function completions(ctx: RouteContext): Promise<void> {
   }
   if (includeUsage) events.push({ data: { ...base, choices: [], usage }, delayMs: 0 });
   events.push({ data: "[DONE]", delayMs: 0 });
+  recordServed(ctx, usage, { usageEvent: includeUsage ? events.length - 2 : null });
   await writeEventStream(ctx, events);
 }
 
@@ -500,6 +504,7 @@ async function embeddings(ctx: RouteContext): Promise<void> {
     const vector = embeddingVector(model.id, item, dimensions);
     return { object: "embedding", index, embedding: format === "base64" ? float32ToBase64(vector) : Array.from(vector) };
   });
+  recordServed(ctx, { prompt_tokens: promptTokens, total_tokens: promptTokens }, null);
   sendJson(ctx.res, 200, { object: "list", data, model: model.id, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } }, processingHeaders(ctx));
 }
 

@@ -159,6 +159,7 @@ function createHandler(state: SimulatorState) {
     let body: Buffer = Buffer.alloc(0);
     const entry = {
       at: startedAt,
+      requestId,
       method,
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),

@@ -21,6 +21,25 @@ export interface RequestLogEntry {
   /** completed | failed (injected or provider error) | cut (stream cut by the simulator) | client_closed */
   outcome: "pending" | "completed" | "failed" | "cut" | "client_closed";
   durationMs: number | null;
+  /** The `x-request-id` the simulator answered this request with. */
+  requestId?: string;
+  /**
+   * AI routes: the usage the reply carries and, for a stream, how far it got (GET /_sim/served).
+   * Absent when the request never reached a reply (injected failure, validation error).
+   */
+  served?: ServedReply;
+}
+
+/** What an AI route planned to answer, and how much of it was written. */
+export interface ServedReply {
+  /** The provider's own usage object of this reply, as it would be on the wire. */
+  usage: unknown;
+  stream: boolean;
+  /** SSE events written before the stream ended, was cut or the client left (streams). */
+  eventsWritten: number;
+  eventsTotal: number;
+  /** Index of the event that carries the usage (streams; null when none does). */
+  usageEvent: number | null;
 }
 
 /** One webhook the simulator sent (or tried to send) to the app. */
@@ -144,6 +163,16 @@ export class SimulatorState {
     const latencyMs = Math.round(fault.latencyMinMs + this.random() * (fault.latencyMaxMs - fault.latencyMinMs));
     const fails = fault.failProbability > 0 && this.random() < fault.failProbability;
     return { latencyMs, failStatus: fails ? fault.failStatus : null };
+  }
+
+  /**
+   * Where a provider family's fault rule cuts this stream (providerFaults `cutProbability`), or
+   * null: a uniform draw in [cutAfterMinChunks, cutAfterMaxChunks] with that probability.
+   */
+  takeProviderStreamCut(provider: string): number | null {
+    const fault = (this.config.providerFaults as Record<string, SimulatorConfig["providerFaults"]["google"] | undefined>)[provider];
+    if (!fault || fault.cutProbability <= 0 || this.random() >= fault.cutProbability) return null;
+    return fault.cutAfterMinChunks + Math.floor(this.random() * (fault.cutAfterMaxChunks - fault.cutAfterMinChunks + 1));
   }
 
   /** Extra latency for this request (slow knob), consuming a counted rule like takeFailure. */
