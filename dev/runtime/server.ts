@@ -12,6 +12,7 @@ import { DEFAULT_PORTS, readEnvLocal, setting } from "../env.ts";
 import { JwtVerifier, loadAuthProviders } from "./auth.ts";
 import { startCrons, type CronRunner } from "./crons.ts";
 import { Deployment, type Caller, type Logger } from "./deployment.ts";
+import { drainServers, InFlight, type DrainOptions, type DrainReport } from "./drain.ts";
 import { createEngine, type CallKind, type HostEngine } from "./engineHost.ts";
 import { Persistence } from "./persistence.ts";
 import { requestMetadataOf } from "./requestMetadata.ts";
@@ -83,6 +84,11 @@ export interface Runtime {
   run(kind: CallKind, udfPath: string, args?: Record<string, unknown>): Promise<unknown>;
   /** Writes pending data to disk now. */
   flush(): Promise<void>;
+  /**
+   * Graceful shutdown's first half (drain.ts): stop accepting connections and crons, wait for
+   * in-flight requests and the functions to finish. Call close() after it.
+   */
+  drain(options?: DrainOptions): Promise<DrainReport>;
   close(): Promise<void>;
 }
 
@@ -167,6 +173,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
 
   const cloudServer = http.createServer();
   const siteServer = http.createServer();
+  const inFlight = new InFlight([cloudServer, siteServer]);
   let actualPort: number;
   let actualSitePort: number;
   try {
@@ -460,6 +467,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     },
     flush: async () => {
       await persistence?.flush();
+    },
+    async drain(drainOptions) {
+      crons?.stop();
+      const calls = () => Object.values(metrics.functionCalls).reduce((a, b) => a + b, 0);
+      const report = await drainServers([cloudServer, siteServer], inFlight, calls, drainOptions);
+      log.info(`drained: ${JSON.stringify(report)}`);
+      return report;
     },
     async close() {
       if (closed) return;
