@@ -31,4 +31,8 @@ crons.daily("identity message retention", { hourUTC: 3, minuteUTC: 40 }, interna
 // and spent codes, in bounded batches (a full batch schedules the next at once).
 crons.interval("oauth token sweep", { hours: 1 }, internal.oauth.maintenance.sweep, {});
 
+// The ops console's overview (admin/overview.ts): usage, revenue and account counts recomputed
+// in bounded batches, so the page reads a dozen rows.
+crons.interval("admin overview refresh", { minutes: 10 }, internal.admin.overview.refreshScheduled, {});
+
 export default crons;

@@ -1,5 +1,6 @@
 // The table of contents of the HTTP surface: each domain mounts its own routes.
 import { httpRouter } from "convex/server";
+import { mountAdminApiRoutes } from "./admin/api";
 import { mountBillingRoutes } from "./billing/webhooks";
 import { mountClerkRoutes } from "./clerk/webhooks";
 import { mountDexApiRoutes } from "./dexApi/routes";
@@ -30,6 +31,8 @@ mountBillingRoutes(http);
 mountIdentityRoutes(http);
 // POST /oauth/token, /oauth/revoke, /oauth/device_authorization; GET /.well-known/oauth-authorization-server.
 mountOAuthRoutes(http);
+// GET /v1/admin/users, /v1/admin/usage; POST /v1/admin/provision/{id}: admin API keys.
+mountAdminApiRoutes(http);
 // Any other /v1/ path: OpenAI's JSON 404.
 mountUnknownV1Routes(http);
 

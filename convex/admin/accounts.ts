@@ -11,7 +11,9 @@ import { fail } from "../lib/errors";
 import { pick } from "convex-helpers";
 import { doc } from "convex-helpers/validators";
 import schema from "../schema";
-import { planValidator, roleValidator } from "../schema/validators";
+import { accountStateValidator, planValidator, roleValidator } from "../schema/validators";
+import { normalizeEmailPrefix } from "../model/admin/search";
+import { searchAccounts } from "./accountSearch";
 
 const userDoc = doc(schema, "users").fields;
 const ROW_FIELDS = ["_id", "email", "name", "role", "state", "plan", "lastSeenAt"] as const;
@@ -22,18 +24,20 @@ function row(u: Doc<"users">): typeof accountRow.type {
 }
 
 /**
- * Accounts a page at a time: with a search term, those whose email starts with it, in email
- * order ("ada" finds ada@..., "ada@ex" narrows it); without, the most recently seen first.
+ * Accounts a page at a time, filtered by state and/or plan and an email prefix ("ada" finds
+ * ada@..., "ada@ex" narrows it): filtered or searched lists are in email order; without either,
+ * the most recently seen first. Every combination is one index range (accountSearch.ts).
  */
 export const list = supportQuery({
-  args: { search: v.optional(v.string()), paginationOpts: paginationOptsValidator },
+  args: {
+    search: v.optional(v.string()),
+    state: v.optional(accountStateValidator),
+    plan: v.optional(planValidator),
+    paginationOpts: paginationOptsValidator,
+  },
   returns: paginationResultValidator(accountRow),
-  handler: async (ctx, { search, paginationOpts }) => {
-    const term = search?.trim().toLowerCase();
-    const users = term
-      ? ctx.db.query("users").withIndex("by_email", (q) => q.gte("email", term).lt("email", term + "\uffff"))
-      : ctx.db.query("users").withIndex("by_lastSeenAt").order("desc");
-    const page = await users.paginate(paginationOpts);
+  handler: async (ctx, { search, state, plan, paginationOpts }) => {
+    const page = await searchAccounts(ctx, { state, plan, email: normalizeEmailPrefix(search) }, paginationOpts);
     return { ...page, page: page.page.map(row) };
   },
 });

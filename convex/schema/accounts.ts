@@ -39,7 +39,12 @@ export const accountsTables = {
     .index("by_role", ["role"])
     .index("by_state", ["state"])
     // The support console lists the most recently seen accounts first.
-    .index("by_lastSeenAt", ["lastSeenAt"]),
+    .index("by_lastSeenAt", ["lastSeenAt"])
+    // The console's filters (admin/accountSearch.ts): state, plan or both, each in email order so
+    // an email prefix narrows the same index range instead of filtering a table scan.
+    .index("by_state_and_email", ["state", "email"])
+    .index("by_plan_and_email", ["plan", "email"])
+    .index("by_state_and_plan_and_email", ["state", "plan", "email"]),
 
   auditLogs: defineTable({
     actorId: v.optional(v.id("users")),
@@ -52,5 +57,10 @@ export const accountsTables = {
     at: v.number(),
   })
     .index("by_targetType_and_targetId", ["targetType", "targetId"])
-    .index("by_at", ["at"]),
+    .index("by_at", ["at"])
+    // Audit search in the console (admin/auditLog.ts): by target id whatever its type, by actor,
+    // by action, each newest first within a time range.
+    .index("by_targetId_and_at", ["targetId", "at"])
+    .index("by_actorLabel_and_at", ["actorLabel", "at"])
+    .index("by_action_and_at", ["action", "at"]),
 };

@@ -7,7 +7,7 @@ import { PolarError } from "@polar-sh/sdk/models/errors/polarerror.js";
 import { Webhook } from "standardwebhooks";
 import { env } from "../../_generated/server";
 import { polarProductBook } from "./config";
-import { type BillingProvider, BillingConfigError, BillingProviderError, type UsageReport } from "./types";
+import { type BillingProvider, BillingConfigError, BillingProviderError, type RefundRequest, type RefundResult, type UsageReport } from "./types";
 
 function client(): Polar {
   const accessToken = env.POLAR_ACCESS_TOKEN;
@@ -100,7 +100,32 @@ export const polarBilling: BillingProvider = {
   async reportedUsage() {
     return null;
   },
+
+  // Polar's refund endpoint takes no idempotency header: the key rides in the refund's metadata,
+  // and an earlier refund of the order carrying it is returned instead of making a second one.
+  async refundInvoice(request: RefundRequest): Promise<RefundResult> {
+    const polar = client();
+    try {
+      const pages = await polar.refunds.list({ orderId: request.providerInvoiceId, limit: 100 });
+      for await (const page of pages) {
+        const earlier = page.result.items.find((r) => r.metadata[POLAR_REFUND_KEY] === request.idempotencyKey);
+        if (earlier) return { refundId: earlier.id, status: earlier.status, amountCents: earlier.amount };
+      }
+      const refund = await polar.refunds.create({
+        orderId: request.providerInvoiceId,
+        reason: "customer_request",
+        amount: request.amountCents,
+        metadata: { [POLAR_REFUND_KEY]: request.idempotencyKey, user_id: request.userId },
+      });
+      return { refundId: refund.id, status: refund.status, amountCents: refund.amount };
+    } catch (e) {
+      throw providerError(e, "refund the order");
+    }
+  },
 };
+
+/** The refund metadata field that carries our idempotency key. */
+export const POLAR_REFUND_KEY = "poindexter_refund_key";
 
 export interface StandardWebhookHeaders {
   "webhook-id": string;

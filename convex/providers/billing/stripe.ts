@@ -13,6 +13,8 @@ import {
   type CheckoutRequest,
   type MeterQuantities,
   type OverageMeter,
+  type RefundRequest,
+  type RefundResult,
   type ReportedUsageQuery,
   type UsageReport,
 } from "./types";
@@ -172,7 +174,46 @@ export const stripeBilling: BillingProvider = {
       throw providerError(e, "read the meter summaries");
     }
   },
+
+  // Since API version 2025-03-31 an invoice names its payments only in `payments` (expandable);
+  // the refund goes to the paid payment's PaymentIntent (or its charge for older payments).
+  async refundInvoice(request: RefundRequest): Promise<RefundResult> {
+    const stripe = client();
+    let target: { payment_intent: string } | { charge: string };
+    try {
+      const invoice = await stripe.invoices.retrieve(request.providerInvoiceId, { expand: ["payments"] });
+      const paid = invoice.payments?.data.find((p) => p.status === "paid");
+      const intent = paid?.payment.payment_intent;
+      const charge = paid?.payment.charge;
+      if (intent) target = { payment_intent: typeof intent === "string" ? intent : intent.id };
+      else if (charge) target = { charge: typeof charge === "string" ? charge : charge.id };
+      else throw new BillingProviderError(`Stripe invoice ${request.providerInvoiceId} has no paid payment to refund.`, null, false);
+    } catch (e) {
+      if (e instanceof BillingProviderError) throw e;
+      throw providerError(e, "read the invoice to refund");
+    }
+    try {
+      const refund = await stripe.refunds.create(
+        {
+          ...target,
+          amount: request.amountCents,
+          reason: "requested_by_customer",
+          metadata: { invoice: request.providerInvoiceId, userId: request.userId },
+        },
+        { idempotencyKey: refundIdempotencyKey(request.idempotencyKey) },
+      );
+      return { refundId: refund.id, status: refund.status ?? "pending", amountCents: refund.amount };
+    } catch (e) {
+      // A 4xx other than 429 (over the unrefunded amount, already refunded) is not retryable.
+      throw providerError(e, "refund the invoice");
+    }
+  },
 };
+
+/** Stripe's Idempotency-Key of one console refund (the same on every retry of it). */
+export function refundIdempotencyKey(key: string): string {
+  return `poindexter-refund-${key}`;
+}
 
 /** The subscription as Stripe has it now (a re-fetch, run by the providerPool workpool). */
 export async function retrieveStripeSubscription(subscriptionId: string): Promise<unknown> {

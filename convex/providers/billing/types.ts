@@ -43,6 +43,27 @@ export interface ReportedUsageQuery {
   endS: number;
 }
 
+/** A refund of (part of) one paid invoice, as support asked for it in the console. */
+export interface RefundRequest {
+  /** Stripe invoice id, Polar order id. */
+  providerInvoiceId: string;
+  /** Smallest currency unit, as both providers take it; at most what is left to refund. */
+  amountCents: number;
+  /**
+   * Ours, fixed when support submitted the refund: Stripe's Idempotency-Key; for Polar (no
+   * idempotency header) a metadata field the adapter looks for before creating another.
+   */
+  idempotencyKey: string;
+  userId: string;
+}
+
+export interface RefundResult {
+  refundId: string;
+  /** The provider's own status: Stripe `succeeded`/`pending`/..., Polar `succeeded`/`pending`/... */
+  status: string;
+  amountCents: number;
+}
+
 export interface BillingProvider {
   readonly id: BillingProviderId;
   /**
@@ -66,6 +87,13 @@ export interface BillingProvider {
    * reconciliation; null when the provider's API offers no such summary.
    */
   reportedUsage(query: ReportedUsageQuery): Promise<MeterQuantities | null>;
+  /**
+   * Refunds part or all of a paid invoice through the provider, once per idempotency key: a
+   * repeated call with the same key returns the first refund instead of making another.
+   * Throws BillingProviderError (not retryable) when the provider refuses, e.g. more than the
+   * unrefunded amount.
+   */
+  refundInvoice(request: RefundRequest): Promise<RefundResult>;
 }
 
 /** The provider refused or could not be reached; the message is safe to show (no secrets, no URLs). */
