@@ -35,4 +35,8 @@ crons.interval("oauth token sweep", { hours: 1 }, internal.oauth.maintenance.swe
 // in bounded batches, so the page reads a dozen rows.
 crons.interval("admin overview refresh", { minutes: 10 }, internal.admin.overview.refreshScheduled, {});
 
+// Ops alerts (ops/alertsEvaluator.ts): folds new usage events into per-minute, per-key-hour and
+// per-key-IP aggregates, then judges error rate, p99 latency, key anomalies and signup bursts.
+crons.interval("ops alert evaluator", { minutes: 1 }, internal.ops.alertsEvaluator.evaluate, {});
+
 export default crons;

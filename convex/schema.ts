@@ -2,6 +2,7 @@
 // schema/validators.ts. Money is integer micro-dollars (1 USD = 1_000_000); times are epoch ms.
 import { defineSchema } from "convex/server";
 import { accountsTables } from "./schema/accounts";
+import { alertsTables } from "./schema/alerts";
 import { adminTables } from "./schema/admin";
 import { apiKeysTables } from "./schema/apiKeys";
 import { billingTables } from "./schema/billing";
@@ -25,6 +26,8 @@ export default defineSchema({
   ...credentialsTables,
   // Deletion requests from Clerk; the operations issue (#13) performs the deletions.
   ...operationsTables,
+  // Ops alerts, the anomaly detector's folds and policy, key suspensions (#13).
+  ...alertsTables,
   // The ops console (#13): admin API keys, refunds, the overview's aggregate rows.
   ...adminTables,
 });

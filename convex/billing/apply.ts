@@ -9,6 +9,7 @@ import { env, type MutationCtx, type QueryCtx } from "../_generated/server";
 import { applyStateEvent } from "../lib/accounts";
 import { followAccount } from "../identity/lifecycle";
 import { type Actor, audit } from "../lib/audit";
+import { raiseOpsAlert } from "../lib/opsAlerts";
 import { formatDate } from "../model/email/templates";
 import type {
   BillingFact,
@@ -301,6 +302,9 @@ const ACCOUNT_ALERTS = {
 
 export async function alertAccount(ctx: MutationCtx, userId: Id<"users">, kind: keyof typeof ACCOUNT_ALERTS): Promise<void> {
   await ctx.db.insert("alerts", { userId, kind, ...ACCOUNT_ALERTS[kind], at: Date.now() });
+  if (kind === "payment_failed") {
+    await raiseOpsAlert(ctx, { rule: "payment_failed", subject: userId, userId, message: "An invoice payment failed; the account is past due." });
+  }
 }
 
 const MAX_SUBSCRIPTIONS_READ = 50;

@@ -135,6 +135,15 @@ async function prepareHandler(ctx: MutationCtx, args: { outboxId: Id<"emailOutbo
   // A row is sent at most once: only queued rows start, and a row already `sending` is this
   // same run's retry. sent, failed and skipped are final.
   if (row === null || (row.status !== "queued" && row.status !== "sending")) return SKIP;
+  // An ops alert's mail (lib/opsAlerts.ts) was rendered when queued and has no account behind it.
+  if (row.template === "ops_alert") {
+    if (row.subject === undefined || row.content === undefined) {
+      await markFailed(ctx, row, "The ops alert mail was queued without its content.", false);
+      return SKIP;
+    }
+    if (row.status === "queued") await ctx.db.patch("emailOutbox", row._id, { status: "sending" });
+    return { kind: "send", to: row.to, subject: row.subject, content: row.content };
+  }
   const user = row.userId === undefined ? null : await ctx.db.get("users", row.userId);
   if (user === null) {
     await markSkipped(ctx, row, "The account no longer exists.");

@@ -15,6 +15,7 @@ import type { Doc, Id } from "../_generated/dataModel";
 import { env, type MutationCtx, type QueryCtx } from "../_generated/server";
 import { type Actor, audit } from "../lib/audit";
 import { identityPool } from "../lib/identityPool";
+import { raiseOpsAlert } from "../lib/opsAlerts";
 import { CAPABILITIES } from "../model/accounts/accountState";
 import {
   applyStepEvent,
@@ -284,6 +285,12 @@ export async function alertStepFailed(ctx: MutationCtx, row: IdentityDoc, step: 
     severity: "critical",
     message: `${STEP_LABELS[step]} failed for ${user?.email ?? row.userId} (identity ${row._id}): ${error} Re-run the step from the account's identity panel once the cause is fixed.`,
     at: Date.now(),
+  });
+  await raiseOpsAlert(ctx, {
+    rule: "provisioning_failed",
+    subject: `${row.userId}:${step}`,
+    userId: row.userId,
+    message: `${STEP_LABELS[step]} failed for identity ${row._id}: ${error}`,
   });
 }
 

@@ -32,6 +32,9 @@ export const keySummaryValidator = v.object({
   revokedAt: keyFields.revokedAt,
   graceEndsAt: keyFields.graceEndsAt,
   expiresAt: keyFields.expiresAt,
+  /** Set while the anomaly policy has the key suspended (ops/anomalies.ts), with why. */
+  suspendedAt: keyFields.suspendedAt,
+  suspendedReason: keyFields.suspendedReason,
   /** As of the query; the SPA re-derives it with model/apiKeyStatus.ts as time passes. */
   status: v.union(v.literal("active"), v.literal("grace"), v.literal("revoked")),
 });
@@ -52,6 +55,8 @@ export function summarizeKey(key: Doc<"apiKeys">, now: number): KeySummary {
     revokedAt: key.revokedAt,
     graceEndsAt: key.graceEndsAt,
     expiresAt: key.expiresAt,
+    suspendedAt: key.suspendedAt,
+    suspendedReason: key.suspendedReason,
     status: keyStatus(key, now),
   };
 }
@@ -142,6 +147,7 @@ export type KeyAuth =
   | { ok: true; key: Doc<"apiKeys">; user: Doc<"users"> }
   | { ok: false; reason: "unknown_key" }
   | { ok: false; reason: "key_revoked"; prefix: string }
+  | { ok: false; reason: "key_suspended"; prefix: string }
   | { ok: false; reason: "account_missing" };
 
 /**
@@ -161,6 +167,8 @@ export async function authenticateKeyHash(
   // The index lookup already matched; the explicit comparison guards the invariant cheaply.
   if (key === null || !constantTimeEqual(key.hash, hash)) return { ok: false, reason: "unknown_key" };
   if (keyStatus(key, now) === "revoked") return { ok: false, reason: "key_revoked", prefix: key.prefix };
+  // The anomaly policy suspended it (ops/anomalies.ts): refused until support restores it.
+  if (key.suspendedAt !== undefined) return { ok: false, reason: "key_suspended", prefix: key.prefix };
   const user = await ctx.db.get("users", key.userId);
   if (user === null) return { ok: false, reason: "account_missing" };
   if (key.lastUsedAt === undefined || now - key.lastUsedAt > LAST_USED_STALE_MS) {

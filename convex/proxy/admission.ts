@@ -1,9 +1,10 @@
 // The front half of every metered request: the Bearer secret's hash (an API key or an OAuth
 // access token) -> one `quota.ledger.begin` mutation -> a grant, or the refusal in OpenAI's words.
-import type { ActionCtx } from "../_generated/server";
+import { type ActionCtx, env } from "../_generated/server";
 import { internal } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
 import type { RequestShape } from "../model/quota/admission";
+import { hashClientIp } from "../signup/limits";
 import { refusalResponse, rateHeaders } from "./refusals";
 import { type BearerSecret, clientIp, instanceIdOf } from "./request";
 
@@ -17,6 +18,8 @@ export interface Grant {
   holdTokens: number;
   maxOutputTokens: number;
   headers: Record<string, string>;
+  /** The client IP as the signup HMAC, recorded on the usage event for the anomaly rules. */
+  ipHash?: string;
 }
 
 export type AdmissionResult = { ok: true; grant: Grant } | { ok: false; response: Response };
@@ -27,11 +30,12 @@ export async function admitRequest(
   args: RequestShape & { secret: BearerSecret; requestId: string },
 ): Promise<AdmissionResult> {
   const { secret, ...shape } = args;
+  const ip = clientIp(request);
   const result = await ctx.runMutation(internal.quota.ledger.begin, {
     ...shape,
     keyHash: secret.hash,
     secretKind: secret.kind,
-    ip: clientIp(request),
+    ip,
   });
   const base = { "x-request-id": args.requestId };
   if (!result.ok) return { ok: false, response: refusalResponse(result.refusal, { headers: base, rate: result.rate }) };
@@ -46,6 +50,7 @@ export async function admitRequest(
       holdTokens: result.holdTokens,
       maxOutputTokens: result.maxOutputTokens,
       headers: { ...base, ...rateHeaders(result.rate) },
+      ...(ip !== undefined ? { ipHash: await hashClientIp(ip, env.ENCRYPTION_KEY) } : {}),
     },
   };
 }

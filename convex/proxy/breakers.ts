@@ -5,6 +5,7 @@ import { v } from "convex/values";
 import type { Doc } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
 import { internalMutation, internalQuery, supportQuery } from "../functions";
+import { autoResolveOpsAlert, raiseOpsAlert } from "../lib/opsAlerts";
 import schema from "../schema";
 import { BREAKER_HISTORY, breakerStateValidator, breakerTransitionValidator } from "../schema/proxy";
 
@@ -60,6 +61,18 @@ async function recordTransitionHandler(
     lastError: transition.lastError ?? row?.lastError ?? null,
     transitions: [transition, ...(row?.transitions ?? [])].slice(0, BREAKER_HISTORY),
   };
+  // Ops alerts follow the recorded state: an outage opens with the breaker, resolves when it closes.
+  // A failed probe (half_open -> open) bumps the same alert: the provider is still down.
+  if (transition.to === "open") {
+    await raiseOpsAlert(ctx, {
+      rule: "provider_outage",
+      subject: provider,
+      message: `The ${provider} breaker opened: ${transition.failures} of ${transition.requests} attempts failed${transition.lastError ? ` (last: ${transition.lastError})` : ""}. Requests fail over or get 503 until a probe succeeds.`,
+      at: transition.at,
+    });
+  } else if (transition.to === "closed") {
+    await autoResolveOpsAlert(ctx, "provider_outage", provider, transition.at);
+  }
   if (row) {
     await ctx.db.patch("providerBreakers", row._id, fields);
     return persisted({ ...row, ...fields });

@@ -43,6 +43,15 @@ type Describe = { [R in RefusalReason]: (r: Extract<Refusal, { reason: R }>, now
 export const REFUSALS: Describe = {
   unknown_key: () => invalidKey("Incorrect API key provided. Create a key in the Poindexter dashboard."),
   key_revoked: (r) => invalidKey(`The API key ${r.prefix}... has been revoked or has expired.`),
+  // The anomaly policy suspended the key (convex/ops/anomalies.ts); support can restore it.
+  key_suspended: (r) => ({
+    status: 403,
+    error: {
+      message: `The API key ${r.prefix}... is suspended because of unusual activity. Contact Poindexter support to restore it, or create a new key in the dashboard.`,
+      type: "permission_error",
+      code: "key_suspended",
+    },
+  }),
   account_missing: () => invalidKey("This API key's account no longer exists."),
   token_invalid: (r) => invalidKey(TOKEN_MESSAGES[r.why]),
   insufficient_scope: (r) => ({

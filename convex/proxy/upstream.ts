@@ -69,6 +69,8 @@ async function settleOnce(ctx: ActionCtx, grant: Grant, input: SettleInput): Pro
     status: input.status,
     httpStatus: input.httpStatus,
     latencyMs: Date.now() - input.startedAt,
+    ...(grant.ipHash !== undefined ? { ipHash: grant.ipHash } : {}),
+    ...(firstByteMs.has(grant) ? { ttfbMs: firstByteMs.get(grant) } : {}),
   });
   return costMicros;
 }
@@ -83,6 +85,12 @@ export type UpstreamResult =
  * settle records that one, without every endpoint having to carry it.
  */
 const servedBy = new WeakMap<Grant, string>();
+
+/**
+ * Time from the request's start to the upstream's response headers, for requests whose headers
+ * come at once (streams, embeddings, speech): the latency alert's sample (model/ops/alerts.ts).
+ */
+const firstByteMs = new WeakMap<Grant, number>();
 
 /**
  * Sends the request upstream through sendResilient (retries, breakers, failover), then maps
@@ -128,6 +136,7 @@ export async function callUpstream(
   const res = sent.response;
   if (res.ok) {
     if (sent.deployment.id !== own.id) servedBy.set(grant, sent.deployment.id);
+    if (isStream(opts.body) || opts.kind === "embedding" || opts.kind === "speech") firstByteMs.set(grant, Date.now() - opts.startedAt);
     return { ok: true, response: res, provider: sent.deployment.provider, served: sent.deployment.id };
   }
 

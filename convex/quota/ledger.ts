@@ -142,6 +142,10 @@ const settleArgs = {
   status: eventFields.status,
   httpStatus: eventFields.httpStatus,
   latencyMs: eventFields.latencyMs,
+  /** The client IP's HMAC (signup/limits.ts hashClientIp), for the anomaly rules. */
+  ipHash: eventFields.ipHash,
+  /** Time to the upstream's headers, for requests whose headers come at once. */
+  ttfbMs: eventFields.ttfbMs,
 };
 
 export async function settleHandler(ctx: MutationCtx, args: ObjectType<typeof settleArgs>) {

@@ -21,6 +21,10 @@ export const apiKeysTables = {
     // Set on the old key when it is rotated: it keeps working until graceEndsAt.
     replacedByKeyId: v.optional(v.id("apiKeys")),
     graceEndsAt: v.optional(v.number()),
+    // Set by the anomaly policy (ops/anomalies): the proxy refuses the key with a 403 until
+    // support restores it; the reason is shown to the owner on the Keys page.
+    suspendedAt: v.optional(v.number()),
+    suspendedReason: v.optional(v.string()),
   })
     .index("by_hash", ["hash"])
     // Listings are newest first (creation order); the longer index below sorts by revokedAt.

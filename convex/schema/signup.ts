@@ -19,7 +19,9 @@ export const signupTables = {
   })
     .index("by_mailbox_and_at", ["mailbox", "at"])
     .index("by_ipHash_and_at", ["ipHash", "at"])
-    .index("by_userId_and_at", ["userId", "at"]),
+    .index("by_userId_and_at", ["userId", "at"])
+    // Every attempt by time: the signup-burst alert counts the recent ones (ops/anomalies).
+    .index("by_at", ["at"]),
 
   emailOutbox: defineTable({
     userId: v.optional(v.id("users")),

@@ -26,6 +26,12 @@ export const usageTables = {
     // Included-token thresholds (80, 100) this request's usage crossed, decided by settle on
     // the balance; the rollup job raises their alerts, so settle writes no alert itself.
     quotaThresholds: v.optional(v.array(v.number())),
+    // The client IP as the signup HMAC (signup/limits.ts hashClientIp), never the address: the
+    // anomaly evaluator counts distinct addresses per key (ops/anomalies).
+    ipHash: v.optional(v.string()),
+    // Time to the upstream's response headers, for requests whose headers come at once
+    // (streams, embeddings, speech): the latency alert's sample (model/ops/alerts.ts).
+    ttfbMs: v.optional(v.number()),
   })
     .index("by_userId_and_at", ["userId", "at"])
     .index("by_requestId", ["requestId"])

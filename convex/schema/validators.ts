@@ -66,6 +66,7 @@ export const usageStatusValidator = v.union(
 export const refusalValidator = v.union(
   v.object({ reason: v.literal("unknown_key") }),
   v.object({ reason: v.literal("key_revoked"), prefix: v.string() }),
+  v.object({ reason: v.literal("key_suspended"), prefix: v.string() }),
   v.object({ reason: v.literal("account_missing") }),
   v.object({
     reason: v.literal("token_invalid"),
@@ -108,6 +109,8 @@ export const emailTemplateValidator = v.union(
   v.literal("followup_72h"),
   v.literal("followup_1w"),
   v.literal("trial_ending"),
+  // A new ops alert mailed to OPS_ALERT_EMAIL (lib/opsAlerts.ts); rendered when queued.
+  v.literal("ops_alert"),
 );
 
 export const emailCategoryValidator = v.union(v.literal("transactional"), v.literal("marketing"));

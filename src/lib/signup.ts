@@ -34,6 +34,7 @@ export const EMAIL_TEMPLATE_LABELS: Record<OnboardingEmail["template"], string> 
   followup_72h: "Follow-up after 3 days",
   followup_1w: "Follow-up after 1 week",
   trial_ending: "Trial ending (3 days before)",
+  ops_alert: "Ops alert (staff)",
 };
 
 export const EMAIL_STATUS: Record<OnboardingEmail["status"], { label: string; tone: Tone }> = {

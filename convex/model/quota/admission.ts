@@ -17,6 +17,7 @@ export type UsageKind = "chat" | "embedding" | "speech" | "completion";
 export type KeyRefusal =
   | { reason: "unknown_key" }
   | { reason: "key_revoked"; prefix: string }
+  | { reason: "key_suspended"; prefix: string }
   | { reason: "account_missing" };
 
 /**
