@@ -23,7 +23,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["dev/**/*.test.ts", "scripts/**/*.test.ts", "src/**/*.test.ts", "tests/unit/**/*.test.ts", "tests/http/**/*.test.ts", "client/**/*.test.ts"],
+          include: ["dev/**/*.test.ts", "scripts/**/*.test.ts", "src/**/*.test.ts", "tests/unit/**/*.test.ts", "tests/http/**/*.test.ts", "client/**/*.test.ts", "bench/**/*.test.ts"],
           server: { deps: { inline } },
         },
       },
