@@ -40,6 +40,8 @@ interface PolarStore {
   customers: Map<string, Json>;
   subscriptions: Map<string, Json>;
   orders: Map<string, Json>;
+  /** Refunds made through POST /v1/refunds/ (the control route's full refunds make none). */
+  refunds: Map<string, Json>;
   sessions: Map<string, Json>;
   /** Ingested usage events, keyed by external_id when given (duplicates are counted, not stored). */
   events: Json[];
@@ -54,6 +56,7 @@ function emptyStore(): PolarStore {
     customers: new Map(),
     subscriptions: new Map(),
     orders: new Map(),
+    refunds: new Map(),
     sessions: new Map(),
     events: [],
     externalIds: new Set(),
@@ -469,6 +472,85 @@ async function refundOrder(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, 200, { order, deliveries });
 }
 
+const REFUND_REASONS = ["duplicate", "fraudulent", "customer_request", "service_disruption", "satisfaction_guarantee", "dispute_prevention", "other"];
+
+/**
+ * POST /v1/refunds/: part or all of a paid order (`amount` in cents, required). An order with
+ * nothing left is 403 RefundedAlready (the SDK's typed error); more than what is left is refused.
+ * The order's refunded/refundable amounts and status follow; delivers refund.created,
+ * order.refunded and order.updated.
+ */
+async function createRefund(ctx: RouteContext): Promise<void> {
+  authorize(ctx);
+  const body = json(ctx);
+  const store = polarStore(ctx.state);
+  const orderId = body.order_id;
+  if (typeof orderId !== "string" || !UUID.test(orderId)) throw new SimHttpError(422, "Input should be a valid UUID", { param: "order_id", code: "uuid_parsing" });
+  if (typeof body.reason !== "string" || !REFUND_REASONS.includes(body.reason)) {
+    throw new SimHttpError(422, `Input should be ${REFUND_REASONS.map((r) => `'${r}'`).join(", ")}`, { param: "reason", code: "enum" });
+  }
+  const amount = body.amount;
+  if (typeof amount !== "number" || !Number.isInteger(amount) || amount <= 0) {
+    throw new SimHttpError(422, "Input should be greater than 0", { param: "amount", code: "greater_than" });
+  }
+  const order = store.orders.get(orderId);
+  if (!order) throw new SimHttpError(404, "Order not found");
+  const left = order.refundable_amount as number;
+  if (left <= 0) {
+    sendJson(ctx.res, 403, { error: "RefundedAlready", detail: "Order is already fully refunded." });
+    return;
+  }
+  if (amount > left) {
+    sendJson(ctx.res, 400, { error: "RefundAmountTooHigh", detail: `Refund amount ${amount} exceeds the refundable amount ${left}.` });
+    return;
+  }
+  const refund: Json = {
+    created_at: iso(),
+    modified_at: null,
+    id: randomUUID(),
+    metadata: metadataOf(body.metadata),
+    status: "succeeded",
+    reason: body.reason,
+    amount,
+    tax_amount: 0,
+    currency: order.currency,
+    organization_id: ORGANIZATION_ID,
+    order_id: orderId,
+    subscription_id: order.subscription_id ?? null,
+    customer_id: order.customer_id,
+    revoke_benefits: body.revoke_benefits === true,
+    dispute: null,
+  };
+  store.refunds.set(refund.id as string, refund);
+  const refunded = (order.refunded_amount as number) + amount;
+  Object.assign(order, {
+    refunded_amount: refunded,
+    refundable_amount: left - amount,
+    status: left - amount === 0 ? "refunded" : "partially_refunded",
+    modified_at: iso(),
+  });
+  await emit(ctx.state, "refund.created", refund);
+  await emit(ctx.state, "order.refunded", order);
+  await emit(ctx.state, "order.updated", order);
+  sendJson(ctx.res, 201, refund);
+}
+
+/** GET /v1/refunds/?order_id=&page=&limit=: newest first, Polar's list envelope. */
+async function listRefunds(ctx: RouteContext): Promise<void> {
+  authorize(ctx);
+  const query = ctx.url.searchParams;
+  const orderIds = query.getAll("order_id");
+  const limit = Math.min(100, Math.max(1, Number(query.get("limit") ?? 10) || 10));
+  const page = Math.max(1, Number(query.get("page") ?? 1) || 1);
+  const all = [...polarStore(ctx.state).refunds.values()]
+    .filter((r) => orderIds.length === 0 || orderIds.includes(r.order_id as string))
+    .reverse();
+  sendJson(ctx.res, 200, {
+    items: all.slice((page - 1) * limit, page * limit),
+    pagination: { total_count: all.length, max_page: Math.max(1, Math.ceil(all.length / limit)) },
+  });
+}
+
 function subscriptionControl(action: (state: SimulatorState, s: Json) => Promise<WebhookDelivery[]>) {
   return async (ctx: RouteContext): Promise<void> => {
     const subscription = subscriptionOr404(ctx);
@@ -536,6 +618,7 @@ async function dumpStore(ctx: RouteContext): Promise<void> {
     customers: [...store.customers.values()],
     subscriptions: [...store.subscriptions.values()],
     orders: [...store.orders.values()],
+    refunds: [...store.refunds.values()],
     events: store.events,
   });
 }
@@ -549,6 +632,8 @@ export const polarRoutes: Route[] = [
   api("GET", /^\/v1\/checkouts\/([0-9a-f-]{36})\/?$/, getCheckout),
   api("POST", /^\/v1\/customer-sessions\/?$/, createCustomerSession),
   api("POST", /^\/v1\/events\/ingest\/?$/, ingestEvents),
+  api("POST", /^\/v1\/refunds\/?$/, createRefund),
+  api("GET", /^\/v1\/refunds\/?$/, listRefunds),
 ];
 
 export const polarControlRoutes: Route[] = [

@@ -77,6 +77,9 @@ interface StripeStore {
   events: Map<string, StripeObject>;
   meterEvents: Map<string, StripeObject>;
   meters: Map<string, StripeObject>;
+  /** Charges of paid invoices (each with its PaymentIntent id), and refunds against them. */
+  charges: Map<string, StripeObject>;
+  refunds: Map<string, StripeObject>;
   /** Idempotency-Key -> the first successful response and a hash of the request that made it. */
   idempotency: Map<string, { requestHash: string; status: number; body: unknown }>;
 }
@@ -92,6 +95,8 @@ function emptyStore(): StripeStore {
     events: new Map(),
     meterEvents: new Map(),
     meters: new Map(),
+    charges: new Map(),
+    refunds: new Map(),
     idempotency: new Map(),
   };
 }
@@ -393,9 +398,135 @@ async function cancelSubscription(ctx: RouteContext): Promise<void> {
   respond(ctx, subscription);
 }
 
+/** `expand[]` of a GET (stripe-node sends `expand[0]=payments`). */
+function expanded(ctx: RouteContext): string[] {
+  const expand = parseStripeForm(ctx.url.search.slice(1)).expand;
+  return Array.isArray(expand) ? expand.filter((e): e is string => typeof e === "string") : [];
+}
+
+/**
+ * An invoice; `payments` (an InvoicePayment list, what names the PaymentIntent since API
+ * version 2025-03-31) only when expanded, as Stripe does.
+ */
 async function retrieveInvoice(ctx: RouteContext): Promise<void> {
   authorize(ctx);
-  respond(ctx, getOr404(stripeStore(ctx.state).invoices, "invoice", ctx.params[0]));
+  const invoice = getOr404(stripeStore(ctx.state).invoices, "invoice", ctx.params[0]);
+  const body: Record<string, unknown> = publicView(invoice);
+  if (expanded(ctx).includes("payments")) body.payments = invoicePayments(invoice);
+  respond(ctx, body);
+}
+
+function invoicePayments(invoice: StripeObject): Record<string, unknown> {
+  const payment = invoice._payment as { paymentIntent: string; charge: string; paidAt: number } | undefined;
+  const data = payment
+    ? [
+        {
+          id: `inpay_${payment.charge.slice(3)}`,
+          object: "invoice_payment",
+          amount_paid: invoice.amount_paid,
+          amount_requested: invoice.amount_due,
+          created: payment.paidAt,
+          currency: invoice.currency,
+          invoice: invoice.id,
+          is_default: true,
+          livemode: false,
+          payment: { type: "payment_intent", payment_intent: payment.paymentIntent },
+          status: "paid",
+          status_transitions: { canceled_at: null, paid_at: payment.paidAt },
+        },
+      ]
+    : [];
+  return { object: "list", data, has_more: false, url: `/v1/invoice_payments?invoice=${invoice.id}` };
+}
+
+/** A paid invoice's charge and PaymentIntent (the card payment Checkout or the renewal made). */
+function recordPayment(state: SimulatorState, invoice: StripeObject): void {
+  const amount = invoice.amount_paid as number;
+  const charge: StripeObject = {
+    id: newId("ch"),
+    object: "charge",
+    amount,
+    amount_captured: amount,
+    amount_refunded: 0,
+    captured: true,
+    created: now(),
+    currency: invoice.currency,
+    customer: invoice.customer,
+    livemode: false,
+    metadata: {},
+    paid: true,
+    payment_intent: newId("pi"),
+    refunded: false,
+    status: "succeeded",
+  };
+  stripeStore(state).charges.set(charge.id, charge);
+  invoice._payment = { paymentIntent: charge.payment_intent, charge: charge.id, paidAt: charge.created };
+}
+
+function dollars(cents: number): string {
+  return `$${(cents / 100).toFixed(2)}`;
+}
+
+/**
+ * POST /v1/refunds: against a charge or a PaymentIntent, `amount` (cents) defaulting to what is
+ * left; more than the unrefunded amount, or a charge refunded in full, is a 400 as at Stripe.
+ * Delivers `refund.created` and `charge.refunded`.
+ */
+async function createRefund(ctx: RouteContext): Promise<void> {
+  authorize(ctx);
+  const params = form(ctx);
+  const store = stripeStore(ctx.state);
+  let charge: StripeObject | undefined;
+  if (typeof params.charge === "string") {
+    charge = store.charges.get(params.charge);
+    if (!charge) throw missing("charge", params.charge, "charge");
+  } else if (typeof params.payment_intent === "string") {
+    const intent = params.payment_intent;
+    charge = [...store.charges.values()].find((c) => c.payment_intent === intent);
+    if (!charge) throw missing("payment_intent", intent, "payment_intent");
+  } else {
+    throw invalid("One of the following params should be provided for this request: payment_intent or charge.", undefined, "parameter_missing");
+  }
+  const left = (charge.amount as number) - (charge.amount_refunded as number);
+  if (left <= 0) throw invalid(`Charge ${charge.id} has already been refunded.`, undefined, "charge_already_refunded");
+  const amount = params.amount === undefined ? left : Number(params.amount);
+  if (!Number.isInteger(amount) || amount <= 0) throw invalid("Invalid positive integer", "amount");
+  if (amount > left) {
+    throw invalid(`Refund amount (${dollars(amount)}) is greater than unrefunded amount on charge (${dollars(left)})`, "amount");
+  }
+  const reason = typeof params.reason === "string" ? params.reason : null;
+  if (reason !== null && !["duplicate", "fraudulent", "requested_by_customer"].includes(reason)) {
+    throw invalid("Invalid reason: must be one of duplicate, fraudulent, or requested_by_customer", "reason");
+  }
+  const refund: StripeObject = {
+    id: newId("re"),
+    object: "refund",
+    amount,
+    balance_transaction: null,
+    charge: charge.id,
+    created: now(),
+    currency: charge.currency,
+    destination_details: null,
+    metadata: metadataOf(params.metadata),
+    payment_intent: charge.payment_intent,
+    reason,
+    receipt_number: null,
+    source_transfer_reversal: null,
+    status: "succeeded",
+    transfer_reversal: null,
+  };
+  store.refunds.set(refund.id, refund);
+  const previous = { amount_refunded: charge.amount_refunded, refunded: charge.refunded };
+  charge.amount_refunded = (charge.amount_refunded as number) + amount;
+  charge.refunded = charge.amount_refunded === charge.amount;
+  await emit(ctx.state, "refund.created", refund);
+  await emit(ctx.state, "charge.refunded", charge, previous);
+  respond(ctx, refund);
+}
+
+async function retrieveRefund(ctx: RouteContext): Promise<void> {
+  authorize(ctx);
+  respond(ctx, getOr404(stripeStore(ctx.state).refunds, "refund", ctx.params[0]));
 }
 
 async function retrieveEvent(ctx: RouteContext): Promise<void> {
@@ -592,6 +723,7 @@ function newInvoice(state: SimulatorState, subscription: StripeObject, reason: s
   const period = { start: item.current_period_start as number, end: item.current_period_end as number };
   const lines = invoiceLines(state, subscription, period, usage);
   const invoice = invoiceObject(subscription, newId("in"), reason, paid ? "paid" : "open", paid, lines, period.start, period.end);
+  if (paid) recordPayment(state, invoice);
   stripeStore(state).invoices.set(invoice.id, invoice);
   subscription.latest_invoice = invoice.id;
   return invoice;
@@ -797,6 +929,8 @@ async function dumpStore(ctx: RouteContext): Promise<void> {
     invoices: list(store.invoices),
     meterEvents: [...store.meterEvents.values()].map(({ id: _id, ...rest }) => rest),
     meters: list(store.meters),
+    charges: list(store.charges),
+    refunds: list(store.refunds),
     events: list(store.events),
   });
 }
@@ -820,6 +954,8 @@ export const stripeRoutes: Route[] = [
   api("POST", /^\/v1\/subscriptions\/(sub_[\w]+)$/, updateSubscription),
   api("DELETE", /^\/v1\/subscriptions\/(sub_[\w]+)$/, cancelSubscription),
   api("GET", /^\/v1\/invoices\/(in_[\w]+)$/, retrieveInvoice),
+  api("POST", /^\/v1\/refunds$/, createRefund),
+  api("GET", /^\/v1\/refunds\/(re_[\w]+)$/, retrieveRefund),
   api("GET", /^\/v1\/events\/(evt_[\w]+)$/, retrieveEvent),
   api("POST", /^\/v1\/billing\/meter_events$/, createMeterEvent),
   api("POST", /^\/v1\/billing\/meters$/, createMeter),
