@@ -69,6 +69,7 @@ const app = defineApp({
     TELNYX_BASE_URL: v.optional(v.string()),
     SIGNAL_CLI_URL: v.optional(v.string()),
     IDENTITY_RETENTION_DAYS: v.optional(v.string()),
+    METRICS_TOKEN: v.optional(v.string()),
     OPS_ALERT_EMAIL: v.optional(v.string()),
   },
 });

@@ -39,4 +39,10 @@ crons.interval("admin overview refresh", { minutes: 10 }, internal.admin.overvie
 // per-key-IP aggregates, then judges error rate, p99 latency, key anomalies and signup bursts.
 crons.interval("ops alert evaluator", { minutes: 1 }, internal.ops.alertsEvaluator.evaluate, {});
 
+// Operations (ops/metrics.ts, ops/readiness.ts): the metrics fold (usage and webhook events,
+// identity step outcomes into /metrics counters, off the request path), and the scheduler
+// heartbeat /readyz checks for scheduler lag.
+crons.interval("ops metrics fold", { seconds: 15 }, internal.ops.metrics.fold, {});
+crons.interval("scheduler heartbeat", { seconds: 30 }, internal.ops.readiness.beat, {});
+
 export default crons;

@@ -9,12 +9,15 @@ import { mountIdentityRoutes } from "./identity/webhooks";
 import { mountDevAuthRoutes } from "./devAuth/issuer";
 import { mountOAuthRoutes } from "./oauth/routes";
 import { mountOpsRoutes } from "./ops/health";
+import { mountMetricsRoutes } from "./ops/metrics";
 import { mountProxyRoutes, mountUnknownV1Routes } from "./proxy/routes";
 
 const http = httpRouter();
 
 // GET /healthz
 mountOpsRoutes(http);
+// GET /metrics: Prometheus text, Bearer METRICS_TOKEN.
+mountMetricsRoutes(http);
 // GET /.well-known/jwks.json, POST /dev-auth/token: only with DEV_AUTH=true.
 mountDevAuthRoutes(http);
 // POST /v1/chat/completions, /v1/embeddings, /v1/audio/speech; GET /v1/models[/{id}].

@@ -8,6 +8,7 @@ import { apiKeysTables } from "./schema/apiKeys";
 import { billingTables } from "./schema/billing";
 import { credentialsTables } from "./schema/credentials";
 import { identityTables } from "./schema/identity";
+import { metricsTables } from "./schema/metrics";
 import { oauthTables } from "./schema/oauth";
 import { operationsTables } from "./schema/operations";
 import { proxyTables } from "./schema/proxy";
@@ -26,6 +27,8 @@ export default defineSchema({
   ...credentialsTables,
   // Deletion requests from Clerk; the operations issue (#13) performs the deletions.
   ...operationsTables,
+  // GET /metrics: counters the metrics cron folds from append-only rows (#13).
+  ...metricsTables,
   // Ops alerts, the anomaly detector's folds and policy, key suspensions (#13).
   ...alertsTables,
   // The ops console (#13): admin API keys, refunds, the overview's aggregate rows.

@@ -15,6 +15,7 @@ import type { Doc, Id } from "../_generated/dataModel";
 import { env, type MutationCtx, type QueryCtx } from "../_generated/server";
 import { type Actor, audit } from "../lib/audit";
 import { identityPool } from "../lib/identityPool";
+import { recordStepOutcomes } from "../ops/metricsRecord";
 import { raiseOpsAlert } from "../lib/opsAlerts";
 import { CAPABILITIES } from "../model/accounts/accountState";
 import {
@@ -158,6 +159,8 @@ export async function applyEvent(ctx: MutationCtx, row: IdentityDoc, event: Step
     ...(next.phase === "deprovisioned" && row.phase !== "deprovisioned" ? { deprovisionedAt: event.at } : {}),
   };
   await ctx.db.patch("identities", row._id, patch);
+  // pdx_identity_steps_total: one insert per step that finished here (no shared counter).
+  await recordStepOutcomes(ctx, row.steps, patch.steps);
   return { ...row, ...patch };
 }
 

@@ -1,16 +1,19 @@
 // GET /readyz end to end: the indexed facts query, the pure decision and the HTTP status.
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { OUTBOX_MAX_AGE_MS, ROLLUP_MAX_LAG_MS } from "../model/ops/readiness";
+import { internal } from "../_generated/api";
+import { OUTBOX_MAX_AGE_MS, ROLLUP_MAX_LAG_MS, SCHEDULER_MAX_LAG_MS } from "../model/ops/readiness";
+import { HEARTBEAT_CURSOR } from "./readiness";
 import { newTest, type TestConvex } from "../test.setup";
 
 type Body = { ready: boolean; checks: Array<{ name: string; ok: boolean; detail: string }> };
 
-/** A deployment in good health: OpenAI's key set and the rollup ran a moment ago. */
+/** A deployment in good health: OpenAI's key set, the rollup ran a moment ago, the scheduler beats. */
 async function healthy(): Promise<TestConvex> {
   const t = newTest();
   await t.run(async (ctx) => {
     await ctx.db.insert("rollupState", { name: "usageMonthly", cursor: Date.now() - 20_000 });
   });
+  await t.mutation(internal.ops.readiness.beat, {});
   return t;
 }
 
@@ -99,6 +102,7 @@ describe("GET /readyz", () => {
 
   test("a stale rollup: 503 naming it", async () => {
     const t = newTest();
+    await t.mutation(internal.ops.readiness.beat, {});
     await t.run(async (ctx) => {
       await ctx.db.insert("rollupState", { name: "usageMonthly", cursor: Date.now() - ROLLUP_MAX_LAG_MS - 60_000 });
     });
@@ -108,9 +112,37 @@ describe("GET /readyz", () => {
   });
 
   test("a rollup that never ran: 503", async () => {
-    const { status, body } = await readyz(newTest());
+    const t = newTest();
+    await t.mutation(internal.ops.readiness.beat, {});
+    const { status, body } = await readyz(t);
     expect(status).toBe(503);
     expect(failing(body)).toEqual(["rollup"]);
+  });
+
+  test("scheduler lag: the heartbeat cron's last beat older than the limit fails 'scheduler'; a new beat clears it", async () => {
+    const t = await healthy();
+    // The scheduler stopped running crons: the last beat is now past the limit.
+    await t.run(async (ctx) => {
+      const row = await ctx.db.query("rollupState").withIndex("by_name", (q) => q.eq("name", HEARTBEAT_CURSOR)).unique();
+      await ctx.db.patch("rollupState", row!._id, { cursor: Date.now() - SCHEDULER_MAX_LAG_MS - 30_000 });
+    });
+    const stale = await readyz(t);
+    expect(stale.status).toBe(503);
+    expect(failing(stale.body)).toEqual(["scheduler"]);
+    expect(stale.body.checks.find((c) => c.name === "scheduler")?.detail).toMatch(/^last heartbeat 15\ds ago \(max 120s\)$/);
+    // The cron runs again: ready.
+    await t.mutation(internal.ops.readiness.beat, {});
+    expect((await readyz(t)).status).toBe(200);
+  });
+
+  test("a scheduler that never beat: 503 naming it", async () => {
+    const t = newTest();
+    await t.run(async (ctx) => {
+      await ctx.db.insert("rollupState", { name: "usageMonthly", cursor: Date.now() - 20_000 });
+    });
+    const { status, body } = await readyz(t);
+    expect(status).toBe(503);
+    expect(failing(body)).toEqual(["scheduler"]);
   });
 
   test("an old pending email: 503 naming the outbox; a recent or future one does not", async () => {

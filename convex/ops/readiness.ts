@@ -4,8 +4,8 @@
 // model/ops/readiness.ts. 200 with the checks when ready, 503 naming each failing check.
 import { v } from "convex/values";
 import { internal } from "../_generated/api";
-import { type ActionCtx, env, httpAction, type QueryCtx } from "../_generated/server";
-import { internalQuery } from "../functions";
+import { type ActionCtx, env, httpAction, type MutationCtx, type QueryCtx } from "../_generated/server";
+import { internalMutation, internalQuery } from "../functions";
 import { OPTIONAL_PROVIDER_KEYS, type ProviderKeyName, readiness, REQUIRED_PROVIDER_KEYS } from "../model/ops/readiness";
 import { breakerStateValidator } from "../schema/proxy";
 
@@ -13,12 +13,15 @@ import { breakerStateValidator } from "../schema/proxy";
 const MAX_BREAKERS = 100;
 /** The usage rollup's cursor row (convex/usage/rollup.ts keeps its historical name). */
 const ROLLUP_CURSOR = "usageMonthly";
+/** The scheduler heartbeat's row in rollupState: `cursor` is when the heartbeat cron last ran. */
+export const HEARTBEAT_CURSOR = "schedulerHeartbeat";
 
 const factsValidator = v.object({
   breakers: v.array(
     v.object({ provider: v.string(), state: breakerStateValidator, reopenAt: v.union(v.number(), v.null()) }),
   ),
   rollupCursor: v.union(v.number(), v.null()),
+  heartbeatAt: v.union(v.number(), v.null()),
   oldestPendingEmailDueAt: v.union(v.number(), v.null()),
 });
 
@@ -34,7 +37,7 @@ async function oldestDue(ctx: QueryCtx, status: "queued" | "sending", now: numbe
 
 /**
  * The database facts readiness needs, each an indexed read of at most a few documents: the
- * breaker rows (one per provider), the rollup cursor by name, and the first due mail of each
+ * breaker rows (one per provider), the rollup cursor and the scheduler heartbeat by name, and the first due mail of each
  * pending status. `now` is an argument so the outbox range is the caller's clock.
  */
 export const facts = internalQuery({
@@ -50,6 +53,10 @@ export const facts = internalQuery({
       .query("rollupState")
       .withIndex("by_name", (q) => q.eq("name", ROLLUP_CURSOR))
       .unique();
+    const heartbeat = await ctx.db
+      .query("rollupState")
+      .withIndex("by_name", (q) => q.eq("name", HEARTBEAT_CURSOR))
+      .unique();
     // Queued mail waits for its worker; "sending" mail is in the workpool's retries. Either one
     // long past its sendAfter means mail is not going out.
     const dues = [await oldestDue(ctx, "queued", now), await oldestDue(ctx, "sending", now)].filter(
@@ -58,6 +65,7 @@ export const facts = internalQuery({
     return {
       breakers,
       rollupCursor: rollup?.cursor ?? null,
+      heartbeatAt: heartbeat?.cursor ?? null,
       oldestPendingEmailDueAt: dues.length === 0 ? null : Math.min(...dues),
     };
   },
@@ -82,3 +90,22 @@ async function readyzHandler(ctx: ActionCtx): Promise<Response> {
 }
 
 export const readyz = httpAction(readyzHandler);
+
+/**
+ * Cron (every HEARTBEAT_INTERVAL_MS): records that the scheduler ran it, now. Readiness fails
+ * when the last beat is older than SCHEDULER_MAX_LAG_MS: the scheduler is not running crons
+ * (stalled, or backlogged behind other work), which the same check sees on Convex and on the
+ * offline runtime alike. One document, written only here.
+ */
+async function beatHandler(ctx: MutationCtx): Promise<number> {
+  const now = Date.now();
+  const row = await ctx.db
+    .query("rollupState")
+    .withIndex("by_name", (q) => q.eq("name", HEARTBEAT_CURSOR))
+    .unique();
+  if (row === null) await ctx.db.insert("rollupState", { name: HEARTBEAT_CURSOR, cursor: now });
+  else await ctx.db.patch("rollupState", row._id, { cursor: now });
+  return now;
+}
+
+export const beat = internalMutation({ args: {}, returns: v.number(), handler: beatHandler });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { OUTBOX_MAX_AGE_MS, readiness, ROLLUP_MAX_LAG_MS, type ReadinessFacts } from "./readiness";
+import { OUTBOX_MAX_AGE_MS, readiness, ROLLUP_MAX_LAG_MS, type ReadinessFacts, SCHEDULER_MAX_LAG_MS } from "./readiness";
 
 const NOW = Date.UTC(2026, 10, 29, 12, 0, 0);
 
@@ -15,6 +15,7 @@ function facts(over: Partial<ReadinessFacts> = {}): ReadinessFacts {
     },
     breakers: [],
     rollupCursor: NOW - 20_000,
+    heartbeatAt: NOW - 30_000,
     oldestPendingEmailDueAt: null,
     ...over,
   };
@@ -38,6 +39,7 @@ describe("readiness", () => {
       "env:ELEVENLABS_API_KEY",
       "env:EMAIL_API_KEY",
       "rollup",
+      "scheduler",
       "emailOutbox",
     ]);
   });
@@ -63,6 +65,9 @@ describe("readiness", () => {
     ["rollup at the limit", { rollupCursor: NOW - ROLLUP_MAX_LAG_MS }, []],
     ["rollup past the limit", { rollupCursor: NOW - ROLLUP_MAX_LAG_MS - 1 }, ["rollup"]],
     ["rollup never ran", { rollupCursor: null }, ["rollup"]],
+    ["scheduler heartbeat at the limit", { heartbeatAt: NOW - SCHEDULER_MAX_LAG_MS }, []],
+    ["scheduler heartbeat past the limit", { heartbeatAt: NOW - SCHEDULER_MAX_LAG_MS - 1 }, ["scheduler"]],
+    ["scheduler heartbeat never ran", { heartbeatAt: null }, ["scheduler"]],
     ["outbox mail due at the limit", { oldestPendingEmailDueAt: NOW - OUTBOX_MAX_AGE_MS }, []],
     ["outbox mail due past the limit", { oldestPendingEmailDueAt: NOW - OUTBOX_MAX_AGE_MS - 1 }, ["emailOutbox"]],
     [
@@ -74,9 +79,10 @@ describe("readiness", () => {
           { provider: "elevenlabs", state: "open", reopenAt: NOW - 1 },
         ],
         rollupCursor: null,
+        heartbeatAt: NOW - 600_000,
         oldestPendingEmailDueAt: NOW - 3_600_000,
       },
-      ["env:OPENAI_API_KEY", "breaker:elevenlabs", "breaker:openai", "rollup", "emailOutbox"],
+      ["env:OPENAI_API_KEY", "breaker:elevenlabs", "breaker:openai", "rollup", "scheduler", "emailOutbox"],
     ],
   ])("%s", (_name, over, expected) => {
     const f = facts(over);
@@ -90,6 +96,7 @@ describe("readiness", () => {
         providerKeys: { ...facts().providerKeys, OPENAI_API_KEY: false, GEMINI_API_KEY: false },
         breakers: [{ provider: "anthropic", state: "open", reopenAt: NOW + 30_000 }],
         rollupCursor: NOW - 180_000,
+        heartbeatAt: NOW - 300_000,
         oldestPendingEmailDueAt: NOW - 20 * 60_000,
       }),
     );
@@ -100,6 +107,7 @@ describe("readiness", () => {
       "env:ANTHROPIC_API_KEY": "configured",
       "breaker:anthropic": "open, next probe in 30s",
       rollup: "lag 180s (max 120s)",
+      scheduler: "last heartbeat 300s ago (max 120s)",
       emailOutbox: "oldest due mail pending 1200s (max 900s)",
     });
   });

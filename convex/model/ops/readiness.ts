@@ -12,11 +12,17 @@
 // - The rollup's cursor trails now by ROLLUP_LAG_MS (10 s) plus its 10 s cron interval at
 //   most, about 20 s; beyond ROLLUP_MAX_LAG_MS (2 min) the cron is not running or is failing,
 //   and usage charts and quota alerts go stale. No cursor at all means it has never run.
+// - The scheduler heartbeat (a cron every HEARTBEAT_INTERVAL_MS, 30 s) last ran within
+//   SCHEDULER_MAX_LAG_MS (2 min, four missed beats): older means crons are not being run on
+//   time (the scheduler is stalled or backlogged), so every cron-driven job (rollups, overage,
+//   sweeps, metrics) is late. Never beaten fails too: a fresh deployment is ready after 30 s.
 // - A mail due (sendAfter passed) for more than OUTBOX_MAX_AGE_MS (15 min) and still queued or
 //   sending means the email worker is stuck or the provider refuses it past its retries.
 
 export const ROLLUP_MAX_LAG_MS = 2 * 60_000;
 export const OUTBOX_MAX_AGE_MS = 15 * 60_000;
+export const HEARTBEAT_INTERVAL_MS = 30_000;
+export const SCHEDULER_MAX_LAG_MS = 2 * 60_000;
 
 /** The provider keys readiness looks at: the one required and those that may be absent. */
 export const REQUIRED_PROVIDER_KEYS = ["OPENAI_API_KEY"] as const;
@@ -30,6 +36,8 @@ export interface ReadinessFacts {
   breakers: Array<{ provider: string; state: "closed" | "open" | "half_open"; reopenAt: number | null }>;
   /** The usage rollup's cursor (events at or before it are folded), null if it never ran. */
   rollupCursor: number | null;
+  /** When the scheduler heartbeat cron last ran, null if it never did. */
+  heartbeatAt: number | null;
   /** sendAfter of the oldest due emailOutbox row still queued or sending, null if none. */
   oldestPendingEmailDueAt: number | null;
 }
@@ -81,6 +89,13 @@ function rollupCheck(now: number, cursor: number | null): ReadinessCheck {
   return { name: "rollup", ok, detail: `lag ${seconds(lag)} (max ${seconds(ROLLUP_MAX_LAG_MS)})` };
 }
 
+function schedulerCheck(now: number, heartbeatAt: number | null): ReadinessCheck {
+  if (heartbeatAt === null) return { name: "scheduler", ok: false, detail: "scheduler heartbeat has never run" };
+  const age = Math.max(0, now - heartbeatAt);
+  const ok = age <= SCHEDULER_MAX_LAG_MS;
+  return { name: "scheduler", ok, detail: `last heartbeat ${seconds(age)} ago (max ${seconds(SCHEDULER_MAX_LAG_MS)})` };
+}
+
 function outboxCheck(now: number, dueAt: number | null): ReadinessCheck {
   if (dueAt === null) return { name: "emailOutbox", ok: true, detail: "no due mail pending" };
   const age = Math.max(0, now - dueAt);
@@ -94,6 +109,7 @@ export function readiness(facts: ReadinessFacts): Readiness {
     ...keyChecks(facts.providerKeys),
     ...breakerChecks(facts.now, facts.breakers),
     rollupCheck(facts.now, facts.rollupCursor),
+    schedulerCheck(facts.now, facts.heartbeatAt),
     outboxCheck(facts.now, facts.oldestPendingEmailDueAt),
   ];
   return { ready: checks.every((c) => c.ok), checks };
