@@ -61,6 +61,16 @@ async function seedVictim(t: TestConvex) {
   );
   const usageEventId = await usageEvent(t, userId, { apiKeyId: keyId });
   const ids: Record<string, GenericId<string>> = { users: userId, apiKeys: keyId, alerts: alertId, usageEvents: usageEventId };
+  // Ops alerts and key suspensions (ops/alerts.ts, ops/anomalies.ts): staff-only, about the victim.
+  ids.opsAlerts = await t.run(async (ctx) =>
+    ctx.db.insert("opsAlerts", {
+      rule: "payment_failed", severity: "warning", subject: userId, userId, message: "An invoice payment failed.",
+      firstSeenAt: Date.now(), lastSeenAt: Date.now(), count: 1, status: "open", at: Date.now(),
+    }),
+  );
+  ids.keySuspensions = await t.run(async (ctx) =>
+    ctx.db.insert("keySuspensions", { apiKeyId: keyId, userId, rule: "key_many_ips", reason: "Suspended.", suspendedAt: Date.now() }),
+  );
   return ids;
 }
 

@@ -10,6 +10,7 @@ describe("refusals in OpenAI's words", () => {
     const cases: Array<[Refusal, number, string, string]> = [
       [{ reason: "unknown_key" }, 401, "invalid_request_error", "invalid_api_key"],
       [{ reason: "key_revoked", prefix: "pk_live_AbCd1234" }, 401, "invalid_request_error", "invalid_api_key"],
+      [{ reason: "key_suspended", prefix: "pk_live_AbCd1234" }, 403, "permission_error", "key_suspended"],
       [{ reason: "account_missing" }, 401, "invalid_request_error", "invalid_api_key"],
       [{ reason: "token_invalid", why: "revoked" }, 401, "invalid_request_error", "invalid_api_key"],
       [{ reason: "insufficient_scope", scope: "ai" }, 403, "permission_error", "insufficient_scope"],
