@@ -61,6 +61,12 @@ async function seedVictim(t: TestConvex) {
   );
   const usageEventId = await usageEvent(t, userId, { apiKeyId: keyId });
   const ids: Record<string, GenericId<string>> = { users: userId, apiKeys: keyId, alerts: alertId, usageEvents: usageEventId };
+  ids.providerCredentials = await t.run(async (ctx) =>
+    ctx.db.insert("providerCredentials", {
+      userId, provider: "openai", lookupId: "victimLookup0000", tokenHash: "0".repeat(64), salt: "s", scopes: ["chat"],
+      issuedAt: Date.now(), expiresAt: Date.now() + 60_000, status: "active",
+    }),
+  );
   // Ops alerts and key suspensions (ops/alerts.ts, ops/anomalies.ts): staff-only, about the victim.
   ids.opsAlerts = await t.run(async (ctx) =>
     ctx.db.insert("opsAlerts", {

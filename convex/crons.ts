@@ -45,4 +45,8 @@ crons.interval("ops alert evaluator", { minutes: 1 }, internal.ops.alertsEvaluat
 crons.interval("ops metrics fold", { seconds: 15 }, internal.ops.metrics.fold, {});
 crons.interval("scheduler heartbeat", { seconds: 30 }, internal.ops.readiness.beat, {});
 
+// Provider credentials (credentials/rotation.ts): start rotations one overlap before expiry,
+// revoke rotated ones whose overlap ended, delete long-expired session token rows.
+crons.interval("credential rotation", { minutes: 5 }, internal.credentials.rotation.sweep, {});
+
 export default crons;

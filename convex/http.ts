@@ -3,6 +3,7 @@ import { httpRouter } from "convex/server";
 import { mountAdminApiRoutes } from "./admin/api";
 import { mountBillingRoutes } from "./billing/webhooks";
 import { mountClerkRoutes } from "./clerk/webhooks";
+import { mountCredentialRoutes } from "./credentials/routes";
 import { mountDexApiRoutes } from "./dexApi/routes";
 import { mountEmailRoutes } from "./email/unsubscribe";
 import { mountIdentityRoutes } from "./identity/webhooks";
@@ -36,6 +37,8 @@ mountIdentityRoutes(http);
 mountOAuthRoutes(http);
 // GET /v1/admin/users, /v1/admin/usage; POST /v1/admin/provision/{id}: admin API keys.
 mountAdminApiRoutes(http);
+// POST /api/session, POST/GET /api/provisioning/token: short-lived proxy credentials.
+mountCredentialRoutes(http);
 // Any other /v1/ path: OpenAI's JSON 404.
 mountUnknownV1Routes(http);
 

@@ -11,9 +11,17 @@ import { accessRefusal } from "../model/oauth/lifecycle";
 import type { CallerRefusal } from "../model/quota/admission";
 import { touchGrant } from "../oauth/store";
 import { authenticateKeyHash } from "./apiKeys";
+import { decideBearer, readBearerRow } from "../credentials/bearer";
+import type { Endpoint } from "../model/pricing";
 
-export type SecretKind = "api_key" | "access_token";
-export const secretKindValidator = v.union(v.literal("api_key"), v.literal("access_token"));
+export type SecretKind = "api_key" | "access_token" | "provider_credential" | "session_token";
+export const secretKindValidator = v.union(
+  v.literal("api_key"),
+  v.literal("access_token"),
+  // Short-lived credentials (credentials/README.md): the hash is `<lookupId>.<presented hash>`.
+  v.literal("provider_credential"),
+  v.literal("session_token"),
+);
 
 /** The scope an access token needs for the AI proxy (`/v1/chat/completions` ... `/v1/models`). */
 export const AI_SCOPE: Scope = "ai";
@@ -27,6 +35,8 @@ export type CallerAuth =
       /** Set for an access token: its grant and the instance the grant was given to. */
       grantId?: Id<"oauthGrants">;
       instanceId?: string;
+      /** Set for a rotating provider credential: when it stops working (its holder should refresh). */
+      credentialRotatingUntil?: number;
     }
   | { ok: false; refusal: CallerRefusal };
 
@@ -71,8 +81,17 @@ export function tokenDecision<T extends StoredToken, G extends StoredGrant>(
  */
 export async function authenticateBearer(
   ctx: MutationCtx,
-  args: { hash: string; kind: SecretKind; ip: string | undefined; now: number; scope: Scope },
+  args: { hash: string; kind: SecretKind; ip: string | undefined; now: number; scope: Scope; request?: { model: string; kind: Endpoint } },
 ): Promise<CallerAuth> {
+  if (args.kind === "provider_credential" || args.kind === "session_token") {
+    // A credential's scopes name a provider and endpoints, so the request is checked against them.
+    const found = await readBearerRow(ctx, args.kind, args.hash);
+    const decided = decideBearer(args.kind, found, args.now, args.request);
+    if (!decided.ok || found === null) return decided.ok ? { ok: false, refusal: { reason: "account_missing" } } : decided;
+    const user = await ctx.db.get("users", found.row.userId);
+    if (user === null) return { ok: false, refusal: { reason: "account_missing" } };
+    return { ok: true, user, ...(decided.rotatingUntil !== undefined ? { credentialRotatingUntil: decided.rotatingUntil } : {}) };
+  }
   if (args.kind === "api_key") {
     const auth = await authenticateKeyHash(ctx, args.hash, args.ip, args.now);
     if (!auth.ok) {

@@ -22,6 +22,15 @@ export interface Grant {
   ipHash?: string;
 }
 
+/** Header names a credential's holder watches: a newer credential exists, fetch it before this time. */
+export const CREDENTIAL_REFRESH_HEADER = "x-poindexter-credential-refresh";
+export const CREDENTIAL_EXPIRES_HEADER = "x-poindexter-credential-expires-at";
+
+function credentialHeaders(rotatingUntil: number | undefined): Record<string, string> {
+  if (rotatingUntil === undefined) return {};
+  return { [CREDENTIAL_REFRESH_HEADER]: "rotating", [CREDENTIAL_EXPIRES_HEADER]: new Date(rotatingUntil).toISOString() };
+}
+
 export type AdmissionResult = { ok: true; grant: Grant } | { ok: false; response: Response };
 
 export async function admitRequest(
@@ -49,7 +58,7 @@ export async function admitRequest(
       instanceId: result.instanceId ?? instanceIdOf(request),
       holdTokens: result.holdTokens,
       maxOutputTokens: result.maxOutputTokens,
-      headers: { ...base, ...rateHeaders(result.rate) },
+      headers: { ...base, ...rateHeaders(result.rate), ...credentialHeaders(result.credentialRotatingUntil) },
       ...(ip !== undefined ? { ipHash: await hashClientIp(ip, env.ENCRYPTION_KEY) } : {}),
     },
   };

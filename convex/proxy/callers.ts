@@ -14,6 +14,7 @@ import { keyStatus } from "../model/apiKeyStatus";
 import type { PlanId } from "../model/plans";
 import type { CallerRefusal } from "../model/quota/admission";
 import { grantUseDue } from "../oauth/store";
+import { decideBearer } from "../credentials/bearer";
 import { refusalResponse } from "./refusals";
 import { type BearerSecret, bearerSecretOf, clientIp } from "./request";
 
@@ -62,7 +63,23 @@ function decideToken(found: TokenLookup, ip: string | undefined, now: number): D
   };
 }
 
+type CredentialLookup = Awaited<ReturnType<typeof lookupCredential>>;
+const lookupCredential = (ctx: ActionCtx, kind: "provider_credential" | "session_token", hash: string) =>
+  ctx.runQuery(internal.credentials.callers.lookup, { kind, hash });
+
+/** The same decision as lib/callerAuth.ts authenticateBearer for a credential or session token. */
+function decideCredential(kind: "provider_credential" | "session_token", found: CredentialLookup, now: number): Decision {
+  const decided = decideBearer(kind, found.found ? found : null, now);
+  if (!decided.ok) return decided;
+  if (!found.found || found.account === null) return { ok: false, refusal: { reason: "account_missing" } };
+  // Nothing to record: credentials carry no last-use stamp, so never stale.
+  return { ok: true, caller: found.account, stale: false };
+}
+
 async function decide(ctx: ActionCtx, secret: BearerSecret, ip: string | undefined, now: number): Promise<Decision> {
+  if (secret.kind === "provider_credential" || secret.kind === "session_token") {
+    return decideCredential(secret.kind, await lookupCredential(ctx, secret.kind, secret.hash), now);
+  }
   return secret.kind === "api_key"
     ? decideKey(await lookupKey(ctx, secret.hash), now)
     : decideToken(await lookupToken(ctx, secret.hash), ip, now);

@@ -14,6 +14,8 @@ describe("refusals in OpenAI's words", () => {
       [{ reason: "account_missing" }, 401, "invalid_request_error", "invalid_api_key"],
       [{ reason: "token_invalid", why: "revoked" }, 401, "invalid_request_error", "invalid_api_key"],
       [{ reason: "insufficient_scope", scope: "ai" }, 403, "permission_error", "insufficient_scope"],
+      [{ reason: "credential_invalid", kind: "session_token", why: "expired" }, 401, "invalid_request_error", "session_expired"],
+      [{ reason: "credential_scope", provider: "openai", scopes: ["chat"], model: "claude-haiku-4-5" }, 403, "permission_error", "insufficient_scope"],
       [{ reason: "account_inactive", state: "suspended" }, 403, "permission_error", "account_inactive"],
       [{ reason: "model_not_found", model: "gpt-9" }, 404, "invalid_request_error", "model_not_found"],
       [{ reason: "model_not_supported", model: "tts-1" }, 400, "invalid_request_error", "model_not_supported"],

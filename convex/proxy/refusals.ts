@@ -38,6 +38,24 @@ const TOKEN_MESSAGES: Record<AccessRefusal, string> = {
   revoked: "This connection was revoked. Connect the instance again.",
 };
 
+/**
+ * A provider credential or session token the AI endpoints cannot use: 401 with a code the
+ * holder's client acts on (`session_expired`: fetch a new one from POST /api/session;
+ * `credential_expired`: from POST /api/provisioning/token).
+ */
+function credentialInvalid(r: { kind: "provider_credential" | "session_token"; why: "unknown" | "expired" | "revoked" }): OpenAiRefusal {
+  const session = r.kind === "session_token";
+  const refresh = session ? "Get a new one from POST /api/session." : "Get a new one from POST /api/provisioning/token.";
+  const what = session ? "session token" : "provider credential";
+  const message = r.why === "expired"
+    ? `The ${what} has expired. ${refresh}`
+    : r.why === "revoked"
+      ? `The ${what} was revoked. ${refresh}`
+      : `Incorrect ${what} provided. ${refresh}`;
+  const code = r.why === "unknown" ? "invalid_api_key" : `${session ? "session" : "credential"}_${r.why}`;
+  return { status: 401, error: { message, type: "invalid_request_error", code } };
+}
+
 type Describe = { [R in RefusalReason]: (r: Extract<Refusal, { reason: R }>, now: number) => OpenAiRefusal };
 
 export const REFUSALS: Describe = {
@@ -59,6 +77,16 @@ export const REFUSALS: Describe = {
     error: {
       message: `This access token was not granted the '${r.scope}' scope. Connect the instance again and allow '${r.scope}', or use an API key.`,
       type: "permission_error",
+      code: "insufficient_scope",
+    },
+  }),
+  credential_invalid: (r) => credentialInvalid(r),
+  credential_scope: (r) => ({
+    status: 403,
+    error: {
+      message: `This credential is scoped to ${r.provider} (${r.scopes.join(", ")}); it cannot call '${r.model}' here. Get a credential for that model's provider and endpoint from POST /api/provisioning/token.`,
+      type: "permission_error",
+      param: "model",
       code: "insufficient_scope",
     },
   }),

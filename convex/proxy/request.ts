@@ -4,6 +4,7 @@ import { env } from "../_generated/server";
 import type { SecretKind } from "../lib/callerAuth";
 import { bearerToken, hashSecret, isWellFormedSecret, randomBase62 } from "../model/apiKeySecrets";
 import { kindOf, secretHash } from "../model/oauth/secrets";
+import { encodeBearerHash, looksLikeCredentialToken, parseToken, presentedHash } from "../model/credentials/tokens";
 import { badRequest, errorResponse, unauthorized } from "./respond";
 
 /** Largest request body accepted (chat with a few inline images fits comfortably). */
@@ -30,6 +31,18 @@ export interface BearerSecret {
 export async function bearerSecretOf(request: Request): Promise<{ ok: true; secret: BearerSecret } | { ok: false; response: Response }> {
   const secret = bearerToken(request.headers.get("authorization"));
   if (secret === null) return { ok: false, response: unauthorized() };
+  if (looksLikeCredentialToken(secret)) {
+    // A provider credential or browser session token: the row's lookup id and the presented
+    // hash travel together; the row's salt is applied where the row is read (credentials/bearer.ts).
+    const parsed = parseToken(secret);
+    if (parsed === null) {
+      return { ok: false, response: unauthorized("Incorrect credential provided. Get a new one from POST /api/session or POST /api/provisioning/token.") };
+    }
+    return {
+      ok: true,
+      secret: { kind: parsed.kind, hash: encodeBearerHash(parsed.lookupId, await presentedHash(parsed.secret, env.ENCRYPTION_KEY)) },
+    };
+  }
   if (secret.startsWith("pdx_")) {
     const kind = kindOf(secret);
     if (kind !== "access") {

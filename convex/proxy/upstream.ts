@@ -18,6 +18,7 @@ import { NO_USAGE } from "../model/usage/totals";
 import { providerFor } from "../providers/ai/registry";
 import { type Deployment, fallbackFor } from "../providers/ai/fallbacks";
 import { type AiProvider, type ProviderUsage, UpstreamUnavailableError } from "../providers/ai/types";
+import { chooseMasterKey } from "../credentials/masterKeySelection";
 import type { Grant } from "./admission";
 import { admitAttempt, reportAttempt } from "./providerHealth";
 import { errorResponse, jsonResponse } from "./respond";
@@ -107,7 +108,10 @@ export async function callUpstream(
   const own = providerFor(opts.model);
   const primary: Deployment = { id: own.id, provider: own };
   const fallback = fallbackFor(own.id);
+  // The provider's master key, chosen once here and held for every attempt below.
+  const masterKey = await chooseMasterKey(ctx, own.id);
   const sent = await sendResilient(ctx, fallback ? [primary, fallback] : [primary], {
+    masterKey,
     path: opts.path,
     body: opts.body,
     // Headers come at once for streams, embeddings and speech; a JSON (chat or legacy)
@@ -192,10 +196,10 @@ type Sent =
 async function sendResilient(
   ctx: ActionCtx,
   upstreams: readonly Deployment[],
-  send: { path: string; body: unknown; headersAtOnce: boolean },
+  send: { path: string; body: unknown; headersAtOnce: boolean; masterKey?: { id: string; value: string } },
 ): Promise<Sent> {
   const policy = retryPolicy();
-  const request = { path: send.path, body: send.body, firstByteTimeoutMs: send.headersAtOnce ? policy.firstByteTimeoutMs : UPSTREAM_DEADLINE_MS };
+  const request = { masterKey: send.masterKey, path: send.path, body: send.body, firstByteTimeoutMs: send.headersAtOnce ? policy.firstByteTimeoutMs : UPSTREAM_DEADLINE_MS };
   const startedAt = Date.now();
   // One deadline for the whole call, body included: the hold must outlive the request.
   const deadline = deadlineSignal(UPSTREAM_DEADLINE_MS);
@@ -239,7 +243,7 @@ async function sendResilient(
  */
 async function attemptOnce(
   deployment: Deployment,
-  request: { path: string; body: unknown; firstByteTimeoutMs: number },
+  request: { path: string; body: unknown; firstByteTimeoutMs: number; masterKey?: { id: string; value: string } },
   deadline: AbortSignal,
 ): Promise<{ outcome: AttemptOutcome; sent: Sent }> {
   const controller = new AbortController();
@@ -252,7 +256,9 @@ async function attemptOnce(
     controller.abort(new Error(`No response headers within ${request.firstByteTimeoutMs} ms.`));
   }, request.firstByteTimeoutMs);
   try {
-    const response = await deployment.provider.send({ path: request.path, method: "POST", body: request.body, signal: controller.signal });
+    // The chosen master key is the model's own provider's; a failover deployment has its own key.
+    const masterKey = deployment.id === deployment.provider.id ? request.masterKey : undefined;
+    const response = await deployment.provider.send({ path: request.path, method: "POST", body: request.body, signal: controller.signal, masterKey });
     return {
       outcome: { kind: "response", status: response.status, retryAfterMs: parseRetryAfter(response.headers, Date.now()) },
       sent: { kind: "response", deployment, response },

@@ -35,7 +35,11 @@ const rateValidator = v.object({
 });
 
 const beginArgs = {
-  /** The Bearer secret's hash: an API key's SHA-256, or an access token's keyed hash (model/oauth/secrets.ts). */
+  /**
+   * The Bearer secret's hash: an API key's SHA-256, or an access token's keyed hash
+   * (model/oauth/secrets.ts), or for a provider credential or session token
+   * `<lookupId>.<presented hash>` (model/credentials/tokens.ts).
+   */
   keyHash: v.string(),
   /** Which of the two the hash is of (proxy/request.ts decides by the secret's prefix); a key when absent. */
   secretKind: v.optional(secretKindValidator),
@@ -61,6 +65,8 @@ const beginResult = v.union(
     /** The grant and its instance, for an access token's request. */
     grantId: v.optional(v.id("oauthGrants")),
     instanceId: v.optional(v.string()),
+    /** For a rotating provider credential: when it stops working (the answer tells its holder to refresh). */
+    credentialRotatingUntil: v.optional(v.number()),
     holdTokens: v.number(),
     maxOutputTokens: v.number(),
     rate: rateValidator,
@@ -76,7 +82,15 @@ type BeginResult = typeof beginResult.type;
 
 export async function beginHandler(ctx: MutationCtx, args: ObjectType<typeof beginArgs>): Promise<BeginResult> {
   const now = Date.now();
-  const auth = await authenticateBearer(ctx, { hash: args.keyHash, kind: args.secretKind ?? "api_key", ip: args.ip, now, scope: AI_SCOPE });
+  const auth = await authenticateBearer(ctx, {
+    hash: args.keyHash,
+    kind: args.secretKind ?? "api_key",
+    ip: args.ip,
+    now,
+    scope: AI_SCOPE,
+    // A provider credential's scopes are checked against the request's model and endpoint.
+    request: { model: args.model, kind: args.kind },
+  });
   if (!auth.ok) return auth;
   const { user } = auth;
   const plan = getPlan(user.plan);
@@ -114,6 +128,7 @@ export async function beginHandler(ctx: MutationCtx, args: ObjectType<typeof beg
     userId: user._id,
     ...(auth.apiKeyId !== undefined ? { apiKeyId: auth.apiKeyId } : {}),
     ...(auth.grantId !== undefined ? { grantId: auth.grantId, instanceId: auth.instanceId } : {}),
+    ...(auth.credentialRotatingUntil !== undefined ? { credentialRotatingUntil: auth.credentialRotatingUntil } : {}),
     holdTokens: sized.holdTokens,
     maxOutputTokens: sized.maxOutputTokens,
     rate: placed.rate,

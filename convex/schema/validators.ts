@@ -73,6 +73,12 @@ export const refusalValidator = v.union(
     why: v.union(v.literal("unknown_token"), v.literal("not_access_token"), v.literal("expired"), v.literal("revoked")),
   }),
   v.object({ reason: v.literal("insufficient_scope"), scope: oauthScopeValidator }),
+  v.object({
+    reason: v.literal("credential_invalid"),
+    kind: v.union(v.literal("provider_credential"), v.literal("session_token")),
+    why: v.union(v.literal("unknown"), v.literal("expired"), v.literal("revoked")),
+  }),
+  v.object({ reason: v.literal("credential_scope"), provider: v.string(), scopes: v.array(v.string()), model: v.string() }),
   v.object({ reason: v.literal("account_inactive"), state: accountStateValidator }),
   v.object({ reason: v.literal("model_not_found"), model: v.string() }),
   v.object({ reason: v.literal("model_not_supported"), model: v.string() }),

@@ -28,8 +28,17 @@ export type TokenRefusal =
   | { reason: "token_invalid"; why: AccessRefusal }
   | { reason: "insufficient_scope"; scope: Scope };
 
-/** Why the Bearer secret (an API key or an access token) could not be used. */
-export type CallerRefusal = KeyRefusal | TokenRefusal;
+/**
+ * Why a provider credential (`pdx_pc_`) or browser session token (`pdx_st_`) could not be used
+ * (model/credentials/lifecycle.ts): unknown, expired or revoked is a 401 telling the holder to
+ * fetch a new one; a credential scoped to another provider or endpoint is a 403.
+ */
+export type CredentialRefusal =
+  | { reason: "credential_invalid"; kind: "provider_credential" | "session_token"; why: "unknown" | "expired" | "revoked" }
+  | { reason: "credential_scope"; provider: string; scopes: string[]; model: string };
+
+/** Why the Bearer secret (an API key, an access token, a credential or a session token) could not be used. */
+export type CallerRefusal = KeyRefusal | TokenRefusal | CredentialRefusal;
 
 export type Refusal =
   | CallerRefusal

@@ -6,16 +6,15 @@
 import { env } from "../../_generated/server";
 import { baseUrlFrom, openAiErrorResponse, readErrorBody, readOpenAiUsage, sendJson } from "./common";
 import type { AiProvider, UpstreamRequest } from "./types";
-import { UpstreamUnavailableError } from "./types";
+import { hasMasterKey, keyFor } from "./masterKeys";
 
 const DEFAULT_BASE_URL = "https://api.anthropic.com";
 /** The Messages API version this translation is written against. */
 export const ANTHROPIC_VERSION = "2023-06-01";
 
-function apiKey(): string {
-  const key = env.ANTHROPIC_API_KEY;
-  if (!key) throw new UpstreamUnavailableError("ANTHROPIC_API_KEY is not set on this deployment.");
-  return key;
+/** The master key chosen at the request's start (several may be configured with ids: providers/ai/masterKeys.ts). */
+function apiKey(request: UpstreamRequest): string {
+  return keyFor("anthropic", request.masterKey, "ANTHROPIC_API_KEY");
 }
 
 /** Anthropic's error types with their OpenAI counterparts (`{type: "error", error: {type, message}}`). */
@@ -46,11 +45,11 @@ export async function anthropicErrorResponse(res: Response): Promise<Response> {
 export const anthropic: AiProvider = {
   id: "anthropic",
   ownedBy: "anthropic",
-  configured: () => Boolean(env.ANTHROPIC_API_KEY),
+  configured: () => hasMasterKey("anthropic"),
 
   async send(request: UpstreamRequest): Promise<Response> {
     const res = await sendJson("Anthropic", `${baseUrlFrom(env.ANTHROPIC_BASE_URL, DEFAULT_BASE_URL)}/v1${request.path}`, {
-      "x-api-key": apiKey(),
+      "x-api-key": apiKey(request),
       "anthropic-version": ANTHROPIC_VERSION,
     }, request);
     return res.ok ? res : await anthropicErrorResponse(res);

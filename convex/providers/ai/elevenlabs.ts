@@ -5,14 +5,13 @@
 import { env } from "../../_generated/server";
 import { baseUrlFrom, nonNegativeInt, openAiErrorResponse, readErrorBody, sendJson } from "./common";
 import type { AiProvider, ProviderUsage, UpstreamRequest } from "./types";
-import { UpstreamUnavailableError } from "./types";
+import { hasMasterKey, keyFor } from "./masterKeys";
 
 const DEFAULT_BASE_URL = "https://api.elevenlabs.io";
 
-function apiKey(): string {
-  const key = env.ELEVENLABS_API_KEY;
-  if (!key) throw new UpstreamUnavailableError("ELEVENLABS_API_KEY is not set on this deployment.");
-  return key;
+/** The master key chosen at the request's start (several may be configured with ids: providers/ai/masterKeys.ts). */
+function apiKey(request: UpstreamRequest): string {
+  return keyFor("elevenlabs", request.masterKey, "ELEVENLABS_API_KEY");
 }
 
 /** ElevenLabs errors: `{detail: {status, message}}`, `{detail: "..."}` or FastAPI's `{detail: [{msg}]}`. */
@@ -40,11 +39,11 @@ export async function elevenLabsErrorResponse(res: Response): Promise<Response> 
 export const elevenlabs: AiProvider = {
   id: "elevenlabs",
   ownedBy: "elevenlabs",
-  configured: () => Boolean(env.ELEVENLABS_API_KEY),
+  configured: () => hasMasterKey("elevenlabs"),
 
   async send(request: UpstreamRequest): Promise<Response> {
     const res = await sendJson("ElevenLabs", `${baseUrlFrom(env.ELEVENLABS_BASE_URL, DEFAULT_BASE_URL)}/v1${request.path}`, {
-      "xi-api-key": apiKey(),
+      "xi-api-key": apiKey(request),
       accept: "audio/*",
     }, request);
     return res.ok ? res : await elevenLabsErrorResponse(res);

@@ -5,14 +5,13 @@
 import { env } from "../../_generated/server";
 import { baseUrlFrom, nonNegativeInt, openAiErrorResponse, readErrorBody, readOpenAiUsage, sendJson } from "./common";
 import type { AiProvider, ProviderUsage, UpstreamRequest } from "./types";
-import { UpstreamUnavailableError } from "./types";
+import { hasMasterKey, keyFor } from "./masterKeys";
 
 const DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/v1beta/openai";
 
-function apiKey(): string {
-  const key = env.GEMINI_API_KEY;
-  if (!key) throw new UpstreamUnavailableError("GEMINI_API_KEY is not set on this deployment.");
-  return key;
+/** The master key chosen at the request's start (several may be configured with ids: providers/ai/masterKeys.ts). */
+function apiKey(request: UpstreamRequest): string {
+  return keyFor("gemini", request.masterKey, "GEMINI_API_KEY");
 }
 
 export async function geminiErrorResponse(res: Response): Promise<Response> {
@@ -40,11 +39,11 @@ export function geminiUsage(raw: unknown): ProviderUsage | null {
 export const gemini: AiProvider = {
   id: "gemini",
   ownedBy: "google",
-  configured: () => Boolean(env.GEMINI_API_KEY),
+  configured: () => hasMasterKey("gemini"),
 
   async send(request: UpstreamRequest): Promise<Response> {
     const res = await sendJson("Gemini", `${baseUrlFrom(env.GEMINI_BASE_URL, DEFAULT_BASE_URL)}${request.path}`, {
-      authorization: `Bearer ${apiKey()}`,
+      authorization: `Bearer ${apiKey(request)}`,
     }, request);
     return res.ok ? res : await geminiErrorResponse(res);
   },

@@ -3,25 +3,24 @@
 import { env } from "../../_generated/server";
 import { baseUrlFrom, readOpenAiUsage, sendJson } from "./common";
 import type { AiProvider, UpstreamRequest } from "./types";
-import { UpstreamUnavailableError } from "./types";
+import { hasMasterKey, keyFor } from "./masterKeys";
 
 const DEFAULT_BASE_URL = "https://api.openai.com/v1";
 
-function apiKey(): string {
-  const key = env.OPENAI_API_KEY;
-  if (!key) throw new UpstreamUnavailableError("OPENAI_API_KEY is not set on this deployment.");
-  return key;
+/** The master key chosen at the request's start (several may be configured with ids: providers/ai/masterKeys.ts). */
+function apiKey(request: UpstreamRequest): string {
+  return keyFor("openai", request.masterKey, "OPENAI_API_KEY");
 }
 
 export const openai: AiProvider = {
   id: "openai",
   ownedBy: "openai",
-  configured: () => Boolean(env.OPENAI_API_KEY),
+  configured: () => hasMasterKey("openai"),
 
   async send(request: UpstreamRequest): Promise<Response> {
     // OpenAI's errors are already in the shape the proxy passes on.
     return await sendJson("OpenAI", `${baseUrlFrom(env.OPENAI_BASE_URL, DEFAULT_BASE_URL)}${request.path}`, {
-      authorization: `Bearer ${apiKey()}`,
+      authorization: `Bearer ${apiKey(request)}`,
     }, request);
   },
 

@@ -18,6 +18,12 @@ export interface UpstreamRequest {
   method: "GET" | "POST";
   body?: unknown;
   signal?: AbortSignal;
+  /**
+   * The master key this request was given at its start (providers/ai/masterKeys.ts), held for
+   * every attempt so a switch of the active key never changes keys mid-request; absent: the
+   * env's active key.
+   */
+  masterKey?: { id: string; value: string };
 }
 
 export interface AiProvider {

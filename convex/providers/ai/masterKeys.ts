@@ -1,0 +1,43 @@
+// Each provider's master keys on this deployment (model/credentials/masterKeys.ts parses them
+// from env). The adapters send the key the request was given at its start (`masterKey` on the
+// UpstreamRequest: chosen once by proxy/upstream.ts, held for every retry), or the env's active
+// one when none was given. A malformed setting makes the provider unavailable with a message
+// naming the variable, never the value.
+import { env } from "../../_generated/server";
+import { keyringFrom, type Keyring, type MasterKey, MasterKeyConfigError, selectKey } from "../../model/credentials/masterKeys";
+import type { ProviderId } from "../../model/pricing";
+import { UpstreamUnavailableError } from "./types";
+
+export type { MasterKey };
+
+/** The provider's keyring from env, or the configuration error that keeps it unusable. */
+export function keyringOf(provider: ProviderId): { ok: true; ring: Keyring } | { ok: false; message: string } {
+  try {
+    return { ok: true, ring: keyringFrom(provider, env) };
+  } catch (e) {
+    if (e instanceof MasterKeyConfigError) return { ok: false, message: e.message };
+    throw e;
+  }
+}
+
+/** True when the provider has at least one usable master key. */
+export function hasMasterKey(provider: ProviderId): boolean {
+  const r = keyringOf(provider);
+  return r.ok && r.ring.keys.length > 0;
+}
+
+/** True when switching keys can matter: more than one key configured. */
+export function hasSeveralKeys(provider: ProviderId): boolean {
+  const r = keyringOf(provider);
+  return r.ok && r.ring.keys.length > 1;
+}
+
+/** The key to send: the one chosen at the request's start, else the env's active key. */
+export function keyFor(provider: ProviderId, chosen: MasterKey | undefined, envName: string): string {
+  if (chosen) return chosen.value;
+  const r = keyringOf(provider);
+  if (!r.ok) throw new UpstreamUnavailableError(`${r.message} Fix it on this deployment.`);
+  const key = selectKey(r.ring, null);
+  if (!key) throw new UpstreamUnavailableError(`${envName} is not set on this deployment.`);
+  return key.value;
+}
