@@ -77,6 +77,23 @@ async function seedVictim(t: TestConvex) {
   ids.keySuspensions = await t.run(async (ctx) =>
     ctx.db.insert("keySuspensions", { apiKeyId: keyId, userId, rule: "key_many_ips", reason: "Suspended.", suspendedAt: Date.now() }),
   );
+  // The ops console (admin/): a paid invoice of the victim's (refunds), a mail of theirs
+  // (retry), and an admin API key (admin-only revoke).
+  ids.invoices = await t.run(async (ctx) =>
+    ctx.db.insert("invoices", {
+      userId, provider: "stripe", providerInvoiceId: "in_victim", amountMicros: 50_000_000, currency: "usd", status: "paid",
+      createdAt: Date.now(), providerUpdatedAt: Date.now(),
+    }),
+  );
+  ids.emailOutbox = await t.run(async (ctx) =>
+    ctx.db.insert("emailOutbox", {
+      userId, to: "victim@example.com", template: "welcome", category: "transactional", dedupeKey: `${userId}:welcome`,
+      status: "failed", sendAfter: Date.now(), queuedAt: Date.now(),
+    }),
+  );
+  ids.adminApiKeys = await t.run(async (ctx) =>
+    ctx.db.insert("adminApiKeys", { name: "victim", prefix: "pdx_admin_victim", hash: "0".repeat(64), createdAt: Date.now(), createdById: userId, createdByLabel: "victim@example.com" }),
+  );
   return ids;
 }
 
