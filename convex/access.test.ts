@@ -94,6 +94,10 @@ async function seedVictim(t: TestConvex) {
   ids.adminApiKeys = await t.run(async (ctx) =>
     ctx.db.insert("adminApiKeys", { name: "victim", prefix: "pdx_admin_victim", hash: "0".repeat(64), createdAt: Date.now(), createdById: userId, createdByLabel: "victim@example.com" }),
   );
+  // Account deletion (privacy/): a request for the victim's account (support re-runs its steps).
+  ids.deletionRequests = await t.run(async (ctx) =>
+    ctx.db.insert("deletionRequests", { userId, requestedAt: Date.now(), source: "user", status: "requested" }),
+  );
   return ids;
 }
 

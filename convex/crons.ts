@@ -49,4 +49,11 @@ crons.interval("scheduler heartbeat", { seconds: 30 }, internal.ops.readiness.be
 // revoke rotated ones whose overlap ended, delete long-expired session token rows.
 crons.interval("credential rotation", { minutes: 5 }, internal.credentials.rotation.sweep, {});
 
+// Retention and deletion (ops/retention.ts, privacy/process.ts): audit rows and raw usage events
+// past their windows (rollups stay), in batches that reschedule while a backlog remains; and the
+// sweep that re-kicks an account deletion whose scheduled step was lost.
+crons.daily("audit log retention", { hourUTC: 3, minuteUTC: 50 }, internal.ops.retention.purgeAuditLogs, {});
+crons.daily("usage event retention", { hourUTC: 4, minuteUTC: 10 }, internal.ops.retention.purgeUsageEvents, {});
+crons.interval("account deletion sweep", { minutes: 15 }, internal.privacy.process.sweep, {});
+
 export default crons;

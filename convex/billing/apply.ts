@@ -7,7 +7,7 @@ import { internal } from "../_generated/api";
 import type { Doc, Id } from "../_generated/dataModel";
 import { env, type MutationCtx, type QueryCtx } from "../_generated/server";
 import { applyStateEvent } from "../lib/accounts";
-import { followAccount } from "../identity/lifecycle";
+import { followAccount, liveIdentity } from "../identity/lifecycle";
 import { type Actor, audit } from "../lib/audit";
 import { raiseOpsAlert } from "../lib/opsAlerts";
 import { formatDate } from "../model/email/templates";
@@ -333,7 +333,11 @@ async function ensureGrace(ctx: MutationCtx, row: SubscriptionRow): Promise<numb
   return endsAt;
 }
 
-/** One deprovisioning request per ended subscription, for the identity issue to fulfil. */
+/**
+ * One deprovisioning request per ended subscription. The cancel that precedes it already made the
+ * identity follow the account (followAccount), so it is recorded fulfilled unless an identity is
+ * still live.
+ */
 async function ensureDeprovisionRequest(ctx: MutationCtx, user: Doc<"users">, row: SubscriptionRow, actor: Actor): Promise<void> {
   const open = await ctx.db
     .query("deprovisionRequests")
@@ -342,12 +346,14 @@ async function ensureDeprovisionRequest(ctx: MutationCtx, user: Doc<"users">, ro
     )
     .first();
   if (open !== null) return;
+  const now = Date.now();
+  const live = await liveIdentity(ctx, user._id);
   const requestId = await ctx.db.insert("deprovisionRequests", {
     userId: user._id,
     provider: row.provider,
     providerSubscriptionId: row.providerSubscriptionId,
-    requestedAt: Date.now(),
-    status: "requested",
+    requestedAt: now,
+    ...(live === null ? { status: "fulfilled" as const, fulfilledAt: now } : { status: "requested" as const }),
   });
   await audit(ctx, actor, "account.deprovision_requested", { type: "user", id: user._id }, "subscription ended", {
     provider: row.provider,

@@ -7,6 +7,7 @@ import type { Doc, Id } from "../_generated/dataModel";
 import { internalMutation } from "../functions";
 import { userByTokenIdentifier } from "../lib/accounts";
 import { type Actor, audit } from "../lib/audit";
+import { startDeletion } from "../privacy/process";
 import { type ClerkEvent, type ClerkOutcome, clerkTokenIdentifier, isStaleUpdate } from "../model/clerk/webhook";
 
 const PROVIDER = "clerk";
@@ -97,6 +98,8 @@ async function applyUserDeleted(
     clerkEventId: eventId,
     deletionRequestId: requestId,
   });
+  // The deletion itself runs as scheduled steps (privacy/process.ts), after this commit.
+  await startDeletion(ctx, requestId);
   return "deletion_requested";
 }
 

@@ -170,14 +170,18 @@ export const billingTables = {
     .index("by_provider_and_customerId", ["provider", "customerId"])
     .index("by_userId_and_provider", ["userId", "provider"]),
 
-  // A subscription ended (deleted/revoked): the identity issue (#10) removes what the paid plan
-  // provisioned (mailbox, number, Signal). One row per ended subscription; #10 moves it on.
+  // A subscription ended (deleted/revoked): what the paid plan provisioned (mailbox, number,
+  // Signal) is taken down. One row per ended subscription, the record support reads. The account's
+  // cancel already made its identity follow (identity/lifecycle.ts followAccount) in the same
+  // transaction, so the row is written "fulfilled" (fulfilledAt) when no live identity remains,
+  // and stays "requested" only if one does (support re-provisions or deprovisions by hand).
   deprovisionRequests: defineTable({
     userId: v.id("users"),
     provider: billingProviderValidator,
     providerSubscriptionId: v.string(),
     requestedAt: v.number(),
-    status: v.literal("requested"),
+    status: v.union(v.literal("requested"), v.literal("fulfilled")),
+    fulfilledAt: v.optional(v.number()),
   })
     .index("by_provider_and_providerSubscriptionId", ["provider", "providerSubscriptionId"])
     .index("by_status_and_requestedAt", ["status", "requestedAt"])

@@ -559,6 +559,21 @@ function subscriptionControl(action: (state: SimulatorState, s: Json) => Promise
   };
 }
 
+/**
+ * DELETE /v1/subscriptions/{id} (the API's revoke): access ends now, with the same webhooks as the
+ * control route; a subscription already ended answers 403 AlreadyCanceledSubscription, as Polar does.
+ */
+async function revokeSubscription(ctx: RouteContext): Promise<void> {
+  authorize(ctx);
+  const subscription = subscriptionOr404(ctx);
+  if (subscription.status === "canceled") {
+    sendJson(ctx.res, 403, { error: "AlreadyCanceledSubscription", detail: "This subscription is already canceled or will be at the end of the period." });
+    return;
+  }
+  await revoke(ctx.state, subscription);
+  sendJson(ctx.res, 200, subscription);
+}
+
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -634,6 +649,7 @@ export const polarRoutes: Route[] = [
   api("POST", /^\/v1\/events\/ingest\/?$/, ingestEvents),
   api("POST", /^\/v1\/refunds\/?$/, createRefund),
   api("GET", /^\/v1\/refunds\/?$/, listRefunds),
+  api("DELETE", /^\/v1\/subscriptions\/([0-9a-f-]{36})\/?$/, revokeSubscription),
 ];
 
 export const polarControlRoutes: Route[] = [
