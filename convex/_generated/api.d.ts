@@ -99,6 +99,7 @@ import type * as lib_errors from "../lib/errors.js";
 import type * as lib_identityPool from "../lib/identityPool.js";
 import type * as lib_opsAlerts from "../lib/opsAlerts.js";
 import type * as lib_providerPool from "../lib/providerPool.js";
+import type * as lib_requestId from "../lib/requestId.js";
 import type * as lib_usageTotals from "../lib/usageTotals.js";
 import type * as lib_webhooks from "../lib/webhooks.js";
 import type * as model_accounts_accountState from "../model/accounts/accountState.js";
@@ -351,6 +352,7 @@ declare const fullApi: ApiFromModules<{
   "lib/identityPool": typeof lib_identityPool;
   "lib/opsAlerts": typeof lib_opsAlerts;
   "lib/providerPool": typeof lib_providerPool;
+  "lib/requestId": typeof lib_requestId;
   "lib/usageTotals": typeof lib_usageTotals;
   "lib/webhooks": typeof lib_webhooks;
   "model/accounts/accountState": typeof model_accounts_accountState;

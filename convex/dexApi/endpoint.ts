@@ -13,7 +13,8 @@ import { allows, operation, type Operation } from "../model/dexApi/operations";
 import { describeIssues, providerId } from "../model/dexApi/schemas";
 import { planHasFeature } from "../model/plans";
 import { RetryableProviderError, type ProviderFailure } from "../providers/identity/types";
-import { newRequestId, readJsonBody } from "../proxy/request";
+import { requestIdOf } from "../lib/requestId";
+import { readJsonBody } from "../proxy/request";
 import { badRequest, errorResponse, jsonResponse, withOpenAiErrors } from "../proxy/respond";
 import { authenticateDex, type Principal } from "./auth";
 import type { identityFactsValidator } from "./context";
@@ -99,7 +100,7 @@ export function dexEndpoint<Q = unknown, B = unknown>(id: string, handler: Handl
         );
       }
     }
-    return await handler(ctx, { principal, request, requestId: newRequestId(), id: id ?? "", query: query as Q, body: body as B, started });
+    return await handler(ctx, { principal, request, requestId: requestIdOf(request), id: id ?? "", query: query as Q, body: body as B, started });
   }
   return httpAction(withOpenAiErrors(dexEndpointHandler));
 }

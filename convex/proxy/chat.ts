@@ -15,7 +15,8 @@ import { StreamRelay } from "../model/proxy/streamRelay";
 import type { AiProvider, ProviderUsage } from "../providers/ai/types";
 import { admitRequest, type Grant } from "./admission";
 import { routeModel } from "./availability";
-import { newRequestId, positiveInt, readModelRequest } from "./request";
+import { requestIdOf } from "../lib/requestId";
+import { positiveInt, readModelRequest } from "./request";
 import { badRequest, CORS_HEADERS, errorResponse, withOpenAiErrors } from "./respond";
 import { callUpstream, settle } from "./upstream";
 
@@ -65,7 +66,7 @@ async function chatCompletionsHandler(ctx: ActionCtx, request: Request): Promise
 
   const promptTokens = estimateChatPromptTokens(body as { messages: unknown[] }) +
     (viaAnthropic ? holdAllowance(body, IMAGE_PART_TOKENS) : 0);
-  const requestId = newRequestId();
+  const requestId = requestIdOf(request);
   const admission = await admitRequest(ctx, request, {
     secret,
     requestId,

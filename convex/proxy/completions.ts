@@ -8,7 +8,8 @@ import type { AiProvider, ProviderUsage } from "../providers/ai/types";
 import { admitRequest, type Grant } from "./admission";
 import { routeModel } from "./availability";
 import { streamToClient } from "./chat";
-import { newRequestId, positiveInt, readModelRequest } from "./request";
+import { requestIdOf } from "../lib/requestId";
+import { positiveInt, readModelRequest } from "./request";
 import { badRequest, CORS_HEADERS, withOpenAiErrors } from "./respond";
 import { callUpstream, settle } from "./upstream";
 
@@ -52,7 +53,7 @@ async function completionsHandler(ctx: ActionCtx, request: Request): Promise<Res
   const choices = promptCount(body.prompt) * Math.max(n ?? 1, bestOf ?? 1);
   const admission = await admitRequest(ctx, request, {
     secret,
-    requestId: newRequestId(),
+    requestId: requestIdOf(request),
     kind: "completion",
     model,
     promptTokens,

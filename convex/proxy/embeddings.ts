@@ -4,7 +4,8 @@ import type { ActionCtx } from "../_generated/server";
 import { estimateEmbeddingInputTokens } from "../model/proxy/estimate";
 import { admitRequest } from "./admission";
 import { routeModel } from "./availability";
-import { newRequestId, readModelRequest } from "./request";
+import { requestIdOf } from "../lib/requestId";
+import { readModelRequest } from "./request";
 import { badRequest, CORS_HEADERS, withOpenAiErrors } from "./respond";
 import { callUpstream, providerFor, settle } from "./upstream";
 
@@ -21,7 +22,7 @@ async function embeddingsHandler(ctx: ActionCtx, request: Request): Promise<Resp
   if (!routed.ok) return routed.response;
   const admission = await admitRequest(ctx, request, {
     secret,
-    requestId: newRequestId(),
+    requestId: requestIdOf(request),
     kind: "embedding",
     model,
     promptTokens,

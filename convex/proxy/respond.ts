@@ -1,12 +1,13 @@
 // Responses in OpenAI's shape, shared by the AI proxy and the Dex API: JSON, errors
 // `{error: {message, type, param, code}}`, CORS, and a last-resort 500 in the same shape.
 import { ConvexError } from "convex/values";
+import { describeRequestIds, requestIdsOf, withRequestIdHeaders } from "../lib/requestId";
 
 export const CORS_HEADERS: Record<string, string> = {
   // Keys authenticate requests, not cookies, so any origin may call with its own key.
   "access-control-allow-origin": "*",
   "access-control-expose-headers":
-    "x-request-id, retry-after, x-should-retry, x-ratelimit-limit-requests, x-ratelimit-remaining-requests, x-ratelimit-reset-requests, x-ratelimit-limit-tokens, x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens",
+    "x-request-id, x-client-request-id, retry-after, x-should-retry, x-ratelimit-limit-requests, x-ratelimit-remaining-requests, x-ratelimit-reset-requests, x-ratelimit-limit-tokens, x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens",
 };
 
 export interface ErrorBody {
@@ -73,11 +74,11 @@ export function convexErrorResponse(e: unknown): Response {
 /** Any path under /v1/ that no route serves: OpenAI's 404, in JSON like every other answer. */
 export function unknownRoute(request: Request): Response {
   const { pathname } = new URL(request.url);
-  return errorResponse(404, {
+  return withRequestIdHeaders(errorResponse(404, {
     message: `Unknown request URL: ${request.method} ${pathname}. Check the path and method; the API reference lists every endpoint.`,
     type: "invalid_request_error",
     code: "unknown_url",
-  });
+  }), requestIdsOf(request));
 }
 
 /** Answers a CORS preflight for any proxy or Dex API route. */
@@ -96,21 +97,26 @@ export function preflightResponse(request: Request): Response {
 
 /**
  * Any unexpected failure still answers in OpenAI's shape (clients parse `error.message`), with
- * a 500 the SDK retries; the hold of a request that failed midway expires on its own.
+ * a 500 the SDK retries; the hold of a request that failed midway expires on its own. Every
+ * answer, refusals and this 500 included, carries the request's id (lib/requestId.ts): the one
+ * its usage event is stored under, and the one the log line names.
  */
 export function withOpenAiErrors<Ctx>(
   handler: (ctx: Ctx, request: Request) => Promise<Response>,
 ): (ctx: Ctx, request: Request) => Promise<Response> {
   return async (ctx, request) => {
+    const ids = requestIdsOf(request);
+    let response: Response;
     try {
-      return await handler(ctx, request);
+      response = await handler(ctx, request);
     } catch (e) {
-      console.error(`${request.method} ${new URL(request.url).pathname} failed`, e);
-      return errorResponse(500, {
-        message: "The proxy failed to handle this request. Retry; if it persists, contact Poindexter support.",
+      console.error(`${request.method} ${new URL(request.url).pathname} failed (${describeRequestIds(ids)})`, e);
+      response = errorResponse(500, {
+        message: `The proxy failed to handle this request (${ids.requestId}). Retry; if it persists, contact Poindexter support with this id.`,
         type: "server_error",
         code: "internal_error",
       });
     }
+    return withRequestIdHeaders(response, ids);
   };
 }

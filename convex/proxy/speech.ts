@@ -8,7 +8,8 @@ import { type ElevenLabsSpeech, toElevenLabsSpeech, TranslationError, wavFromPcm
 import { NO_USAGE } from "../model/usage/totals";
 import { admitRequest } from "./admission";
 import { routeModel } from "./availability";
-import { newRequestId, readModelRequest } from "./request";
+import { requestIdOf } from "../lib/requestId";
+import { readModelRequest } from "./request";
 import { badRequest, CORS_HEADERS, errorResponse, withOpenAiErrors } from "./respond";
 import { callUpstream, settle } from "./upstream";
 
@@ -43,7 +44,7 @@ async function speechHandler(ctx: ActionCtx, request: Request): Promise<Response
   }
   const admission = await admitRequest(ctx, request, {
     secret,
-    requestId: newRequestId(),
+    requestId: requestIdOf(request),
     kind: "speech",
     model,
     promptTokens: 0,
