@@ -56,9 +56,12 @@ async function authenticate(ctx: ActionCtx, request: Request): Promise<Caller | 
   return { keyPrefix: auth.prefix };
 }
 
-/** An opaque cursor from a previous page; a mangled one is the caller's 400, not our 500. */
-function isCursorError(e: unknown): boolean {
-  return !(e instanceof ConvexError) && /cursor/i.test((e as Error).message ?? "");
+/**
+ * A cursor is opaque (one a previous page returned); the runtime rejects a mangled one with a
+ * plain error while parsing it. With a cursor given, such an error is the caller's 400.
+ */
+function isCursorError(e: unknown, cursor: string | null): boolean {
+  return cursor !== null && !(e instanceof ConvexError);
 }
 
 async function listUsersHandler(ctx: ActionCtx, request: Request): Promise<Response> {
@@ -69,14 +72,12 @@ async function listUsersHandler(ctx: ActionCtx, request: Request): Promise<Respo
   if (!filter.ok) return apiError(400, "invalid_parameter", filter.message);
   const limit = parseLimit(query.get("limit"));
   if (!limit.ok) return apiError(400, "invalid_parameter", limit.message);
+  const cursor = query.get("cursor") || null;
   try {
-    const page = await ctx.runQuery(internal.admin.apiData.users, {
-      ...filter.value,
-      paginationOpts: { numItems: limit.value, cursor: query.get("cursor") || null },
-    });
+    const page = await ctx.runQuery(internal.admin.apiData.users, { ...filter.value, paginationOpts: { numItems: limit.value, cursor } });
     return json(200, { data: page.data, next_cursor: page.cursor, has_more: page.cursor !== null });
   } catch (e) {
-    if (isCursorError(e)) return apiError(400, "invalid_cursor", "cursor is not one this endpoint returned; start again without it.");
+    if (isCursorError(e, cursor)) return apiError(400, "invalid_cursor", "cursor is not one this endpoint returned; start again without it.");
     throw e;
   }
 }
@@ -90,16 +91,13 @@ async function usageHandler(ctx: ActionCtx, request: Request): Promise<Response>
   const limit = parseLimit(query.get("limit"));
   if (!limit.ok) return apiError(400, "invalid_parameter", limit.message);
   const userId = query.get("userId") || undefined;
+  const cursor = query.get("cursor") || null;
   try {
-    const result = await ctx.runQuery(internal.admin.apiData.usage, {
-      month,
-      userId,
-      paginationOpts: { numItems: limit.value, cursor: query.get("cursor") || null },
-    });
+    const result = await ctx.runQuery(internal.admin.apiData.usage, { month, userId, paginationOpts: { numItems: limit.value, cursor } });
     if (result.kind === "unknown_user") return apiError(404, "user_not_found", `No user has the id '${userId}'.`);
     return json(200, { month, aggregate: result.aggregate, users: result.users, next_cursor: result.cursor, has_more: result.cursor !== null });
   } catch (e) {
-    if (isCursorError(e)) return apiError(400, "invalid_cursor", "cursor is not one this endpoint returned; start again without it.");
+    if (isCursorError(e, cursor)) return apiError(400, "invalid_cursor", "cursor is not one this endpoint returned; start again without it.");
     throw e;
   }
 }
