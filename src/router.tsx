@@ -16,6 +16,7 @@ import { AdminAccountPage } from "./pages/admin/AdminAccountPage";
 import { FailedBillingEventsPage } from "./pages/admin/FailedBillingEventsPage";
 import { OverageDiscrepanciesPage } from "./pages/admin/OverageDiscrepanciesPage";
 import { ProvidersPage } from "./pages/admin/ProvidersPage";
+import { AlertsPage } from "./pages/admin/AlertsPage";
 
 // The chart library is most of the bundle; load it with the page that draws charts.
 const UsagePage = lazy(() => import("./pages/UsagePage"));
@@ -67,6 +68,7 @@ export const router = createBrowserRouter([
           { path: "billing-events", element: <FailedBillingEventsPage /> },
           { path: "overage-discrepancies", element: <OverageDiscrepanciesPage /> },
           { path: "providers", element: <ProvidersPage /> },
+          { path: "alerts", element: <AlertsPage /> },
         ],
       },
       { path: "*", element: <NotFoundPage /> },

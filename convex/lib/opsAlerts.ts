@@ -16,8 +16,6 @@ export interface Detection {
   subject: string;
   message: string;
   userId?: Id<"users">;
-  /** Defaults to the rule's (model/ops/alerts.ts RULES). */
-  severity?: OpsSeverity;
   /** When it was detected (default: now). */
   at?: number;
 }
@@ -68,7 +66,8 @@ export async function raiseOpsAlert(ctx: MutationCtx, d: Detection): Promise<Rai
   }
   const alert = {
     rule: d.rule,
-    severity: d.severity ?? RULES[d.rule].severity,
+    // Always the rule's: the page's severity filter relies on it.
+    severity: RULES[d.rule].severity,
     subject: d.subject,
     ...(d.userId !== undefined ? { userId: d.userId } : {}),
     message: d.message,

@@ -51,10 +51,13 @@ export const history = supportQuery({
   returns: paginationResultValidator(opsAlertValidator),
   handler: async (ctx, { paginationOpts, rule, severity }) => {
     if (rule !== undefined) {
-      const q = ctx.db.query("opsAlerts").withIndex("by_rule_and_status_and_lastSeenAt", (i) => i.eq("rule", rule).eq("status", "resolved"));
-      // Both filters: the rule's index narrows to one rule's resolved rows; severity is fixed per rule, so this rarely drops rows.
-      const filtered = severity === undefined ? q : q.filter((f) => f.eq(f.field("severity"), severity));
-      return await filtered.order("desc").paginate(paginationOpts);
+      // A rule's alerts all have the rule's severity (lib/opsAlerts.ts), so both filters are the rule's or nothing.
+      if (severity !== undefined && severity !== RULES[rule].severity) return { page: [], isDone: true, continueCursor: "" };
+      return await ctx.db
+        .query("opsAlerts")
+        .withIndex("by_rule_and_status_and_lastSeenAt", (i) => i.eq("rule", rule).eq("status", "resolved"))
+        .order("desc")
+        .paginate(paginationOpts);
     }
     if (severity !== undefined) {
       return await ctx.db

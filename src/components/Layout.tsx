@@ -69,6 +69,11 @@ export function Layout() {
                     AI providers
                   </NavLink>
                 </li>
+                <li>
+                  <NavLink to="/admin/alerts" className="nav-link">
+                    Alerts
+                  </NavLink>
+                </li>
               </ul>
             </>
           )}

@@ -2,6 +2,7 @@
 // key reads the same in both.
 import { formatDateTime, formatRelative } from "../lib/format";
 import { keyEndsAt, type KeyLine } from "../lib/keyLines";
+import { Badge } from "./Badge";
 import type { Column } from "./DataTable";
 import { KeyStatusBadge } from "./KeyStatusBadge";
 import { RelativeTime } from "./RelativeTime";
@@ -9,6 +10,19 @@ import { RelativeTime } from "./RelativeTime";
 function StatusCell({ line: { key, status }, now }: { line: KeyLine; now: number }) {
   const endsAt = keyEndsAt(key);
   const when = endsAt === undefined ? null : formatRelative(endsAt, now);
+  // A suspended key (anomaly policy) is refused by the proxy until support restores it.
+  if (key.suspendedAt !== undefined && status !== "revoked") {
+    return (
+      <>
+        <Badge tone="critical" testId="key-status">
+          Suspended
+        </Badge>
+        <span className="muted cell-sub" data-testid="key-suspended-reason">
+          {key.suspendedReason ?? "Suspended."} Contact support to restore it, or create a new key.
+        </span>
+      </>
+    );
+  }
   return (
     <>
       <KeyStatusBadge status={status} />

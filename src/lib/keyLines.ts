@@ -12,6 +12,9 @@ export interface KeyFields {
   revokedAt?: number;
   graceEndsAt?: number;
   expiresAt?: number;
+  /** Set while the anomaly policy has the key suspended (convex/ops/anomalies.ts), with why. */
+  suspendedAt?: number;
+  suspendedReason?: string;
   /** The model's status when the query ran, where the listing sends it. */
   status?: KeyStatus;
 }
