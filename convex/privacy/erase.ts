@@ -162,7 +162,7 @@ export async function eraseBatch(
       withIndex(name: string, range: (q: any) => any): { paginate(o: { numItems: number; cursor: string | null }): Promise<{ page: AnyDoc[]; isDone: boolean; continueCursor: string }> };
     }).withIndex(entry.index, (q) => {
       let r = q;
-      if (entry.prefix) r = r.eq(entry.prefix.field, entry.prefix.value);
+      if (entry.prefix) r = r.eq(entry.prefix.field, entry.prefix.value ?? undefined);
       if (entry.field !== undefined) r = r.eq(entry.field, lookup);
       return r;
     });

@@ -22,8 +22,8 @@ export type EraseAction = "delete" | "scrubAudit" | "rekey" | "rekeyBalance" | "
 export interface EraseEntry {
   table: string;
   index: string;
-  /** A fixed first index field (audit rows: the target type; alerts: the kind). */
-  prefix?: { field: string; value: string };
+  /** A fixed first index field (audit rows: the target type); null stands for an absent field. */
+  prefix?: { field: string; value: string | null };
   /** The index field compared with each value of `key`; absent: the index is scanned whole. */
   field?: string;
   key: KeySource;
@@ -42,8 +42,9 @@ export const ERASE_PLAN: readonly EraseEntry[] = [
   { table: "auditLogs", index: "by_targetType_and_targetId", prefix: { field: "targetType", value: "apiKey" }, field: "targetId", key: "apiKeyIds", action: "scrubAudit" },
   // The deletion request's own rows (support's reason may quote the person).
   { table: "auditLogs", index: "by_targetType_and_targetId", prefix: { field: "targetType", value: "deletionRequest" }, field: "targetId", key: "requestId", action: "scrubAudit" },
-  // Support alerts about a failed identity step carry the address in their message.
-  { table: "alerts", index: "by_kind_and_at", prefix: { field: "kind", value: "identity_step_failed" }, key: "userId", action: "deleteIfMentions" },
+  // Support's alerts carry no userId but may name the person in their message (a failed
+  // identity step, a welcome mail that could not be sent): those are read whole.
+  { table: "alerts", index: "by_userId_and_at", prefix: { field: "userId", value: null }, key: "userId", action: "deleteIfMentions" },
   { table: "oauthTokens", index: "by_grantId_and_expiresAt", field: "grantId", key: "grantIds", action: "delete" },
   { table: "oauthGrants", index: "by_userId_and_revokedAt", field: "userId", key: "userId", action: "delete" },
   // Codes live 60 s and device codes 15 min, and the OAuth sweep purges spent ones: small tables
