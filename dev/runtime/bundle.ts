@@ -306,6 +306,21 @@ export function patchConvexSyscalls(source: string): string {
   return s;
 }
 
+/**
+ * One line (so the source map's lines stay right) binding `ArrayBuffer` and `Uint8Array` inside
+ * the bundle to the realm's intrinsics, with an own `Symbol.hasInstance` that also accepts the
+ * host realm's instances (EdgeVM keeps the host constructors under `Symbol.for("node:<name>")`),
+ * as EdgeVM's Proxies do: `x instanceof Uint8Array` is true for `new TextEncoder().encode(..)`.
+ * Subclasses keep the ordinary check (`this` is the subclass). `globalThis.ArrayBuffer` is still
+ * EdgeVM's Proxy, whose own `instanceof` answers the same.
+ */
+const BYTES_PRELUDE =
+  "const __acceptHost = (C, H) => { if (typeof H === \"function\" && H !== C && !Object.prototype.hasOwnProperty.call(C, Symbol.hasInstance)) " +
+  "{ const own = Function.prototype[Symbol.hasInstance]; Object.defineProperty(C, Symbol.hasInstance, { configurable: true, " +
+  "value: function (v) { return own.call(this, v) || (this === C && own.call(H, v)); } }); } return C; }; " +
+  "const ArrayBuffer = __acceptHost(new globalThis.ArrayBuffer(0).constructor, globalThis[Symbol.for(\"node:ArrayBuffer\")]), " +
+  "Uint8Array = __acceptHost(new globalThis.Uint8Array(0).constructor, globalThis[Symbol.for(\"node:Uint8Array\")]);";
+
 export async function buildBundle({ functionsDir }: BundleOptions): Promise<BuiltBundle> {
   const dir = path.resolve(functionsDir);
   if (!existsSync(path.join(dir, "schema.ts"))) {
@@ -427,11 +442,15 @@ export async function buildBundle({ functionsDir }: BundleOptions): Promise<Buil
   // intrinsics: EdgeVM replaces the globals with Proxies (so `instanceof` accepts
   // host-realm values), which taxes every Object.keys/Array.isArray in convex-test and
   // the functions by 2-4x; real Convex has plain intrinsics.
+  // `ArrayBuffer` and `Uint8Array` are the realm's intrinsics too (every value conversion and
+  // size computation asks `instanceof ArrayBuffer`, and EdgeVM's Proxy builds a new function
+  // for each such check), but host-realm bytes are everywhere (TextEncoder, Response bodies,
+  // Web Crypto), so their `instanceof` still accepts them: BYTES_PRELUDE.
   const text = result.outputFiles[0].text;
   const mapAt = text.lastIndexOf("//# sourceMappingURL=");
   const body = mapAt >= 0 ? text.slice(0, mapAt) : text;
   const map = mapAt >= 0 ? text.slice(mapAt).trim() : "";
-  const code = `(function (__hostRequire) {"use strict"; const Object = ({}).constructor, Array = [].constructor;${body}\n})\n`;
+  const code = `(function (__hostRequire) {"use strict"; const Object = ({}).constructor, Array = [].constructor;${BYTES_PRELUDE}${body}\n})\n`;
   const base64 = map.replace(/^\/\/# sourceMappingURL=data:application\/json;base64,/, "");
   const sourceMap = base64 ? JSON.parse(Buffer.from(base64, "base64").toString("utf8")) : null;
   return { code, sourceMap, modules, components };

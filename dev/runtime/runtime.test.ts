@@ -284,6 +284,16 @@ describe("offline runtime", () => {
     expect(JSON.parse(echoText)).toEqual({ body: "ping", header: "yes" });
     const json = await fetch(`${rt.urls.site}/json`, { method: "POST", body: JSON.stringify({ list: [1] }) });
     expect(await json.json()).toEqual({ plainObject: true, array: true });
+    const bytes = await fetch(`${rt.urls.site}/bytes`, { method: "POST", body: "abc" });
+    expect(await bytes.json()).toEqual({
+      bodyIsArrayBuffer: true,
+      encodedIsUint8Array: true,
+      ownBuffer: true,
+      viewOfBody: 3,
+      subclass: true,
+      notBytes: false,
+      sameAsGlobal: true,
+    });
   });
 
   it("runs mutations from stream callbacks that fire as the client reads", async () => {
