@@ -95,6 +95,20 @@ async function fullyUsedAccount(t: TestConvex, tag = "ada", opts: { checkout?: b
 
     // A refused attempt with the same mailbox before the account existed, and support's note.
     await ctx.db.insert("signupAttempts", { mailbox: mailboxOf(email), outcome: "refused", reason: "too_many_for_email", at: now - 200 * HOUR });
+    // The ops console's rows: an incident, a key suspension and the anomaly folds, a refund.
+    await ctx.db.insert("opsAlerts", {
+      rule: "payment_failed", severity: "warning", subject: userId, userId, message: "An invoice payment failed.", firstSeenAt: now, lastSeenAt: now, count: 1, status: "open", at: now,
+    });
+    await ctx.db.insert("keySuspensions", { apiKeyId: keyId, userId, rule: "key_many_ips", reason: "Suspended.", suspendedAt: now });
+    await ctx.db.insert("keyUsageHourly", { apiKeyId: keyId, userId, hour: now - (now % HOUR), tokens: 10, requests: 1 });
+    await ctx.db.insert("keyIpSightings", { apiKeyId: keyId, ipHash: "ab12", lastSeenAt: now });
+    const invoice = await ctx.db.query("invoices").withIndex("by_userId_and_createdAt", (q) => q.eq("userId", userId)).first();
+    if (invoice !== null) {
+      await ctx.db.insert("invoiceRefunds", {
+        invoiceId: invoice._id, userId, provider: "stripe", providerInvoiceId: invoice.providerInvoiceId, amountMicros: 1_000_000, currency: "usd",
+        idempotencyKey: `refund-${tag}`, reason: `goodwill for ${name}`, actorLabel: "support@poindexter.test", status: "succeeded", requestedAt: now,
+      });
+    }
     await ctx.db.insert("auditLogs", { actorLabel: "support@poindexter.test", action: "account.note", targetType: "user", targetId: userId, reason: `Called ${name} at ${phone}`, at: now - 2 * HOUR });
   });
   return { userId, email, name, clerkUserId, phone, workspaceEmail, as };
@@ -129,7 +143,8 @@ async function everyTable(t: TestConvex): Promise<Record<string, string>> {
   });
 }
 
-async function expectNoTrace(t: TestConvex, p: Person) {
+/** Where the person still appears: "<table> holds the <what>: …context…" per hit. */
+async function traces(t: TestConvex, p: Person): Promise<string[]> {
   const text = await everyTable(t);
   expect(Object.keys(text).length).toBeGreaterThan(25);
   const needles = { email: p.email, mailbox: mailboxOf(p.email), name: p.name, phone: p.phone, workspaceEmail: p.workspaceEmail, userId: p.userId, clerkUserId: p.clerkUserId };
@@ -140,7 +155,11 @@ async function expectNoTrace(t: TestConvex, p: Person) {
       if (at >= 0) found.push(`${table} holds the ${what}: …${body.slice(Math.max(0, at - 120), at + 40)}…`);
     }
   }
-  expect(found).toEqual([]);
+  return found;
+}
+
+async function expectNoTrace(t: TestConvex, p: Person) {
+  expect(await traces(t, p)).toEqual([]);
 }
 
 describe("account deletion", () => {
@@ -155,6 +174,11 @@ describe("account deletion", () => {
     }));
     expect(before.invoices).toHaveLength(1);
     expect(before.daily.length).toBeGreaterThan(0);
+    // The walk finds the person everywhere they are before the deletion (it can fail).
+    const tablesBefore = new Set((await traces(t, ada)).map((hit) => hit.split(" ")[0]));
+    for (const table of ["users", "apiKeys", "identities", "incomingSms", "auditLogs", "signupAttempts", "emailOutbox", "webhookEvents", "invoices", "usageDaily"]) {
+      expect(tablesBefore).toContain(table);
+    }
 
     expect(await errorCodeOf(ada.as.mutation(api.privacy.requests.deleteMine, { confirmEmail: "someone@else.com" }))).toBe("INVALID_ARGUMENT");
     const { requestId } = await ada.as.mutation(api.privacy.requests.deleteMine, { confirmEmail: ada.email.toUpperCase() });
@@ -184,6 +208,8 @@ describe("account deletion", () => {
       bob: await ctx.db.query("apiKeys").withIndex("by_userId", (q) => q.eq("userId", other.userId)).collect(),
     }));
     expect(after.user).toBeNull();
+    const refunds = await t.run((ctx) => ctx.db.query("invoiceRefunds").collect());
+    expect(refunds.filter((r) => r.userId === tombstoneId).map((r) => [r.amountMicros, r.reason])).toEqual([[1_000_000, "(removed: it named the person)"]]);
     expect(after.tombstone).toMatchObject({ state: "canceled", role: "user" });
     expect(after.tombstone!.tokenIdentifier).toMatch(/^tombstone\|[0-9a-f]{24}$/);
     expect(after.invoices.map((i) => [i.amountMicros, i.status, i.providerInvoiceId, i.hostedUrl])).toEqual(

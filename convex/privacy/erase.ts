@@ -12,6 +12,7 @@ import {
   planFor,
   type SchemaIndexes,
   scrubAudit,
+  scrubbedText,
   type Subject,
   valuesOf,
 } from "../model/privacy/erasePlan";
@@ -106,14 +107,14 @@ async function handle(ctx: MutationCtx, entry: EraseEntry, doc: AnyDoc, subject:
       await db.delete(entry.table, doc._id);
       return true;
     case "rekey":
-      await db.patch(entry.table, doc._id, { userId: tombstoneId });
+      await db.patch(entry.table, doc._id, { ...scrubbedText(doc, strings), userId: tombstoneId });
       return true;
     case "rekeyBalance":
       // Live holds and rate buckets describe requests in flight: none remain for a deleted account.
       await db.patch(entry.table, doc._id, { userId: tombstoneId, holds: [], holdsExpireAt: undefined, buckets: undefined });
       return true;
     case "rekeyInvoice":
-      await db.patch(entry.table, doc._id, { userId: tombstoneId, hostedUrl: undefined });
+      await db.patch(entry.table, doc._id, { ...scrubbedText(doc, strings), userId: tombstoneId, hostedUrl: undefined });
       return true;
     case "scrubAudit": {
       const row = doc as unknown as Doc<"auditLogs">;

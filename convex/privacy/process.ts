@@ -25,7 +25,7 @@ import {
   type StepName,
   startStep,
 } from "../model/privacy/deletion";
-import { mentions, personalStrings } from "../model/privacy/erasePlan";
+import { mentions, personalStrings, REMOVED_TEXT } from "../model/privacy/erasePlan";
 import { ERASE_START, eraseBatch, rowsOfUser, subjectOf } from "./erase";
 
 /** The audit trail names the process, not a person, for what the steps do. */
@@ -205,7 +205,7 @@ async function erase(ctx: MutationCtx, request: Request): Promise<Outcome> {
 async function finalize(ctx: MutationCtx, request: Request): Promise<Outcome> {
   // Support's reason may quote the person; the request keeps it only if it does not.
   if (request.reason !== undefined && mentions(request.reason, personalStrings(await subjectOf(ctx, request)))) {
-    await ctx.db.patch("deletionRequests", request._id, { reason: "(removed: it named the person)" });
+    await ctx.db.patch("deletionRequests", request._id, { reason: REMOVED_TEXT });
   }
   if (request.userId !== undefined && (await ctx.db.get("users", request.userId)) !== null) {
     await ctx.db.delete("users", request.userId);

@@ -4,7 +4,8 @@
 //   delete       the row is personal (or only means something for the person): gone.
 //   scrubAudit   the audit trail keeps the action and time, under the tombstone: user ids become
 //                the tombstone id, the person's strings leave actorLabel, reason and metadata.
-//   rekey        aggregated records (usage rollups, overage cursors) move to the tombstone.
+//   rekey        aggregated records (usage rollups, overage cursors, refunds) move to the
+//                tombstone; a text field that names the person (a refund's reason) is replaced.
 //   rekeyBalance the monthly balance moves too, without its live holds and rate buckets.
 //   rekeyInvoice invoices move to the tombstone and lose the hosted URL (the provider's page shows
 //                the customer's name and address); amount, number and period stay for the books.
@@ -45,6 +46,9 @@ export const ERASE_PLAN: readonly EraseEntry[] = [
   // Support's alerts carry no userId but may name the person in their message (a failed
   // identity step, a welcome mail that could not be sent): those are read whole.
   { table: "alerts", index: "by_userId_and_at", prefix: { field: "userId", value: null }, key: "userId", action: "deleteIfMentions" },
+  // Ops incidents about the account (a failed payment, a key's anomaly, a failed identity step)
+  // all carry its userId; the table has no index on it, and incidents are few: read whole.
+  { table: "opsAlerts", index: "by_status_and_lastSeenAt", key: "userId", filterField: "userId", action: "delete" },
   { table: "oauthTokens", index: "by_grantId_and_expiresAt", field: "grantId", key: "grantIds", action: "delete" },
   { table: "oauthGrants", index: "by_userId_and_revokedAt", field: "userId", key: "userId", action: "delete" },
   // Codes live 60 s and device codes 15 min, and the OAuth sweep purges spent ones: small tables
@@ -214,4 +218,17 @@ export function scrubAudit(row: AuditFields, subject: Subject, tombstoneId: stri
     reason: row.reason !== undefined && mentions(row.reason, strings) ? undefined : row.reason,
     metadata,
   };
+}
+
+/** What replaces a kept record's text field that named the person. */
+export const REMOVED_TEXT = "(removed: it named the person)";
+
+/** The top-level text fields of a kept row that name the person, each replaced by REMOVED_TEXT. */
+export function scrubbedText(doc: Record<string, unknown>, strings: readonly string[]): Record<string, string> {
+  const patch: Record<string, string> = {};
+  for (const [k, value] of Object.entries(doc)) {
+    if (k.startsWith("_") || k === "userId" || typeof value !== "string") continue;
+    if (mentions(value, strings)) patch[k] = REMOVED_TEXT;
+  }
+  return patch;
 }
