@@ -5,6 +5,8 @@ export interface AuthMethod {
   signOut: () => void | Promise<void>;
   /** Shown next to the sign-out button, e.g. "Dev sign-in". */
   methodLabel?: string;
+  /** The signed-in person's Convex JWT (for POST /api/session), or null when signed out. */
+  getToken?: () => Promise<string | null>;
 }
 
 export const AuthMethodContext = createContext<AuthMethod | null>(null);

@@ -6,7 +6,11 @@ import { AuthMethodContext, type AuthMethod } from "./AuthMethodContext";
 
 function ClerkSignOut({ children }: { children: ReactNode }) {
   const clerk = useClerk();
-  const method = useMemo<AuthMethod>(() => ({ signOut: () => clerk.signOut() }), [clerk]);
+  const method = useMemo<AuthMethod>(() => ({
+    signOut: () => clerk.signOut(),
+    // The JWT template Convex verifies (auth.config.ts), as ConvexProviderWithClerk asks for it.
+    getToken: async () => (await clerk.session?.getToken({ template: "convex" })) ?? null,
+  }), [clerk]);
   return <AuthMethodContext.Provider value={method}>{children}</AuthMethodContext.Provider>;
 }
 

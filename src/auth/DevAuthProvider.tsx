@@ -114,7 +114,21 @@ export function DevAuthProvider({
     () => ({ credentials, credentialsRef, signIn, signOut }),
     [credentials, signIn, signOut],
   );
-  const authMethod = useMemo<AuthMethod>(() => ({ signOut, methodLabel: "Dev sign-in" }), [signOut]);
+  const authMethod = useMemo<AuthMethod>(() => ({
+    signOut,
+    methodLabel: "Dev sign-in",
+    // The same fresh token the Convex client gets (renewed a little before it expires).
+    getToken: async () => {
+      const current = credentialsRef.current;
+      if (!current) return null;
+      const fresh = await tokenFor(current, false);
+      if (fresh !== current && credentialsRef.current?.email === fresh.email) {
+        credentialsRef.current = fresh;
+        saveDevCredentials(fresh);
+      }
+      return fresh.token;
+    },
+  }), [signOut]);
 
   return (
     <DevAuthContext.Provider value={devAuth}>

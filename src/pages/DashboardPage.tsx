@@ -13,6 +13,7 @@ import { ErrorBoundary } from "../components/ErrorBoundary";
 import { SetupGuide, ShowSetupGuideButton } from "../components/SetupGuide";
 import { SubscriptionNotice } from "../components/SubscriptionNotice";
 import { IdentityCard } from "../components/IdentityCard";
+import { TryItCard } from "../components/TryItCard";
 import { stateInfo } from "../lib/accountState";
 import { FEATURE_LABELS, planFor } from "../lib/plans";
 import {
@@ -175,6 +176,7 @@ export function DashboardPage() {
       <ErrorBoundary>
         <UsageMeterCard month={month} />
       </ErrorBoundary>
+      <ErrorBoundary>{/* The AI proxy from the browser with a session token */}<TryItCard /></ErrorBoundary>
     </div>
   );
 }

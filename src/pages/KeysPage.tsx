@@ -10,6 +10,8 @@ import { TextField } from "../components/TextField";
 import { Dialog } from "../components/Dialog";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { SecretReveal } from "../components/SecretReveal";
+import { CredentialsCard } from "../components/CredentialsCard";
+import { ErrorBoundary } from "../components/ErrorBoundary";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { formatDateTime, formatRelative } from "../lib/format";
 import { keyLines, type KeyLine } from "../lib/keyLines";
@@ -130,6 +132,7 @@ export function KeysPage() {
           </>
         )}
       </Dialog>
+      <ErrorBoundary>{/* Short-lived provider credentials (convex/credentials/) */}<CredentialsCard /></ErrorBoundary>
     </div>
   );
 }

@@ -22,6 +22,7 @@ import { billingSpecs } from "./billingSpecs.ts";
 import { connectSpecs } from "./connectSpecs.ts";
 import { providerSpecs } from "./providerSpecs.ts";
 import { identitySpecs } from "./identitySpecs.ts";
+import { credentialSpecs } from "./credentialSpecs.ts";
 
 const run = promisify(execFile);
 
@@ -32,7 +33,9 @@ const run = promisify(execFile);
 export function opsGroups(world: World, stamp: string): { name: string; tests: TestCase[] }[] {
   void world;
   void stamp;
-  return [];
+  return [
+    { name: "credentials", tests: credentialSpecs(world, stamp) },
+  ];
 }
 
 export function specs(world: World): TestCase[] {

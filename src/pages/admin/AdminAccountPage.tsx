@@ -24,6 +24,7 @@ import { ActionForm, ChoiceActionForm } from "./ActionForm";
 import { SignupHistory } from "./SignupHistory";
 import { BillingSupport } from "./BillingSupport";
 import { GrantsSupport } from "./GrantsSupport";
+import { CredentialsSupport } from "./CredentialsSupport";
 import { IdentitySupport } from "./IdentitySupport";
 
 type AccountDetail = FunctionReturnType<typeof api.admin.accounts.get>;
@@ -112,6 +113,7 @@ function AccountView({ detail }: { detail: AccountDetail }) {
         <BillingSupport userId={account._id} email={account.email} />
       </ErrorBoundary>
       <ErrorBoundary>{/* Connected Dex instances */}<GrantsSupport userId={account._id} /></ErrorBoundary>
+      <ErrorBoundary>{/* Provider credentials and browser sessions */}<CredentialsSupport userId={account._id} /></ErrorBoundary>
 
       <ErrorBoundary>
         <IdentitySupport userId={account._id} email={account.email} />

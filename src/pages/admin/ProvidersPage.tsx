@@ -4,6 +4,7 @@ import { StatusBadge } from "../../components/Badge";
 import { Card } from "../../components/Card";
 import { type Column, DataTable } from "../../components/DataTable";
 import { PageHeader } from "../../components/PageHeader";
+import { MasterKeysSupport } from "./MasterKeysSupport";
 import { RelativeTimeWithDate } from "../../components/RelativeTime";
 import {
   BREAKER_STATES,
@@ -96,6 +97,7 @@ export function ProvidersPage() {
           dense
         />
       </Card>
+      <MasterKeysSupport />
     </div>
   );
 }
