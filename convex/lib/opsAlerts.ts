@@ -14,6 +14,8 @@ export interface Detection {
   rule: OpsRule;
   /** A provider id, an API key id, an account id, "ip:<hash prefix>" or "global". */
   subject: string;
+  /** How staff read the subject when it is an id (a key's prefix, an account's email). */
+  subjectLabel?: string;
   message: string;
   userId?: Id<"users">;
   /** When it was detected (default: now). */
@@ -64,11 +66,15 @@ export async function raiseOpsAlert(ctx: MutationCtx, d: Detection): Promise<Rai
     });
     return { alertId: latest._id, action: "reopen" };
   }
+  // An account's alert reads as its email, unless the caller named the subject itself.
+  const owner = d.subjectLabel === undefined && d.userId !== undefined ? await ctx.db.get("users", d.userId) : null;
+  const subjectLabel = d.subjectLabel ?? owner?.email;
   const alert = {
     rule: d.rule,
     // Always the rule's: the page's severity filter relies on it.
     severity: RULES[d.rule].severity,
     subject: d.subject,
+    ...(subjectLabel !== undefined ? { subjectLabel } : {}),
     ...(d.userId !== undefined ? { userId: d.userId } : {}),
     message: d.message,
     firstSeenAt: now,
@@ -101,14 +107,14 @@ export async function autoResolveOpsAlert(ctx: MutationCtx, rule: OpsRule, subje
 async function mailOps(
   ctx: MutationCtx,
   alertId: Id<"opsAlerts">,
-  alert: { rule: OpsRule; severity: OpsSeverity; subject: string; message: string; firstSeenAt: number },
+  alert: { rule: OpsRule; severity: OpsSeverity; subject: string; subjectLabel?: string; message: string; firstSeenAt: number },
 ): Promise<void> {
   const to = env.OPS_ALERT_EMAIL?.trim();
   if (!to) return;
   const dedupeKey = `ops_alert:${alertId}`;
   const existing = await ctx.db.query("emailOutbox").withIndex("by_dedupeKey", (q) => q.eq("dedupeKey", dedupeKey)).first();
   if (existing !== null) return;
-  const mail = alertMail(alert, env.APP_URL);
+  const mail = alertMail({ ...alert, subject: alert.subjectLabel ?? alert.subject }, env.APP_URL);
   const now = Date.now();
   const outboxId = await ctx.db.insert("emailOutbox", {
     to,

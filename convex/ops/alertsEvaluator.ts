@@ -161,11 +161,11 @@ async function foldSightings(ctx: MutationCtx, events: Doc<"usageEvents">[]) {
 }
 
 /** "key pk_live_AbCd1234… of ada@example.com": what staff read in an alert about a key. */
-async function keyLabel(ctx: MutationCtx, apiKeyId: Id<"apiKeys">): Promise<{ label: string; key: Doc<"apiKeys"> | null }> {
+async function keyLabel(ctx: MutationCtx, apiKeyId: Id<"apiKeys">): Promise<{ label: string; subjectLabel: string; key: Doc<"apiKeys"> | null }> {
   const key = await ctx.db.get("apiKeys", apiKeyId);
-  if (key === null) return { label: `key ${apiKeyId}`, key };
+  if (key === null) return { label: `key ${apiKeyId}`, subjectLabel: apiKeyId, key };
   const owner = await ctx.db.get("users", key.userId);
-  return { label: `key ${key.prefix}… of ${owner?.email ?? key.userId}`, key };
+  return { label: `key ${key.prefix}… of ${owner?.email ?? key.userId}`, subjectLabel: `${key.prefix}…`, key };
 }
 
 async function activeAlerts(ctx: MutationCtx, rule: OpsRule): Promise<Doc<"opsAlerts">[]> {
@@ -227,10 +227,10 @@ async function evaluateKeys(
       .withIndex("by_apiKeyId_and_hour", (q) => q.eq("apiKeyId", t.apiKeyId).gte("hour", t.hour - KEY_SPIKE.baselineHours * HOUR).lt("hour", t.hour))
       .take(KEY_SPIKE.baselineHours);
     const oldest = await ctx.db.query("keyUsageHourly").withIndex("by_apiKeyId_and_hour", (q) => q.eq("apiKeyId", t.apiKeyId)).first();
-    const { label, key } = await keyLabel(ctx, t.apiKeyId);
+    const { label, subjectLabel, key } = await keyLabel(ctx, t.apiKeyId);
     const verdict = spikeVerdict({ hourTokens: t.tokens, hour: t.hour, history, firstSeenHour: oldest?.hour ?? t.hour, keyLabel: label });
     if (!verdict.firing) continue;
-    const raised = await raiseOpsAlert(ctx, { rule: "key_usage_spike", subject: t.apiKeyId, userId: t.userId, message: verdict.message });
+    const raised = await raiseOpsAlert(ctx, { rule: "key_usage_spike", subject: t.apiKeyId, subjectLabel, userId: t.userId, message: verdict.message });
     if (key !== null) await applyAnomalyPolicy(ctx, { rule: "key_usage_spike", key, alertId: raised.alertId });
   }
   for (const [apiKeyId, lastAt] of sightings) {
@@ -239,10 +239,10 @@ async function evaluateKeys(
       .withIndex("by_apiKeyId_and_lastSeenAt", (q) => q.eq("apiKeyId", apiKeyId).gt("lastSeenAt", lastAt - MANY_IPS.windowMs))
       .take(MANY_IPS.minDistinct * 4);
     if (recent.length < MANY_IPS.minDistinct) continue;
-    const { label, key } = await keyLabel(ctx, apiKeyId);
+    const { label, subjectLabel, key } = await keyLabel(ctx, apiKeyId);
     const verdict = manyIpsVerdict(recent.length, label);
     if (!verdict.firing) continue;
-    const raised = await raiseOpsAlert(ctx, { rule: "key_many_ips", subject: apiKeyId, userId: key?.userId, message: verdict.message });
+    const raised = await raiseOpsAlert(ctx, { rule: "key_many_ips", subject: apiKeyId, subjectLabel, userId: key?.userId, message: verdict.message });
     if (key !== null) await applyAnomalyPolicy(ctx, { rule: "key_many_ips", key, alertId: raised.alertId });
   }
 }

@@ -28,6 +28,8 @@ export const alertsTables = {
     // What the alert is about: a provider id, an API key id, an account id, "ip:<hash prefix>"
     // or "global". Staff only.
     subject: v.string(),
+    // How staff read the subject ("pk_live_AbCd1234…", an account's email), when it is an id.
+    subjectLabel: v.optional(v.string()),
     // The account concerned, when there is one (key and payment rules): links to its console page.
     userId: v.optional(v.id("users")),
     message: v.string(),

@@ -22,6 +22,7 @@ import { billingSpecs } from "./billingSpecs.ts";
 import { connectSpecs } from "./connectSpecs.ts";
 import { providerSpecs } from "./providerSpecs.ts";
 import { identitySpecs } from "./identitySpecs.ts";
+import { alertSpecs } from "./alertSpecs.ts";
 import { credentialSpecs } from "./credentialSpecs.ts";
 
 const run = promisify(execFile);
@@ -34,6 +35,7 @@ export function opsGroups(world: World, stamp: string): { name: string; tests: T
   void world;
   void stamp;
   return [
+    { name: "alerts", tests: alertSpecs(world, stamp) },
     { name: "credentials", tests: credentialSpecs(world, stamp) },
   ];
 }

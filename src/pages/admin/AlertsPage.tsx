@@ -9,7 +9,7 @@ import { type Column, DataTable } from "../../components/DataTable";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { PageHeader } from "../../components/PageHeader";
 import { PaginatedTable, usePages } from "../../components/PaginatedTable";
-import { RelativeTimeWithDate } from "../../components/RelativeTime";
+import { RelativeTime, RelativeTimeWithDate } from "../../components/RelativeTime";
 import { TextField } from "../../components/TextField";
 import type { Tone } from "../../lib/accountState";
 import { formatInteger } from "../../lib/format";
@@ -34,6 +34,37 @@ const ACTION_LABEL: Record<Action, string> = { alert: "Alert only", alert_and_su
 const HISTORY_PAGE = 25;
 
 const none = <span className="muted">—</span>;
+
+/** A filter's select: unlike the account forms' ChoiceField there is no "current" value to mark. */
+function FilterSelect<T extends string>({
+  id,
+  label,
+  choices,
+  value,
+  onChange,
+  describe,
+}: {
+  id: string;
+  label: string;
+  choices: readonly T[];
+  value: T;
+  onChange: (choice: T) => void;
+  describe: (choice: T) => string;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {/* The options are exactly `choices`, so the selected value is always a T. */}
+      <select id={id} value={value} onChange={(e) => onChange(e.target.value as T)}>
+        {choices.map((c) => (
+          <option key={c} value={c}>
+            {describe(c)}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
 
 /** Acknowledge or resolve one alert, with the note the audit log keeps. */
 function AlertActions({ alert }: { alert: Alert }) {
@@ -125,8 +156,18 @@ function columns(ruleLabel: (r: Rule) => string, withActions: boolean): Column<A
         </Badge>
       ),
     },
-    { header: "Rule", cell: (a) => <span data-testid="alert-rule">{ruleLabel(a.rule)}</span> },
-    { header: "Subject", cell: (a) => <code data-testid="alert-subject">{a.subject}</code> },
+    {
+      header: "Alert",
+      cell: (a) => (
+        <>
+          <strong data-testid="alert-rule">{ruleLabel(a.rule)}</strong>
+          {/* Ids are for lookups; people read the key's prefix or the account's email. */}
+          <code className="cell-sub" data-testid="alert-subject" title={a.subject}>
+            {a.subjectLabel ?? a.subject}
+          </code>
+        </>
+      ),
+    },
     {
       header: "What happened",
       cell: (a) => (
@@ -136,9 +177,20 @@ function columns(ruleLabel: (r: Rule) => string, withActions: boolean): Column<A
         </>
       ),
     },
-    { header: "Seen", numeric: true, cell: (a) => <span data-testid="alert-count">{formatInteger(a.count)}×</span> },
-    { header: "First seen", cell: (a) => <RelativeTimeWithDate at={a.firstSeenAt} /> },
-    { header: "Last seen", cell: (a) => <RelativeTimeWithDate at={a.lastSeenAt} /> },
+    {
+      header: "Seen",
+      cell: (a) => (
+        <>
+          <span data-testid="alert-count">{formatInteger(a.count)}×</span>
+          <span className="cell-sub muted">
+            last <RelativeTime at={a.lastSeenAt} />
+          </span>
+          <span className="cell-sub muted">
+            first <RelativeTime at={a.firstSeenAt} />
+          </span>
+        </>
+      ),
+    },
     { header: "Status", cell: (a) => <StatusCell alert={a} /> },
   ];
   if (withActions) cols.push({ header: "Actions", hideHeader: true, cell: (a) => <AlertActions alert={a} /> });
@@ -227,7 +279,7 @@ function PolicyCard() {
       Signup bursts ({th.signupGlobal} attempts in {th.signupWindowMinutes} minutes, or {th.signupPerIp} from one address) always alert only: there is no key to suspend.{" "}
       {policy.updatedAt !== null ? (
         <>
-          Last changed by {policy.updatedByLabel}, <RelativeTimeWithDate at={policy.updatedAt} />.
+          Last changed by {policy.updatedByLabel}, <RelativeTime at={policy.updatedAt} />.
         </>
       ) : (
         "Never changed: every rule alerts only."
@@ -317,7 +369,7 @@ export function AlertsPage() {
   const ruleLabel = (r: Rule) => labels.get(r) ?? r;
   const shown = active?.filter((a) => status === "all" || status === "resolved" || a.status === status);
   const filtered = severity !== "all" || rule !== "all" || status !== "all";
-  const ruleChoices = ["all", ...(rules?.map((r) => r.rule) ?? [])] as const;
+  const ruleChoices: (Rule | "all")[] = ["all", ...(rules?.map((r) => r.rule) ?? [])];
 
   return (
     <div className="page">
@@ -327,9 +379,9 @@ export function AlertsPage() {
       />
       <Card>
         <form className="inline-form" aria-label="Filter alerts" onSubmit={(e) => e.preventDefault()}>
-          <ChoiceField id="alert-severity" label="Severity" choices={SEVERITIES} current={severity} value={severity} onChange={setSeverity} describe={(s) => (s === "all" ? "All severities" : s)} />
-          <ChoiceField id="alert-rule" label="Rule" choices={ruleChoices} current={rule} value={rule} onChange={(r) => setRule(r as Rule | "all")} describe={(r) => (r === "all" ? "All rules" : ruleLabel(r))} />
-          <ChoiceField id="alert-status" label="Status" choices={STATUSES} current={status} value={status} onChange={setStatus} describe={(s) => STATUS_CHOICE[s]} />
+          <FilterSelect id="alert-severity" label="Severity" choices={SEVERITIES} value={severity} onChange={setSeverity} describe={(s) => (s === "all" ? "All severities" : s)} />
+          <FilterSelect<Rule | "all"> id="alert-rule" label="Rule" choices={ruleChoices} value={rule} onChange={setRule} describe={(r) => (r === "all" ? "All rules" : ruleLabel(r))} />
+          <FilterSelect id="alert-status" label="Status" choices={STATUSES} value={status} onChange={setStatus} describe={(s) => STATUS_CHOICE[s]} />
         </form>
       </Card>
       {status !== "resolved" && (
