@@ -9,6 +9,7 @@ import { BillingPage } from "./pages/BillingPage";
 import { ConnectPage } from "./pages/ConnectPage";
 import { DevicePage } from "./pages/DevicePage";
 import { InstancesPage } from "./pages/InstancesPage";
+import { SettingsPage } from "./pages/SettingsPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { RequireStaff } from "./pages/admin/RequireStaff";
 import { AdminAccountsPage } from "./pages/admin/AdminAccountsPage";
@@ -59,6 +60,7 @@ export const router = createBrowserRouter([
       // Also checkout's return page: /billing?checkout=success | canceled (convex/billing/sessions.ts).
       { path: "billing", element: <BillingPage /> },
       { path: "instances", element: <InstancesPage /> },
+      { path: "settings", element: <SettingsPage /> },
       {
         path: "admin",
         element: <RequireStaff />,

@@ -13,6 +13,7 @@ const NAV = [
   { to: "/usage", label: "Usage", end: false },
   { to: "/billing", label: "Billing", end: false },
   { to: "/instances", label: "Instances", end: false },
+  { to: "/settings", label: "Settings", end: false },
 ];
 
 function isAccountsConsole(pathname: string): boolean {

@@ -24,6 +24,7 @@ import { providerSpecs } from "./providerSpecs.ts";
 import { identitySpecs } from "./identitySpecs.ts";
 import { alertSpecs } from "./alertSpecs.ts";
 import { credentialSpecs } from "./credentialSpecs.ts";
+import { privacySpecs } from "./privacySpecs.ts";
 
 const run = promisify(execFile);
 
@@ -37,6 +38,7 @@ export function opsGroups(world: World, stamp: string): { name: string; tests: T
   return [
     { name: "alerts", tests: alertSpecs(world, stamp) },
     { name: "credentials", tests: credentialSpecs(world, stamp) },
+    { name: "privacy", tests: privacySpecs(world, stamp) },
   ];
 }
 

@@ -26,6 +26,7 @@ import { BillingSupport } from "./BillingSupport";
 import { GrantsSupport } from "./GrantsSupport";
 import { CredentialsSupport } from "./CredentialsSupport";
 import { IdentitySupport } from "./IdentitySupport";
+import { DeletionSupport } from "./DeletionSupport";
 
 type AccountDetail = FunctionReturnType<typeof api.admin.accounts.get>;
 type Role = AccountDetail["account"]["role"];
@@ -143,6 +144,7 @@ function AccountView({ detail }: { detail: AccountDetail }) {
       <ErrorBoundary>
         <SignupHistory userId={account._id} email={account.email} />
       </ErrorBoundary>
+      <ErrorBoundary>{/* Account deletion (privacy/) */}<DeletionSupport userId={account._id} email={account.email} /></ErrorBoundary>
 
       <Card title="Audit log">
         {detail.audit.length === 0 ? (
