@@ -111,6 +111,7 @@ export async function callUpstream(
   // The provider's master key, chosen once here and held for every attempt below.
   const masterKey = await chooseMasterKey(ctx, own.id);
   const sent = await sendResilient(ctx, fallback ? [primary, fallback] : [primary], {
+    requestId: grant.requestId,
     masterKey,
     path: opts.path,
     body: opts.body,
@@ -196,7 +197,7 @@ type Sent =
 async function sendResilient(
   ctx: ActionCtx,
   upstreams: readonly Deployment[],
-  send: { path: string; body: unknown; headersAtOnce: boolean; masterKey?: { id: string; value: string } },
+  send: { requestId: string; path: string; body: unknown; headersAtOnce: boolean; masterKey?: { id: string; value: string } },
 ): Promise<Sent> {
   const policy = retryPolicy();
   const request = { masterKey: send.masterKey, path: send.path, body: send.body, firstByteTimeoutMs: send.headersAtOnce ? policy.firstByteTimeoutMs : UPSTREAM_DEADLINE_MS };
@@ -228,6 +229,8 @@ async function sendResilient(
       last = sent;
       if (deadline.aborted) return last;
       const next = nextRetry({ policy, attempt, outcome, now: Date.now(), deadlineAt: retryDeadline, random: Math.random() });
+      // Each failed attempt, by request id (the x-request-id the client got): a status or reason, never a body or key.
+      console.warn(`request ${send.requestId}: ${deployment.id} attempt ${attempt} failed (${describe(outcome)})${next.retry ? `, retrying in ${Math.round(next.delayMs)} ms` : ""}`);
       if (!next.retry) break;
       await new Promise((r) => setTimeout(r, next.delayMs));
     }
