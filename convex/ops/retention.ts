@@ -16,7 +16,7 @@ import {
   usageEventCutoff,
 } from "../model/ops/retention";
 
-/** Rows deleted per mutation: well under Convex's per-mutation write limit (8,192 documents). */
+/** Rows deleted per mutation: well under Convex's per-mutation read and write limits (thousands of documents). */
 export const RETENTION_BATCH = 500;
 
 /** The rollup's cursor row (usage/rollup.ts keeps its historical name). */
