@@ -71,6 +71,19 @@ const app = defineApp({
     IDENTITY_RETENTION_DAYS: v.optional(v.string()),
     METRICS_TOKEN: v.optional(v.string()),
     OPS_ALERT_EMAIL: v.optional(v.string()),
+    // Master provider keys with ids and the active one (convex/credentials/README.md).
+    OPENAI_API_KEYS: v.optional(v.string()),
+    OPENAI_ACTIVE_KEY_ID: v.optional(v.string()),
+    ANTHROPIC_API_KEYS: v.optional(v.string()),
+    ANTHROPIC_ACTIVE_KEY_ID: v.optional(v.string()),
+    GEMINI_API_KEYS: v.optional(v.string()),
+    GEMINI_ACTIVE_KEY_ID: v.optional(v.string()),
+    ELEVENLABS_API_KEYS: v.optional(v.string()),
+    ELEVENLABS_ACTIVE_KEY_ID: v.optional(v.string()),
+    // Short-lived credentials and browser session tokens.
+    CREDENTIAL_TTL_HOURS: v.optional(v.string()),
+    CREDENTIAL_OVERLAP_MINUTES: v.optional(v.string()),
+    SESSION_TOKEN_TTL_MINUTES: v.optional(v.string()),
   },
 });
 // Per-plan request and token limits on the AI proxy (sharded token buckets, OCC-friendly).
