@@ -459,6 +459,12 @@ async function main(): Promise<void> {
       if (!u) expectations.push(`${c.email} is missing from the backend`);
       else if (u.state !== "active" || u.plan !== c.plan) expectations.push(`${c.email} bought ${c.plan} and is ${u.state} on ${u.plan} after its webhooks (in order and reordered)`);
     }
+    // Applied once: one row per provider subscription and invoice, however often its events came.
+    for (const [table, field] of [["subscriptions", "providerSubscriptionId"], ["invoices", "providerInvoiceId"]] as const) {
+      const seen = new Map<string, number>();
+      for (const row of rows<Record<string, string>>(table)) seen.set(`${row.provider}:${row[field]}`, (seen.get(`${row.provider}:${row[field]}`) ?? 0) + 1);
+      for (const [id, n] of seen) if (n > 1) expectations.push(`${table}: ${id} stored ${n} times`);
+    }
     if (soakUsers.length !== customers.length) expectations.push(`${customers.length} signups, ${soakUsers.length} accounts in the backend`);
     if (overage.figures.chunks === 0) expectations.push("no overage chunk was decided for the accounts past their included tokens");
     if (overage.figures.pending > 0) expectations.push(`${overage.figures.pending} overage chunks still pending after the backend went quiet`);
