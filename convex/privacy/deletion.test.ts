@@ -382,6 +382,17 @@ describe("robustness", () => {
   }, 60_000);
 });
 
+describe("deprovision requests", () => {
+  test("an ended subscription's deprovision request is recorded fulfilled when no identity stays live", async () => {
+    const t = stack.deployment();
+    const ada = await fullyUsedAccount(t, "ada");
+    const sub = await t.run(async (ctx) => (await ctx.db.query("subscriptions").withIndex("by_userId", (q) => q.eq("userId", ada.userId)).first())!);
+    await control(stack.sim, `/_sim/stripe/subscriptions/${sub.providerSubscriptionId}/cancel`);
+    const rows = await t.run((ctx) => ctx.db.query("deprovisionRequests").withIndex("by_userId", (q) => q.eq("userId", ada.userId)).collect());
+    expect(rows.map((r) => [r.providerSubscriptionId, r.status, typeof r.fulfilledAt])).toEqual([[sub.providerSubscriptionId, "fulfilled", "number"]]);
+  }, 60_000);
+});
+
 describe("Download my data", () => {
   test("exports the account as JSON with no secrets, and pages through usage events", async () => {
     const t = stack.deployment();
