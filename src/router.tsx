@@ -17,10 +17,14 @@ import { AdminAccountPage } from "./pages/admin/AdminAccountPage";
 import { FailedBillingEventsPage } from "./pages/admin/FailedBillingEventsPage";
 import { OverageDiscrepanciesPage } from "./pages/admin/OverageDiscrepanciesPage";
 import { ProvidersPage } from "./pages/admin/ProvidersPage";
+import { BackgroundWorkPage } from "./pages/admin/BackgroundWorkPage";
+import { AuditLogPage } from "./pages/admin/AuditLogPage";
+import { AdminApiKeysPage } from "./pages/admin/AdminApiKeysPage";
 import { AlertsPage } from "./pages/admin/AlertsPage";
 
 // The chart library is most of the bundle; load it with the page that draws charts.
 const UsagePage = lazy(() => import("./pages/UsagePage"));
+const OverviewPage = lazy(() => import("./pages/admin/OverviewPage"));
 
 function Deferred({ children }: { children: ReactNode }) {
   return <Suspense fallback={<Loading />}>{children}</Suspense>;
@@ -70,6 +74,17 @@ export const router = createBrowserRouter([
           { path: "billing-events", element: <FailedBillingEventsPage /> },
           { path: "overage-discrepancies", element: <OverageDiscrepanciesPage /> },
           { path: "providers", element: <ProvidersPage /> },
+          {
+            path: "overview",
+            element: (
+              <Deferred>
+                <OverviewPage />
+              </Deferred>
+            ),
+          },
+          { path: "work", element: <BackgroundWorkPage /> },
+          { path: "audit", element: <AuditLogPage /> },
+          { path: "api-keys", element: <AdminApiKeysPage /> },
           { path: "alerts", element: <AlertsPage /> },
         ],
       },

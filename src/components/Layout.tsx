@@ -71,6 +71,28 @@ export function Layout() {
                   </NavLink>
                 </li>
                 <li>
+                  <NavLink to="/admin/overview" className="nav-link">
+                    Overview
+                  </NavLink>
+                </li>
+                <li>
+                  <NavLink to="/admin/work" className="nav-link">
+                    Background work
+                  </NavLink>
+                </li>
+                <li>
+                  <NavLink to="/admin/audit" className="nav-link">
+                    Audit log
+                  </NavLink>
+                </li>
+                {viewer.role === "admin" && (
+                  <li>
+                    <NavLink to="/admin/api-keys" className="nav-link">
+                      Admin API keys
+                    </NavLink>
+                  </li>
+                )}
+                <li>
                   <NavLink to="/admin/alerts" className="nav-link">
                     Alerts
                   </NavLink>

@@ -26,6 +26,8 @@ import { BillingSupport } from "./BillingSupport";
 import { GrantsSupport } from "./GrantsSupport";
 import { CredentialsSupport } from "./CredentialsSupport";
 import { IdentitySupport } from "./IdentitySupport";
+import { RefundSupport } from "./RefundSupport";
+import { KeyActions } from "./KeyActions";
 import { DeletionSupport } from "./DeletionSupport";
 
 type AccountDetail = FunctionReturnType<typeof api.admin.accounts.get>;
@@ -113,6 +115,7 @@ function AccountView({ detail }: { detail: AccountDetail }) {
       <ErrorBoundary>
         <BillingSupport userId={account._id} email={account.email} />
       </ErrorBoundary>
+      <ErrorBoundary>{/* Refunds through the billing provider */}<RefundSupport userId={account._id} /></ErrorBoundary>
       <ErrorBoundary>{/* Connected Dex instances */}<GrantsSupport userId={account._id} /></ErrorBoundary>
       <ErrorBoundary>{/* Provider credentials and browser sessions */}<CredentialsSupport userId={account._id} /></ErrorBoundary>
 
@@ -130,6 +133,7 @@ function AccountView({ detail }: { detail: AccountDetail }) {
           rowClassName={({ status }) => (status === "revoked" ? "row-muted" : undefined)}
         />
       </Card>
+      <ErrorBoundary>{/* Revoke or rotate a key, with a reason */}<KeyActions userId={account._id} /></ErrorBoundary>
 
       <Card title="Recent usage">
         <DataTable

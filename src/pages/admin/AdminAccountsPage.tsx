@@ -1,6 +1,7 @@
 import type { FunctionReturnType } from "convex/server";
 import { Link, useSearchParams } from "react-router";
 import { api } from "../../../convex/_generated/api";
+import { ACCOUNT_STATES, type AccountStateName } from "../../../convex/model/admin/search";
 import { PageHeader } from "../../components/PageHeader";
 import { Card } from "../../components/Card";
 import type { Column } from "../../components/DataTable";
@@ -9,7 +10,10 @@ import { TextField } from "../../components/TextField";
 import { PlanBadge } from "../../components/PlanBadge";
 import { StateBadge } from "../../components/StateBadge";
 import { RelativeTime } from "../../components/RelativeTime";
+import { stateInfo } from "../../lib/accountState";
+import { PLAN_IDS, planFor, type PlanId } from "../../lib/plans";
 import { useDebounced } from "../../lib/useDebounced";
+import { FilterSelect } from "./FilterSelect";
 
 type AccountRow = FunctionReturnType<typeof api.admin.accounts.list>["page"][number];
 
@@ -24,56 +28,89 @@ const columns: readonly Column<AccountRow>[] = [
   { header: "Last seen", cell: (a) => <RelativeTime at={a.lastSeenAt} /> },
 ];
 
+function oneOf<T extends string>(values: readonly T[], raw: string | null): T | "" {
+  return raw !== null && (values as readonly string[]).includes(raw) ? (raw as T) : "";
+}
+
+/** The filters in words, " (Active, Basic)", or "" without any. */
+function filterWords(state: AccountStateName | "", plan: PlanId | ""): string {
+  const parts = [state && stateInfo(state).label, plan && (planFor(plan)?.name ?? plan)].filter(Boolean);
+  return parts.length ? ` (${parts.join(", ")})` : "";
+}
+
 export function AdminAccountsPage() {
-  // The search lives in the URL so a filtered list can be shared and survives back/forward.
+  // The search and filters live in the URL so a filtered list can be shared and survives back/forward.
   const [params, setParams] = useSearchParams();
   const search = params.get("q") ?? "";
+  const state = oneOf(ACCOUNT_STATES, params.get("state"));
+  const plan = oneOf(PLAN_IDS, params.get("plan"));
   const term = useDebounced(search.trim());
-  const setSearch = (value: string) => setParams(value ? { q: value } : {}, { replace: true });
-  const page = usePages(api.admin.accounts.list, term ? { search: term } : {}, PAGE_SIZE);
+  const update = (key: "q" | "state" | "plan", value: string) => {
+    const next = new URLSearchParams(params);
+    if (value) next.set(key, value);
+    else next.delete(key);
+    setParams(next, { replace: true });
+  };
+  const filtered = Boolean(term || state || plan);
+  const words = filterWords(state, plan);
+  const page = usePages(
+    api.admin.accounts.list,
+    { ...(term ? { search: term } : {}), ...(state ? { state } : {}), ...(plan ? { plan } : {}) },
+    PAGE_SIZE,
+  );
 
   return (
     <div className="page">
       <PageHeader
         title="Accounts"
-        description="Customer accounts, live: the most recently seen first, or search by the start of an email."
+        description="Customer accounts, live: the most recently seen first; filter by state and plan, or search by the start of an email (filtered lists are in email order)."
       />
       <Card>
-        <form className="inline-form" role="search" onSubmit={(e) => e.preventDefault()}>
+        <form className="inline-form" role="search" onSubmit={(e) => e.preventDefault()} data-testid="account-filters">
           <TextField
             id="account-search"
             label="Search by email"
             type="search"
             value={search}
-            onChange={setSearch}
+            onChange={(v) => update("q", v)}
             placeholder="ada@ or ada@example.com"
             autoComplete="off"
             grow
           />
+          <FilterSelect id="account-state" label="State" choices={ACCOUNT_STATES} value={state} onChange={(v) => update("state", v)} describe={(s) => stateInfo(s).label} />
+          <FilterSelect id="account-plan" label="Plan" choices={PLAN_IDS} value={plan} onChange={(v) => update("plan", v)} describe={(p) => planFor(p)?.name ?? p} />
         </form>
         <PaginatedTable
           columns={columns}
           page={page}
           loadingLabel="Loading accounts…"
           empty={
-            term
+            filtered
               ? {
-                  title: `No accounts match “${term}”`,
-                  body: "Search matches the start of the email address.",
+                  title: term ? `No accounts match “${term}”${words}` : `No accounts${words}`,
+                  body: "Search matches the start of the email address; filters match the account's current state and plan.",
                   action: (
-                    <button type="button" className="button button-small" onClick={() => setSearch("")}>
-                      Clear search
+                    <button type="button" className="button button-small" onClick={() => setParams({}, { replace: true })}>
+                      {state || plan ? "Clear filters" : "Clear search"}
                     </button>
                   ),
                 }
               : { title: "No accounts yet", body: "Accounts appear here when people sign up." }
           }
-          caption={term ? `Accounts whose email starts with “${term}”` : "Accounts, most recently seen first"}
+          caption={
+            filtered
+              ? `Accounts${term ? ` whose email starts with “${term}”` : ""}${words}, in email order`
+              : "Accounts, most recently seen first"
+          }
           testId="accounts-table"
           count={{
             noun: "account",
             testId: "accounts-count",
-            qualifier: term ? { partial: ` matching “${term}”`, complete: ` match “${term}”` } : undefined,
+            qualifier: term
+              ? { partial: ` matching “${term}”${words}`, complete: ` match “${term}”${words}` }
+              : words
+                ? { partial: words, complete: words }
+                : undefined,
           }}
         />
       </Card>
