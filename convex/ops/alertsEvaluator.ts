@@ -278,7 +278,7 @@ async function prune(ctx: MutationCtx, now: number) {
 
 const evaluateResult = v.object({ events: v.number(), cursor: v.number(), more: v.boolean() });
 
-async function evaluateHandler(ctx: MutationCtx) {
+export async function evaluateHandler(ctx: MutationCtx) {
   const now = Date.now();
   const state = await ctx.db.query("opsEvaluatorState").withIndex("by_name", (q) => q.eq("name", CURSOR)).unique();
   const from = state?.cursor ?? now - FIRST_RUN_LOOKBACK_MS;
