@@ -8,6 +8,7 @@ import { EdgeVM } from "@edge-runtime/vm";
 import { convexToJson, jsonToConvex, type Value } from "convex/values";
 import type { UserIdentity } from "convex/server";
 import { buildBundle } from "./bundle.ts";
+import { createHostFetch, type HostFetch } from "./hostFetch.ts";
 import { functionsCrypto } from "./vmCrypto.ts";
 import type { RequestMetadata } from "./requestMetadata.ts";
 import type { ComponentMount } from "./componentMounts.ts";
@@ -211,12 +212,16 @@ function trackedTimers() {
 export async function createEngine({ functionsDir, env, hooks }: EngineOptions): Promise<HostEngine> {
   const timers = trackedTimers();
   const bundle = await buildBundle({ functionsDir });
+  let hostFetch: HostFetch | null = null;
   const vm = new EdgeVM({
     extend: (context) => {
       // Convex functions see `process.env` (and nothing else of `process`).
       Object.assign(context, { process: { env: { ...env } } }, timers.globals);
       // Node's Web Crypto, with hashes computed without a thread-pool round trip (vmCrypto.ts).
       context.crypto = functionsCrypto();
+      // Provider calls through Node's HTTP client; anything unusual through EdgeVM's fetch (hostFetch.ts).
+      hostFetch = createHostFetch(context.fetch, context.Response, context.ReadableStream);
+      context.fetch = hostFetch.fetch;
       return context;
     },
   });
@@ -232,7 +237,10 @@ export async function createEngine({ functionsDir, env, hooks }: EngineOptions):
   return {
     modules: bundle.modules,
     mapStack,
-    stop: () => timers.clearAll(),
+    stop: () => {
+      timers.clearAll();
+      hostFetch?.close();
+    },
     components: bundle.components,
     async describe(udfPath) {
       try {

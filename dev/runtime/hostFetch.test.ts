@@ -1,0 +1,216 @@
+// The functions' fetch fast path (hostFetch.ts) against EdgeVM's own fetch: the same request on
+// the wire, the same kind of Response back, and everything it does not handle left to EdgeVM's.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { gzipSync } from "node:zlib";
+import { EdgeVM } from "@edge-runtime/vm";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { createHostFetch, type HostFetch } from "./hostFetch.ts";
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  socket: number;
+}
+
+const seen: Seen[] = [];
+let sockets = 0;
+let server: http.Server;
+let other: http.Server;
+let base = "";
+let otherBase = "";
+
+function handle(req: http.IncomingMessage, res: http.ServerResponse, body: string) {
+  const url = new URL(req.url ?? "/", "http://x");
+  switch (url.pathname) {
+    case "/json":
+      res.writeHead(201, "Made", [["content-type", "application/json"], ["set-cookie", "a=1"], ["set-cookie", "b=2"], ["x-twice", "1"], ["x-twice", "2"]]);
+      res.end(JSON.stringify({ got: body }));
+      return;
+    case "/gzip":
+      res.writeHead(200, { "content-type": "text/plain", "content-encoding": "gzip" });
+      res.end(gzipSync("compressed hello"));
+      return;
+    case "/stream":
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write("data: 1\n\n");
+      setTimeout(() => res.end("data: 2\n\n"), 150);
+      return;
+    case "/hang":
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.write("partial");
+      return;
+    case "/slow":
+      setTimeout(() => res.end("late"), 2000);
+      return;
+    case "/empty":
+      res.writeHead(204);
+      res.end();
+      return;
+    case "/redirect": {
+      const to = url.searchParams.get("to")!;
+      res.writeHead(Number(url.searchParams.get("status")), { location: to });
+      res.end();
+      return;
+    }
+    default:
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.end(`${req.method} ${body}`);
+  }
+}
+
+function listen(s: http.Server): Promise<string> {
+  return new Promise((resolve) => s.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)));
+}
+
+function makeServer(): http.Server {
+  const s = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      seen.push({ method: req.method!, url: req.url!, headers: req.headers, body, socket: (req.socket as unknown as { id: number }).id });
+      handle(req, res, body);
+    });
+  });
+  s.on("connection", (socket) => {
+    (socket as unknown as { id: number }).id = ++sockets;
+  });
+  return s;
+}
+
+const vm = new EdgeVM();
+const context = vm.context as unknown as { fetch: typeof fetch; Response: typeof Response; ReadableStream: typeof ReadableStream; FormData: typeof FormData; Request: typeof Request };
+const fallback = vi.fn((input: unknown, init?: unknown) => context.fetch(input as RequestInfo, init as RequestInit));
+let host: HostFetch;
+
+beforeAll(async () => {
+  server = makeServer();
+  other = makeServer();
+  base = await listen(server);
+  otherBase = await listen(other);
+  host = createHostFetch(fallback, context.Response, context.ReadableStream);
+});
+
+afterAll(async () => {
+  host.close();
+  server.closeAllConnections();
+  other.closeAllConnections();
+  await Promise.all([new Promise((r) => server.close(r)), new Promise((r) => other.close(r))]);
+});
+
+beforeEach(() => {
+  seen.length = 0;
+  fallback.mockClear();
+});
+
+describe("the functions' fetch", () => {
+  it("sends what EdgeVM's fetch sends for a JSON POST", async () => {
+    const init = { method: "post", headers: { Authorization: "Bearer sk", "Content-Type": "application/json" }, body: JSON.stringify({ a: 1 }) };
+    await (await context.fetch(`${base}/echo?q=1`, init)).text();
+    await (await host.fetch(`${base}/echo?q=1`, init)).text();
+    expect(fallback).not.toHaveBeenCalled();
+    const [viaVm, viaHost] = seen;
+    expect(viaHost.method).toBe("POST");
+    expect(viaHost.url).toBe(viaVm.url);
+    expect(viaHost.body).toBe(viaVm.body);
+    expect(viaHost.headers).toEqual(viaVm.headers);
+  });
+
+  it("adds text/plain to a string body without a content type, like fetch", async () => {
+    await (await context.fetch(`${base}/echo`, { method: "POST", body: "hi" })).text();
+    await (await host.fetch(`${base}/echo`, { method: "POST", body: new TextEncoder().encode("hi") })).text();
+    await (await host.fetch(`${base}/echo`, { method: "POST", body: "hi" })).text();
+    expect(seen[2].headers).toEqual(seen[0].headers);
+    expect(seen[1].headers["content-type"]).toBeUndefined();
+    expect(seen[1].body).toBe("hi");
+  });
+
+  it("returns EdgeVM's Response with status, headers, url and body", async () => {
+    const res = await host.fetch(`${base}/json`, { method: "POST", body: "x", headers: [["x-a", "1"]] });
+    expect(res).toBeInstanceOf(context.Response);
+    expect(res.status).toBe(201);
+    expect(res.statusText).toBe("Made");
+    expect(res.ok).toBe(true);
+    expect(res.url).toBe(`${base}/json`);
+    expect(res.headers.get("x-twice")).toBe("1, 2");
+    expect(res.headers.getSetCookie()).toEqual(["a=1", "b=2"]);
+    expect(await res.json()).toEqual({ got: "x" });
+  });
+
+  it("streams the body as it arrives and reuses the connection", async () => {
+    const res = await host.fetch(`${base}/stream`);
+    const reader = res.body!.getReader();
+    const started = Date.now();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value)).toBe("data: 1\n\n");
+    expect(Date.now() - started).toBeLessThan(120);
+    expect(first.value).toBeInstanceOf(Uint8Array);
+    expect(Buffer.isBuffer(first.value)).toBe(false);
+    const second = await reader.read();
+    expect(new TextDecoder().decode(second.value)).toBe("data: 2\n\n");
+    expect((await reader.read()).done).toBe(true);
+    await (await host.fetch(`${base}/echo`)).text();
+    expect(seen[1].socket).toBe(seen[0].socket);
+  });
+
+  it("decodes gzip and has no body for 204 and HEAD", async () => {
+    expect(await (await host.fetch(`${base}/gzip`)).text()).toBe("compressed hello");
+    const empty = await host.fetch(`${base}/empty`, { method: "DELETE" });
+    expect(empty.status).toBe(204);
+    expect(empty.body).toBeNull();
+    const head = await host.fetch(`${base}/echo`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.body).toBeNull();
+  });
+
+  it("follows redirects through EdgeVM's fetch with the standard's method rules", async () => {
+    const to = encodeURIComponent(`${base}/echo`);
+    expect(await (await host.fetch(`${base}/redirect?status=302&to=${to}`, { method: "POST", body: "b" })).text()).toBe("GET ");
+    expect(await (await host.fetch(`${base}/redirect?status=307&to=${to}`, { method: "POST", body: "b" })).text()).toBe("POST b");
+    expect(fallback).toHaveBeenCalledTimes(2);
+    const away = encodeURIComponent(`${otherBase}/echo`);
+    await (await host.fetch(`${base}/redirect?status=308&to=${away}`, { method: "PUT", body: "c", headers: { authorization: "Bearer s", "x-keep": "1" } })).text();
+    const last = seen[seen.length - 1];
+    expect(last.body).toBe("c");
+    expect(last.headers.authorization).toBeUndefined();
+    expect(last.headers["x-keep"]).toBe("1");
+  });
+
+  it("rejects with the signal's reason, and errors a body the signal cuts", async () => {
+    const early = new AbortController();
+    early.abort(new Error("gone"));
+    await expect(host.fetch(`${base}/echo`, { signal: early.signal })).rejects.toThrow("gone");
+    const waiting = new AbortController();
+    const pending = host.fetch(`${base}/slow`, { signal: waiting.signal });
+    setTimeout(() => waiting.abort(), 50);
+    await expect(pending).rejects.toMatchObject({ name: "AbortError" });
+    const midway = new AbortController();
+    const res = await host.fetch(`${base}/hang`, { signal: midway.signal });
+    const reader = res.body!.getReader();
+    await reader.read();
+    midway.abort(new Error("cut"));
+    await expect(reader.read()).rejects.toThrow("cut");
+  });
+
+  it("fails like fetch when nothing listens", async () => {
+    const closed = http.createServer();
+    const url = await listen(closed);
+    await new Promise((r) => closed.close(r));
+    await expect(host.fetch(`${url}/x`)).rejects.toMatchObject({ name: "TypeError", message: "fetch failed" });
+  });
+
+  it("leaves requests it does not handle to EdgeVM's fetch", async () => {
+    const form = new context.FormData();
+    form.append("a", "1");
+    await (await host.fetch(`${base}/echo`, { method: "POST", body: form })).text();
+    await (await host.fetch(new context.Request(`${base}/echo`, { method: "POST", body: "r" }))).text();
+    await (await host.fetch(`${base}/echo`, { redirect: "manual" })).text();
+    await (await host.fetch(`${base}/echo`, { cache: "no-store" })).text();
+    await expect(host.fetch(`${base}/echo`, { method: "GET", body: "no" })).rejects.toThrow(TypeError);
+    expect(fallback).toHaveBeenCalledTimes(5);
+    expect(seen.map((s) => s.method)).toEqual(["POST", "POST", "GET", "GET"]);
+  });
+});

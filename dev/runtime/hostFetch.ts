@@ -1,0 +1,317 @@
+// The functions' `fetch`, for the requests a provider call makes: a string (or URL) and a
+// plain init with a text or byte body go out through Node's own HTTP client on a keep-alive
+// pool, and come back as the same EdgeVM `Response` the VM's fetch returns. Everything else
+// (a Request object, FormData/Blob/stream bodies, redirect modes other than "follow", other
+// schemes, options such as `cache` or `keepalive`) and every redirect's next hop goes to EdgeVM's
+// own fetch (bundled undici), unchanged.
+//
+// Why: EdgeVM's fetch runs the whole Fetch standard per call in undici's JavaScript: it builds a
+// Request (a Web stream for its body), clones it for the network (a tee of that stream), parses
+// the reply with llhttp compiled to WebAssembly, exposes the body through another Web stream,
+// and wraps the Response once more. Node's `http` parses in C++ and the reply needs one stream.
+// See README, "Performance: function calls".
+import http from "node:http";
+import https from "node:https";
+import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
+import type { Readable } from "node:stream";
+
+// The VM's fetch as the fast path calls it (input and init are whatever the function passed).
+type Fetch = (input: any, init?: any) => Promise<Response>;
+type ResponseClass = new (body: ReadableStream<Uint8Array> | null, init: ResponseInit) => Response;
+type ReadableStreamClass = typeof ReadableStream;
+
+/** Init keys the fast path understands; any other key sends the call to EdgeVM's fetch. */
+const FAST_INIT_KEYS = new Set(["method", "headers", "body", "signal", "redirect"]);
+/** Methods the Fetch standard upper-cases; others (PATCH) are sent as written, like undici. */
+const NORMALIZED_METHODS = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+export interface HostFetch {
+  fetch: Fetch;
+  /** Closes the pool's idle sockets and stops keeping new ones (the runtime is closing). */
+  close(): void;
+}
+
+interface FastRequest {
+  url: URL;
+  method: string;
+  headers: [string, string][];
+  body: Uint8Array | null;
+  signal: AbortSignal | null;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== "object") return false;
+  const proto = Object.getPrototypeOf(value);
+  // Any realm's Object.prototype: its own prototype is null.
+  return proto === null || Object.getPrototypeOf(proto) === null;
+}
+
+function isBytes(value: unknown): value is ArrayBufferView | ArrayBuffer {
+  if (ArrayBuffer.isView(value)) return true;
+  return Object.prototype.toString.call(value) === "[object ArrayBuffer]";
+}
+
+/** Header pairs from what `init.headers` may be (record, pairs, Headers), or null: not ours to handle. */
+function headerPairs(headers: unknown): [string, string][] | null {
+  const out: [string, string][] = [];
+  if (headers === undefined || headers === null) return out;
+  if (Array.isArray(headers)) {
+    for (const pair of headers) {
+      if (!Array.isArray(pair) || pair.length !== 2) return null;
+      out.push([String(pair[0]), String(pair[1])]);
+    }
+  } else if (isPlainObject(headers)) {
+    for (const [k, v] of Object.entries(headers)) out.push([k, String(v)]);
+  } else if (typeof (headers as Headers).forEach === "function" && typeof (headers as Headers).get === "function") {
+    (headers as Headers).forEach((v, k) => out.push([k, v]));
+  } else return null;
+  for (const [name, value] of out) {
+    // Let EdgeVM's fetch reject what it rejects (with its own message).
+    if (!TOKEN.test(name) || /[\0\r\n]/.test(value)) return null;
+  }
+  return out;
+}
+
+/** The request in the fast path's terms, or null when EdgeVM's fetch should take it. */
+function fastRequest(input: unknown, init: unknown): FastRequest | null {
+  let href: string;
+  if (typeof input === "string") href = input;
+  else if (input !== null && typeof input === "object" && typeof (input as URL).href === "string" && !("method" in input)) {
+    href = (input as URL).href;
+  } else return null;
+  let url: URL;
+  try {
+    url = new URL(href);
+  } catch {
+    return null;
+  }
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.username || url.password) return null;
+  if (init !== undefined && init !== null && !isPlainObject(init)) return null;
+  const options = (init ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(options)) if (options[key] !== undefined && !FAST_INIT_KEYS.has(key)) return null;
+  if (options.redirect !== undefined && options.redirect !== "follow") return null;
+  const rawMethod = options.method === undefined ? "GET" : options.method;
+  if (typeof rawMethod !== "string" || !TOKEN.test(rawMethod)) return null;
+  let method = rawMethod;
+  if (NORMALIZED_METHODS.has(method.toUpperCase())) method = method.toUpperCase();
+  if (method === "CONNECT" || method === "TRACE" || method === "TRACK") return null;
+  const headers = headerPairs(options.headers);
+  if (headers === null) return null;
+  let body: Uint8Array | null = null;
+  const rawBody = options.body;
+  if (rawBody !== undefined && rawBody !== null) {
+    if (method === "GET" || method === "HEAD") return null;
+    if (typeof rawBody === "string") {
+      body = Buffer.from(rawBody, "utf8");
+      if (!headers.some(([k]) => k.toLowerCase() === "content-type")) headers.push(["content-type", "text/plain;charset=UTF-8"]);
+    } else if (isBytes(rawBody)) {
+      // Copied, as fetch does: the caller may reuse its buffer once fetch returns.
+      body = ArrayBuffer.isView(rawBody)
+        ? Buffer.from(new Uint8Array(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength))
+        : Buffer.from(new Uint8Array(rawBody));
+    } else return null;
+  }
+  const signal = options.signal ?? null;
+  if (signal !== null && (typeof signal !== "object" || typeof (signal as AbortSignal).addEventListener !== "function")) return null;
+  return { url, method, headers, body, signal: signal as AbortSignal | null };
+}
+
+/** What undici's fetch adds when the caller did not set it, so the upstream sees the same request. */
+function withDefaults(req: FastRequest): [string, string][] {
+  const out = req.headers.slice();
+  const has = new Set(out.map(([k]) => k.toLowerCase()));
+  const add = (name: string, value: string) => {
+    if (!has.has(name)) out.push([name, value]);
+  };
+  add("accept", "*/*");
+  add("accept-language", "*");
+  add("sec-fetch-mode", "cors");
+  add("user-agent", "undici");
+  add("accept-encoding", req.url.protocol === "https:" ? "br, gzip, deflate" : "gzip, deflate");
+  return out;
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException("This operation was aborted", "AbortError");
+}
+
+/** The reply's body as fetch decodes it (gzip, deflate, br), or as it came. */
+function decoded(res: http.IncomingMessage): Readable {
+  const coding = (res.headers["content-encoding"] ?? "").trim().toLowerCase();
+  if (coding === "gzip" || coding === "x-gzip") return res.pipe(createGunzip({ flush: 2, finishFlush: 2 }));
+  if (coding === "deflate") return res.pipe(createInflate({ flush: 2, finishFlush: 2 }));
+  if (coding === "br") return res.pipe(createBrotliDecompress());
+  return res;
+}
+
+export function createHostFetch(fallback: Fetch, ResponseCtor: ResponseClass, ReadableStreamCtor: ReadableStreamClass): HostFetch {
+  // Idle sockets are closed after 4 s (undici's default), or sooner when the server's
+  // Keep-Alive hint says so (Node's agent reads it), so a reused socket is rarely one the
+  // server has just closed.
+  const agents = {
+    "http:": new http.Agent({ keepAlive: true, timeout: 4000, scheduling: "lifo" }),
+    "https:": new https.Agent({ keepAlive: true, timeout: 4000, scheduling: "lifo" }),
+  };
+
+  function send(req: FastRequest, init: Record<string, unknown> | undefined): Promise<Response> {
+    const { signal } = req;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    return new Promise<Response>((resolve, reject) => {
+      const headers = withDefaults(req);
+      if (req.body !== null || req.method === "POST" || req.method === "PUT") {
+        headers.push(["content-length", String(req.body?.length ?? 0)]);
+      }
+      // One entry per name (case-insensitive, the first spelling kept), values joined as
+      // Headers joins them.
+      const byName = new Map<string, [string, string]>();
+      for (const [name, value] of headers) {
+        const key = name.toLowerCase();
+        const prev = byName.get(key);
+        byName.set(key, prev === undefined ? [name, value] : [prev[0], `${prev[1]}, ${value}`]);
+      }
+      const lib = req.url.protocol === "https:" ? https : http;
+      let settled = false;
+      let body: Readable | null = null;
+      let controller: ReadableStreamDefaultController<Uint8Array> | null = null;
+      const onAbort = () => {
+        const reason = abortReason(signal!);
+        outgoing.destroy();
+        body?.destroy();
+        if (!settled) {
+          settled = true;
+          reject(reason);
+        } else {
+          try {
+            controller?.error(reason);
+          } catch {
+            // Already closed or errored.
+          }
+        }
+      };
+      const done = () => signal?.removeEventListener("abort", onAbort);
+      const outgoing = lib.request(req.url, {
+        method: req.method,
+        agent: agents[req.url.protocol as "http:" | "https:"],
+        headers: Object.fromEntries(byName.values()),
+      });
+      outgoing.on("error", (error) => {
+        done();
+        if (!settled) {
+          settled = true;
+          reject(new TypeError("fetch failed", { cause: error }));
+        }
+      });
+      outgoing.on("response", (res) => {
+        const status = res.statusCode ?? 0;
+        const location = res.headers.location;
+        if (REDIRECTS.has(status) && location !== undefined) {
+          // The next hop is EdgeVM's fetch, which follows the rest of the chain.
+          res.resume();
+          done();
+          settled = true;
+          resolve(followRedirect(req, init, status, location));
+          return;
+        }
+        const pairs: [string, string][] = [];
+        for (let i = 0; i < res.rawHeaders.length; i += 2) pairs.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
+        let stream: ReadableStream<Uint8Array> | null = null;
+        if (NULL_BODY.has(status) || req.method === "HEAD") {
+          res.resume();
+          done();
+        } else {
+          const source = decoded(res);
+          body = source;
+          stream = new ReadableStreamCtor<Uint8Array>({
+            start(c) {
+              controller = c;
+              source.on("data", (chunk: Buffer) => {
+                // A fresh Uint8Array (not the socket's Buffer): functions see plain bytes.
+                c.enqueue(new Uint8Array(chunk));
+                if ((c.desiredSize ?? 1) <= 0) source.pause();
+              });
+              source.once("end", () => {
+                done();
+                c.close();
+              });
+              const fail = (error?: Error) => {
+                done();
+                if (signal?.aborted) return;
+                try {
+                  c.error(new TypeError("terminated", { cause: error }));
+                } catch {
+                  // Already closed or errored.
+                }
+              };
+              source.once("error", fail);
+              res.once("close", () => {
+                if (!res.complete) fail(new Error("The connection closed before the body ended."));
+              });
+            },
+            pull() {
+              source.resume();
+            },
+            cancel() {
+              done();
+              source.destroy();
+              res.destroy();
+            },
+          });
+        }
+        let response: Response;
+        try {
+          response = new ResponseCtor(stream, { status, statusText: res.statusMessage ?? "", headers: pairs });
+        } catch (error) {
+          // A status the Response constructor refuses (not 200-599): undici fails the fetch too.
+          res.destroy();
+          done();
+          settled = true;
+          reject(new TypeError("fetch failed", { cause: error }));
+          return;
+        }
+        Object.defineProperty(response, "url", { value: req.url.href });
+        settled = true;
+        resolve(response);
+      });
+      signal?.addEventListener("abort", onAbort, { once: true });
+      outgoing.end(req.body ?? undefined);
+    });
+  }
+
+  /** The Fetch standard's method and body rules for the next hop, then EdgeVM's fetch. */
+  function followRedirect(req: FastRequest, init: Record<string, unknown> | undefined, status: number, location: string): Promise<Response> {
+    let next: URL;
+    try {
+      next = new URL(location, req.url);
+    } catch {
+      return Promise.reject(new TypeError("fetch failed", { cause: new Error(`Invalid redirect location ${location}`) }));
+    }
+    let method = req.method;
+    let headers = req.headers;
+    let body: Uint8Array | null = req.body;
+    if ((status === 303 && method !== "GET" && method !== "HEAD") || ((status === 301 || status === 302) && method === "POST")) {
+      method = "GET";
+      body = null;
+      const dropped = new Set(["content-type", "content-length", "content-encoding", "content-language", "content-location"]);
+      headers = headers.filter(([k]) => !dropped.has(k.toLowerCase()));
+    }
+    if (next.origin !== req.url.origin) {
+      const dropped = new Set(["authorization", "proxy-authorization", "cookie"]);
+      headers = headers.filter(([k]) => !dropped.has(k.toLowerCase()));
+    }
+    return fallback(next.href, { ...init, method, headers, body, redirect: "follow" });
+  }
+
+  return {
+    fetch(input: unknown, init?: unknown): Promise<Response> {
+      const req = fastRequest(input, init);
+      if (req === null) return fallback(input, init);
+      return send(req, init as Record<string, unknown> | undefined);
+    },
+    close() {
+      for (const agent of Object.values(agents)) agent.destroy();
+    },
+  };
+}
