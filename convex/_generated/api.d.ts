@@ -51,6 +51,7 @@ import type * as clerk_webhooks from "../clerk/webhooks.js";
 import type * as cli from "../cli.js";
 import type * as credentials_bearer from "../credentials/bearer.js";
 import type * as credentials_callers from "../credentials/callers.js";
+import type * as credentials_limits from "../credentials/limits.js";
 import type * as credentials_masterKeySelection from "../credentials/masterKeySelection.js";
 import type * as credentials_masterKeys from "../credentials/masterKeys.js";
 import type * as credentials_mine from "../credentials/mine.js";
@@ -304,6 +305,7 @@ declare const fullApi: ApiFromModules<{
   cli: typeof cli;
   "credentials/bearer": typeof credentials_bearer;
   "credentials/callers": typeof credentials_callers;
+  "credentials/limits": typeof credentials_limits;
   "credentials/masterKeySelection": typeof credentials_masterKeySelection;
   "credentials/masterKeys": typeof credentials_masterKeys;
   "credentials/mine": typeof credentials_mine;

@@ -125,6 +125,23 @@ describe("POST /api/provisioning/token", () => {
   });
 });
 
+describe("minting limits", () => {
+  it("a holder stuck in a refresh loop gets 429 after 20 credentials a minute, then again a minute later", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const t = newTest();
+    const { as } = await signIn(t, "looping@example.com", "user", "basic");
+    for (let i = 0; i < 20; i++) expect((await postToken(as, { provider: "openai" })).status).toBe(201);
+    const refused = await postToken(as, { provider: "openai" });
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.code).toBe("rate_limit_exceeded");
+    // Only one credential is active whatever the loop did; the others are rotating out.
+    const rows = await t.run(async (ctx) => ctx.db.query("providerCredentials").collect());
+    expect(rows.filter((r) => r.status === "active")).toHaveLength(1);
+    vi.setSystemTime(Date.now() + 60_000);
+    expect((await postToken(as, { provider: "openai" })).status).toBe(201);
+  });
+});
+
 describe("the proxy's view of a credential", () => {
   it("meters it to the account and refuses models outside its scope with a 403 reason", async () => {
     const t = newTest();
@@ -153,7 +170,7 @@ describe("the rotation cron", () => {
     const t = newTest();
     const { as } = await signIn(t, "holder@example.com", "user", "basic");
     const token = (await postToken(as, { provider: "openai" })).body.token;
-    expect(await t.mutation(internal.credentials.rotation.sweep, {})).toEqual({ rotationsStarted: 0, revoked: 0, sessionsDeleted: 0 });
+    expect(await t.mutation(internal.credentials.rotation.sweep, {})).toEqual({ rotationsStarted: 0, revoked: 0, sessionsDeleted: 0, credentialsDeleted: 0 });
     vi.setSystemTime(Date.now() + 23 * HOUR + 1);
     expect(await t.mutation(internal.credentials.rotation.sweep, {})).toMatchObject({ rotationsStarted: 1 });
     const during = await begin(t, token);
@@ -167,6 +184,23 @@ describe("the rotation cron", () => {
     expect(await t.mutation(internal.credentials.rotation.sweep, {})).toMatchObject({ revoked: 1 });
     expect(await begin(t, token)).toMatchObject({ ok: false, refusal: { why: "revoked" } });
     expect(await begin(t, next.token)).toMatchObject({ ok: true });
+  });
+});
+
+describe("the sweep's housekeeping", () => {
+  it("deletes revoked credentials 30 days past expiry and session rows a day past expiry, and nothing newer", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const t = newTest();
+    const { as } = await signIn(t, "old@example.com", "user", "basic");
+    await postToken(as, { provider: "openai" });
+    await as.fetch("/api/session", { method: "POST" });
+    const [c] = await t.run(async (ctx) => ctx.db.query("providerCredentials").collect());
+    await t.run(async (ctx) => ctx.db.patch("providerCredentials", c._id, { status: "revoked", revokedAt: Date.now() }));
+    vi.setSystemTime(Date.now() + 2 * 24 * HOUR);
+    expect(await t.mutation(internal.credentials.rotation.sweep, {})).toMatchObject({ sessionsDeleted: 1, credentialsDeleted: 0 });
+    vi.setSystemTime(Date.now() + 30 * 24 * HOUR);
+    expect(await t.mutation(internal.credentials.rotation.sweep, {})).toMatchObject({ credentialsDeleted: 1 });
+    expect(await t.run(async (ctx) => ctx.db.query("providerCredentials").collect())).toEqual([]);
   });
 });
 

@@ -8,6 +8,7 @@ import { capabilities } from "../model/accounts/accountState";
 import { endpointsOf, resolveScopes } from "../model/credentials/lifecycle";
 import { PROVIDER_IDS } from "../model/pricing";
 import { credentialProviderValidator, credentialScopeValidator, credentialViewValidator } from "../schema/credentials";
+import { takeMintSlot } from "./limits";
 import { credentialView, issueCredential, revokeCredential } from "./store";
 
 /** The account's active and rotating credentials, newest first, and what each provider may be scoped to. */
@@ -43,6 +44,7 @@ export const issue = userMutation({
     if (!capabilities(ctx.user.state).useProxy) fail("FORBIDDEN", `Your account is ${ctx.user.state}; it cannot use the AI proxy, so no credential is issued.`);
     const scopes = resolveScopes(args.provider, args.scopes);
     if (!scopes.ok) fail("INVALID_ARGUMENT", scopes.message);
+    if ((await takeMintSlot(ctx, "credentialIssue", ctx.user._id)) !== null) fail("RATE_LIMITED", "Too many credentials issued in the last minute; wait a minute and try again.");
     const issued = await issueCredential(ctx, { user: ctx.user, provider: args.provider, scopes: scopes.scopes, actor: actorOf(ctx.user), now: Date.now() });
     return { token: issued.token, credential: credentialView(issued.credential) };
   },

@@ -21,6 +21,7 @@ import type { ProviderId } from "../model/pricing";
 import { readJsonBody } from "../proxy/request";
 import { errorResponse, jsonResponse, withOpenAiErrors } from "../proxy/respond";
 import { credentialProviderValidator, credentialViewValidator } from "../schema/credentials";
+import { takeMintSlot } from "./limits";
 import { credentialView, issueCredential, liveCredentials } from "./store";
 
 const failureValidator = v.object({ ok: v.literal(false), status: v.number(), code: v.string(), message: v.string() });
@@ -51,6 +52,8 @@ async function issueHandler(
   if (mismatch !== null) return fail(mismatch.status, mismatch.code, mismatch.message);
   const scopes = resolveScopes(args.provider, args.scopes);
   if (!scopes.ok) return fail(400, "invalid_scope", scopes.message);
+  const wait = await takeMintSlot(ctx, "credentialIssue", user._id);
+  if (wait !== null) return fail(429, "rate_limit_exceeded", `Too many credentials issued for this account; retry in ${Math.ceil(wait / 1000)} s.`);
   const issued = await issueCredential(ctx, { user, provider: args.provider, scopes: scopes.scopes, actor: actorOf(user), now: Date.now() });
   return { ok: true as const, token: issued.token, credential: credentialView(issued.credential), rotated: issued.rotated };
 }
@@ -85,7 +88,7 @@ export const current = internalQuery({
 });
 
 function failure(f: Failure): Response {
-  const type = f.status === 401 ? "invalid_request_error" : f.status === 400 ? "invalid_request_error" : f.status === 409 ? "conflict_error" : "permission_error";
+  const type = f.status === 400 || f.status === 401 ? "invalid_request_error" : f.status === 409 ? "conflict_error" : f.status === 429 ? "requests" : "permission_error";
   return errorResponse(f.status, { message: f.message, type, code: f.code });
 }
 

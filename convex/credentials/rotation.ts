@@ -3,7 +3,8 @@
 //   1. active credentials within one overlap of expiry start rotating (their holders are told to
 //      refresh on every proxied answer, and GET /api/provisioning/token says refresh: true);
 //   2. rotating credentials whose overlap ended are revoked ("rotated");
-//   3. session tokens expired over a day ago are deleted (their rows prove nothing any more).
+//   3. session tokens expired over a day ago, and revoked credentials 30 days past their expiry,
+//      are deleted (their rows prove nothing any more; the audit log keeps each change).
 import { v } from "convex/values";
 import type { MutationCtx } from "../_generated/server";
 import { internal } from "../_generated/api";
@@ -13,6 +14,8 @@ import { beginRotation, revokeCredential, times } from "./store";
 
 const BATCH = 200;
 const SESSION_ROW_KEEP_MS = 24 * 60 * 60_000;
+/** Revoked credentials stay listed for support this long after they would have expired. */
+const REVOKED_ROW_KEEP_MS = 30 * 24 * 60 * 60_000;
 const CRON = { label: "cron" };
 
 async function sweepHandler(ctx: MutationCtx) {
@@ -35,14 +38,19 @@ async function sweepHandler(ctx: MutationCtx) {
     .withIndex("by_expiresAt", (q) => q.lte("expiresAt", now - SESSION_ROW_KEEP_MS))
     .take(BATCH);
   for (const s of stale) await ctx.db.delete("sessionTokens", s._id);
-  if (due.length === BATCH || ended.length === BATCH || stale.length === BATCH) {
+  const old = await ctx.db
+    .query("providerCredentials")
+    .withIndex("by_status_and_expiresAt", (q) => q.eq("status", "revoked").lte("expiresAt", now - REVOKED_ROW_KEEP_MS))
+    .take(BATCH);
+  for (const c of old) await ctx.db.delete("providerCredentials", c._id);
+  if (due.length === BATCH || ended.length === BATCH || stale.length === BATCH || old.length === BATCH) {
     await ctx.scheduler.runAfter(0, internal.credentials.rotation.sweep, {});
   }
-  return { rotationsStarted: due.length, revoked: ended.length, sessionsDeleted: stale.length };
+  return { rotationsStarted: due.length, revoked: ended.length, sessionsDeleted: stale.length, credentialsDeleted: old.length };
 }
 
 export const sweep = internalMutation({
   args: {},
-  returns: v.object({ rotationsStarted: v.number(), revoked: v.number(), sessionsDeleted: v.number() }),
+  returns: v.object({ rotationsStarted: v.number(), revoked: v.number(), sessionsDeleted: v.number(), credentialsDeleted: v.number() }),
   handler: sweepHandler,
 });

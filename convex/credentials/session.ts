@@ -9,6 +9,7 @@ import { internalMutation } from "../functions";
 import { userByTokenIdentifier } from "../lib/accounts";
 import { capabilities } from "../model/accounts/accountState";
 import { errorResponse, jsonResponse, withOpenAiErrors } from "../proxy/respond";
+import { takeMintSlot } from "./limits";
 import { mintSecret, times } from "./store";
 
 /** Live session tokens kept per account; minting one more revokes the oldest beyond it. */
@@ -21,6 +22,10 @@ async function createHandler(ctx: MutationCtx, { tokenIdentifier }: { tokenIdent
   }
   if (!capabilities(user.state).useProxy) {
     return { ok: false as const, status: 403, code: "account_inactive", message: `Your account is ${user.state}; it cannot use the AI proxy.` };
+  }
+  const wait = await takeMintSlot(ctx, "sessionIssue", user._id);
+  if (wait !== null) {
+    return { ok: false as const, status: 429, code: "rate_limit_exceeded", message: `Too many session tokens requested; retry in ${Math.ceil(wait / 1000)} s.` };
   }
   const now = Date.now();
   // Tabs refresh their own tokens; a page reloaded all day would otherwise pile them up.
@@ -64,7 +69,10 @@ async function postSessionHandler(ctx: ActionCtx, _request: Request): Promise<Re
     });
   }
   const result = await ctx.runMutation(internal.credentials.session.create, { tokenIdentifier: identity.tokenIdentifier });
-  if (!result.ok) return errorResponse(result.status, { message: result.message, type: "permission_error", code: result.code });
+  if (!result.ok) {
+    const type = result.status === 429 ? "requests" : "permission_error";
+    return errorResponse(result.status, { message: result.message, type, code: result.code }, result.status === 429 ? { "retry-after": "60" } : {});
+  }
   const now = Date.now();
   return jsonResponse(201, {
     token: result.token,
