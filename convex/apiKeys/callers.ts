@@ -60,6 +60,8 @@ const lookupValidator = v.union(
     graceEndsAt: keys.graceEndsAt,
     expiresAt: keys.expiresAt,
     lastUsedAt: keys.lastUsedAt,
+    /** Set while the anomaly policy has the key suspended (ops/anomalies.ts). */
+    suspendedAt: keys.suspendedAt,
     /** null: the key's account no longer exists. */
     account: v.union(v.null(), v.object({ userId: v.id("users"), plan: users.plan, state: users.state })),
   }),
@@ -81,6 +83,7 @@ async function lookupHandler(ctx: QueryCtx, { hash }: { hash: string }) {
     graceEndsAt: key.graceEndsAt,
     expiresAt: key.expiresAt,
     lastUsedAt: key.lastUsedAt,
+    suspendedAt: key.suspendedAt,
     account: user === null ? null : { userId: user._id, plan: user.plan, state: user.state },
   };
 }

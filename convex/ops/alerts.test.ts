@@ -304,6 +304,12 @@ describe("the anomaly policy", () => {
     const body = (await res.json()) as { error: { type: string; code: string; message: string } };
     expect(body.error).toMatchObject({ type: "permission_error", code: "key_suspended" });
     expect(body.error.message).toContain("is suspended because of unusual activity");
+    // Every other endpoint a key opens refuses it the same way: the Dex API and the model list.
+    for (const path of ["/v1/usage", "/v1/models"]) {
+      const other = await t.fetch(path, { headers: { authorization: `Bearer ${c.secret}` } });
+      expect(other.status, path).toBe(403);
+      expect(((await other.json()) as { error: { code: string } }).error.code, path).toBe("key_suspended");
+    }
 
     const [listed] = await c.as.query(api.apiKeys.manage.list, {});
     expect(listed.suspendedReason).toContain("used from many different addresses");

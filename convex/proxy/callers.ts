@@ -42,6 +42,7 @@ const lookupKey = (ctx: ActionCtx, hash: string) => ctx.runQuery(internal.apiKey
 function decideKey(found: KeyLookup, now: number): Decision {
   if (!found.found) return { ok: false, refusal: { reason: "unknown_key" } };
   if (keyStatus(found, now) === "revoked") return { ok: false, refusal: { reason: "key_revoked", prefix: found.prefix } };
+  if (found.suspendedAt !== undefined) return { ok: false, refusal: { reason: "key_suspended", prefix: found.prefix } };
   if (found.account === null) return { ok: false, refusal: { reason: "account_missing" } };
   const stale = found.lastUsedAt === undefined || now - found.lastUsedAt > LAST_USED_STALE_MS;
   return { ok: true, caller: { keyId: found.keyId, ...found.account }, stale };
