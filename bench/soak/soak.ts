@@ -4,7 +4,7 @@
  * own data that nothing was lost or billed twice (reconcile.ts). Loopback only; exits non-zero on
  * any failed check, and at the hard ceiling (SOAK_MINUTES + 5 minutes). See bench/soak/README.md.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { devEnv, devSimulatorBilling } from "../../dev/env.ts";
@@ -58,6 +58,8 @@ const settings = {
   concurrency: Math.max(1, intEnv("SOAK_CONCURRENCY", 24)),
   seed: intEnv("SOAK_SEED", 13),
   writeDocs: process.env.SOAK_WRITE_DOCS !== "0",
+  /** Writes the run's evidence (attempts, served list, ledger rows, failures) as JSON here. */
+  evidenceDir: process.env.SOAK_EVIDENCE_DIR || null,
 };
 
 /** Shares of the traffic (issue 13): 25 % streamed, 5 % client aborts, 2 % upstream cuts, 2 % upstream 5xx. */
@@ -480,6 +482,18 @@ async function main(): Promise<void> {
     if (settleErrors.length > 0) expectations.push(`${settleErrors.length} streams failed to settle (runtime log): ${settleErrors[0].slice(0, 200)}`);
 
     const failures = [...usage.failures, ...webhooks.failures, ...overage.failures, ...expectations, ...restartLost];
+    if (settings.evidenceDir) {
+      // Everything the checks read, for looking into a difference by hand.
+      mkdirSync(settings.evidenceDir, { recursive: true });
+      const write = (name: string, value: unknown) => writeFileSync(path.join(settings.evidenceDir!, name), JSON.stringify(value, null, 1));
+      write("attempts.json", attempts);
+      write("served.json", served);
+      write("events.json", events);
+      write("balances.json", balances);
+      write("webhooks.json", deliveries.map(({ seq, provider, eventId, eventType, status, redeliveryOf }) => ({ seq, provider, eventId, eventType, status, redeliveryOf })));
+      write("failures.json", failures);
+      write("runtime.log", runtimeLog);
+    }
     const report = render({
       settings,
       wallMs: Date.now() - trafficStart,

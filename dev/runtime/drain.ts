@@ -24,31 +24,41 @@ export interface DrainReport {
 
 /** Counts the requests each server is answering: open from `request` until the response closes. */
 export class InFlight {
-  private open = 0;
+  private readonly open = new Set<http.ServerResponse>();
+  private draining = false;
 
   constructor(servers: http.Server[]) {
     for (const server of servers) {
       server.on("request", (_req: http.IncomingMessage, res: http.ServerResponse) => {
-        this.open += 1;
+        this.open.add(res);
+        // A request that came on a kept-alive connection during the drain is answered, and
+        // its connection closed after it, so the client's next request reconnects elsewhere.
+        if (this.draining) res.shouldKeepAlive = false;
         res.once("close", () => {
-          this.open -= 1;
+          this.open.delete(res);
         });
       });
     }
   }
 
   get size(): number {
-    return this.open;
+    return this.open.size;
+  }
+
+  /** From now on every response closes its connection when done. */
+  startDraining(): void {
+    this.draining = true;
+    for (const res of this.open) if (!res.headersSent) res.shouldKeepAlive = false;
   }
 }
 
 const POLL_MS = 20;
 
 /**
- * Stops `servers` listening (connections already open finish their requests; idle keep-alive
- * ones are closed so clients reconnect elsewhere), waits for `inFlight` to reach zero, then for
- * `calls()` (the app's and components' function executions so far) to stay unchanged for
- * `quietMs`.
+ * Stops `servers` listening and closes their idle keep-alive connections (so clients reconnect
+ * elsewhere; a response in flight closes its connection when done), then waits until no request
+ * is open and `calls()` (function executions so far) has stayed unchanged for `quietMs`: a
+ * request that still arrives on a busy connection meanwhile is answered and waited for too.
  */
 export async function drainServers(servers: http.Server[], inFlight: InFlight, calls: () => number, options: DrainOptions = {}): Promise<DrainReport> {
   const timeoutMs = options.timeoutMs ?? 15_000;
@@ -56,23 +66,22 @@ export async function drainServers(servers: http.Server[], inFlight: InFlight, c
   const started = Date.now();
   const deadline = started + timeoutMs;
   const inFlightAtStart = inFlight.size;
+  inFlight.startDraining();
   for (const server of servers) server.close();
-  const sleep = () => new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  while (inFlight.size > 0 && Date.now() < deadline) {
-    // A keep-alive connection that just finished its request must not take another one.
-    for (const server of servers) server.closeIdleConnections();
-    await sleep();
-  }
   let last = calls();
   let quietSince = Date.now();
-  while (Date.now() - quietSince < quietMs && Date.now() < deadline) {
-    await sleep();
+  let drained = false;
+  while (Date.now() < deadline) {
+    for (const server of servers) server.closeIdleConnections();
     const now = calls();
-    if (now !== last) {
+    if (inFlight.size > 0 || now !== last) {
       last = now;
       quietSince = Date.now();
+    } else if (Date.now() - quietSince >= quietMs) {
+      drained = true;
+      break;
     }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
-  const drained = inFlight.size === 0 && Date.now() - quietSince >= quietMs;
   return { drained, inFlightLeft: inFlight.size, inFlightAtStart, waitedMs: Date.now() - started };
 }
