@@ -160,7 +160,9 @@ export function createHostFetch(fallback: Fetch, ResponseCtor: ResponseClass, Re
     const { signal } = req;
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise<Response>((resolve, reject) => {
-      const headers = withDefaults(req);
+      // The length is always ours: a caller's own Content-Length (stripe-node sends one) would
+      // otherwise be joined with it below into "13, 13", which servers refuse with a 400.
+      const headers = withDefaults(req).filter(([name]) => name.toLowerCase() !== "content-length");
       if (req.body !== null || req.method === "POST" || req.method === "PUT") {
         headers.push(["content-length", String(req.body?.length ?? 0)]);
       }
