@@ -52,7 +52,9 @@ export const alertsTables = {
     .index("by_rule_and_subject_and_firstSeenAt", ["rule", "subject", "firstSeenAt"])
     .index("by_status_and_lastSeenAt", ["status", "lastSeenAt"])
     .index("by_rule_and_status_and_lastSeenAt", ["rule", "status", "lastSeenAt"])
-    .index("by_severity_and_status_and_lastSeenAt", ["severity", "status", "lastSeenAt"]),
+    .index("by_severity_and_status_and_lastSeenAt", ["severity", "status", "lastSeenAt"])
+    // An account's alerts (account deletion finds them without a scan).
+    .index("by_userId", ["userId"]),
 
   // Requests per provider and minute, folded from usageEvents by the evaluator (ops/alerts.ts):
   // the error-rate and latency windows read a handful of these instead of every event.
@@ -121,5 +123,6 @@ export const alertsTables = {
     restoreReason: v.optional(v.string()),
   })
     .index("by_apiKeyId_and_suspendedAt", ["apiKeyId", "suspendedAt"])
-    .index("by_restoredAt_and_suspendedAt", ["restoredAt", "suspendedAt"]),
+    .index("by_restoredAt_and_suspendedAt", ["restoredAt", "suspendedAt"])
+    .index("by_userId", ["userId"]),
 };
