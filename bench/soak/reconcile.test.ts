@@ -2,6 +2,7 @@
 // double-billing a request (or of overstepping an estimate's bound) is reported.
 import { describe, expect, it } from "vitest";
 import {
+  checkStoredData,
   reconcileOverage,
   reconcileUsage,
   reconcileWebhooks,
@@ -160,5 +161,24 @@ describe("reconcileOverage", () => {
     expect(reconcileOverage(outbox, [cursor(100_000, 100_000)], [...held, ...held]).failures).toEqual([expect.stringContaining("reported to the provider 2 times")]);
     expect(reconcileOverage(outbox, [cursor(100_000, 100_000)], []).failures).toEqual([expect.stringContaining("the provider does not have it")]);
     expect(reconcileOverage(outbox, [cursor(200_000, 100_000)], held).failures).toEqual([expect.stringContaining("cursor reported 200000, chunks cover 100000")]);
+  });
+});
+
+describe("checkStoredData", () => {
+  it("passes a consistent data dir and names each broken invariant", () => {
+    const events = [event("req_1"), event("req_2", { tokensIn: 3, tokensOut: 4, costMicros: 2 })];
+    const balances = [{ userId: user, month: "2026-11", tokensIn: 15, tokensOut: 24, characters: 0, costMicros: 16, requests: 2 }];
+    const webhookEvents = [{ provider: "stripe", eventId: "evt_1", outcome: "applied", status: "applied" }];
+    const clean = { events, balances, webhookEvents, outbox: [], cursors: [] };
+    expect(checkStoredData(clean)).toEqual([]);
+    expect(checkStoredData({ ...clean, events: [...events, events[0]] })).toEqual([
+      "request req_1 billed 2 times",
+      expect.stringContaining("tokensIn 15, its usage events sum to 27"),
+      expect.stringContaining("tokensOut 24"),
+      expect.stringContaining("costMicros 16"),
+      expect.stringContaining("requests 2"),
+    ]);
+    expect(checkStoredData({ ...clean, webhookEvents: [...webhookEvents, ...webhookEvents] })).toEqual(["webhook stripe:evt_1 recorded 2 times"]);
+    expect(checkStoredData({ ...clean, balances: [] })).toEqual([expect.stringContaining("have no balance document")]);
   });
 });

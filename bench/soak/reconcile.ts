@@ -374,26 +374,9 @@ export function reconcileUsage(input: UsageInput): Reconciliation<UsageFigures> 
   }
 
   // Each balance is the sum of its events (the restart lost or doubled nothing on it).
-  const sums = new Map<string, BalanceRow>();
-  for (const e of input.events) {
-    const month = new Date(e.at).toISOString().slice(0, 7);
-    const key = `${e.userId} ${month}`;
-    const s = sums.get(key) ?? { userId: e.userId, month, tokensIn: 0, tokensOut: 0, characters: 0, costMicros: 0, requests: 0 };
-    s.tokensIn += e.tokensIn;
-    s.tokensOut += e.tokensOut;
-    s.characters += e.characters;
-    s.costMicros += e.costMicros;
-    s.requests += 1;
-    sums.set(key, s);
-  }
+  failures.push(...balanceFailures(input.events, input.balances));
   let highestCapShare = 0;
   for (const b of input.balances) {
-    const key = `${b.userId} ${b.month}`;
-    const s = sums.get(key) ?? { tokensIn: 0, tokensOut: 0, characters: 0, costMicros: 0, requests: 0 };
-    sums.delete(key);
-    for (const field of ["tokensIn", "tokensOut", "characters", "costMicros", "requests"] as const) {
-      if (b[field] !== s[field]) fail(`balance of ${b.userId} for ${b.month}: ${field} ${b[field]}, its usage events sum to ${s[field]}`);
-    }
     const account = accountById.get(b.userId);
     if (!account) continue;
     const plan = PLANS[account.plan];
@@ -405,7 +388,6 @@ export function reconcileUsage(input: UsageInput): Reconciliation<UsageFigures> 
       fail(`${account.email} used ${used} quota units in ${b.month}, over its ${plan.id} hard cap ${plan.hardCapTokens} + bound ${bound}`);
     }
   }
-  for (const [key, s] of sums) fail(`usage events of ${key} (${s.requests}) have no balance document`);
 
   return {
     failures,
@@ -423,6 +405,33 @@ export function reconcileUsage(input: UsageInput): Reconciliation<UsageFigures> 
       seededEvents: input.seeded.length,
     },
   };
+}
+
+/** Each usageMonthly document equals the sum of its user's events of that month, field by field. */
+export function balanceFailures(events: LedgerEvent[], balances: BalanceRow[]): string[] {
+  const failures: string[] = [];
+  const sums = new Map<string, BalanceRow>();
+  for (const e of events) {
+    const month = new Date(e.at).toISOString().slice(0, 7);
+    const key = `${e.userId} ${month}`;
+    const s = sums.get(key) ?? { userId: e.userId, month, tokensIn: 0, tokensOut: 0, characters: 0, costMicros: 0, requests: 0 };
+    s.tokensIn += e.tokensIn;
+    s.tokensOut += e.tokensOut;
+    s.characters += e.characters;
+    s.costMicros += e.costMicros;
+    s.requests += 1;
+    sums.set(key, s);
+  }
+  for (const b of balances) {
+    const key = `${b.userId} ${b.month}`;
+    const s = sums.get(key) ?? { tokensIn: 0, tokensOut: 0, characters: 0, costMicros: 0, requests: 0 };
+    sums.delete(key);
+    for (const field of ["tokensIn", "tokensOut", "characters", "costMicros", "requests"] as const) {
+      if (b[field] !== s[field]) failures.push(`balance of ${b.userId} for ${b.month}: ${field} ${b[field]}, its usage events sum to ${s[field]}`);
+    }
+  }
+  for (const [key, s] of sums) failures.push(`usage events of ${key} (${s.requests}) have no balance document`);
+  return failures;
 }
 
 /** Provider-counted attempts first, then cut streams, then the rest. */
@@ -526,13 +535,14 @@ export interface OverageFigures {
   tokensReported: number;
 }
 
-export function reconcileOverage(outbox: OverageOutboxRow[], cursors: OverageCursorRow[], providerEvents: ProviderMeterEvent[]): Reconciliation<OverageFigures> {
+/** `providerEvents` null: the provider's side is not compared (a data dir checked on its own). */
+export function reconcileOverage(outbox: OverageOutboxRow[], cursors: OverageCursorRow[], providerEvents: ProviderMeterEvent[] | null): Reconciliation<OverageFigures> {
   const failures: string[] = [];
   const ids = new Map<string, number>();
   for (const r of outbox) ids.set(r.identifier, (ids.get(r.identifier) ?? 0) + 1);
   for (const [id, n] of ids) if (n > 1) failures.push(`overage chunk ${id} decided ${n} times`);
   const atProvider = new Map<string, ProviderMeterEvent[]>();
-  for (const e of providerEvents) atProvider.set(e.identifier, [...(atProvider.get(e.identifier) ?? []), e]);
+  for (const e of providerEvents ?? []) atProvider.set(e.identifier, [...(atProvider.get(e.identifier) ?? []), e]);
   for (const [id, list] of atProvider) {
     if (list.length > 1) failures.push(`overage ${id} reported to the provider ${list.length} times`);
     if (!ids.has(id)) failures.push(`the provider holds overage ${id}, which no outbox row decided`);
@@ -552,6 +562,7 @@ export function reconcileOverage(outbox: OverageOutboxRow[], cursors: OverageCur
           sent += 1;
           sentTokens += chunk.to - chunk.from;
           const held = atProvider.get(chunk.identifier) ?? [];
+          if (providerEvents === null) continue;
           if (held.length === 0) failures.push(`overage chunk ${chunk.identifier} is marked sent but the provider does not have it`);
           else if (held[0].value !== chunk.to - chunk.from) failures.push(`overage chunk ${chunk.identifier}: the provider holds ${held[0].value}, the chunk is ${chunk.to - chunk.from}`);
         } else if (chunk.status === "pending") pending += 1;
@@ -566,4 +577,29 @@ export function reconcileOverage(outbox: OverageOutboxRow[], cursors: OverageCur
     if (!cursors.some((c) => c.userId === r.userId && c.month === r.month)) failures.push(`overage chunk ${r.identifier} has no cursor`);
   }
   return { failures, figures: { accounts: cursors.length, chunks: outbox.length, sent, pending, tokensReported } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// A data dir on its own (docs/runbooks/restore-backup.md): what must hold whatever the traffic.
+
+export interface StoredData {
+  events: LedgerEvent[];
+  balances: BalanceRow[];
+  webhookEvents: WebhookEventRow[];
+  outbox: OverageOutboxRow[];
+  cursors: OverageCursorRow[];
+}
+
+/** Invariants of the stored data alone: no request billed twice, balances = their events, webhooks once, overage tiled. */
+export function checkStoredData(d: StoredData): string[] {
+  const failures: string[] = [];
+  const requestIds = new Map<string, number>();
+  for (const e of d.events) requestIds.set(e.requestId, (requestIds.get(e.requestId) ?? 0) + 1);
+  for (const [id, n] of requestIds) if (n > 1) failures.push(`request ${id} billed ${n} times`);
+  failures.push(...balanceFailures(d.events, d.balances));
+  const webhookKeys = new Map<string, number>();
+  for (const w of d.webhookEvents) webhookKeys.set(`${w.provider}:${w.eventId}`, (webhookKeys.get(`${w.provider}:${w.eventId}`) ?? 0) + 1);
+  for (const [k, n] of webhookKeys) if (n > 1) failures.push(`webhook ${k} recorded ${n} times`);
+  failures.push(...reconcileOverage(d.outbox, d.cursors, null).failures);
+  return failures;
 }
