@@ -103,5 +103,30 @@ export function credentialSpecs(world: World, stamp: string): TestCase[] {
         assert(entry?.reason === "Key posted in a public repository" && entry.actor === support, `audit: ${JSON.stringify(entry)}`);
       },
     },
+    {
+      name: "support sees the master provider keys by id only and switches the active one with a reason",
+      fn: async () => {
+        const staff = await newPage(world);
+        await devSignIn(staff, stack.appUrl, support, "support");
+        await staff.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "AI providers" }).click();
+        const card = byTestId(staff, "master-keys");
+        const openai = card.locator('[data-testid="master-key-row"]').filter({ hasText: "OpenAI" });
+        await expectText(openai, /^OpenAIdefault \(active\)\s*env \(default\)—$/, { what: "OpenAI's keyring" });
+        const text = (await card.textContent()) ?? "";
+        assert(!/sk-|xi-sim|gemini-sim/.test(text), `a key value is on the page: ${text}`);
+        await markDocument(staff);
+        await staff.locator("#master-key-provider").selectOption("openai");
+        await staff.locator("#master-key-reason").fill("Quarterly key rotation drill");
+        await card.getByRole("button", { name: "Switch" }).click();
+        await expectText(card.getByRole("status"), "OpenAI now uses key 'default' for new requests.", { what: "the switch's outcome" });
+        await expectText(openai, /^OpenAIdefault \(active\)\s*creds-support-/, { what: "who chose the key" });
+        await assertSameDocument(staff);
+        await screenshot(staff, "53-admin-master-keys");
+        // The proxy still answers with the (same) active key.
+        const { secret } = (await stack.runtime.run("mutation", getFunctionName(internal.cli.createApiKey), { email: customer })) as { secret: string };
+        const chat = await sdk(secret).chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Still fine?" }] });
+        assert((chat.usage?.total_tokens ?? 0) > 0, "no usage after the switch");
+      },
+    },
   ];
 }

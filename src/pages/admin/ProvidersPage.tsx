@@ -5,6 +5,7 @@ import { Card } from "../../components/Card";
 import { type Column, DataTable } from "../../components/DataTable";
 import { PageHeader } from "../../components/PageHeader";
 import { MasterKeysSupport } from "./MasterKeysSupport";
+import { ErrorBoundary } from "../../components/ErrorBoundary";
 import { RelativeTimeWithDate } from "../../components/RelativeTime";
 import {
   BREAKER_STATES,
@@ -97,7 +98,7 @@ export function ProvidersPage() {
           dense
         />
       </Card>
-      <MasterKeysSupport />
+      <ErrorBoundary>{/* Master provider keys by id (convex/credentials/masterKeys.ts) */}<MasterKeysSupport /></ErrorBoundary>
     </div>
   );
 }
