@@ -47,8 +47,8 @@ export const ERASE_PLAN: readonly EraseEntry[] = [
   // identity step, a welcome mail that could not be sent): those are read whole.
   { table: "alerts", index: "by_userId_and_at", prefix: { field: "userId", value: null }, key: "userId", action: "deleteIfMentions" },
   // Ops incidents about the account (a failed payment, a key's anomaly, a failed identity step)
-  // all carry its userId; the table has no index on it, and incidents are few: read whole.
-  { table: "opsAlerts", index: "by_status_and_lastSeenAt", key: "userId", filterField: "userId", action: "delete" },
+  // all carry its userId.
+  { table: "opsAlerts", index: "by_userId", field: "userId", key: "userId", action: "delete" },
   { table: "oauthTokens", index: "by_grantId_and_expiresAt", field: "grantId", key: "grantIds", action: "delete" },
   { table: "oauthGrants", index: "by_userId_and_revokedAt", field: "userId", key: "userId", action: "delete" },
   // Codes live 60 s and device codes 15 min, and the OAuth sweep purges spent ones: small tables
