@@ -97,7 +97,7 @@ export function alertSpecs(world: World, stamp: string): TestCase[] {
       },
     },
     {
-      name: "an admin sets the policy to suspend; the next such key is refused with a 403, its owner sees why, support restores it",
+      name: "an admin sets the policy to suspend; the next such key is refused with a 403, its owner sees why, support restores it and resolves the first alert into the history",
       fn: async () => {
         const boss = await newPage(world);
         await devSignIn(boss, stack.appUrl, admin, "admin");
@@ -138,6 +138,16 @@ export function alertSpecs(world: World, stamp: string): TestCase[] {
         await expectText(keyRow.locator('[data-testid="key-status"]'), "Active", { what: "key status after restore" });
         await assertSameDocument(owner);
         await stolen.client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Back?" }] });
+
+        // Resolving by hand moves the first alert to the history, with who resolved it.
+        const first = alertRow(staff, "alerts-shared-");
+        await first.getByRole("button", { name: "Resolve" }).click();
+        await first.getByLabel("Note").fill("Customer confirmed: their CI fleet");
+        await first.getByRole("button", { name: "Resolve" }).click();
+        await first.waitFor({ state: "detached" });
+        const resolved = byTestId(staff, "resolved-alert").filter({ hasText: "alerts-shared-" });
+        await expectText(resolved.locator('[data-testid="alert-status"]'), "Resolved", { what: "resolved row" });
+        await resolved.getByText(`by ${support}`).waitFor();
 
         // Leave the shared stack as it was: alert only.
         await policy.getByLabel("Key used from many IPs").selectOption("alert");

@@ -134,8 +134,9 @@ function StatusCell({ alert }: { alert: Alert }) {
       <Badge tone={STATUS_TONE[alert.status]} testId="alert-status">
         {STATUS_LABEL[alert.status]}
       </Badge>
-      {alert.acknowledgedByLabel && alert.status !== "open" && (
-        <span className="muted cell-sub">by {alert.status === "resolved" ? alert.resolvedBy : alert.acknowledgedByLabel}</span>
+      {alert.status === "acknowledged" && alert.acknowledgedByLabel && <span className="muted cell-sub">by {alert.acknowledgedByLabel}</span>}
+      {alert.status === "resolved" && alert.resolvedBy && (
+        <span className="muted cell-sub">{alert.resolvedBy === "auto" ? "the condition cleared" : `by ${alert.resolvedBy}`}</span>
       )}
       {alert.note && (
         <span className="cell-sub" data-testid="alert-note">
