@@ -25,6 +25,7 @@ import { identitySpecs } from "./identitySpecs.ts";
 import { alertSpecs } from "./alertSpecs.ts";
 import { credentialSpecs } from "./credentialSpecs.ts";
 import { privacySpecs } from "./privacySpecs.ts";
+import { consoleSpecs } from "./consoleSpecs.ts";
 
 const run = promisify(execFile);
 
@@ -39,6 +40,7 @@ export function opsGroups(world: World, stamp: string): { name: string; tests: T
     { name: "alerts", tests: alertSpecs(world, stamp) },
     { name: "credentials", tests: credentialSpecs(world, stamp) },
     { name: "privacy", tests: privacySpecs(world, stamp) },
+    { name: "console", tests: consoleSpecs(world, stamp) },
   ];
 }
 

@@ -99,8 +99,9 @@ const REFUND_COLUMNS: readonly Column<RefundRow & { invoiceLabel: string }>[] = 
 function RefundForm({ line, onClose }: { line: InvoiceLine; onClose: () => void }) {
   const request = useMutation(api.admin.refunds.request);
   const [amount, setAmount] = useState(dollarsText(line.refundableMicros));
-  // One key per opened form: a double submit (or a retry after a lost answer) is the same refund.
-  const [idempotencyKey] = useState(() => crypto.randomUUID());
+  // One key per refund: a double submit, or a retry after an error or a lost answer, is the same
+  // refund; once one is accepted, the next submit is a new refund with a new key.
+  const [idempotencyKey, setIdempotencyKey] = useState(() => crypto.randomUUID());
   const left = formatInvoiceAmount(line.refundableMicros, line.invoice.currency);
   return (
     <div className="reapply-box" data-testid="refund-form">
@@ -113,6 +114,7 @@ function RefundForm({ line, onClose }: { line: InvoiceLine; onClose: () => void 
           const parsed = parseDollars(amount);
           if (!parsed.ok) throw new Error(parsed.message);
           const result = await request({ invoiceId: line.invoice._id, amountMicros: parsed.micros, reason, idempotencyKey });
+          setIdempotencyKey(crypto.randomUUID());
           const what = formatInvoiceAmount(result.amountMicros, line.invoice.currency);
           return result.replayed
             ? `That refund of ${what} was already asked for (${result.status}).`
