@@ -27,7 +27,7 @@ export function OverviewChart({ months }: { months: readonly OverviewMonth[] }) 
           <CartesianGrid vertical={false} stroke="var(--border)" />
           <XAxis dataKey="label" tickLine={false} axisLine={false} fontSize={12} />
           <YAxis yAxisId="tokens" tickFormatter={(v: number) => formatCompact(v)} tickLine={false} axisLine={false} width={48} fontSize={12} />
-          <YAxis yAxisId="usd" orientation="right" tickFormatter={(v: number) => `$${formatCompact(v)}`} tickLine={false} axisLine={false} width={56} fontSize={12} />
+          <YAxis yAxisId="usd" orientation="right" tickFormatter={(v: number) => (Math.abs(v) < 10 ? `$${v.toFixed(2)}` : `$${formatCompact(v)}`)} tickLine={false} axisLine={false} width={56} fontSize={12} />
           <Tooltip
             formatter={(value, name) => (name === "Net revenue" || name === "Model cost" ? formatMoney(Number(value) * 1e6) : `${formatCompact(Number(value))} tokens`)}
             labelFormatter={(_label, payload) => {
