@@ -25,7 +25,7 @@ export default defineSchema({
   ...identityTables,
   ...oauthTables,
   ...credentialsTables,
-  // Deletion requests from Clerk; the operations issue (#13) performs the deletions.
+  // Account deletion requests (user, support, Clerk) and their progress (convex/privacy/).
   ...operationsTables,
   // GET /metrics: counters the metrics cron folds from append-only rows (#13).
   ...metricsTables,
