@@ -8,6 +8,7 @@ import path from "node:path";
 import { ConvexHttpClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
 import { afterEach, describe, expect, it } from "vitest";
+import { startingResponse } from "./drain.ts";
 import { startRuntime, type Runtime } from "./server.ts";
 
 const functionsDir = path.join(import.meta.dirname, "fixtures/convex");
@@ -97,5 +98,19 @@ describe("drain", () => {
     expect(report.waitedMs).toBeGreaterThanOrEqual(300);
     controller.abort();
     await rt.close();
+  });
+});
+
+describe("startingResponse", () => {
+  it("answers 503 with retry-after and closes the connection, in OpenAI's and Convex's shapes", async () => {
+    const server = http.createServer(startingResponse);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as { port: number };
+    const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, { method: "POST", body: "{}" });
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("1");
+    expect(res.headers.get("connection")).toBe("close");
+    expect(await res.json()).toMatchObject({ code: "Starting", error: { type: "service_unavailable", code: "starting" } });
+    await new Promise((r) => server.close(r));
   });
 });

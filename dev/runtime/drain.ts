@@ -1,4 +1,5 @@
-// Graceful shutdown of the runtime (Runtime.drain, then close): stop accepting connections, let
+// Graceful shutdown of the runtime (Runtime.drain, then close), and the answer it gives while it
+// starts (startingResponse). Shutdown: stop accepting connections, let
 // the requests already in flight finish, then wait until the functions have gone quiet (a
 // stream's settle runs after its response ended, a scheduled function may still be running),
 // all within a deadline. close() then persists and exits, so a restart on the same data dir
@@ -84,4 +85,15 @@ export async function drainServers(servers: http.Server[], inFlight: InFlight, c
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
   return { drained, inFlightLeft: inFlight.size, inFlightAtStart, waitedMs: Date.now() - started };
+}
+
+/**
+ * The answer to a request that arrives while the runtime is starting (its ports listen before the
+ * functions are loaded): 503 with retry-after, the connection closed, nothing run. The body is
+ * OpenAI's error shape (what the proxy's clients read) with Convex's `code`/`message` beside it.
+ */
+export function startingResponse(_req: http.IncomingMessage, res: http.ServerResponse): void {
+  const message = "The deployment is starting; retry in a second.";
+  res.writeHead(503, { "content-type": "application/json", "retry-after": "1", connection: "close" });
+  res.end(JSON.stringify({ code: "Starting", message, error: { message, type: "service_unavailable", param: null, code: "starting" } }));
 }
