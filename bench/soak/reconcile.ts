@@ -28,7 +28,9 @@ export type AttemptOutcome =
   /** An HTTP error answer (4xx/5xx) from the backend. */
   | "http_error"
   /** No HTTP answer at all: refused or reset connection (the restart), timeout. */
-  | "connection_error";
+  | "connection_error"
+  /** 503 `starting` from a runtime whose functions were still loading: nothing ran. */
+  | "backend_starting";
 
 export interface ClientAttempt {
   /** Unique per attempt; sent as the request's `user`. */

@@ -287,7 +287,7 @@ async function main(): Promise<void> {
       for (let retry = 0; ; retry++) {
         const attempt = await sendChat(urls().site, { ...plan, tag: `soak-${settings.seed}-${++tagSeq}`, secret: customer.secret });
         attempts.push(attempt);
-        if (attempt.outcome === "connection_error") {
+        if (attempt.outcome === "connection_error" || attempt.outcome === "backend_starting") {
           firstGapError ??= attempt.startedAt;
           lastGapError = attempt.startedAt + attempt.latencyMs;
           if (Date.now() > trafficEnd + 60_000 || retry > 200) return;
@@ -417,7 +417,7 @@ async function main(): Promise<void> {
     const restartDone: Restart = restart;
     restartDone.clientGapMs = firstGapError !== null && lastGapError !== null ? lastGapError - firstGapError : null;
     // Requests the old runtime had accepted when it was told to stop: drained, then reconciled like the rest.
-    restartDone.inFlightAtSignal = attempts.filter((a) => a.outcome !== "connection_error" && a.startedAt <= restartDone.signalAt && a.startedAt + a.latencyMs >= restartDone.signalAt).length;
+    restartDone.inFlightAtSignal = attempts.filter((a) => a.outcome !== "connection_error" && a.outcome !== "backend_starting" && a.startedAt <= restartDone.signalAt && a.startedAt + a.latencyMs >= restartDone.signalAt).length;
 
     // Last overage decision, then let the background work (exports, rollups) finish.
     await reportOverageNow(admin());
@@ -472,7 +472,9 @@ async function main(): Promise<void> {
     if (overage.figures.pending > 0) expectations.push(`${overage.figures.pending} overage chunks still pending after the backend went quiet`);
     const unauthorized = attempts.filter((a) => a.httpStatus === 401);
     if (unauthorized.length > 0) expectations.push(`${unauthorized.length} requests refused as unauthorized (401) across key and credential rotations`);
-    const serverErrors = attempts.filter((a) => a.httpStatus !== null && a.httpStatus >= 500);
+    const serverErrors = attempts.filter((a) => a.httpStatus !== null && a.httpStatus >= 500 && a.outcome !== "backend_starting");
+    const timeouts = attempts.filter((a) => a.outcome === "connection_error" && a.latencyMs >= 60_000);
+    if (timeouts.length > 0) expectations.push(`${timeouts.length} requests got no answer for 60 s or more (a backend that accepted them and never answered)`);
     if (serverErrors.length > 0 && serverErrors.length > usage.figures.upstreamFailed) {
       expectations.push(`${serverErrors.length} backend 5xx answers, more than the ${usage.figures.upstreamFailed} failed upstream attempts explain`);
     }
@@ -573,9 +575,12 @@ function render(r: RenderInput): string {
   };
   const okJson = r.attempts.filter((a) => a.outcome === "ok" && !a.stream).map((a) => a.latencyMs);
   const okStream = r.attempts.filter((a) => a.outcome === "ok" && a.stream).map((a) => a.latencyMs);
-  const outcomes = by((a) => `${a.stream ? "stream" : "json"} ${a.outcome}`).filter(([k]) => !k.endsWith("connection_error"));
+  const outcomes = by((a) => `${a.stream ? "stream" : "json"} ${a.outcome}`).filter(([k]) => !k.endsWith("connection_error") && !k.endsWith("backend_starting"));
   const connectionErrors = r.attempts.filter((a) => a.outcome === "connection_error").length;
-  const errors = by((a) => (a.outcome === "http_error" ? `HTTP ${a.httpStatus}` : a.outcome === "connection_error" ? "connection error (retried)" : a.outcome === "stream_error" ? "stream error event" : "")).filter(([k]) => k !== "");
+  const starting = r.attempts.filter((a) => a.outcome === "backend_starting").length;
+  const errors = by((a) =>
+    a.outcome === "http_error" ? `HTTP ${a.httpStatus}` : a.outcome === "connection_error" ? "connection error (retried)" : a.outcome === "backend_starting" ? "503 starting (retried)" : a.outcome === "stream_error" ? "stream error event" : "",
+  ).filter(([k]) => k !== "");
   const u = r.usage;
   const lines = [
     "## Soak (`npm run soak`)",
@@ -593,8 +598,9 @@ function render(r: RenderInput): string {
     "| client attempts by outcome | count |",
     "| --- | --- |",
     ...outcomes.map(([k, n]) => `| ${k} | ${n} |`),
-    `| total answered or aborted | ${r.attempts.length - connectionErrors} |`,
-    `| connection errors, each retried as a new attempt (the restart) | ${connectionErrors} |`,
+    `| total answered or aborted | ${r.attempts.length - connectionErrors - starting} |`,
+    `| connection refused, each retried as a new attempt (the restart) | ${connectionErrors} |`,
+    `| 503 \`starting\` from the new runtime, retried likewise | ${starting} |`,
     "",
     "| reconciled against the upstream and the ledger | count |",
     "| --- | --- |",
@@ -623,7 +629,7 @@ function render(r: RenderInput): string {
     "",
     `SIGTERM to exit ${r.restart.exitedAt - r.restart.signalAt} ms (drain: ${r.restart.drain ? `${r.restart.drain.inFlightAtStart} requests in flight, drained ${r.restart.drain.drained}, ${r.restart.drain.waitedMs} ms` : "no report"}); new runtime ready ${r.restart.readyAt - r.restart.signalAt} ms after the signal.`,
     `${r.restart.inFlightAtSignal} client requests were open when the signal came; the draining runtime answered them (all reconciled above).`,
-    `Clients found no backend for ${r.restart.clientGapMs === null ? "-" : `${(r.restart.clientGapMs / 1000).toFixed(1)} s`} (first to last connection error) and retried every 250 ms.`,
+    `Clients found no backend for ${r.restart.clientGapMs === null ? "-" : `${(r.restart.clientGapMs / 1000).toFixed(1)} s`} (first refused connection to the last refusal or 503 \`starting\`) and retried every 250 ms.`,
     "",
     "### Billing and credentials",
     "",

@@ -103,6 +103,8 @@ export async function sendChat(site: string, plan: ChatPlan): Promise<ClientAtte
 }
 
 function classify(error: unknown, answered: boolean): AttemptOutcome {
+  // dev/runtime/drain.ts startingResponse: the restarted runtime's ports listen before its functions load.
+  if (error instanceof OpenAI.APIError && error.status === 503 && error.code === "starting") return "backend_starting";
   if (error instanceof OpenAI.APIUserAbortError) return answered ? "aborted_mid_stream" : "aborted_before_answer";
   if (error instanceof OpenAI.APIConnectionError) return answered ? "stream_error" : "connection_error";
   if (error instanceof OpenAI.APIError) return answered ? "stream_error" : "http_error";
