@@ -358,6 +358,49 @@ describe("robustness", () => {
     expect((await request(t, requestId)).steps).toEqual(done.steps);
   }, 60_000);
 
+  test("a live identity is deprovisioned with no retention wait, and erase waits for it", async () => {
+    const t = stack.deployment();
+    const ada = await fullyUsedAccount(t, "ada", { checkout: false });
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const now = Date.now();
+    // An active identity whose Workspace user exists: cancelling it must delete the user now,
+    // not after IDENTITY_RETENTION_DAYS as an ordinary cancellation does.
+    const identityId = await t.run(async (ctx) =>
+      ctx.db.insert("identities", {
+        userId: ada.userId, phase: "active", signalStatus: "none", workspaceEmail: "dex-live01@dex.poindexter.test", workspaceUserId: "ws_live",
+        steps: [
+          { name: "workspace_user", status: "done", updatedAt: now },
+          { name: "mailbox", status: "done", updatedAt: now },
+        ],
+        createdAt: now, updatedAt: now, activatedAt: now,
+      }),
+    );
+    const requestId = await t.run((ctx) =>
+      ctx.db.insert("deletionRequests", { userId: ada.userId, requestedAt: now, source: "user", status: "requested", requestedBy: "self", steps: newSteps() }),
+    );
+    const run = () => t.mutation(internal.privacy.process.run, { requestId });
+    await run(); // block_access
+    const identity = (await t.run((ctx) => ctx.db.get("identities", identityId)))!;
+    expect(identity.phase).toBe("deprovisioning");
+    const del = identity.steps.find((st) => st.name === "workspace_delete");
+    expect(del?.notBefore).toBeLessThanOrEqual(Date.now());
+    await run(); // cancel_subscription starts
+    await t.action(internal.privacy.providers.cancelSubscriptions, { requestId });
+    await run(); // await_providers: the identity is still deprovisioning
+    const waiting = await request(t, requestId);
+    expect(waiting.steps![2]).toMatchObject({ name: "await_providers", status: "running", note: "waiting: 1 identity(ies) still deprovisioning" });
+    expect(waiting.wakeAt).toBeGreaterThan(Date.now());
+    // The identity's steps finish (the workpool's runs, here by hand): the next look goes on.
+    await t.run((ctx) => ctx.db.patch("identities", identityId, { phase: "deprovisioned", deprovisionedAt: Date.now() }));
+    await t.run((ctx) => ctx.db.patch("deletionRequests", requestId, { wakeAt: undefined }));
+    await run();
+    expect((await request(t, requestId)).steps![2]).toMatchObject({ status: "done", note: "providers confirmed; identity deprovisioned; usage rolled up" });
+    for (let i = 0; i < 100 && (await request(t, requestId)).status !== "done"; i++) await run();
+    vi.useRealTimers();
+    expect((await request(t, requestId)).status).toBe("done");
+    await expectNoTrace(t, ada);
+  }, 60_000);
+
   test("a step that keeps failing backs off, then waits for support, who re-runs it", async () => {
     const t = stack.deployment();
     const ada = await fullyUsedAccount(t);
