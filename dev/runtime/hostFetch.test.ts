@@ -124,8 +124,14 @@ describe("the functions' fetch", () => {
     await (await host.fetch(`${base}/echo`, { method: "POST", body: new TextEncoder().encode("hi") })).text();
     await (await host.fetch(`${base}/echo`, { method: "POST", body: "hi" })).text();
     expect(seen[2].headers).toEqual(seen[0].headers);
-    expect(seen[1].headers["content-type"]).toBeUndefined();
+    expect(seen[1].headers["content-type"]).toBe(undefined);
     expect(seen[1].body).toBe("hi");
+  });
+
+  it("sends one Content-Length, its own, whatever the caller set", async () => {
+    await (await host.fetch(`${base}/echo`, { method: "POST", body: "hi", headers: { "Content-Length": "2" } })).text();
+    await (await host.fetch(`${base}/echo`, { method: "POST", body: "hey", headers: [["content-length", "99"]] })).text();
+    expect(seen.map((s) => [s.headers["content-length"], s.body])).toEqual([["2", "hi"], ["3", "hey"]]);
   });
 
   it("returns EdgeVM's Response with status, headers, url and body", async () => {

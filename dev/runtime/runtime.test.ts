@@ -276,6 +276,12 @@ describe("offline runtime", () => {
     expect(arrivals[arrivals.length - 1] - arrivals[0]).toBeGreaterThanOrEqual(200);
     // A stream is sent chunked, as it comes; a body that is complete at once goes out whole.
     expect(res.headers.get("transfer-encoding")).toBe("chunked");
+    // A stream that is slow to start still gets its headers at once.
+    const started = Date.now();
+    const slow = await fetch(`${rt.urls.site}/slow-start`);
+    expect(Date.now() - started).toBeLessThan(200);
+    expect(await slow.text()).toBe("data: late\n\n");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     const echo = await fetch(`${rt.urls.site}/echo`, { method: "POST", body: "ping", headers: { "x-test": "yes" } });
     expect(echo.status).toBe(201);
     expect(echo.headers.get("transfer-encoding")).toBeNull();

@@ -155,26 +155,6 @@ function nextTurn(): Promise<typeof NOT_YET> {
   return new Promise((resolve) => setImmediate(() => resolve(NOT_YET)));
 }
 
-/**
- * How long a streamed reply's headers wait for its first chunk, so both leave in one write. A
- * proxied stream's first event is usually right behind the upstream's headers; a separate write
- * for the headers costs a syscall and wakes the client once more, on the path to its first byte.
- */
-const HEADERS_WAIT_MS = 10;
-
-/** `read` if it settles within `ms`, else NOT_YET (and `read` stays pending for the caller). */
-async function within<T>(read: Promise<T>, ms: number): Promise<T | typeof NOT_YET> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<typeof NOT_YET>((resolve) => {
-    timer = setTimeout(() => resolve(NOT_YET), ms);
-  });
-  try {
-    return await Promise.race([read, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 function bufferOf(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
@@ -420,20 +400,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       }
       // A body that is already there (a JSON reply) goes out with its headers in one write,
       // with a Content-Length. As soon as a chunk is not ready yet (a stream waiting on its
-      // upstream), the headers and what came so far are sent with the next chunk, or after
-      // HEADERS_WAIT_MS without one, and the rest streams as it comes.
+      // upstream), the headers and what came so far are sent, and the rest streams as it comes.
       const early: Buffer[] = [];
       let done = false;
       let next: Promise<{ done: boolean; value?: Uint8Array }> | null = null;
-      let waited = false;
       while (!aborted) {
         const read = response.read();
-        let chunk = await Promise.race([read, nextTurn()]);
-        if (chunk === NOT_YET && !waited && early.length === 0) {
-          // Nothing yet: give the first chunk a moment to join the headers (once).
-          waited = true;
-          chunk = await within(read, HEADERS_WAIT_MS);
-        }
+        const chunk = await Promise.race([read, nextTurn()]);
         if (chunk === NOT_YET) {
           next = read;
           break;
@@ -442,14 +415,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
           done = true;
           break;
         }
-        if (chunk.value && chunk.value.length) {
-          early.push(bufferOf(chunk.value));
-          // A stream's first chunk that needed the wait goes out now with the headers.
-          if (waited) {
-            next = null;
-            break;
-          }
-        }
+        if (chunk.value && chunk.value.length) early.push(bufferOf(chunk.value));
       }
       if (aborted) {
         response.cancel();
