@@ -45,7 +45,11 @@ describe("accounts by state, plan and email", () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     for (;;) {
-      const page = await agent.query(api.admin.accounts.list, { state: "active", plan: "basic", paginationOpts: { numItems: 3, cursor } });
+      const page: { page: Array<{ email: string }>; isDone: boolean; continueCursor: string } = await agent.query(api.admin.accounts.list, {
+        state: "active",
+        plan: "basic",
+        paginationOpts: { numItems: 3, cursor },
+      });
       seen.push(...page.page.map((a) => a.email));
       if (page.isDone) break;
       cursor = page.continueCursor;

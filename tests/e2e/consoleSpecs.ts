@@ -32,8 +32,8 @@ export function consoleSpecs(world: World, stamp: string): TestCase[] {
         await cliAccount(`${prefix}cat@example.com`, "pro");
         await cliAccount(`${prefix}dan@example.com`, "trial");
         await stack.runtime.engine.runInline(async (ctx) => {
-          const cat = await ctx.db.query("users").withIndex("by_email", (q) => q.eq("email", `${prefix}cat@example.com`)).unique();
-          await ctx.db.patch("users", cat!._id, { state: "suspended", stateBeforeSuspension: "active" });
+          const cat = await ctx.db.query("users").withIndex("by_email", (q) => q.eq("email", `${prefix}cat@example.com`)).first();
+          await ctx.db.patch(cat._id, { state: "suspended", stateBeforeSuspension: "active" });
         });
         staff = await newPage(world);
         await devSignIn(staff, stack.appUrl, support, "support");
@@ -96,7 +96,7 @@ export function consoleSpecs(world: World, stamp: string): TestCase[] {
         // The welcome mail names the account's first key.
         await stack.runtime.run("mutation", getFunctionName(internal.cli.createApiKey), { email });
         await stack.runtime.engine.runInline(async (ctx) => {
-          const user = await ctx.db.query("users").withIndex("by_email", (q) => q.eq("email", email)).unique();
+          const user = await ctx.db.query("users").withIndex("by_email", (q) => q.eq("email", email)).first();
           await ctx.db.insert("emailOutbox", {
             userId: user!._id,
             to: email,
