@@ -4,7 +4,7 @@
  * own data that nothing was lost or billed twice (reconcile.ts). Loopback only; exits non-zero on
  * any failed check, and at the hard ceiling (SOAK_MINUTES + 5 minutes). See bench/soak/README.md.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { devEnv, devSimulatorBilling } from "../../dev/env.ts";
@@ -495,6 +495,8 @@ async function main(): Promise<void> {
       write("webhooks.json", deliveries.map(({ seq, provider, eventId, eventType, status, redeliveryOf }) => ({ seq, provider, eventId, eventType, status, redeliveryOf })));
       write("failures.json", failures);
       write("runtime.log", runtimeLog);
+      // The backend's data as the last runtime left it (bench/soak/checkData.ts reads it).
+      cpSync(dataDir, path.join(settings.evidenceDir, "data"), { recursive: true });
     }
     const report = render({
       settings,
@@ -622,7 +624,7 @@ function render(r: RenderInput): string {
     "### Tokens and cost",
     "",
     `Provider-counted: upstream reported ${u.providerTokens.reported.in} in / ${u.providerTokens.reported.out} out; the ledger billed ${u.providerTokens.billed.in} / ${u.providerTokens.billed.out}.`,
-    `Estimates (cut streams, early client exits): ${u.estimatedTokens.in} in / ${u.estimatedTokens.out} out. Ledger events ${u.ledgerEvents} (${u.seededEvents} seeded), cost $${(u.costMicros / 1e6).toFixed(2)} including the seeds.`,
+    `Estimates (cut streams, early client exits): ${u.estimatedTokens.in} in / ${u.estimatedTokens.out} out. Ledger events ${u.ledgerEvents} (${u.seededEvents} seeded); the traffic cost $${((u.costMicros - u.seededCostMicros) / 1e6).toFixed(4)} at the price book, the seeds $${(u.seededCostMicros / 1e6).toFixed(2)}.`,
     `Seeds through the ledger's settle: ${r.seeded.length} (${r.seeded.filter((s) => s.requestId.includes("overage")).length} Basic accounts 250K tokens past their included 5M; ${r.seeded.filter((s) => s.requestId.includes("cap")).length} trials 5K under their 500K cap); highest month's use of its hard cap: ${(u.highestCapShare * 100).toFixed(1)} %.`,
     "",
     "### Restart",
