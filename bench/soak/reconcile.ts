@@ -146,6 +146,8 @@ export interface UsageFigures {
   providerTokens: { reported: { in: number; out: number }; billed: { in: number; out: number } };
   estimatedTokens: { in: number; out: number };
   costMicros: number;
+  /** Of which the seeds' (usage the soak put on the ledger itself). */
+  seededCostMicros: number;
   /** Events matched to their attempt by the account and usage (the attempt had no backend id). */
   matchedWithoutId: number;
   /** Accounts whose month used the most of their hard cap, as a share (1 = at the cap). */
@@ -193,6 +195,7 @@ export function reconcileUsage(input: UsageInput): Reconciliation<UsageFigures> 
     if (rows.length > 1) fail(`request ${requestId} billed ${rows.length} times (usage events ${rows.map((r) => r._id).join(", ")})`);
   }
 
+  const seededIds = new Set(input.seeded.map((s) => s.requestId));
   const claimed = new Set<string>();
   const claim = (e: LedgerEvent) => claimed.add(e._id);
 
@@ -242,7 +245,7 @@ export function reconcileUsage(input: UsageInput): Reconciliation<UsageFigures> 
   // Per account, the events no attempt names (candidates for attempts without a backend id).
   const unnamed = new Map<string, LedgerEvent[]>();
   for (const e of input.events) {
-    if (namedIds.has(e.requestId) || input.seeded.some((s) => s.requestId === e.requestId)) continue;
+    if (namedIds.has(e.requestId) || seededIds.has(e.requestId)) continue;
     unnamed.set(e.userId, [...(unnamed.get(e.userId) ?? []), e]);
   }
   let matchedWithoutId = 0;
@@ -401,6 +404,7 @@ export function reconcileUsage(input: UsageInput): Reconciliation<UsageFigures> 
       providerTokens: { reported: { in: reportedIn, out: reportedOut }, billed: { in: billedIn, out: billedOut } },
       estimatedTokens: { in: estIn, out: estOut },
       costMicros: input.events.reduce((s, e) => s + e.costMicros, 0),
+      seededCostMicros: input.events.filter((e) => seededIds.has(e.requestId)).reduce((s, e) => s + e.costMicros, 0),
       matchedWithoutId,
       highestCapShare,
       ledgerEvents: input.events.length,
