@@ -60,7 +60,6 @@ export const credentialsTables = {
     issuedBy: v.optional(v.string()),
   })
     .index("by_lookupId", ["lookupId"])
-    .index("by_userId_and_provider", ["userId", "provider"])
     .index("by_userId_and_provider_and_status", ["userId", "provider", "status"])
     .index("by_status_and_expiresAt", ["status", "expiresAt"])
     .index("by_status_and_overlapEndsAt", ["status", "overlapEndsAt"]),
