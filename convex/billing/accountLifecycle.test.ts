@@ -258,7 +258,8 @@ describe("cancellation", () => {
     expect((await postStripe(t, life.deleted())).body).toMatchObject({ status: "applied", outcome: "subscription ended; account canceled" });
     const rows = await billingRows(t, userId);
     expect(rows.user).toMatchObject({ state: "canceled", plan: "basic" });
-    expect(rows.deprovision).toEqual([expect.objectContaining({ provider: "stripe", providerSubscriptionId: "sub_life", status: "requested" })]);
+    // The cancel already made the identity follow the account and none is left live: recorded fulfilled.
+    expect(rows.deprovision).toEqual([expect.objectContaining({ provider: "stripe", providerSubscriptionId: "sub_life", status: "fulfilled" })]);
     expect(rows.audits.map((a) => [a.action, a.actorLabel]).slice(-2)).toEqual([
       ["account.cancel", "stripe"],
       ["account.deprovision_requested", "stripe"],

@@ -51,11 +51,15 @@ function structuralProblems(doc: OpenApiDocument): string[] {
   return problems;
 }
 
-/** The router's routes under /v1 (without preflights and the JSON 404 catch-all), `{id}` for a prefix's id. */
+/**
+ * The router's routes under /v1 (without preflights and the JSON 404 catch-all), `{id}` for a
+ * prefix's id. The staff-only admin API (/v1/admin/*, admin keys, convex/admin/README.md) is not
+ * part of the Dex API document: Dex never calls it and customers' keys are refused there.
+ */
 function mountedRoutes(): string[] {
   return http
     .getRoutes()
-    .filter(([p, method]) => p.startsWith("/v1/") && p !== "/v1/*" && method !== "OPTIONS")
+    .filter(([p, method]) => p.startsWith("/v1/") && !p.startsWith("/v1/admin/") && p !== "/v1/*" && method !== "OPTIONS")
     .map(([p, method]) => `${method} ${p.endsWith("*") ? `${p.slice(0, -1)}{id}` : p}`)
     .sort();
 }
