@@ -1,5 +1,5 @@
 // Liveness: the deployment answers HTTP (no dependencies). Readiness, which does look at
-// dependencies, is /readyz (readiness.ts); metrics come with the operations issue.
+// dependencies, is /readyz (readiness.ts); Prometheus metrics are /metrics (metrics.ts).
 import type { HttpRouter } from "convex/server";
 import { httpAction } from "../_generated/server";
 import { readyz } from "./readiness";

@@ -168,4 +168,18 @@ describe("GET /readyz", () => {
     expect(status).toBe(503);
     expect(failing(body)).toEqual(["env:OPENAI_API_KEY"]);
   });
+
+  test("OpenAI configured only as a list of master keys with ids: ready; a malformed list is not", async () => {
+    vi.stubEnv("OPENAI_API_KEY", "");
+    vi.stubEnv("OPENAI_API_KEYS", "k1:sk-first,k2:sk-second");
+    vi.stubEnv("OPENAI_ACTIVE_KEY_ID", "k2");
+    const t = await healthy();
+    const ok = await readyz(t);
+    expect(ok.status).toBe(200);
+    expect(JSON.stringify(ok.body)).not.toContain("sk-");
+    vi.stubEnv("OPENAI_API_KEYS", "no-id-here");
+    const bad = await readyz(t);
+    expect(bad.status).toBe(503);
+    expect(failing(bad.body)).toEqual(["env:OPENAI_API_KEY"]);
+  });
 });

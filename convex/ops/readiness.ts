@@ -6,6 +6,8 @@ import { v } from "convex/values";
 import { internal } from "../_generated/api";
 import { type ActionCtx, env, httpAction, type MutationCtx, type QueryCtx } from "../_generated/server";
 import { internalMutation, internalQuery } from "../functions";
+import type { ProviderId } from "../model/pricing";
+import { hasMasterKey } from "../providers/ai/masterKeys";
 import { OPTIONAL_PROVIDER_KEYS, type ProviderKeyName, readiness, REQUIRED_PROVIDER_KEYS } from "../model/ops/readiness";
 import { breakerStateValidator } from "../schema/proxy";
 
@@ -71,10 +73,23 @@ export const facts = internalQuery({
   },
 });
 
+// An AI provider counts as configured when its keyring has a usable master key: the single
+// `<P>_API_KEY` or the `<P>_API_KEYS` list (convex/credentials/README.md, "Master keys"), so a
+// deployment that moved to key ids is not reported unready.
+const AI_PROVIDER_OF: Partial<Record<ProviderKeyName, ProviderId>> = {
+  OPENAI_API_KEY: "openai",
+  ANTHROPIC_API_KEY: "anthropic",
+  GEMINI_API_KEY: "gemini",
+  ELEVENLABS_API_KEY: "elevenlabs",
+};
+
 /** Which provider keys are set; only booleans leave this function, never a value. */
 function providerKeys(): Record<ProviderKeyName, boolean> {
   const out = {} as Record<ProviderKeyName, boolean>;
-  for (const k of [...REQUIRED_PROVIDER_KEYS, ...OPTIONAL_PROVIDER_KEYS]) out[k] = Boolean(env[k]);
+  for (const k of [...REQUIRED_PROVIDER_KEYS, ...OPTIONAL_PROVIDER_KEYS]) {
+    const provider = AI_PROVIDER_OF[k];
+    out[k] = provider === undefined ? Boolean(env[k]) : hasMasterKey(provider);
+  }
   return out;
 }
 

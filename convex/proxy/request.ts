@@ -2,17 +2,13 @@
 // within its size limit, the model, and the client's metadata.
 import { env } from "../_generated/server";
 import type { SecretKind } from "../lib/callerAuth";
-import { bearerToken, hashSecret, isWellFormedSecret, randomBase62 } from "../model/apiKeySecrets";
+import { bearerToken, hashSecret, isWellFormedSecret } from "../model/apiKeySecrets";
 import { kindOf, secretHash } from "../model/oauth/secrets";
 import { encodeBearerHash, looksLikeCredentialToken, parseToken, presentedHash } from "../model/credentials/tokens";
 import { badRequest, errorResponse, unauthorized } from "./respond";
 
 /** Largest request body accepted (chat with a few inline images fits comfortably). */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
-
-export function newRequestId(): string {
-  return `req_${randomBase62(24)}`;
-}
 
 /** The Bearer secret as the ledger looks it up: its stored hash and which table holds it. */
 export interface BearerSecret {

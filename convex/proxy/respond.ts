@@ -7,7 +7,7 @@ export const CORS_HEADERS: Record<string, string> = {
   // Keys authenticate requests, not cookies, so any origin may call with its own key.
   "access-control-allow-origin": "*",
   "access-control-expose-headers":
-    "x-request-id, x-client-request-id, retry-after, x-should-retry, x-ratelimit-limit-requests, x-ratelimit-remaining-requests, x-ratelimit-reset-requests, x-ratelimit-limit-tokens, x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens",
+    "x-request-id, x-client-request-id, x-poindexter-credential-refresh, x-poindexter-credential-expires-at, retry-after, x-should-retry, x-ratelimit-limit-requests, x-ratelimit-remaining-requests, x-ratelimit-reset-requests, x-ratelimit-limit-tokens, x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens",
 };
 
 export interface ErrorBody {
