@@ -10,7 +10,7 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { readTables } from "./processes.ts";
+import { documentTotal, readTables } from "./processes.ts";
 import { checkStoredData, type BalanceRow, type LedgerEvent, type OverageCursorRow, type OverageOutboxRow, type WebhookEventRow } from "./reconcile.ts";
 
 function main(): number {
@@ -36,10 +36,12 @@ function main(): number {
     cursors: rows<OverageCursorRow>("overageCursors"),
   });
   const counts = Object.fromEntries([...tables].map(([t, docs]) => [t, docs.length]).sort(([a], [b]) => String(a).localeCompare(String(b))));
+  // The app's tables plus the components' (rate limiter, workpool): what the runtime counts at boot.
+  const total = documentTotal(dataDir);
   if (json) {
-    console.log(JSON.stringify({ dataDir, counts, failures }, null, 2));
+    console.log(JSON.stringify({ dataDir, totalDocuments: total, counts, failures }, null, 2));
   } else {
-    console.log(`${dataDir}`);
+    console.log(`${dataDir}: ${total} documents (app and components); the app's tables:`);
     for (const [table, n] of Object.entries(counts)) console.log(`  ${table.padEnd(32)} ${n}`);
     console.log(failures.length === 0 ? "every invariant holds" : `${failures.length} invariant(s) fail:\n${failures.map((f) => `  - ${f}`).join("\n")}`);
   }

@@ -118,13 +118,23 @@ export function startRuntimeAt(place: RuntimePlace): Promise<SoakRuntime> {
   });
 }
 
-/** Every document of the app's tables, from the data dir a stopped runtime left. */
-export function readTables(dataDir: string): Map<string, Record<string, unknown>[]> {
+/** The database a runtime would boot from this data dir: snapshot.json, then log.jsonl replayed. */
+function loadDataDir(dataDir: string) {
   const snapshotFile = path.join(dataDir, "snapshot.json");
   const logFile = path.join(dataDir, "log.jsonl");
   const snapshot = existsSync(snapshotFile) ? JSON.parse(readFileSync(snapshotFile, "utf8")) : null;
   const log = existsSync(logFile) ? readFileSync(logFile, "utf8") : "";
-  const merged = replay(snapshot, log);
+  return replay(snapshot, log);
+}
+
+/** Documents of the app and of every component: the `restored <n> documents` a runtime logs at boot. */
+export function documentTotal(dataDir: string): number {
+  return (loadDataDir(dataDir)?.components ?? []).reduce((n, c) => n + c.documents.length, 0);
+}
+
+/** Every document of the app's tables, from the data dir a stopped runtime left. */
+export function readTables(dataDir: string): Map<string, Record<string, unknown>[]> {
+  const merged = loadDataDir(dataDir);
   const tables = new Map<string, Record<string, unknown>[]>();
   const app = merged?.components.find((c) => c.path === "");
   for (const doc of (app?.documents ?? []) as Record<string, unknown>[]) {
