@@ -173,7 +173,6 @@ async function main(): Promise<void> {
       overage: leg("overage reports"),
     };
     let signupSeq = 0;
-    const newEmail = () => `soak-${signupSeq}@example.com`;
     const signupOne = async (late: boolean) => {
       const i = signupSeq++;
       const customer = await signUp(urls(), `soak-${i}@example.com`, soakIp(i), late);
@@ -181,7 +180,6 @@ async function main(): Promise<void> {
       legs.signups.ok += 1;
       return customer;
     };
-    void newEmail;
     for (let i = 0; i < settings.accounts; i += 8) {
       await Promise.all(Array.from({ length: Math.min(8, settings.accounts - i) }, () => signupOne(false)));
     }
@@ -214,7 +212,10 @@ async function main(): Promise<void> {
     for (const pass of [shuffle(held), shuffle(held)]) {
       for (const d of pass) {
         const answer = await sim.redeliver(d.seq, webhookUrl);
-        if (answer.status !== 200) legs.checkouts.notes.push(`redelivery of ${d.eventId} answered ${answer.status ?? answer.error}`);
+        if (answer.status !== 200) {
+          legs.checkouts.failed += 1;
+          legs.checkouts.notes.push(`redelivery of ${d.eventId} answered ${answer.status ?? answer.error}`);
+        }
       }
     }
     // Duplicates of the in-order accounts' events, out of order.
@@ -248,6 +249,8 @@ async function main(): Promise<void> {
       }
       log(`${credentialHolders.length} accounts send with provisioned credentials`);
     } else {
+      // Absent (404): the leg does not run. Present but refusing: a failure.
+      if (probe.status !== 404) legs.credentials.failed += 1;
       legs.credentials.notes.push(`POST /api/provisioning/token answered ${probe.status}: the rotation leg did not run`);
       log(`no credential rotations: POST /api/provisioning/token answered ${probe.status}`);
     }
