@@ -641,6 +641,14 @@ function render(r: RenderInput): string {
     ...r.legs.map((l) => `${l.name}: ${l.ok} ok, ${l.failed} failed${l.notes.length ? ` (${l.notes.slice(0, 2).join("; ")})` : ""}.`),
     r.credentialsOn ? "" : "The provisioned-credential leg runs only when POST /api/provisioning/token answers; it did not here.",
     "",
+    "### Reading these numbers",
+    "",
+    "Each check compares three independent records of the same requests: what the clients sent and saw, what the simulator served",
+    "(`GET /_sim/served`: per upstream request id, the usage its reply delivered) and what the backend stored (its data dir after the",
+    "last graceful stop). A difference of one token, one event or one webhook row fails the run; the figures above are only",
+    "printed once all of them agree. The restart's gap is mostly the new process loading the functions (bundling `convex/`),",
+    "and the latencies include the simulator's generation time (6 ms a token); both move with the machine's load.",
+    "",
     "Re-run: `npm run soak` (`SOAK_MINUTES`, `SOAK_RPS`, `SOAK_CONCURRENCY`, `SOAK_ACCOUNTS`, `SOAK_SEED`; `SOAK_WRITE_DOCS=0` leaves this file alone). See bench/soak/README.md.",
   ];
   return lines.filter((l, i, all) => !(l === "" && all[i - 1] === "")).join("\n");
