@@ -50,7 +50,9 @@ export function providerSpecs(world: World, opts: { stamp: string; support: stri
 
         const row = byTestId(staff, "provider-breaker").filter({ has: staff.locator('[data-testid="breaker-provider"]', { hasText: /^openai$/ }) });
         await expectText(row.locator('[data-testid="breaker-state"]'), "Open", { what: "openai's breaker state" });
-        await expectText(row.locator('[data-testid="breaker-failure-rate"]'), /^\d+ of \d+ attempts failed \(100%\)$/, {
+        // At or above the 50% threshold: other groups' successful OpenAI requests may still be in
+        // the breaker's window, so the rate at opening is not always 100%.
+        await expectText(row.locator('[data-testid="breaker-failure-rate"]'), /^\d+ of \d+ attempts failed \((?:[5-9]\d|100)%\)$/, {
           what: "failure rate at opening",
         });
         await expectText(row.locator('[data-testid="breaker-last-error"]'), "HTTP 503", { what: "last error" });
