@@ -183,10 +183,10 @@ function columns(ruleLabel: (r: Rule) => string, withActions: boolean): Column<A
       cell: (a) => (
         <>
           <span data-testid="alert-count">{formatInteger(a.count)}×</span>
-          <span className="cell-sub muted">
+          <span className="cell-sub muted cell-when">
             last <RelativeTime at={a.lastSeenAt} />
           </span>
-          <span className="cell-sub muted">
+          <span className="cell-sub muted cell-when">
             first <RelativeTime at={a.firstSeenAt} />
           </span>
         </>
