@@ -177,6 +177,14 @@ ${truncated.length ? `\nStopped by the time limit before all requests were sent:
   phase, spread over its requests: the usage rollup reads each new event once more, and a cron
   that happens to fire in a short phase (the 5-minute overage report, the minute's hold tidy) shows
   as a bump in that phase alone; a longer phase of the same kind reads about 7.5.
+- What the proxy does that a forwarding gateway does not, and where the runtime's CPU goes (its
+  profile: \`dev/runtime/README.md\`, "Performance: function calls"): two mutations per request
+  (\`begin\` before the upstream call, \`settle\` after it; a JSON reply is settled before the handler
+  returns it, so \`settle\` is part of its latency), the httpAction's \`Request\` and \`Response\` with
+  their Web streams, and the value copies between the action and its mutations. The largest single
+  items are the same for both gateways: socket writes (two loopback writes per JSON request, one
+  more per SSE chunk) and garbage collection. A stream's first byte waits for \`begin\` and the
+  upstream call but not for \`settle\`.
 
 ### Re-running
 
@@ -186,7 +194,8 @@ http://127.0.0.1:3210, and \`BENCH_SIMULATOR_URL\`, default http://127.0.0.1:322
 restored afterwards), \`BENCH_PORTKEY\` (0 to skip the Portkey leg), \`BENCH_LATENCY_MS\` (50),
 \`BENCH_SEQUENTIAL\` (200), \`BENCH_C16_REQUESTS\` (320), \`BENCH_C64_REQUESTS\` (640), \`BENCH_STREAM_REQUESTS\` (100),
 \`BENCH_WARMUP\` (20), \`BENCH_USERS\` (8), \`BENCH_COMPLETION_TOKENS\` (16), \`BENCH_STREAM_TOKEN_INTERVAL_MS\` (2),
-\`BENCH_WRITE_DOCS\` (0 to only print). Load only ever goes to loopback addresses; Portkey's CLI has no
+\`BENCH_WRITE_DOCS\` (0 to only print). \`RUNTIME_CPU_PROFILE=<file.cpuprofile>\` records a CPU profile of the
+runtime's process (\`RUNTIME_CPU_PROFILE_INTERVAL_US\` for a finer sampling interval). Load only ever goes to loopback addresses; Portkey's CLI has no
 host option, so it listens on all interfaces of this machine while the benchmark runs.
 `;
 }
