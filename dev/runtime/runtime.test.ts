@@ -290,6 +290,11 @@ describe("offline runtime", () => {
     expect(JSON.parse(echoText)).toEqual({ body: "ping", header: "yes" });
     const json = await fetch(`${rt.urls.site}/json`, { method: "POST", body: JSON.stringify({ list: [1] }) });
     expect(await json.json()).toEqual({ plainObject: true, array: true });
+    const replyBytes = await fetch(`${rt.urls.site}/reply-bytes`);
+    expect(replyBytes.headers.get("content-length")).toBe("4");
+    expect([...new Uint8Array(await replyBytes.arrayBuffer())]).toEqual([0, 255, 1, 128]);
+    const blob = await fetch(`${rt.urls.site}/reply-blob`);
+    expect(await blob.text()).toBe("from a blob");
     const bytes = await fetch(`${rt.urls.site}/bytes`, { method: "POST", body: "abc" });
     expect(await bytes.json()).toEqual({
       bodyIsArrayBuffer: true,

@@ -402,9 +402,10 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       // with a Content-Length. As soon as a chunk is not ready yet (a stream waiting on its
       // upstream), the headers and what came so far are sent, and the rest streams as it comes.
       const early: Buffer[] = [];
-      let done = false;
+      let done = response.whole !== null;
+      if (response.whole !== null && response.whole.length > 0) early.push(bufferOf(response.whole));
       let next: Promise<{ done: boolean; value?: Uint8Array }> | null = null;
-      while (!aborted) {
+      while (!aborted && !done) {
         const read = response.read();
         const chunk = await Promise.race([read, nextTurn()]);
         if (chunk === NOT_YET) {

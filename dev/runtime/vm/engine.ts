@@ -36,6 +36,11 @@ export interface FetchHandle {
   response: Promise<{
     status: number;
     headers: [string, string][];
+    /**
+     * The whole body, when the handler built its Response from a string or bytes (a JSON
+     * reply): nothing to stream, and no callbacks of the handler's run as it is read. Null: read().
+     */
+    whole: Uint8Array | null;
     read(): Promise<{ done: boolean; value?: Uint8Array }>;
     cancel(): void;
   }>;
@@ -458,6 +463,28 @@ function parseJsonInThisRealm() {
   }
 }
 
+let responseState: symbol | null | undefined;
+
+/**
+ * A Response's body as bytes without reading its stream, when the Response was built from a
+ * string or bytes (`new Response(text)`, `Response.json(...)`) and nothing has read it: undici
+ * keeps that value as the body's `source` (in its internal state, the own symbol "state") and
+ * only encodes it into the stream when read, so the bytes are the same. Streams, Blobs, FormData
+ * and bodies already read or locked give null (the host reads them chunk by chunk).
+ */
+function sourceBytes(res: Response): Uint8Array | null {
+  const body = res.body;
+  if (body === null || res.bodyUsed || body.locked) return null;
+  if (responseState === undefined) {
+    responseState = Object.getOwnPropertySymbols(res).find((sym) => sym.description === "state") ?? null;
+  }
+  if (responseState === null) return null;
+  const source = (res as any)[responseState]?.body?.source;
+  if (typeof source === "string") return new TextEncoder().encode(source);
+  if (source instanceof Uint8Array) return new Uint8Array(source);
+  return null;
+}
+
 function createEngine({ schema, modules, components }: EngineInput): Engine {
   parseJsonInThisRealm();
   installHooks(hooks?.sortedIndexes ?? true);
@@ -578,12 +605,14 @@ function createEngine({ schema, modules, components }: EngineInput): Engine {
       const response = (async () => {
         hooks?.onCall("httpAction", "");
         const res: Response = await accessorFor(t, identityJson, requestJson).fetch(path, init);
-        const reader = res.body ? res.body.getReader() : null;
+        const whole = sourceBytes(res);
+        const reader = whole === null && res.body ? res.body.getReader() : null;
         const outHeaders: [string, string][] = [];
         res.headers.forEach((v, k) => outHeaders.push([k, v]));
         return {
           status: res.status,
           headers: outHeaders,
+          whole,
           // Stream callbacks (a TransformStream's flush that settles usage, say) run
           // when the host reads, so reads happen inside this deployment's context too.
           async read() {
