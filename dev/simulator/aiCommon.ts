@@ -47,15 +47,20 @@ export async function writeSse<T>(
   ctx.log.status = 200;
   const served = ctx.log.served;
   if (served) served.eventsTotal = events.length;
+  // The last write's flush: a cut waits for it, so the events sent before the upstream "dies"
+  // reach the client (destroying the socket at once would drop what was still buffered, and the
+  // served list would claim a usage event the client never got).
+  let flushed: Promise<void> = Promise.resolve();
   for (let i = 0; i < events.length; i++) {
     if (cutAfter !== null && i >= cutAfter) {
+      await flushed;
       ctx.log.outcome = "cut";
       ctx.res.destroy();
       return;
     }
     if (events[i].delayMs > 0 && !(await ctx.sleep(events[i].delayMs))) return;
     if (ctx.closed()) return;
-    ctx.res.write(frame(events[i].data));
+    flushed = new Promise((resolve) => ctx.res.write(frame(events[i].data), () => resolve()));
     if (served) served.eventsWritten = i + 1;
   }
   ctx.res.end();

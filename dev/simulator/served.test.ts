@@ -77,6 +77,30 @@ describe("GET /_sim/served", () => {
     expect(rest.next).toBeNull();
   });
 
+  it("delivers every event written before a cut: a stream cut after its usage event still hands the usage over", async () => {
+    const body = JSON.stringify({ model: "gpt-4o-mini", messages, user: "late-cut", stream: true, stream_options: { include_usage: true } });
+    const headers = { authorization: "Bearer sk-sim-test", "content-type": "application/json" };
+    const full = await (await fetch(`${sim.url}/v1/chat/completions`, { method: "POST", headers, body })).text();
+    const total = full.split("\n\n").filter((frame) => frame.startsWith("data: ")).length;
+    sim.reset();
+    // Cut before [DONE] only: the usage event was the last one written.
+    const res = await fetch(`${sim.url}/v1/chat/completions`, { method: "POST", headers: { ...headers, "x-sim-cut-after-chunks": String(total - 1) }, body });
+    const reader = res.body!.getReader();
+    let text = "";
+    await expect(async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+    }).rejects.toThrow();
+    expect(text).toContain('"usage":{"prompt_tokens"');
+    expect(text).not.toContain("[DONE]");
+    const [entry] = (await served()).served;
+    expect(entry).toMatchObject({ tag: "late-cut", outcome: "cut", eventsWritten: total - 1 });
+    expect(entry.usage).toEqual(chatUsage({ model: "gpt-4o-mini", messages }));
+  });
+
   it("says when the bounded log already dropped entries the caller has not seen", async () => {
     sim.configure({ requestLogSize: 2 });
     for (const tag of ["a", "b", "c"]) await sdk().chat.completions.create({ model: "gpt-4o-mini", messages, user: tag });
