@@ -376,6 +376,9 @@ async function main(): Promise<void> {
     background.push(
       (async () => {
         await sleep(Math.max(0, restartAt - Date.now()));
+        // Signal while requests are open (at most 15 s later), so the drain has work to finish.
+        const latest = Date.now() + 15_000;
+        while (inFlight < 3 && Date.now() < latest) await sleep(5);
         restarting = true;
         log("restart: SIGTERM to the runtime (drain, persist, exit)");
         const signalAt = Date.now();
