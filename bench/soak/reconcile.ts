@@ -47,6 +47,8 @@ export interface ClientAttempt {
   httpStatus: number | null;
   /** x-request-id of the backend's answer; null when no answer arrived. */
   backendRequestId: string | null;
+  /** The error body's `code` of an HTTP error (insufficient_quota, rate_limit_exceeded...). */
+  errorCode?: string;
   startedAt: number;
   latencyMs: number;
 }

@@ -585,7 +585,7 @@ function render(r: RenderInput): string {
   const connectionErrors = r.attempts.filter((a) => a.outcome === "connection_error").length;
   const starting = r.attempts.filter((a) => a.outcome === "backend_starting").length;
   const errors = by((a) =>
-    a.outcome === "http_error" ? `HTTP ${a.httpStatus}` : a.outcome === "connection_error" ? "connection error (retried)" : a.outcome === "backend_starting" ? "503 starting (retried)" : a.outcome === "stream_error" ? "stream error event" : "",
+    a.outcome === "http_error" ? `HTTP ${a.httpStatus}${a.errorCode ? ` ${a.errorCode}` : ""}` : a.outcome === "connection_error" ? "connection error (retried)" : a.outcome === "backend_starting" ? "503 starting (retried)" : a.outcome === "stream_error" ? "stream error event" : "",
   ).filter(([k]) => k !== "");
   const u = r.usage;
   const lines = [

@@ -51,6 +51,7 @@ export async function sendChat(site: string, plan: ChatPlan): Promise<ClientAtte
   };
   let backendRequestId: string | null = null;
   let httpStatus: number | null = null;
+  let errorCode: string | undefined;
   let outcome: AttemptOutcome;
   const client = clientFor(site, plan.secret);
   try {
@@ -81,6 +82,7 @@ export async function sendChat(site: string, plan: ChatPlan): Promise<ClientAtte
     if (error instanceof OpenAI.APIError && error.status !== undefined) {
       httpStatus = error.status;
       backendRequestId = error.headers?.get("x-request-id") ?? backendRequestId;
+      if (typeof error.code === "string") errorCode = error.code;
       // An error event inside a stream that began with 200 keeps the stream's status.
       if (outcome === "stream_error") httpStatus = 200;
     }
@@ -97,6 +99,7 @@ export async function sendChat(site: string, plan: ChatPlan): Promise<ClientAtte
     outcome,
     httpStatus,
     backendRequestId,
+    ...(errorCode ? { errorCode } : {}),
     startedAt,
     latencyMs: performance.now() - started,
   };
