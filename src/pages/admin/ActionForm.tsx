@@ -1,7 +1,7 @@
 import { useState, type FormEvent, type ReactNode } from "react";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { TextField } from "../../components/TextField";
-import { ChoiceField } from "./ChoiceField";
+import { SelectField } from "./SelectField";
 import { useAsyncAction } from "../../lib/useAsyncAction";
 
 /**
@@ -102,7 +102,7 @@ export function ChoiceActionForm<T extends string>({
         return `${label} set to ${describe(choice)}.`;
       }}
     >
-      <ChoiceField
+      <SelectField
         id={`${what}-choice`}
         label={label}
         choices={choices}

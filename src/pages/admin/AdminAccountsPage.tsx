@@ -13,7 +13,7 @@ import { RelativeTime } from "../../components/RelativeTime";
 import { stateInfo } from "../../lib/accountState";
 import { PLAN_IDS, planFor, type PlanId } from "../../lib/plans";
 import { useDebounced } from "../../lib/useDebounced";
-import { FilterSelect } from "./FilterSelect";
+import { SelectField } from "./SelectField";
 
 type AccountRow = FunctionReturnType<typeof api.admin.accounts.list>["page"][number];
 
@@ -27,6 +27,11 @@ const columns: readonly Column<AccountRow>[] = [
   { header: "State", cell: (a) => <StateBadge state={a.state} /> },
   { header: "Last seen", cell: (a) => <RelativeTime at={a.lastSeenAt} /> },
 ];
+
+/** A filter's choices: "" (any) first, then the values. */
+function anyOf<T extends string>(values: readonly T[]): readonly (T | "")[] {
+  return ["", ...values];
+}
 
 function oneOf<T extends string>(values: readonly T[], raw: string | null): T | "" {
   return raw !== null && (values as readonly string[]).includes(raw) ? (raw as T) : "";
@@ -77,8 +82,8 @@ export function AdminAccountsPage() {
             autoComplete="off"
             grow
           />
-          <FilterSelect id="account-state" label="State" choices={ACCOUNT_STATES} value={state} onChange={(v) => update("state", v)} describe={(s) => stateInfo(s).label} />
-          <FilterSelect id="account-plan" label="Plan" choices={PLAN_IDS} value={plan} onChange={(v) => update("plan", v)} describe={(p) => planFor(p)?.name ?? p} />
+          <SelectField id="account-state" label="State" choices={anyOf(ACCOUNT_STATES)} value={state} onChange={(v) => update("state", v)} describe={(s) => (s ? stateInfo(s).label : "Any")} />
+          <SelectField id="account-plan" label="Plan" choices={anyOf(PLAN_IDS)} value={plan} onChange={(v) => update("plan", v)} describe={(p) => (p ? (planFor(p)?.name ?? p) : "Any")} />
         </form>
         <PaginatedTable
           columns={columns}

@@ -15,7 +15,7 @@ import type { Tone } from "../../lib/accountState";
 import { formatInteger } from "../../lib/format";
 import { useAsyncAction } from "../../lib/useAsyncAction";
 import { useViewer } from "../../viewer/ViewerContext";
-import { ChoiceField } from "./ChoiceField";
+import { SelectField } from "./SelectField";
 
 type Alert = Doc<"opsAlerts">;
 type Rule = Alert["rule"];
@@ -34,37 +34,6 @@ const ACTION_LABEL: Record<Action, string> = { alert: "Alert only", alert_and_su
 const HISTORY_PAGE = 25;
 
 const none = <span className="muted">—</span>;
-
-/** A filter's select: unlike the account forms' ChoiceField there is no "current" value to mark. */
-function FilterSelect<T extends string>({
-  id,
-  label,
-  choices,
-  value,
-  onChange,
-  describe,
-}: {
-  id: string;
-  label: string;
-  choices: readonly T[];
-  value: T;
-  onChange: (choice: T) => void;
-  describe: (choice: T) => string;
-}) {
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      {/* The options are exactly `choices`, so the selected value is always a T. */}
-      <select id={id} value={value} onChange={(e) => onChange(e.target.value as T)}>
-        {choices.map((c) => (
-          <option key={c} value={c}>
-            {describe(c)}
-          </option>
-        ))}
-      </select>
-    </div>
-  );
-}
 
 /** Acknowledge or resolve one alert, with the note the audit log keeps. */
 function AlertActions({ alert }: { alert: Alert }) {
@@ -328,7 +297,7 @@ function PolicyCard() {
           <legend>What each key rule does when it fires</legend>
           {rules.map((r) => (
             <div key={r.id}>
-              <ChoiceField id={r.id} label={r.label} choices={ACTIONS} current={r.current} value={r.value} onChange={r.set} describe={(a) => ACTION_LABEL[a]} />
+              <SelectField id={r.id} label={r.label} choices={ACTIONS} current={r.current} value={r.value} onChange={r.set} describe={(a) => ACTION_LABEL[a]} />
               <p className="field-hint">{r.explain}</p>
             </div>
           ))}
@@ -380,9 +349,9 @@ export function AlertsPage() {
       />
       <Card>
         <form className="inline-form" aria-label="Filter alerts" onSubmit={(e) => e.preventDefault()}>
-          <FilterSelect id="alert-severity" label="Severity" choices={SEVERITIES} value={severity} onChange={setSeverity} describe={(s) => (s === "all" ? "All severities" : s)} />
-          <FilterSelect<Rule | "all"> id="alert-rule" label="Rule" choices={ruleChoices} value={rule} onChange={setRule} describe={(r) => (r === "all" ? "All rules" : ruleLabel(r))} />
-          <FilterSelect id="alert-status" label="Status" choices={STATUSES} value={status} onChange={setStatus} describe={(s) => STATUS_CHOICE[s]} />
+          <SelectField id="alert-severity" label="Severity" choices={SEVERITIES} value={severity} onChange={setSeverity} describe={(s) => (s === "all" ? "All severities" : s)} />
+          <SelectField<Rule | "all"> id="alert-rule" label="Rule" choices={ruleChoices} value={rule} onChange={setRule} describe={(r) => (r === "all" ? "All rules" : ruleLabel(r))} />
+          <SelectField id="alert-status" label="Status" choices={STATUSES} value={status} onChange={setStatus} describe={(s) => STATUS_CHOICE[s]} />
         </form>
       </Card>
       {status !== "resolved" && (

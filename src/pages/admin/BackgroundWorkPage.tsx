@@ -15,7 +15,7 @@ import { ErrorBoundary } from "../../components/ErrorBoundary";
 import { EVENT_COLUMNS } from "../../components/billingColumns";
 import type { BillingEventRow } from "../../lib/billing";
 import { useNow } from "../../lib/useNow";
-import { FilterSelect } from "./FilterSelect";
+import { SelectField } from "./SelectField";
 import { RetryForm } from "./RetryForm";
 import { ReapplyButton, ReapplyEventForm, type ReapplyTarget } from "./ReapplyEventForm";
 
@@ -95,7 +95,7 @@ function ProvisioningCard({ asOf }: { asOf: number }) {
   return (
     <Card
       title="Identity provisioning"
-      actions={<FilterSelect id="work-phase" label="Phase" choices={PHASES} value={phase} onChange={(p) => setPhase(p || "provisioning")} />}
+      actions={<SelectField id="work-phase" label="Phase" choices={PHASES} value={phase} onChange={setPhase} />}
     >
       <PaginatedTable
         columns={columns}
@@ -157,7 +157,7 @@ function MailCard({ asOf }: { asOf: number }) {
     <Card
       title="Email outbox"
       actions={
-        <FilterSelect id="work-mail-status" label="Show" choices={MAIL_STATUSES} value={status} onChange={(s) => setStatus(s || "failed")} describe={(s) => MAIL_STATUS_LABELS[s]} />
+        <SelectField id="work-mail-status" label="Show" choices={MAIL_STATUSES} value={status} onChange={setStatus} describe={(s) => MAIL_STATUS_LABELS[s]} />
       }
     >
       <PaginatedTable

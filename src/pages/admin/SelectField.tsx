@@ -1,4 +1,7 @@
-/** A labelled select over a fixed set of values (no "current" marker, no empty choice). */
+/**
+ * A labelled select over a fixed set of values. `current` marks the value the record has now (the
+ * account forms); a filter that allows "any" lists "" among its choices and describes it.
+ */
 export function SelectField<T extends string>({
   id,
   label,
@@ -6,6 +9,7 @@ export function SelectField<T extends string>({
   value,
   onChange,
   describe = (choice) => choice,
+  current,
 }: {
   id: string;
   label: string;
@@ -13,6 +17,7 @@ export function SelectField<T extends string>({
   value: T;
   onChange: (choice: T) => void;
   describe?: (choice: T) => string;
+  current?: T;
 }) {
   return (
     <div className="field">
@@ -22,6 +27,7 @@ export function SelectField<T extends string>({
         {choices.map((choice) => (
           <option key={choice} value={choice}>
             {describe(choice)}
+            {current !== undefined && choice === current ? " (current)" : ""}
           </option>
         ))}
       </select>
