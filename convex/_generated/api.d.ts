@@ -95,6 +95,7 @@ import type * as lib_accounts from "../lib/accounts.js";
 import type * as lib_apiKeys from "../lib/apiKeys.js";
 import type * as lib_audit from "../lib/audit.js";
 import type * as lib_callerAuth from "../lib/callerAuth.js";
+import type * as lib_cursorPages from "../lib/cursorPages.js";
 import type * as lib_emailOutbox from "../lib/emailOutbox.js";
 import type * as lib_errors from "../lib/errors.js";
 import type * as lib_identityPool from "../lib/identityPool.js";
@@ -349,6 +350,7 @@ declare const fullApi: ApiFromModules<{
   "lib/apiKeys": typeof lib_apiKeys;
   "lib/audit": typeof lib_audit;
   "lib/callerAuth": typeof lib_callerAuth;
+  "lib/cursorPages": typeof lib_cursorPages;
   "lib/emailOutbox": typeof lib_emailOutbox;
   "lib/errors": typeof lib_errors;
   "lib/identityPool": typeof lib_identityPool;

@@ -16,6 +16,7 @@ import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
 import { internal } from "../_generated/api";
 import { internalMutation } from "../functions";
+import { type CursorPage, pageAfter, usageEventsByAt } from "../lib/cursorPages";
 import { autoResolveOpsAlert, raiseOpsAlert } from "../lib/opsAlerts";
 import {
   addHistograms,
@@ -58,29 +59,6 @@ const MAX_SIGNUP_ATTEMPTS = 2_000;
 const MAX_ACTIVE_READ = 200;
 
 const minuteOf = (at: number) => Math.floor(at / MINUTE) * MINUTE;
-
-/** Folds one page of events after the cursor; returns them and the new cursor. */
-async function nextPage(ctx: MutationCtx, from: number, until: number) {
-  let events = await ctx.db
-    .query("usageEvents")
-    .withIndex("by_at", (q) => q.gt("at", from).lte("at", until))
-    .take(EVALUATOR_BATCH);
-  let cursor = until;
-  const more = events.length === EVALUATOR_BATCH;
-  if (more) {
-    // Never split one millisecond across runs: the cursor must cover every event at it.
-    const last = events[events.length - 1].at;
-    const before = events.filter((e) => e.at < last);
-    if (before.length > 0) {
-      events = before;
-      cursor = last - 1;
-    } else {
-      events = await ctx.db.query("usageEvents").withIndex("by_at", (q) => q.eq("at", last)).collect();
-      cursor = last;
-    }
-  }
-  return { events, cursor, more };
-}
 
 async function foldMinuteStats(ctx: MutationCtx, events: Doc<"usageEvents">[]) {
   const folds = new Map<string, { provider: string; minute: number; requests: number; errors: number; ttfbCounts: number[] }>();
@@ -283,12 +261,13 @@ export async function evaluateHandler(ctx: MutationCtx) {
   const state = await ctx.db.query("opsEvaluatorState").withIndex("by_name", (q) => q.eq("name", CURSOR)).unique();
   const from = state?.cursor ?? now - FIRST_RUN_LOOKBACK_MS;
   const until = now - EVALUATOR_LAG_MS;
-  let page = { events: [] as Doc<"usageEvents">[], cursor: from, more: false };
-  if (until > from) page = await nextPage(ctx, from, until);
+  let page: CursorPage<Doc<"usageEvents">> = { rows: [], cursor: from, more: false };
+  if (until > from) page = await pageAfter(usageEventsByAt(ctx), from, until, EVALUATOR_BATCH);
+  const events = page.rows;
 
-  await foldMinuteStats(ctx, page.events);
-  const touched = await foldKeyHours(ctx, page.events);
-  const sightings = await foldSightings(ctx, page.events);
+  await foldMinuteStats(ctx, events);
+  const touched = await foldKeyHours(ctx, events);
+  const sightings = await foldSightings(ctx, events);
 
   if (state === null) await ctx.db.insert("opsEvaluatorState", { name: CURSOR, cursor: page.cursor, ranAt: now });
   else await ctx.db.patch("opsEvaluatorState", state._id, { cursor: page.cursor, ranAt: now });
@@ -302,7 +281,7 @@ export async function evaluateHandler(ctx: MutationCtx) {
   } else {
     await ctx.scheduler.runAfter(0, internal.ops.alertsEvaluator.evaluate, {});
   }
-  return { events: page.events.length, cursor: page.cursor, more: page.more };
+  return { events: events.length, cursor: page.cursor, more: page.more };
 }
 
 export const evaluate = internalMutation({ args: {}, returns: evaluateResult, handler: evaluateHandler });

@@ -14,6 +14,7 @@ import { internal } from "../_generated/api";
 import type { Doc } from "../_generated/dataModel";
 import { type ActionCtx, env, httpAction, type MutationCtx, type QueryCtx } from "../_generated/server";
 import { internalMutation, internalQuery } from "../functions";
+import { type CursorPage, pageAfter, usageEventsByAt } from "../lib/cursorPages";
 import { identityPool } from "../lib/identityPool";
 import { providerPool } from "../lib/providerPool";
 import { bearerToken, hashSecret, constantTimeEqual } from "../model/apiKeySecrets";
@@ -52,33 +53,6 @@ const COUNTER_ROWS_CAP = 2_000;
 const MAX_BREAKERS = 100;
 
 // ---- The fold (cron) ----
-
-interface Page<T> {
-  rows: T[];
-  cursor: number;
-  more: boolean;
-}
-
-/**
- * The rows with from < time <= until, at most FOLD_BATCH, and the cursor that covers exactly
- * them: a full page never splits one timestamp across runs (all rows at the last one are read,
- * or the page stops before it).
- */
-async function page<T>(
-  range: (from: number, until: number) => Promise<T[]>,
-  at: (from: number) => Promise<T[]>,
-  time: (row: T) => number,
-  from: number,
-  until: number,
-): Promise<Page<T>> {
-  const rows = await range(from, until);
-  if (rows.length < FOLD_BATCH) return { rows, cursor: until, more: false };
-  const last = time(rows[rows.length - 1]);
-  const before = rows.filter((r) => time(r) < last);
-  // The index is ordered, so every row up to the last one before `last` is in this page.
-  if (before.length > 0) return { rows: before, cursor: time(before[before.length - 1]), more: true };
-  return { rows: await at(last), cursor: last, more: true };
-}
 
 async function cursorRow(ctx: QueryCtx, name: string): Promise<Doc<"rollupState"> | null> {
   return await ctx.db
@@ -138,30 +112,27 @@ async function foldHandler(ctx: MutationCtx) {
 
   const usageState = await cursorRow(ctx, METRICS_CURSOR);
   const usageFrom = usageState?.cursor ?? 0;
-  let usage: Page<Doc<"usageEvents">> = { rows: [], cursor: usageFrom, more: false };
+  let usage: CursorPage<Doc<"usageEvents">> = { rows: [], cursor: usageFrom, more: false };
   if (until > usageFrom) {
-    usage = await page(
-      (from, to) => ctx.db.query("usageEvents").withIndex("by_at", (q) => q.gt("at", from).lte("at", to)).take(FOLD_BATCH),
-      (at) => ctx.db.query("usageEvents").withIndex("by_at", (q) => q.eq("at", at)).collect(),
-      (e) => e.at,
-      usageFrom,
-      until,
-    );
+    usage = await pageAfter(usageEventsByAt(ctx), usageFrom, until, FOLD_BATCH);
     await addProxyTotals(ctx, usage.rows, now);
     await saveCursor(ctx, usageState, METRICS_CURSOR, usage.cursor);
   }
 
   const webhookState = await cursorRow(ctx, WEBHOOK_CURSOR);
   const webhookFrom = webhookState?.cursor ?? 0;
-  let webhooks: Page<Doc<"webhookEvents">> = { rows: [], cursor: webhookFrom, more: false };
+  let webhooks: CursorPage<Doc<"webhookEvents">> = { rows: [], cursor: webhookFrom, more: false };
   if (until > webhookFrom) {
-    webhooks = await page(
-      (from, to) =>
-        ctx.db.query("webhookEvents").withIndex("by_creation_time", (q) => q.gt("_creationTime", from).lte("_creationTime", to)).take(FOLD_BATCH),
-      (at) => ctx.db.query("webhookEvents").withIndex("by_creation_time", (q) => q.eq("_creationTime", at)).collect(),
-      (e) => e._creationTime,
+    webhooks = await pageAfter(
+      {
+        range: (from, to, limit) =>
+          ctx.db.query("webhookEvents").withIndex("by_creation_time", (q) => q.gt("_creationTime", from).lte("_creationTime", to)).take(limit),
+        at: (time) => ctx.db.query("webhookEvents").withIndex("by_creation_time", (q) => q.eq("_creationTime", time)).collect(),
+        time: (e) => e._creationTime,
+      },
       webhookFrom,
       until,
+      FOLD_BATCH,
     );
     await addCounts(ctx, "webhook_events", countBy(webhooks.rows, webhookLabels), now);
     await saveCursor(ctx, webhookState, WEBHOOK_CURSOR, webhooks.cursor);

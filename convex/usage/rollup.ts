@@ -9,6 +9,7 @@ import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
 import { internal } from "../_generated/api";
 import { internalMutation } from "../functions";
+import { pageAfter, usageEventsByAt } from "../lib/cursorPages";
 import { dayOf, monthOf } from "../model/calendar";
 import { getPlan } from "../model/plans";
 import { quotaAlertMessage } from "../model/usage/summary";
@@ -37,24 +38,7 @@ async function foldEventsHandler(ctx: MutationCtx) {
   const from = state?.cursor ?? 0;
   const until = Date.now() - ROLLUP_LAG_MS;
   if (until <= from) return { events: 0, cursor: from };
-  let events = await ctx.db
-    .query("usageEvents")
-    .withIndex("by_at", (q) => q.gt("at", from).lte("at", until))
-    .take(ROLLUP_BATCH);
-  let cursor = until;
-  const more = events.length === ROLLUP_BATCH;
-  if (more) {
-    // Never split one millisecond across runs: the cursor must cover all events at it.
-    const last = events[events.length - 1].at;
-    const before = events.filter((e) => e.at < last);
-    if (before.length > 0) {
-      events = before;
-      cursor = last - 1;
-    } else {
-      events = await ctx.db.query("usageEvents").withIndex("by_at", (q) => q.eq("at", last)).collect();
-      cursor = last;
-    }
-  }
+  const { rows: events, cursor, more } = await pageAfter(usageEventsByAt(ctx), from, until, ROLLUP_BATCH);
 
   const byUser = new Map<Id<"users">, Doc<"usageEvents">[]>();
   for (const e of events) {
