@@ -60,32 +60,53 @@ export async function customer(t: TestConvex, plan: PlanId = "trial", email = `$
 
 let eventSeq = 0;
 
+type UsageEventFields = Omit<Doc<"usageEvents">, "_id" | "_creationTime">;
+
+/** One usageEvents row of a settled chat request (gpt-4o-mini, 100 in / 50 out, ok, now); override any field. */
+export function usageEventRow(userId: Id<"users">, over: Partial<UsageEventFields> = {}): UsageEventFields {
+  return {
+    userId,
+    requestId: `req_fixture_${++eventSeq}`,
+    kind: "chat",
+    provider: "openai",
+    model: "gpt-4o-mini",
+    tokensIn: 100,
+    tokensOut: 50,
+    characters: 0,
+    costMicros: 45,
+    priceVersion: PRICE_VERSION,
+    usageSource: "provider",
+    latencyMs: 5,
+    status: "ok",
+    httpStatus: 200,
+    at: Date.now(),
+    ...over,
+  };
+}
+
 /** A settled request as the ledger records it (balance and event); override any field. */
 export async function usageEvent(
   t: TestConvex,
   userId: Id<"users">,
-  over: Partial<Omit<Doc<"usageEvents">, "_id" | "_creationTime" | "userId" | "quotaThresholds">> = {},
+  over: Partial<Omit<UsageEventFields, "userId" | "quotaThresholds">> = {},
 ): Promise<Id<"usageEvents">> {
-  return await t.run(async (ctx) =>
-    recordUsage(ctx, {
-      userId,
-      requestId: `req_fixture_${++eventSeq}`,
-      kind: "chat",
-      provider: "openai",
-      model: "gpt-4o-mini",
-      tokensIn: 100,
-      tokensOut: 50,
-      characters: 0,
-      costMicros: 45,
-      priceVersion: PRICE_VERSION,
-      usageSource: "provider",
-      latencyMs: 5,
-      status: "ok",
-      httpStatus: 200,
-      at: Date.now(),
-      ...over,
-    }, Date.now()),
-  );
+  return await t.run(async (ctx) => recordUsage(ctx, usageEventRow(userId, over), Date.now()));
+}
+
+type BreakerState = "closed" | "open" | "half_open";
+
+/** A breaker transition as the proxy records it: 12 of 20 failed (none when closing), 30 s cool-down. */
+export function breakerTransition(from: BreakerState, to: BreakerState, at: number) {
+  return {
+    from,
+    to,
+    at,
+    requests: 20,
+    failures: to === "closed" ? 0 : 12,
+    reopenAt: to === "open" ? at + 30_000 : null,
+    coolDownMs: 30_000,
+    lastError: to === "closed" ? null : "HTTP 502",
+  };
 }
 
 export async function eventsOf(t: TestConvex, userId: Id<"users">) {

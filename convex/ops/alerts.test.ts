@@ -7,9 +7,8 @@ import { api, internal } from "../_generated/api";
 import type { Doc, Id } from "../_generated/dataModel";
 import { alertAccount } from "../billing/apply";
 import { alertStepFailed } from "../identity/lifecycle";
-import { PRICE_VERSION } from "../model/pricing";
 import { HOUR, hourOf, KEY_SPIKE } from "../model/ops/anomalies";
-import { customer, errorCodeOf, newTest, signIn, type TestConvex } from "../test.setup";
+import { breakerTransition, customer, errorCodeOf, newTest, signIn, type TestConvex, usageEventRow } from "../test.setup";
 
 const NOW = Date.UTC(2026, 10, 29, 12, 30, 0);
 let seq = 0;
@@ -24,28 +23,14 @@ afterEach(() => {
 
 type EventOver = Partial<Omit<Doc<"usageEvents">, "_id" | "_creationTime">>;
 
-/** `n` settled requests as the ledger records them, 20 s ago (past the evaluator's lag). */
+/**
+ * `n` settled requests' events, 20 s ago (past the evaluator's lag), inserted as rows in one
+ * transaction: the evaluator reads only the events, so no balance is written.
+ */
 async function events(t: TestConvex, userId: Id<"users">, n: number, over: EventOver | ((i: number) => EventOver) = {}) {
   await t.run(async (ctx) => {
     for (let i = 0; i < n; i++) {
-      await ctx.db.insert("usageEvents", {
-        userId,
-        requestId: `req_alerts_${++seq}`,
-        kind: "chat",
-        provider: "openai",
-        model: "gpt-4o-mini",
-        tokensIn: 100,
-        tokensOut: 50,
-        characters: 0,
-        costMicros: 45,
-        priceVersion: PRICE_VERSION,
-        usageSource: "provider",
-        latencyMs: 5,
-        status: "ok",
-        httpStatus: 200,
-        at: Date.now() - 20_000,
-        ...(typeof over === "function" ? over(i) : over),
-      });
+      await ctx.db.insert("usageEvents", usageEventRow(userId, { at: Date.now() - 20_000, ...(typeof over === "function" ? over(i) : over) }));
     }
   });
 }
@@ -143,29 +128,18 @@ describe("p99 latency over 500 ms", () => {
 });
 
 describe("events raised where they happen", () => {
-  const transition = (to: "open" | "closed" | "half_open", from: "open" | "closed" | "half_open", at: number) => ({
-    from,
-    to,
-    at,
-    requests: 20,
-    failures: to === "closed" ? 0 : 12,
-    reopenAt: to === "open" ? at + 30_000 : null,
-    coolDownMs: 30_000,
-    lastError: to === "closed" ? null : "HTTP 503",
-  });
-
   test("a breaker opening raises a provider outage; a failed probe bumps it; closing resolves it", async () => {
     const t = newTest();
-    await t.mutation(internal.proxy.breakers.recordTransition, { provider: "anthropic", transition: transition("open", "closed", Date.now()) });
+    await t.mutation(internal.proxy.breakers.recordTransition, { provider: "anthropic", transition: breakerTransition("closed", "open", Date.now()) });
     let [alert] = await alertsOf(t, "provider_outage");
     expect(alert).toMatchObject({ subject: "anthropic", status: "open", count: 1 });
-    expect(alert.message).toContain("12 of 20 attempts failed (last: HTTP 503)");
-    await t.mutation(internal.proxy.breakers.recordTransition, { provider: "anthropic", transition: transition("half_open", "open", Date.now() + 30_000) });
-    await t.mutation(internal.proxy.breakers.recordTransition, { provider: "anthropic", transition: transition("open", "half_open", Date.now() + 31_000) });
+    expect(alert.message).toContain("12 of 20 attempts failed (last: HTTP 502)");
+    await t.mutation(internal.proxy.breakers.recordTransition, { provider: "anthropic", transition: breakerTransition("open", "half_open", Date.now() + 30_000) });
+    await t.mutation(internal.proxy.breakers.recordTransition, { provider: "anthropic", transition: breakerTransition("half_open", "open", Date.now() + 31_000) });
     [alert] = await alertsOf(t, "provider_outage");
     expect(alert).toMatchObject({ status: "open", count: 2 });
-    await t.mutation(internal.proxy.breakers.recordTransition, { provider: "anthropic", transition: transition("half_open", "open", Date.now() + 61_000) });
-    await t.mutation(internal.proxy.breakers.recordTransition, { provider: "anthropic", transition: transition("closed", "half_open", Date.now() + 62_000) });
+    await t.mutation(internal.proxy.breakers.recordTransition, { provider: "anthropic", transition: breakerTransition("open", "half_open", Date.now() + 61_000) });
+    await t.mutation(internal.proxy.breakers.recordTransition, { provider: "anthropic", transition: breakerTransition("half_open", "closed", Date.now() + 62_000) });
     const all = await alertsOf(t, "provider_outage");
     expect(all).toHaveLength(1);
     expect(all[0]).toMatchObject({ status: "resolved", resolvedBy: "auto" });

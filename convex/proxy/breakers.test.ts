@@ -1,43 +1,32 @@
 import { describe, expect, it } from "vitest";
 import { api, internal } from "../_generated/api";
 import { BREAKER_HISTORY } from "../schema/proxy";
-import { newTest, signIn } from "../test.setup";
-
-const transition = (from: "closed" | "open" | "half_open", to: "closed" | "open" | "half_open", at: number) => ({
-  from,
-  to,
-  at,
-  requests: 20,
-  failures: to === "closed" ? 0 : 12,
-  reopenAt: to === "open" ? at + 30_000 : null,
-  coolDownMs: 30_000,
-  lastError: to === "closed" ? null : "HTTP 502",
-});
+import { breakerTransition, newTest, signIn } from "../test.setup";
 
 describe("providerBreakers transitions", () => {
   it("records a transition and answers the persisted state", async () => {
     const t = newTest();
-    const row = await t.mutation(internal.proxy.breakers.recordTransition, { provider: "openai", transition: transition("closed", "open", 1_000) });
+    const row = await t.mutation(internal.proxy.breakers.recordTransition, { provider: "openai", transition: breakerTransition("closed", "open", 1_000) });
     expect(row).toEqual({ provider: "openai", state: "open", changedAt: 1_000, openedAt: 1_000, reopenAt: 31_000, coolDownMs: 30_000 });
     expect(await t.query(internal.proxy.breakers.current, {})).toEqual([row]);
   });
 
   it("keeps the episode's openedAt through half-open and a re-open, and clears it on close", async () => {
     const t = newTest();
-    const record = (tr: ReturnType<typeof transition>) => t.mutation(internal.proxy.breakers.recordTransition, { provider: "openai", transition: tr });
-    await record(transition("closed", "open", 1_000));
-    await record(transition("open", "half_open", 31_000));
-    expect(await record(transition("half_open", "open", 31_500))).toMatchObject({ state: "open", openedAt: 1_000, reopenAt: 61_500 });
-    expect(await record(transition("half_open", "closed", 62_000))).toMatchObject({ state: "closed", openedAt: null, reopenAt: null });
+    const record = (tr: ReturnType<typeof breakerTransition>) => t.mutation(internal.proxy.breakers.recordTransition, { provider: "openai", transition: tr });
+    await record(breakerTransition("closed", "open", 1_000));
+    await record(breakerTransition("open", "half_open", 31_000));
+    expect(await record(breakerTransition("half_open", "open", 31_500))).toMatchObject({ state: "open", openedAt: 1_000, reopenAt: 61_500 });
+    expect(await record(breakerTransition("half_open", "closed", 62_000))).toMatchObject({ state: "closed", openedAt: null, reopenAt: null });
   });
 
   it("lets the most recent transition win: an older one, or a duplicate from another process, records nothing", async () => {
     const t = newTest();
-    const record = (tr: ReturnType<typeof transition>) => t.mutation(internal.proxy.breakers.recordTransition, { provider: "openai", transition: tr });
-    await record(transition("closed", "open", 2_000));
+    const record = (tr: ReturnType<typeof breakerTransition>) => t.mutation(internal.proxy.breakers.recordTransition, { provider: "openai", transition: tr });
+    await record(breakerTransition("closed", "open", 2_000));
     // Another process closed-then-reports late, and a third opened at the same time as the first.
-    expect(await record(transition("half_open", "closed", 1_500))).toMatchObject({ state: "open", changedAt: 2_000 });
-    expect(await record(transition("closed", "open", 2_100))).toMatchObject({ state: "open", changedAt: 2_000 });
+    expect(await record(breakerTransition("half_open", "closed", 1_500))).toMatchObject({ state: "open", changedAt: 2_000 });
+    expect(await record(breakerTransition("closed", "open", 2_100))).toMatchObject({ state: "open", changedAt: 2_000 });
     const { as } = await signIn(t, "support@example.com", "support");
     const [row] = await as.query(api.proxy.breakers.list, {});
     expect(row.transitions).toHaveLength(1);
@@ -49,7 +38,7 @@ describe("providerBreakers transitions", () => {
       const at = 1_000 * (i + 1);
       await t.mutation(internal.proxy.breakers.recordTransition, {
         provider: "gemini",
-        transition: i % 2 === 0 ? transition("closed", "open", at) : transition("half_open", "closed", at),
+        transition: i % 2 === 0 ? breakerTransition("closed", "open", at) : breakerTransition("half_open", "closed", at),
       });
     }
     const { as } = await signIn(t, "support@example.com", "support");
