@@ -10,6 +10,7 @@ import { api, internal } from "../../convex/_generated/api.js";
 import type { Id } from "../../convex/_generated/dataModel";
 import { devEnv } from "../../dev/env";
 import { SessionTokenClient } from "../../src/lib/sessionToken";
+import { refusalOf } from "./openaiErrors";
 import { startRuntimeStack, type RuntimeStack } from "./runtimeStack";
 
 vi.setConfig({ testTimeout: 120_000 });
@@ -68,16 +69,6 @@ async function issue(jwt: string, body: unknown): Promise<{ status: number; body
 
 const sdk = (apiKey: string) => new OpenAI({ apiKey, baseURL: `${stack.site}/v1`, maxRetries: 0 });
 
-async function errorOf(work: Promise<unknown>): Promise<{ status: number; code: unknown } | "no error"> {
-  try {
-    await work;
-    return "no error";
-  } catch (e) {
-    if (e instanceof OpenAI.APIError) return { status: e.status ?? 0, code: e.code };
-    throw e;
-  }
-}
-
 describe("provider credentials with the openai SDK", () => {
   it("are accepted like an API key within their scope, metered to the account, refused outside it", async () => {
     const jwt = await jwtFor("scoped@example.com");
@@ -86,15 +77,15 @@ describe("provider credentials with the openai SDK", () => {
     const client = sdk(issued.body.token);
     const chat = await client.chat.completions.create({ model: "gpt-4o-mini", messages, max_tokens: 16 });
     expect(chat.usage?.total_tokens).toBeGreaterThan(0);
-    expect(await errorOf(client.embeddings.create({ model: "text-embedding-3-small", input: "hi" }))).toEqual({ status: 403, code: "insufficient_scope" });
-    expect(await errorOf(client.chat.completions.create({ model: "claude-haiku-4-5", messages, max_tokens: 16 }))).toEqual({ status: 403, code: "insufficient_scope" });
+    expect(await refusalOf(client.embeddings.create({ model: "text-embedding-3-small", input: "hi" }))).toEqual({ status: 403, code: "insufficient_scope" });
+    expect(await refusalOf(client.chat.completions.create({ model: "claude-haiku-4-5", messages, max_tokens: 16 }))).toEqual({ status: 403, code: "insufficient_scope" });
     // Metered to the account: its usage, read with an API key of the same account, shows the request.
     const key = (await stack.run("mutation", internal.cli.createApiKey, { email: "scoped@example.com" })) as { secret: string };
     const usage = (await (await fetch(`${stack.site}/v1/usage`, { headers: { authorization: `Bearer ${key.secret}` } })).json()) as { requests: number; tokensIn: number };
     expect(usage.requests).toBe(1);
     expect(usage.tokensIn).toBe(chat.usage!.prompt_tokens);
     // A garbled credential is a 401 before anything is read.
-    expect(await errorOf(sdk(`${issued.body.token}x`).models.list())).toMatchObject({ status: 401 });
+    expect(await refusalOf(sdk(`${issued.body.token}x`).models.list())).toMatchObject({ status: 401 });
   });
 });
 
@@ -201,7 +192,7 @@ describe("rotation under continuous traffic", () => {
     expect(rotationsStarted).toBeGreaterThanOrEqual(2);
     expect(refreshes).toBeGreaterThanOrEqual(2);
     expect(revoked).toBeGreaterThanOrEqual(1);
-    const stale = await errorOf(sdk(first).chat.completions.create({ model: "gpt-4o-mini", messages, max_tokens: 8 }));
+    const stale = await refusalOf(sdk(first).chat.completions.create({ model: "gpt-4o-mini", messages, max_tokens: 8 }));
     expect(stale).toMatchObject({ status: 401 });
     expect(["credential_revoked", "credential_expired"]).toContain((stale as { code: string }).code);
     console.log(`rotation under traffic: ${requests} requests, the holder's credential rotated and refreshed ${refreshes} times (the cron started ${rotationsStarted} rotations across the stack's accounts), ${failures.length} failures`);
@@ -217,7 +208,7 @@ describe("browser session tokens", () => {
     const chat = await sdk(token).chat.completions.create({ model: "gpt-4o-mini", messages, max_tokens: 8 });
     expect(chat.choices[0].message.content).toBeTruthy();
     await new Promise((r) => setTimeout(r, 4_200));
-    expect(await errorOf(sdk(token).chat.completions.create({ model: "gpt-4o-mini", messages, max_tokens: 8 }))).toEqual({ status: 401, code: "session_expired" });
+    expect(await refusalOf(sdk(token).chat.completions.create({ model: "gpt-4o-mini", messages, max_tokens: 8 }))).toEqual({ status: 401, code: "session_expired" });
     // The helper's own fetch: the held token is within its margin, so it renews; a forced stale
     // token is renewed on the 401 and the request retried.
     const res = await session.fetch("/v1/chat/completions", {
@@ -239,7 +230,7 @@ describe("browser session tokens", () => {
     await stack.run("mutation", internal.cli.setAccountRole, { email: "agent@example.com", role: "support" });
     const { id: userId } = (await stack.run("query", internal.cli.showAccount, { email: "revoked@example.com" })) as { id: Id<"users"> };
     expect(await agent.mutation(api.credentials.support.revokeSessions, { userId, reason: "lost laptop" })).toBe(1);
-    expect(await errorOf(sdk(token).chat.completions.create({ model: "gpt-4o-mini", messages, max_tokens: 8 }))).toEqual({ status: 401, code: "session_revoked" });
+    expect(await refusalOf(sdk(token).chat.completions.create({ model: "gpt-4o-mini", messages, max_tokens: 8 }))).toEqual({ status: 401, code: "session_revoked" });
     const anonymous = await fetch(`${stack.site}/api/session`, { method: "POST" });
     expect(anonymous.status).toBe(401);
   });

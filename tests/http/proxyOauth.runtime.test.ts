@@ -10,6 +10,7 @@ import { api } from "../../convex/_generated/api.js";
 import { monthOf } from "../../convex/model/calendar";
 import { tokenCostMicros } from "../../convex/model/pricing";
 import type { Runtime } from "../../dev/runtime/server";
+import { refusalOf } from "./openaiErrors";
 import { startRuntimeStack, type RuntimeStack } from "./runtimeStack";
 import { chatUsage } from "../../dev/simulator/tokens";
 import { devEnv } from "../../dev/env";
@@ -74,16 +75,6 @@ async function usageOf(secret: string) {
   const res = await fetch(`${rt.urls.site}/v1/usage`, { headers: { authorization: `Bearer ${secret}` } });
   expect(res.status).toBe(200);
   return (await res.json()) as { requests: number; tokensIn: number; tokensOut: number; costMicros: number };
-}
-
-async function refusalOf(work: Promise<unknown>): Promise<{ status: number; code: unknown } | "no error"> {
-  try {
-    await work;
-    return "no error";
-  } catch (e) {
-    if (e instanceof OpenAI.APIError) return { status: e.status ?? 0, code: e.code };
-    throw e;
-  }
 }
 
 describe("the AI proxy with an OAuth access token", () => {
