@@ -2,12 +2,12 @@ import { useMutation, useQuery } from "convex/react";
 import type { FunctionReturnType } from "convex/server";
 import { useState, type FormEvent } from "react";
 import { api } from "../../convex/_generated/api";
-import { CREDENTIAL_STATUS, PROVIDER_LABELS, SCOPE_LABELS, worksUntil } from "../lib/credentials";
+import { PROVIDER_LABELS, SCOPE_LABELS, worksUntil } from "../lib/credentials";
 import { formatDateTime, formatRelative } from "../lib/format";
 import { useAsyncAction } from "../lib/useAsyncAction";
 import { useNow } from "../lib/useNow";
-import { Badge } from "./Badge";
 import { Card } from "./Card";
+import { credentialColumns } from "./credentialColumns";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { DataTable, type Column } from "./DataTable";
 import { ErrorNotice } from "./ErrorNotice";
@@ -35,17 +35,11 @@ export function CredentialsCard() {
   const { pending, error, run } = useAsyncAction();
 
   const offered = listing?.providers.find((p) => p.provider === provider)?.scopes ?? [];
+  const cc = credentialColumns<Credential>("credential-status");
   const columns: Column<Credential>[] = [
-    { header: "Provider", cell: (c) => PROVIDER_LABELS[c.provider] ?? c.provider },
-    { header: "Scopes", cell: (c) => c.scopes.map((s) => SCOPE_LABELS[s] ?? s).join(", ") },
-    {
-      header: "Status",
-      cell: (c) => (
-        <span data-testid="credential-status">
-          <Badge tone={CREDENTIAL_STATUS[c.status].tone}>{CREDENTIAL_STATUS[c.status].label}</Badge>
-        </span>
-      ),
-    },
+    cc.provider,
+    cc.scopes,
+    cc.status,
     { header: "Issued", cell: (c) => <span title={formatDateTime(c.issuedAt)}>{formatRelative(c.issuedAt, now)}</span> },
     {
       header: "Works until",

@@ -3,13 +3,14 @@ import type { FunctionReturnType } from "convex/server";
 import { useState } from "react";
 import { api } from "../../../convex/_generated/api";
 import type { Id } from "../../../convex/_generated/dataModel";
-import { Badge } from "../../components/Badge";
 import { Card } from "../../components/Card";
+import { credentialColumns } from "../../components/credentialColumns";
 import { DataTable, type Column } from "../../components/DataTable";
 import { RelativeTimeWithDate } from "../../components/RelativeTime";
-import { CREDENTIAL_STATUS, PROVIDER_LABELS, SCOPE_LABELS, worksUntil } from "../../lib/credentials";
+import { CREDENTIAL_STATUS, PROVIDER_LABELS, worksUntil } from "../../lib/credentials";
 import { useNow } from "../../lib/useNow";
 import { ActionForm } from "./ActionForm";
+import { SelectField } from "./SelectField";
 
 type Credential = FunctionReturnType<typeof api.credentials.support.credentialsOf>["credentials"][number];
 
@@ -30,18 +31,11 @@ export function CredentialsSupport({ userId }: { userId: Id<"users"> }) {
   const [revokeId, setRevokeId] = useState("");
   const [rotateId, setRotateId] = useState("");
 
+  const cc = credentialColumns<Credential>("support-credential-status");
   const columns: Column<Credential>[] = [
-    { header: "Provider", cell: (c) => PROVIDER_LABELS[c.provider] ?? c.provider },
-    { header: "Scopes", cell: (c) => c.scopes.map((s) => SCOPE_LABELS[s] ?? s).join(", ") },
-    {
-      header: "Status",
-      cell: (c) => (
-        <span data-testid="support-credential-status">
-          <Badge tone={CREDENTIAL_STATUS[c.status].tone}>{CREDENTIAL_STATUS[c.status].label}</Badge>
-          {c.revokedReason && <span className="cell-sub muted">{c.revokedReason}</span>}
-        </span>
-      ),
-    },
+    cc.provider,
+    cc.scopes,
+    cc.status,
     { header: "Issued", cell: (c) => <RelativeTimeWithDate at={c.issuedAt} /> },
     {
       header: "Works until",
@@ -50,6 +44,7 @@ export function CredentialsSupport({ userId }: { userId: Id<"users"> }) {
   ];
   const live = (data?.credentials ?? []).filter((c) => c.status !== "revoked");
   const active = live.filter((c) => c.status === "active");
+  const labels = new Map(live.map((c) => [c.id as string, label(c)]));
   const liveSessions = (data?.sessionExpiries ?? []).filter((at) => at > now).length;
 
   return (
@@ -78,16 +73,7 @@ export function CredentialsSupport({ userId }: { userId: Id<"users"> }) {
             return `${PROVIDER_LABELS[target.provider]} credential revoked.`;
           }}
         >
-          <div className="field">
-            <label htmlFor="credential-revoke-target">Credential</label>
-            <select id="credential-revoke-target" value={revokeId || live[0].id} onChange={(e) => setRevokeId(e.target.value)}>
-              {live.map((c) => (
-                <option key={c.id} value={c.id}>
-                  {label(c)}
-                </option>
-              ))}
-            </select>
-          </div>
+          <SelectField id="credential-revoke-target" label="Credential" choices={live.map((c) => c.id)} value={revokeId || live[0].id} onChange={setRevokeId} describe={(id) => labels.get(id) ?? id} />
         </ActionForm>
       )}
       {active.length > 0 && (
@@ -102,16 +88,7 @@ export function CredentialsSupport({ userId }: { userId: Id<"users"> }) {
             return `${PROVIDER_LABELS[target.provider]} credential is rotating.`;
           }}
         >
-          <div className="field">
-            <label htmlFor="credential-rotate-target">Credential</label>
-            <select id="credential-rotate-target" value={rotateId || active[0].id} onChange={(e) => setRotateId(e.target.value)}>
-              {active.map((c) => (
-                <option key={c.id} value={c.id}>
-                  {label(c)}
-                </option>
-              ))}
-            </select>
-          </div>
+          <SelectField id="credential-rotate-target" label="Credential" choices={active.map((c) => c.id)} value={rotateId || active[0].id} onChange={setRotateId} describe={(id) => labels.get(id) ?? id} />
         </ActionForm>
       )}
       <p className="muted" data-testid="support-live-sessions">
