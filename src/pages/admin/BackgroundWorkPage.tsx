@@ -12,12 +12,10 @@ import type { Column } from "../../components/DataTable";
 import { PaginatedTable, usePages } from "../../components/PaginatedTable";
 import { RelativeTime } from "../../components/RelativeTime";
 import { ErrorBoundary } from "../../components/ErrorBoundary";
-import { EVENT_COLUMNS } from "../../components/billingColumns";
-import type { BillingEventRow } from "../../lib/billing";
 import { useNow } from "../../lib/useNow";
 import { SelectField } from "./SelectField";
 import { RetryForm } from "./RetryForm";
-import { ReapplyButton, ReapplyEventForm, type ReapplyTarget } from "./ReapplyEventForm";
+import { FailedEventsTable } from "./FailedEventsTable";
 
 const PAGE_SIZE = 20;
 
@@ -186,31 +184,15 @@ function MailCard({ asOf }: { asOf: number }) {
 }
 
 function WebhookCard() {
-  const page = usePages(api.billing.support.failedEvents, {}, PAGE_SIZE);
-  const [picked, setPicked] = useState<ReapplyTarget | null>(null);
-  const { received, type, outcome } = EVENT_COLUMNS;
-  const columns: readonly Column<BillingEventRow>[] = [
-    received,
-    type,
-    {
-      header: "Account",
-      cell: (e) => (e.userId === undefined ? <span className="muted">No account</span> : <Link to={`/admin/accounts/${e.userId}`}>Open account</Link>),
-    },
-    outcome,
-    { header: "Actions", hideHeader: true, className: "cell-actions", cell: (e) => <ReapplyButton event={e} onPick={setPicked} /> },
-  ];
   return (
     <Card title="Billing webhook events">
-      <PaginatedTable
-        columns={columns}
-        page={page}
+      <FailedEventsTable
         loadingLabel="Loading webhook events…"
         empty={{ title: "No failed webhook events", body: "Every Stripe and Polar event received so far was applied or ignored by design." }}
         caption="Billing webhook events that could not be applied, newest first"
         testId="work-webhooks"
         rowTestId="work-webhook-row"
       />
-      {picked !== null && <ReapplyEventForm key={picked.eventId} target={picked} onClose={() => setPicked(null)} />}
     </Card>
   );
 }
