@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hex, hmacSha256, purposeKey } from "./keyedHash";
+import { hex, hmacSha256, keyedHex, purposeKey } from "./keyedHash";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 
@@ -16,5 +16,14 @@ describe("keyed hashes", () => {
     expect(hex(a)).not.toBe(hex(b));
     expect(hex(a)).toBe(hex(await purposeKey("secret", "feature-a")));
     expect(hex(a)).not.toBe(hex(await purposeKey("other", "feature-a")));
+  });
+
+  it("hash a value under a purpose's key, or under the label alone without a secret", async () => {
+    const withSecret = await keyedHex("203.0.113.7", "secret", "feature-a");
+    expect(withSecret).toBe(hex(await hmacSha256(await purposeKey("secret", "feature-a"), bytes("203.0.113.7"))));
+    expect(withSecret).not.toBe(await keyedHex("203.0.113.7", "secret", "feature-b"));
+    const bare = await keyedHex("203.0.113.7", undefined, "feature-a");
+    expect(bare).toBe(hex(await hmacSha256(bytes("feature-a"), bytes("203.0.113.7"))));
+    expect(bare).toMatch(/^[0-9a-f]{64}$/);
   });
 });

@@ -19,3 +19,13 @@ export async function hmacSha256(key: Uint8Array<ArrayBuffer>, message: Uint8Arr
 export async function purposeKey(secret: string, label: string): Promise<Uint8Array<ArrayBuffer>> {
   return await hmacSha256(encoder.encode(secret), encoder.encode(label));
 }
+
+/**
+ * HMAC-SHA256 of `value`, hex, under the key `label` derives from `secret`. Without a secret
+ * (tests, a fresh deployment) the label itself is the key: the hash is then pseudonymous only,
+ * which is why production sets ENCRYPTION_KEY. Client IPs and presented secrets are stored this way.
+ */
+export async function keyedHex(value: string, secret: string | undefined, label: string): Promise<string> {
+  const key = secret ? await purposeKey(secret, label) : encoder.encode(label);
+  return hex(await hmacSha256(key, encoder.encode(value)));
+}

@@ -7,7 +7,7 @@
 import { MINUTE, RateLimiter } from "@convex-dev/rate-limiter";
 import { components } from "../_generated/api";
 import { env, type ActionCtx } from "../_generated/server";
-import { hex, hmacSha256, purposeKey } from "../model/keyedHash";
+import { keyedHex } from "../model/keyedHash";
 
 /**
  * Token buckets: a steady rate with a burst of the same size. A well-behaved instance refreshes
@@ -27,12 +27,8 @@ const limiter = new RateLimiter(components.rateLimiter, {
 });
 
 const IP_LABEL = "poindexter/oauth-client-ip/v1";
-const encoder = new TextEncoder();
 
-async function ipKey(ip: string): Promise<string> {
-  const key = env.ENCRYPTION_KEY ? await purposeKey(env.ENCRYPTION_KEY, IP_LABEL) : encoder.encode(IP_LABEL);
-  return hex(await hmacSha256(key, encoder.encode(ip)));
-}
+const ipKey = (ip: string) => keyedHex(ip, env.ENCRYPTION_KEY, IP_LABEL);
 
 export type Refusal = { limit: "client" | "ip"; retryAfterMs: number };
 

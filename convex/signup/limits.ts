@@ -5,7 +5,7 @@
 import { DAY, HOUR, MINUTE, RateLimiter } from "@convex-dev/rate-limiter";
 import { components } from "../_generated/api";
 import type { MutationCtx } from "../_generated/server";
-import { hex, hmacSha256, purposeKey } from "../model/keyedHash";
+import { keyedHex } from "../model/keyedHash";
 import { SIGNUP_LIMITS, type SignupRefusalReason } from "../model/signup/policy";
 
 const limiter = new RateLimiter(components.rateLimiter);
@@ -48,6 +48,5 @@ const IP_HASH_LABEL = "poindexter:signup-ip:v1";
 export async function hashClientIp(ip: string, secret: string | undefined): Promise<string> {
   // Without ENCRYPTION_KEY (tests, a fresh deployment) the key is public and the hash only
   // pseudonymous; production sets it, which .env.local.example and the README say.
-  const key = secret ? await purposeKey(secret, IP_HASH_LABEL) : new TextEncoder().encode(IP_HASH_LABEL);
-  return hex(await hmacSha256(key, new TextEncoder().encode(ip)));
+  return await keyedHex(ip, secret, IP_HASH_LABEL);
 }

@@ -11,7 +11,7 @@
 // equal secrets (impossible in practice) would still not share a stored hash. Pure: WebCrypto.
 import { randomBase62 } from "../apiKeySecrets";
 import { constantTimeEqual } from "../apiKeySecrets";
-import { hex, hmacSha256, purposeKey } from "../keyedHash";
+import { hex, keyedHex } from "../keyedHash";
 
 export type TokenKind = "provider_credential" | "session_token";
 
@@ -68,8 +68,7 @@ const encoder = new TextEncoder();
  * label is the key: still a one-way hash of a 256-bit random value.
  */
 export async function presentedHash(secret: string, encryptionKey: string | undefined): Promise<string> {
-  const key = encryptionKey ? await purposeKey(encryptionKey, LABEL) : encoder.encode(LABEL);
-  return hex(await hmacSha256(key, encoder.encode(secret)));
+  return await keyedHex(secret, encryptionKey, LABEL);
 }
 
 export function newSalt(): string {

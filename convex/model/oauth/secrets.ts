@@ -3,7 +3,7 @@
 // stored only as HMAC-SHA256 keyed for this feature (model/keyedHash.ts), so a copy of the
 // database cannot be replayed as tokens. Pure: WebCrypto only.
 import { randomBase62 } from "../apiKeySecrets";
-import { hex, hmacSha256, purposeKey } from "../keyedHash";
+import { keyedHex } from "../keyedHash";
 
 export type SecretKind = "code" | "access" | "refresh" | "device";
 
@@ -41,9 +41,7 @@ const LABEL = "poindexter/oauth-secret-hash/v1";
  * later makes earlier tokens unreadable, which only means instances connect again.
  */
 export async function secretHash(secret: string, encryptionKey: string | undefined): Promise<string> {
-  const encoder = new TextEncoder();
-  const key = encryptionKey ? await purposeKey(encryptionKey, LABEL) : encoder.encode(LABEL);
-  return hex(await hmacSha256(key, encoder.encode(secret)));
+  return await keyedHex(secret, encryptionKey, LABEL);
 }
 
 /**
