@@ -3,7 +3,8 @@
 // with a note and an audit row. Staff only (support and admin); customers are refused.
 import { paginationOptsValidator, paginationResultValidator } from "convex/server";
 import { v } from "convex/values";
-import type { Doc } from "../_generated/dataModel";
+import type { Doc, Id } from "../_generated/dataModel";
+import type { MutationCtx } from "../_generated/server";
 import { supportMutation, supportQuery } from "../functions";
 import { actorOf, audit } from "../lib/audit";
 import { fail } from "../lib/errors";
@@ -95,15 +96,26 @@ function noteOf(note: string): string {
   }
 }
 
+/** The alert staff act on: NOT_FOUND when it is gone, CONFLICT (with `whenResolved`) once resolved. */
+async function unresolvedAlert(ctx: MutationCtx, alertId: Id<"opsAlerts">, whenResolved: string): Promise<Doc<"opsAlerts">> {
+  const alert = await ctx.db.get("opsAlerts", alertId);
+  if (alert === null) fail("NOT_FOUND", "No such alert; it may have been removed.");
+  if (alert.status === "resolved") fail("CONFLICT", whenResolved);
+  return alert;
+}
+
+/** The audit row of a staff action on an alert, with the note they gave. */
+async function auditAlert(ctx: MutationCtx & { user: Doc<"users"> }, action: "opsAlert.acknowledged" | "opsAlert.resolved", alert: Doc<"opsAlerts">, note: string) {
+  await audit(ctx, actorOf(ctx.user), action, { type: "opsAlert", id: alert._id }, note, { rule: alert.rule, subject: alert.subject });
+}
+
 /** Someone is on it: the alert stays active (repeats still bump it) until it resolves. */
 export const acknowledge = supportMutation({
   args: { alertId: v.id("opsAlerts"), note: v.string() },
   returns: v.null(),
   handler: async (ctx, { alertId, note }) => {
     const text = noteOf(note);
-    const alert = await ctx.db.get("opsAlerts", alertId);
-    if (alert === null) fail("NOT_FOUND", "No such alert; it may have been removed.");
-    if (alert.status === "resolved") fail("CONFLICT", "This alert is already resolved; nothing to acknowledge.");
+    const alert = await unresolvedAlert(ctx, alertId, "This alert is already resolved; nothing to acknowledge.");
     if (alert.status === "acknowledged") {
       fail("CONFLICT", `${alert.acknowledgedByLabel ?? "Someone"} already acknowledged this alert.`);
     }
@@ -115,10 +127,7 @@ export const acknowledge = supportMutation({
       acknowledgedAt: now,
       note: text,
     });
-    await audit(ctx, actorOf(ctx.user), "opsAlert.acknowledged", { type: "opsAlert", id: alertId }, text, {
-      rule: alert.rule,
-      subject: alert.subject,
-    });
+    await auditAlert(ctx, "opsAlert.acknowledged", alert, text);
     return null;
   },
 });
@@ -132,19 +141,14 @@ export const resolve = supportMutation({
   returns: v.null(),
   handler: async (ctx, { alertId, note }) => {
     const text = noteOf(note);
-    const alert = await ctx.db.get("opsAlerts", alertId);
-    if (alert === null) fail("NOT_FOUND", "No such alert; it may have been removed.");
-    if (alert.status === "resolved") fail("CONFLICT", "This alert is already resolved.");
+    const alert = await unresolvedAlert(ctx, alertId, "This alert is already resolved.");
     await ctx.db.patch("opsAlerts", alertId, {
       status: "resolved",
       resolvedAt: Date.now(),
       resolvedBy: ctx.user.email,
       note: alert.note === undefined ? text : `${alert.note}\n${text}`,
     });
-    await audit(ctx, actorOf(ctx.user), "opsAlert.resolved", { type: "opsAlert", id: alertId }, text, {
-      rule: alert.rule,
-      subject: alert.subject,
-    });
+    await auditAlert(ctx, "opsAlert.resolved", alert, text);
     return null;
   },
 });
