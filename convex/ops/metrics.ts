@@ -8,6 +8,7 @@
 // step mutations insert. Nothing is written per request on the proxy's path. Gauges (breaker
 // states, outbox depth, workpool depth, lags) are read at scrape time with indexed, bounded
 // reads. The exposition itself is pure: model/ops/metrics.ts.
+import { omit } from "convex-helpers";
 import { v } from "convex/values";
 import type { HttpRouter } from "convex/server";
 import { internal } from "../_generated/api";
@@ -29,6 +30,7 @@ import {
   type StepOutcome,
   webhookLabels,
 } from "../model/ops/metrics";
+import { metricsTables } from "../schema/metrics";
 import { breakerStateValidator } from "../schema/proxy";
 import { ROLLUP_LAG_MS } from "../usage/rollup";
 import { HEARTBEAT_CURSOR } from "./readiness";
@@ -160,21 +162,8 @@ export const fold = internalMutation({
 const countedValidator = v.object({ labels: v.record(v.string(), v.string()), value: v.number() });
 
 const scrapeFactsValidator = v.object({
-  proxy: v.array(
-    v.object({
-      endpoint: v.string(),
-      provider: v.string(),
-      status: v.string(),
-      outcome: v.string(),
-      requests: v.number(),
-      latencyBuckets: v.array(v.number()),
-      latencySumMs: v.number(),
-      tokensIn: v.number(),
-      tokensOut: v.number(),
-      characters: v.number(),
-      costMicros: v.number(),
-    }),
-  ),
+  // The proxy series rows as stored, without their bookkeeping time.
+  proxy: v.array(v.object(omit(metricsTables.metricsProxy.validator.fields, ["updatedAt"]))),
   counters: v.object({ webhook_events: v.array(countedValidator), identity_steps: v.array(countedValidator) }),
   breakers: v.array(v.object({ provider: v.string(), state: breakerStateValidator })),
   outbox: v.array(v.object({ status: v.string(), depth: v.number(), capped: v.boolean() })),
