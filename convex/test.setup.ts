@@ -12,6 +12,7 @@ import { hashSecret } from "./model/apiKeySecrets";
 import { monthOf } from "./model/calendar";
 import type { PlanId } from "./model/plans";
 import { PRICE_VERSION } from "./model/pricing";
+import type { BreakerState } from "./model/proxy/breaker";
 import { liveHolds } from "./model/quota/balance";
 import schema from "./schema";
 
@@ -92,8 +93,6 @@ export async function usageEvent(
 ): Promise<Id<"usageEvents">> {
   return await t.run(async (ctx) => recordUsage(ctx, usageEventRow(userId, over), Date.now()));
 }
-
-type BreakerState = "closed" | "open" | "half_open";
 
 /** A breaker transition as the proxy records it: 12 of 20 failed (none when closing), 30 s cool-down. */
 export function breakerTransition(from: BreakerState, to: BreakerState, at: number) {
