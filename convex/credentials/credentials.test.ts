@@ -155,6 +155,25 @@ describe("the proxy's view of a credential", () => {
     expect(await begin(t, token, "claude-haiku-4-5")).toMatchObject({ ok: false, refusal: { reason: "credential_scope" } });
   });
 
+  it("lists on /v1/models only the models its provider and endpoints cover", async () => {
+    const t = newTest();
+    const { as } = await signIn(t, "holder@example.com", "user", "basic");
+    const modelsWith = async (token: string) => {
+      const res = await t.fetch("/v1/models", { method: "GET", headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { data: { id: string }[] }).data.map((m) => m.id);
+    };
+    const chatOnly = await modelsWith((await postToken(as, { provider: "openai", scopes: ["chat"] })).body.token);
+    const everyEndpoint = await modelsWith((await postToken(as, { provider: "openai" })).body.token);
+    expect(chatOnly).toContain("gpt-4o-mini");
+    expect(chatOnly).not.toContain("text-embedding-3-small");
+    expect(everyEndpoint).toContain("text-embedding-3-small");
+    expect(everyEndpoint.every((id) => !id.startsWith("claude-"))).toBe(true);
+    // The one model it does not list is also the one it may not call.
+    const retrieve = await t.fetch("/v1/models/text-embedding-3-small", { method: "GET", headers: { authorization: `Bearer ${(await postToken(as, { provider: "openai", scopes: ["chat"] })).body.token}` } });
+    expect(retrieve.status).toBe(404);
+  });
+
   it("refuses a forged secret with a real lookup id", async () => {
     const t = newTest();
     const { as } = await signIn(t, "holder@example.com", "user", "basic");

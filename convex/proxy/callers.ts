@@ -27,6 +27,8 @@ export interface Caller {
   instanceId?: string;
   plan: PlanId;
   state: AccountState;
+  /** A provider credential's reach (its provider and endpoints), when the caller sent one. */
+  credentialScope?: { provider: string; scopes: string[] };
 }
 
 type Decision = { ok: true; caller: Caller; stale: boolean } | { ok: false; refusal: CallerRefusal };
@@ -74,7 +76,8 @@ function decideCredential(kind: "provider_credential" | "session_token", found: 
   if (!decided.ok) return decided;
   if (!found.found || found.account === null) return { ok: false, refusal: { reason: "account_missing" } };
   // Nothing to record: credentials carry no last-use stamp, so never stale.
-  return { ok: true, caller: found.account, stale: false };
+  const credentialScope = found.kind === "provider_credential" ? { provider: found.row.provider, scopes: [...found.row.scopes] } : undefined;
+  return { ok: true, caller: { ...found.account, ...(credentialScope && { credentialScope }) }, stale: false };
 }
 
 async function decide(ctx: ActionCtx, secret: BearerSecret, ip: string | undefined, now: number): Promise<Decision> {

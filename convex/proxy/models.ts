@@ -1,10 +1,12 @@
 // GET /v1/models and /v1/models/{id}: the models the caller's plan may use, that are priced
-// (nothing is served free) and whose provider has a key on this deployment (a model that
-// would only fail is not offered).
+// (nothing is served free), whose provider has a key on this deployment (a model that
+// would only fail is not offered) and, for a provider credential, that its scopes cover.
 import { httpAction } from "../_generated/server";
 import type { ActionCtx } from "../_generated/server";
 import { capabilities } from "../model/accounts/accountState";
+import { scopeCovers } from "../model/credentials/lifecycle";
 import { getPlan } from "../model/plans";
+import { endpointOf } from "../model/pricing";
 import { isAvailable, providerFor } from "../providers/ai/registry";
 import { authenticateCaller, type Caller } from "./callers";
 import { refusalResponse } from "./refusals";
@@ -21,9 +23,11 @@ function modelObject(id: string) {
 async function modelsOf(ctx: ActionCtx, request: Request): Promise<{ ok: true; models: string[] } | { ok: false; response: Response }> {
   const auth = await authenticateCaller(ctx, request);
   if (!auth.ok) return auth;
-  const { plan, state }: Caller = auth.caller;
+  const { plan, state, credentialScope }: Caller = auth.caller;
   if (!capabilities(state).useProxy) return { ok: false, response: refusalResponse({ reason: "account_inactive", state }) };
-  return { ok: true, models: getPlan(plan).models.filter(isAvailable) };
+  // A provider credential lists only what it may call (its provider's models of its endpoints).
+  const inScope = (model: string) => credentialScope === undefined || scopeCovers(credentialScope, { model, kind: endpointOf(model) });
+  return { ok: true, models: getPlan(plan).models.filter((m) => isAvailable(m) && inScope(m)) };
 }
 
 async function listModelsHandler(ctx: ActionCtx, request: Request): Promise<Response> {
