@@ -93,6 +93,26 @@ export async function revokeCredential(ctx: MutationCtx, c: Doc<"providerCredent
   return true;
 }
 
+/** Ends every live browser session token of the account at once; returns how many. */
+export async function endSessions(ctx: MutationCtx, userId: Id<"users">, now: number): Promise<number> {
+  const sessions = await ctx.db.query("sessionTokens").withIndex("by_userId", (q) => q.eq("userId", userId)).order("desc").take(200);
+  let ended = 0;
+  for (const s of sessions) {
+    if (s.revokedAt !== undefined || s.expiresAt <= now) continue;
+    await ctx.db.patch("sessionTokens", s._id, { revokedAt: now });
+    ended++;
+  }
+  return ended;
+}
+
+/** Revokes every credential of the account that still works; returns how many. */
+export async function revokeAllCredentials(ctx: MutationCtx, userId: Id<"users">, actor: Actor, reason: string, now: number): Promise<number> {
+  const rows = await ctx.db.query("providerCredentials").withIndex("by_userId_and_provider_and_status", (q) => q.eq("userId", userId)).take(500);
+  let revoked = 0;
+  for (const c of rows) if (await revokeCredential(ctx, c, actor, reason, now)) revoked++;
+  return revoked;
+}
+
 /** What may be shown about a credential: never its hash, salt or lookup id. */
 export function credentialView(c: Doc<"providerCredentials">) {
   return {

@@ -8,7 +8,7 @@ import { supportMutation, supportQuery } from "../functions";
 import { actorOf, audit } from "../lib/audit";
 import { fail } from "../lib/errors";
 import { credentialViewValidator } from "../schema/credentials";
-import { beginRotation, credentialView, revokeCredential } from "./store";
+import { beginRotation, credentialView, endSessions, revokeCredential } from "./store";
 
 /** Newest credentials shown per account (live ones first). */
 const HISTORY_LIMIT = 50;
@@ -86,13 +86,7 @@ export const revokeSessions = supportMutation({
   handler: async (ctx, { userId, reason }) => {
     const why = reasonOf(reason);
     const now = Date.now();
-    const sessions = await ctx.db.query("sessionTokens").withIndex("by_userId", (q) => q.eq("userId", userId)).order("desc").take(200);
-    let ended = 0;
-    for (const s of sessions) {
-      if (s.revokedAt !== undefined || s.expiresAt <= now) continue;
-      await ctx.db.patch("sessionTokens", s._id, { revokedAt: now });
-      ended++;
-    }
+    const ended = await endSessions(ctx, userId, now);
     await audit(ctx, actorOf(ctx.user), "session_tokens.revoked", { type: "user", id: userId }, why, { count: ended });
     return ended;
   },

@@ -10,6 +10,7 @@ import type { MutationCtx } from "../_generated/server";
 import { internalMutation, internalQuery } from "../functions";
 import { applyStateEvent } from "../lib/accounts";
 import { type Actor, audit } from "../lib/audit";
+import { endSessions, revokeAllCredentials } from "../credentials/store";
 import { advance, applyRequested, liveIdentity } from "../identity/lifecycle";
 import {
   AWAIT_POLL_MS,
@@ -26,7 +27,7 @@ import {
   startStep,
 } from "../model/privacy/deletion";
 import { mentions, personalStrings, REMOVED_TEXT } from "../model/privacy/erasePlan";
-import { ERASE_START, eraseBatch, rowsOfUser, subjectOf } from "./erase";
+import { ERASE_START, eraseBatch, subjectOf } from "./erase";
 
 /** The audit trail names the process, not a person, for what the steps do. */
 export const DELETION_ACTOR: Actor = { label: "account deletion" };
@@ -138,17 +139,10 @@ async function blockAccess(ctx: MutationCtx, request: Request): Promise<Outcome>
     const tokens = await ctx.db.query("oauthTokens").withIndex("by_grantId_and_expiresAt", (q) => q.eq("grantId", grant._id)).take(200);
     for (const token of tokens) if (token.revokedAt === undefined) await ctx.db.patch("oauthTokens", token._id, { revokedAt: now });
   }
-  // Credentials and browser session tokens: their tables belong to the credentials domain, so
-  // they are found through whichever index starts with userId; each one stops working now.
-  let revokedCredentials = 0;
-  for (const c of (await rowsOfUser(ctx, "providerCredentials", user._id, 500)) ?? []) {
-    if (c.status === "revoked") continue;
-    await (ctx.db as unknown as { patch(t: string, id: unknown, v: object): Promise<void> }).patch("providerCredentials", c._id, { status: "revoked", revokedAt: now, revokedReason: "account deleted" });
-    revokedCredentials += 1;
-  }
-  for (const s of (await rowsOfUser(ctx, "sessionTokens", user._id, 500)) ?? []) {
-    if (s.revokedAt === undefined) await (ctx.db as unknown as { patch(t: string, id: unknown, v: object): Promise<void> }).patch("sessionTokens", s._id, { revokedAt: now });
-  }
+  // Credentials and browser session tokens stop working now, through the credentials domain's
+  // own revocation (audited like support's).
+  const revokedCredentials = await revokeAllCredentials(ctx, user._id, DELETION_ACTOR, "account deleted", now);
+  await endSessions(ctx, user._id, now);
   done.push(`${keys.length} API key(s), ${grants.length} grant(s), ${revokedCredentials} credential(s) revoked`);
   return { note: done.join("; ") };
 }
