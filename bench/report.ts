@@ -179,8 +179,8 @@ ${truncated.length ? `\nStopped by the time limit before all requests were sent:
   as a bump in that phase alone; a longer phase of the same kind reads about 7.5.
 - What the proxy does that a forwarding gateway does not, and where the runtime's CPU goes (its
   profile: \`dev/runtime/README.md\`, "Performance: function calls"): two mutations per request
-  (\`begin\` before the upstream call, \`settle\` after it; a JSON reply is settled before the handler
-  returns it, so \`settle\` is part of its latency), the httpAction's \`Request\` and \`Response\` with
+  (\`begin\` before the upstream call, \`settle\` after it; a JSON reply goes out whole, with its
+  length, while \`settle\` runs, so \`settle\` costs CPU but not latency), the httpAction's \`Request\` and \`Response\` with
   their Web streams, and the value copies between the action and its mutations. The largest single
   items are the same for both gateways: socket writes (two loopback writes per JSON request, one
   more per SSE chunk) and garbage collection. A stream's first byte waits for \`begin\` and the

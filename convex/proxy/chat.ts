@@ -17,7 +17,7 @@ import { admitRequest, type Grant } from "./admission";
 import { routeModel } from "./availability";
 import { requestIdOf } from "../lib/requestId";
 import { positiveInt, readModelRequest } from "./request";
-import { badRequest, CORS_HEADERS, errorResponse, withOpenAiErrors } from "./respond";
+import { badRequest, CORS_HEADERS, errorResponse, replyThenSettle, withOpenAiErrors } from "./respond";
 import { callUpstream, settle } from "./upstream";
 
 const MAX_CHOICES = 16;
@@ -181,19 +181,17 @@ async function finishJson(
     };
     usageSource = "estimate";
   }
-  await settle(ctx, grant, {
-    kind: "chat",
-    model: opts.model,
-    usage,
-    usageSource,
-    status: "ok",
-    httpStatus: 200,
-    startedAt: opts.startedAt,
-  });
-  return new Response(text, {
-    status: 200,
-    headers: { "content-type": "application/json", ...CORS_HEADERS, ...grant.headers },
-  });
+  const billed = usage;
+  return replyThenSettle(text, { status: 200, headers: { "content-type": "application/json", ...CORS_HEADERS, ...grant.headers } }, () =>
+    settle(ctx, grant, {
+      kind: "chat",
+      model: opts.model,
+      usage: billed,
+      usageSource,
+      status: "ok",
+      httpStatus: 200,
+      startedAt: opts.startedAt,
+    }));
 }
 
 /**

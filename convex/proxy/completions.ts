@@ -10,7 +10,7 @@ import { routeModel } from "./availability";
 import { streamToClient } from "./chat";
 import { requestIdOf } from "../lib/requestId";
 import { positiveInt, readModelRequest } from "./request";
-import { badRequest, CORS_HEADERS, withOpenAiErrors } from "./respond";
+import { badRequest, CORS_HEADERS, replyThenSettle, withOpenAiErrors } from "./respond";
 import { callUpstream, settle } from "./upstream";
 
 /** OpenAI's default max_tokens on this endpoint: a request without one gets 16 tokens, not the plan's default. */
@@ -106,6 +106,7 @@ async function finishJson(
     usage = { tokensIn: opts.promptTokens, cachedTokensIn: 0, tokensOut: Math.min(outBytes, opts.maxOutputTokens), characters: 0 };
     usageSource = "estimate";
   }
-  await settle(ctx, grant, { kind: "completion", model: opts.model, usage, usageSource, status: "ok", httpStatus: 200, startedAt: opts.startedAt });
-  return new Response(text, { status: 200, headers: { "content-type": "application/json", ...CORS_HEADERS, ...grant.headers } });
+  const billed = usage;
+  return replyThenSettle(text, { status: 200, headers: { "content-type": "application/json", ...CORS_HEADERS, ...grant.headers } }, () =>
+    settle(ctx, grant, { kind: "completion", model: opts.model, usage: billed, usageSource, status: "ok", httpStatus: 200, startedAt: opts.startedAt }));
 }

@@ -6,7 +6,7 @@ import { admitRequest } from "./admission";
 import { routeModel } from "./availability";
 import { requestIdOf } from "../lib/requestId";
 import { readModelRequest } from "./request";
-import { badRequest, CORS_HEADERS, withOpenAiErrors } from "./respond";
+import { badRequest, CORS_HEADERS, replyThenSettle, withOpenAiErrors } from "./respond";
 import { callUpstream, providerFor, settle } from "./upstream";
 
 async function embeddingsHandler(ctx: ActionCtx, request: Request): Promise<Response> {
@@ -43,19 +43,16 @@ async function embeddingsHandler(ctx: ActionCtx, request: Request): Promise<Resp
     usageRaw = undefined;
   }
   const reported = providerFor(model).translateUsageMetrics(usageRaw);
-  await settle(ctx, grant, {
-    kind: "embedding",
-    model,
-    usage: reported ?? { tokensIn: promptTokens, cachedTokensIn: 0, tokensOut: 0, characters: 0 },
-    usageSource: reported ? "provider" : "estimate",
-    status: "ok",
-    httpStatus: 200,
-    startedAt,
-  });
-  return new Response(text, {
-    status: 200,
-    headers: { "content-type": "application/json", ...CORS_HEADERS, ...grant.headers },
-  });
+  return replyThenSettle(text, { status: 200, headers: { "content-type": "application/json", ...CORS_HEADERS, ...grant.headers } }, () =>
+    settle(ctx, grant, {
+      kind: "embedding",
+      model,
+      usage: reported ?? { tokensIn: promptTokens, cachedTokensIn: 0, tokensOut: 0, characters: 0 },
+      usageSource: reported ? "provider" : "estimate",
+      status: "ok",
+      httpStatus: 200,
+      startedAt,
+    }));
 }
 
 export const embeddings = httpAction(withOpenAiErrors(embeddingsHandler));

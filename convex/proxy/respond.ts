@@ -120,3 +120,46 @@ export function withOpenAiErrors<Ctx>(
     return withRequestIdHeaders(response, ids);
   };
 }
+
+/**
+ * A complete reply whose usage is recorded while the client reads it. The body goes out whole,
+ * with its Content-Length, so a client has its answer as soon as the bytes arrive; the stream
+ * ends only once `settle` has committed, so the function, and with it the request's billing,
+ * still finishes inside the request (an HTTP action runs until its body ends). The hold covers
+ * the request until then, so admission's bound is unchanged. Settling starts when the body is
+ * first read, or when a client that went away cancels it: every reply is settled exactly once.
+ * A settle that still fails after its retries errors the stream (logged by the runtime); the
+ * client already has its bytes, and the hold expires on its own.
+ */
+export function replyThenSettle(
+  body: Uint8Array | string,
+  init: { status: number; headers: Record<string, string> },
+  settle: () => Promise<unknown>,
+): Response {
+  const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
+  let bodyRead!: () => void;
+  const firstRead = new Promise<void>((resolve) => (bodyRead = resolve));
+  // Chained here, while the handler runs, so the settle runs as part of this function's
+  // execution whoever reads the body (a test's client reads it outside of it).
+  const settled = firstRead.then(settle);
+  // Awaited by pull or cancel; this only keeps a failure from also being reported as unhandled.
+  settled.catch(() => {});
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (bytes.length > 0) controller.enqueue(bytes);
+    },
+    async pull(controller) {
+      bodyRead();
+      await settled;
+      controller.close();
+    },
+    async cancel() {
+      bodyRead();
+      await settled;
+    },
+  });
+  return new Response(stream, {
+    status: init.status,
+    headers: { ...init.headers, "content-length": String(bytes.length) },
+  });
+}

@@ -10,7 +10,7 @@ import { admitRequest } from "./admission";
 import { routeModel } from "./availability";
 import { requestIdOf } from "../lib/requestId";
 import { readModelRequest } from "./request";
-import { badRequest, CORS_HEADERS, errorResponse, withOpenAiErrors } from "./respond";
+import { badRequest, CORS_HEADERS, errorResponse, replyThenSettle, withOpenAiErrors } from "./respond";
 import { callUpstream, settle } from "./upstream";
 
 /** OpenAI's limit on one speech request's input. */
@@ -77,20 +77,17 @@ async function speechHandler(ctx: ActionCtx, request: Request): Promise<Response
   // OpenAI reports no usage for speech: the billed unit is the input we counted. ElevenLabs
   // reports the characters it billed (x-character-count); never more than were held.
   const reported = eleven ? routed.provider!.translateUsageMetrics(upstream.response.headers) : null;
-  await settle(ctx, grant, {
-    kind: "speech",
-    model,
-    usage: { ...NO_USAGE, characters: reported ? Math.min(reported.characters, characters) : characters },
-    usageSource: "provider",
-    status: "ok",
-    httpStatus: 200,
-    startedAt,
-  });
   const contentType = eleven?.contentType ?? upstream.response.headers.get("content-type") ?? "audio/mpeg";
-  return new Response(eleven?.wrapWav ? wavFromPcm(audio) : audio, {
-    status: 200,
-    headers: { "content-type": contentType, ...CORS_HEADERS, ...grant.headers },
-  });
+  return replyThenSettle(eleven?.wrapWav ? wavFromPcm(audio) : audio, { status: 200, headers: { "content-type": contentType, ...CORS_HEADERS, ...grant.headers } }, () =>
+    settle(ctx, grant, {
+      kind: "speech",
+      model,
+      usage: { ...NO_USAGE, characters: reported ? Math.min(reported.characters, characters) : characters },
+      usageSource: "provider",
+      status: "ok",
+      httpStatus: 200,
+      startedAt,
+    }));
 }
 
 export const speech = httpAction(withOpenAiErrors(speechHandler));

@@ -319,6 +319,22 @@ describe("offline runtime", () => {
       .toBe(true);
   }, 15_000);
 
+  it("answers a body with a declared length as soon as it is complete, and still runs the handler to its end", async () => {
+    const id = crypto.randomUUID();
+    const started = Date.now();
+    const res = await fetch(`${rt.urls.site}/declared-then-finish?id=${id}`);
+    expect(res.headers.get("content-length")).toBe("13");
+    expect(res.headers.get("transfer-encoding")).toBeNull();
+    expect(await res.json()).toEqual({ answer: 42 });
+    // The body arrived before the handler's 400 ms tail...
+    expect(Date.now() - started).toBeLessThan(350);
+    const h = new ConvexHttpClient(rt.urls.cloud);
+    const finished = async () => ((await h.query(q("messages:list"), {})) as { body: string }[]).some((d) => d.body === `finished ${id}`);
+    expect(await finished()).toBe(false);
+    // ...which still ran: its mutation committed.
+    await expect.poll(finished, { timeout: 5000 }).toBe(true);
+  }, 15_000);
+
   it("tells the httpAction when its client disconnects", async () => {
     const id = crypto.randomUUID();
     const controller = new AbortController();

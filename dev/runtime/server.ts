@@ -155,6 +155,12 @@ function nextTurn(): Promise<typeof NOT_YET> {
   return new Promise((resolve) => setImmediate(() => resolve(NOT_YET)));
 }
 
+/** A handler's Content-Length as a number, or null when it set none (or an unusable one). */
+function declaredLength(value: string | string[] | undefined): number | null {
+  if (typeof value !== "string" || !/^\d+$/.test(value)) return null;
+  return Number(value);
+}
+
 function bufferOf(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
@@ -401,11 +407,16 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       // A body that is already there (a JSON reply) goes out with its headers in one write,
       // with a Content-Length. As soon as a chunk is not ready yet (a stream waiting on its
       // upstream), the headers and what came so far are sent, and the rest streams as it comes.
+      // A handler that declared its body's length and has produced all of it (a JSON reply whose
+      // usage is still being recorded, convex/proxy/respond.ts) is answered at once: the client
+      // has its whole answer, and the stream's end (the function finishing) follows.
       const early: Buffer[] = [];
+      const declared = declaredLength(outHeaders["content-length"]);
+      let earlyBytes = 0;
       let done = response.whole !== null;
       if (response.whole !== null && response.whole.length > 0) early.push(bufferOf(response.whole));
       let next: Promise<{ done: boolean; value?: Uint8Array }> | null = null;
-      while (!aborted && !done) {
+      while (!aborted && !done && (declared === null || earlyBytes < declared)) {
         const read = response.read();
         const chunk = await Promise.race([read, nextTurn()]);
         if (chunk === NOT_YET) {
@@ -416,7 +427,10 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
           done = true;
           break;
         }
-        if (chunk.value && chunk.value.length) early.push(bufferOf(chunk.value));
+        if (chunk.value && chunk.value.length) {
+          early.push(bufferOf(chunk.value));
+          earlyBytes += chunk.value.length;
+        }
       }
       if (aborted) {
         response.cancel();
