@@ -96,7 +96,7 @@ export interface BuiltBundle {
  * `source` with `from` replaced by `to` exactly `count` times: an upgrade of `pkg` that moved
  * the patched code fails the build loudly instead of running unpatched.
  */
-function replaceExactly(source: string, from: string, to: string, count = 1, pkg = "convex-test"): string {
+export function replaceExactly(source: string, from: string, to: string, count = 1, pkg = "convex-test"): string {
   const parts = source.split(from);
   if (parts.length - 1 !== count) {
     throw new Error(
@@ -284,6 +284,147 @@ export function patchConvexRegistration(source: string): string {
 }
 
 /**
+ * convex/values' convexToJson, patchValueToJson and jsonToConvex, which every call's arguments
+ * and result, every write and every document read go through: plain data (null, booleans, strings, finite numbers
+ * other than -0, arrays, plain objects with valid field names) takes a lean copy first, with the
+ * same output (keys sorted, undefined fields left out). The general code builds a path string
+ * for every field it visits, for error messages only; anything the lean copy does not take
+ * (bigints, bytes, special floats, `$` forms, other objects, invalid fields) goes to it, so
+ * results and errors are unchanged.
+ */
+export function patchConvexValues(source: string): string {
+  let s = replaceExactly(
+    source,
+    "export function jsonToConvex(value) {\n  if (value === null) {",
+    "export function jsonToConvex(value) {\n  const lean = __leanFromJson(value);\n  return lean !== __NOT_LEAN ? lean : __jsonToConvexGeneral(value);\n}\n" +
+      "function __jsonToConvexGeneral(value) {\n  if (value === null) {",
+    1,
+    "convex",
+  );
+  s = replaceExactly(
+    s,
+    "export function convexToJson(value) {\n  return convexToJsonInternal(value, value, \"\", false);\n}",
+    "export function convexToJson(value) {\n  const lean = __leanToJson(value);\n  return lean !== __NOT_LEAN ? lean : convexToJsonInternal(value, value, \"\", false);\n}",
+    1,
+    "convex",
+  );
+  s = replaceExactly(
+    s,
+    "export function patchValueToJson(value) {\n  return convexToJsonInternal(value, value, \"\", true);\n}",
+    "export function patchValueToJson(value) {\n  const lean = __leanPatchToJson(value);\n  return lean !== __NOT_LEAN ? lean : convexToJsonInternal(value, value, \"\", true);\n}",
+    1,
+    "convex",
+  );
+  return (
+    s +
+    `
+const __NOT_LEAN = Symbol("not lean");
+// A patch: top-level undefined fields are kept, as {$undefined: null} (they remove the field).
+function __leanPatchToJson(value) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return __leanToJson(value);
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return __NOT_LEAN;
+  const keys = Object.keys(value).sort();
+  const out = {};
+  for (const k of keys) {
+    if (!__leanField(k)) return __NOT_LEAN;
+    const v = value[k];
+    if (v === void 0) {
+      out[k] = { $undefined: null };
+      continue;
+    }
+    const j = __leanToJson(v);
+    if (j === __NOT_LEAN) return __NOT_LEAN;
+    out[k] = j;
+  }
+  return out;
+}
+const __validFields = new Set();
+function __leanField(k) {
+  if (__validFields.has(k)) return true;
+  if (k.length > MAX_IDENTIFIER_LEN || k.charCodeAt(0) === 36) return false;
+  for (let i = 0; i < k.length; i += 1) {
+    const c = k.charCodeAt(i);
+    if (c < 32 || c >= 127) return false;
+  }
+  if (__validFields.size >= 10000) __validFields.clear();
+  __validFields.add(k);
+  return true;
+}
+function __leanToJson(value) {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return value;
+    case "number":
+      return Number.isFinite(value) && !Object.is(value, -0) ? value : __NOT_LEAN;
+    case "object": {
+      if (value === null) return null;
+      if (Array.isArray(value)) {
+        const out = new Array(value.length);
+        for (let i = 0; i < value.length; i++) {
+          if (!(i in value)) return __NOT_LEAN;
+          const v = __leanToJson(value[i]);
+          if (v === __NOT_LEAN) return __NOT_LEAN;
+          out[i] = v;
+        }
+        return out;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return __NOT_LEAN;
+      const keys = Object.keys(value).sort();
+      const out = {};
+      for (const k of keys) {
+        const v = value[k];
+        if (v === void 0) continue;
+        if (!__leanField(k)) return __NOT_LEAN;
+        const j = __leanToJson(v);
+        if (j === __NOT_LEAN) return __NOT_LEAN;
+        out[k] = j;
+      }
+      return out;
+    }
+    default:
+      return __NOT_LEAN;
+  }
+}
+function __leanFromJson(value) {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+    case "number":
+      return value;
+    case "object": {
+      if (value === null) return null;
+      if (Array.isArray(value)) {
+        const out = new Array(value.length);
+        for (let i = 0; i < value.length; i++) {
+          if (!(i in value)) return __NOT_LEAN;
+          const v = __leanFromJson(value[i]);
+          if (v === __NOT_LEAN) return __NOT_LEAN;
+          out[i] = v;
+        }
+        return out;
+      }
+      const keys = Object.keys(value);
+      const out = {};
+      for (const k of keys) {
+        if (!__leanField(k)) return __NOT_LEAN;
+        const v = __leanFromJson(value[k]);
+        if (v === __NOT_LEAN) return __NOT_LEAN;
+        out[k] = v;
+      }
+      return out;
+    }
+    default:
+      return __NOT_LEAN;
+  }
+}
+`
+  );
+}
+
+/**
  * convex/server's syscall entry points: when the deployment offers the object syscalls
  * (patchConvexTest), arguments and results cross as objects instead of JSON text.
  */
@@ -405,6 +546,10 @@ export async function buildBundle({ functionsDir }: BundleOptions): Promise<Buil
           }));
           build.onLoad({ filter: /convex-test[\\/]dist[\\/]index\.js$/ }, (args) => ({
             contents: patchConvexTest(readFileSync(args.path, "utf8")),
+            loader: "js",
+          }));
+          build.onLoad({ filter: /[\\/]convex[\\/]dist[\\/]esm[\\/]values[\\/]value\.js$/ }, (args) => ({
+            contents: patchConvexValues(readFileSync(args.path, "utf8")),
             loader: "js",
           }));
           build.onLoad({ filter: /[\\/]convex[\\/]dist[\\/]esm[\\/]server[\\/]impl[\\/]syscall\.js$/ }, (args) => ({

@@ -4,6 +4,8 @@
 import { SourceMap, createRequire } from "node:module";
 import path from "node:path";
 import { Script } from "node:vm";
+// Before @edge-runtime/vm, which loads the primitives it patches.
+import "./primitives.ts";
 import { EdgeVM } from "@edge-runtime/vm";
 import { convexToJson, jsonToConvex, type Value } from "convex/values";
 import type { UserIdentity } from "convex/server";

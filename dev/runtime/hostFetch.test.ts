@@ -42,6 +42,15 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse, body: strin
       res.writeHead(200, { "content-type": "text/plain" });
       res.write("partial");
       return;
+    case "/cut":
+      // Promises 100 bytes, sends 10, then the connection dies.
+      res.writeHead(200, { "content-type": "application/json", "content-length": "100" });
+      res.write("0123456789", () => setTimeout(() => res.socket?.destroy(), 20));
+      return;
+    case "/hang-length":
+      res.writeHead(200, { "content-type": "application/json", "content-length": "100" });
+      res.write("partial");
+      return;
     case "/slow":
       setTimeout(() => res.end("late"), 2000);
       return;
@@ -199,6 +208,24 @@ describe("the functions' fetch", () => {
     await reader.read();
     midway.abort(new Error("cut"));
     await expect(reader.read()).rejects.toThrow("cut");
+  });
+
+  it("reads a reply with a length whole, and fails its body, not fetch, when it is cut off", async () => {
+    const res = await host.fetch(`${base}/json`, { method: "POST", body: "whole" });
+    expect(res.bodyUsed).toBe(false);
+    expect(await res.text()).toBe('{"got":"whole"}');
+    expect(res.bodyUsed).toBe(true);
+    await expect(res.text()).rejects.toThrow("Body is unusable");
+    const cut = await host.fetch(`${base}/cut`);
+    expect(cut.status).toBe(200);
+    const reader = cut.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe("0123456789");
+    await expect(reader.read()).rejects.toMatchObject({ name: "TypeError", message: "terminated" });
+    // A signal that fires while such a body is still arriving fails the fetch itself.
+    const waiting = new AbortController();
+    const pending = host.fetch(`${base}/hang-length`, { signal: waiting.signal });
+    setTimeout(() => waiting.abort(new Error("cut short")), 50);
+    await expect(pending).rejects.toThrow("cut short");
   });
 
   it("fails like fetch when nothing listens", async () => {

@@ -17,7 +17,7 @@ import type { Readable } from "node:stream";
 
 // The VM's fetch as the fast path calls it (input and init are whatever the function passed).
 type Fetch = (input: any, init?: any) => Promise<Response>;
-type ResponseClass = new (body: ReadableStream<Uint8Array> | null, init: ResponseInit) => Response;
+type ResponseClass = new (body: ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer> | null, init: ResponseInit) => Response;
 type ReadableStreamClass = typeof ReadableStream;
 
 /** Init keys the fast path understands; any other key sends the call to EdgeVM's fetch. */
@@ -27,6 +27,13 @@ const NORMALIZED_METHODS = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+/**
+ * A reply with a Content-Length up to this size, not compressed and not an event stream, is read
+ * whole before fetch resolves (a provider's JSON answer arrives with its headers): its Response
+ * is built from the bytes, which the functions' text()/json() then read without a stream
+ * (primitives.ts). Anything else resolves at its headers and streams.
+ */
+const WHOLE_BODY_MAX = 1 << 20;
 
 export interface HostFetch {
   fetch: Fetch;
@@ -219,6 +226,55 @@ export function createHostFetch(fallback: Fetch, ResponseCtor: ResponseClass, Re
         }
         const pairs: [string, string][] = [];
         for (let i = 0; i < res.rawHeaders.length; i += 2) pairs.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
+        const respond = (body: ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer> | null) => {
+          let response: Response;
+          try {
+            response = new ResponseCtor(body, { status, statusText: res.statusMessage ?? "", headers: pairs });
+          } catch (error) {
+            // A status the Response constructor refuses (not 200-599): undici fails the fetch too.
+            res.destroy();
+            done();
+            settled = true;
+            reject(new TypeError("fetch failed", { cause: error }));
+            return;
+          }
+          Object.defineProperty(response, "url", { value: req.url.href });
+          settled = true;
+          resolve(response);
+        };
+        const length = Number(res.headers["content-length"] ?? Number.NaN);
+        const whole = !NULL_BODY.has(status) && req.method !== "HEAD" && res.headers["content-encoding"] === undefined &&
+          Number.isInteger(length) && length >= 0 && length <= WHOLE_BODY_MAX &&
+          !String(res.headers["content-type"] ?? "").toLowerCase().includes("text/event-stream");
+        if (whole) {
+          body = res;
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.once("end", () => {
+            done();
+            if (!settled) respond(new Uint8Array(Buffer.concat(chunks)));
+          });
+          // Cut off midway: fetch still resolves (the headers came), and reading the body fails
+          // after what did arrive, as with a streamed body.
+          const broke = (error?: Error) => {
+            done();
+            if (settled || signal?.aborted) return;
+            let received: Uint8Array | null = new Uint8Array(Buffer.concat(chunks));
+            respond(new ReadableStreamCtor<Uint8Array>({
+              // What arrived is read first (error() would drop a queued chunk), then the failure.
+              pull(c) {
+                if (received !== null && received.length > 0) c.enqueue(received);
+                else c.error(new TypeError("terminated", { cause: error }));
+                received = null;
+              },
+            }));
+          };
+          res.once("error", broke);
+          res.once("close", () => {
+            if (!res.complete) broke(new Error("The connection closed before the body ended."));
+          });
+          return;
+        }
         let stream: ReadableStream<Uint8Array> | null = null;
         if (NULL_BODY.has(status) || req.method === "HEAD") {
           res.resume();
@@ -262,20 +318,7 @@ export function createHostFetch(fallback: Fetch, ResponseCtor: ResponseClass, Re
             },
           });
         }
-        let response: Response;
-        try {
-          response = new ResponseCtor(stream, { status, statusText: res.statusMessage ?? "", headers: pairs });
-        } catch (error) {
-          // A status the Response constructor refuses (not 200-599): undici fails the fetch too.
-          res.destroy();
-          done();
-          settled = true;
-          reject(new TypeError("fetch failed", { cause: error }));
-          return;
-        }
-        Object.defineProperty(response, "url", { value: req.url.href });
-        settled = true;
-        resolve(response);
+        respond(stream);
       });
       signal?.addEventListener("abort", onAbort, { once: true });
       outgoing.end(req.body ?? undefined);

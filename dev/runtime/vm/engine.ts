@@ -464,6 +464,7 @@ function parseJsonInThisRealm() {
 }
 
 let responseState: symbol | null | undefined;
+const TAKE_WHOLE_BODY = Symbol.for("offline-runtime.takeWholeBody");
 
 /**
  * A Response's body as bytes without reading its stream, when the Response was built from a
@@ -473,11 +474,18 @@ let responseState: symbol | null | undefined;
  * and bodies already read or locked give null (the host reads them chunk by chunk).
  */
 function sourceBytes(res: Response): Uint8Array | null {
-  const body = res.body;
-  if (body === null || res.bodyUsed || body.locked) return null;
   if (responseState === undefined) {
     responseState = Object.getOwnPropertySymbols(res).find((sym) => sym.description === "state") ?? null;
   }
+  // A body whose stream was never made (dev/runtime/primitives.ts) hands over its bytes as they are.
+  const lazy = responseState === null ? undefined : (res as any)[responseState]?.body;
+  const take = lazy?.[TAKE_WHOLE_BODY];
+  if (typeof take === "function") {
+    const whole = take.call(lazy);
+    if (whole !== null) return whole;
+  }
+  const body = res.body;
+  if (body === null || res.bodyUsed || body.locked) return null;
   if (responseState === null) return null;
   const source = (res as any)[responseState]?.body?.source;
   if (typeof source === "string") return new TextEncoder().encode(source);

@@ -1,0 +1,114 @@
+// patchConvexValues: the lean copies give exactly what convex/values gives, results and errors.
+import { build } from "esbuild";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { patchConvexValues } from "./bundle.ts";
+
+type Values = {
+  convexToJson(v: unknown): unknown;
+  jsonToConvex(v: unknown): unknown;
+  patchValueToJson(v: unknown): unknown;
+};
+let patched: Values;
+let original: Values;
+
+/** convex/values' value.js (which also has patchValueToJson, not re-exported), patched or not. */
+async function valuesModule(patch: boolean): Promise<Values> {
+  const out = await build({
+    stdin: {
+      contents: 'export { convexToJson, jsonToConvex, patchValueToJson } from "./node_modules/convex/dist/esm/values/value.js";',
+      resolveDir: path.resolve(import.meta.dirname, "../.."),
+      loader: "js",
+    },
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "neutral",
+    plugins: patch
+      ? [
+          {
+            name: "patch-values",
+            setup(b) {
+              b.onLoad({ filter: /[\\/]convex[\\/]dist[\\/]esm[\\/]values[\\/]value\.js$/ }, (args) => ({
+                contents: patchConvexValues(readFileSync(args.path, "utf8")),
+                loader: "js",
+              }));
+            },
+          },
+        ]
+      : [],
+  });
+  const code = out.outputFiles[0].text;
+  expect(code.includes("__leanToJson")).toBe(patch);
+  return (await import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`)) as Values;
+}
+
+beforeAll(async () => {
+  patched = await valuesModule(true);
+  original = await valuesModule(false);
+});
+
+function outcome(fn: () => unknown): { value?: string; error?: string } {
+  try {
+    // JSON text: key order counts too.
+    return { value: JSON.stringify(fn()) };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
+const bytes = new Uint8Array([1, 2, 3]).buffer;
+class Point {
+  x = 1;
+}
+const sparse: unknown[] = [1];
+sparse[2] = 3;
+
+const values: unknown[] = [
+  null, true, false, 0, 1.5, -7, "", "text", "é€",
+  [], [1, "a", null, [true]], { b: 1, a: 2, c: { z: [1, { y: 2, x: 1 }] } },
+  { kept: 1, dropped: undefined }, Object.create(null),
+  -0, NaN, Infinity, -Infinity, 10n, bytes, { n: 10n, f: NaN, b: bytes },
+  { $bad: 1 }, { "ünicode": 1 }, { "tab\t": 1 }, { ["x".repeat(1025)]: 1 },
+  undefined, [undefined], sparse, new Point(), new Map([[1, 2]]), new Set([1]), () => 1, Symbol("s"),
+  { nested: { deeper: [new Date(0)] } },
+];
+
+describe("convexToJson / jsonToConvex with lean copies", () => {
+  it("convert every value (and refuse every non-value) exactly as convex/values does", () => {
+    for (const [i, v] of values.entries()) {
+      expect(outcome(() => patched.convexToJson(v)), `value ${i}`).toEqual(outcome(() => original.convexToJson(v)));
+    }
+  });
+
+  it("convert patches (undefined fields remove them) exactly as convex/values does", () => {
+    const patches: unknown[] = [...values, { a: undefined, b: 1 }, { z: undefined, y: { x: undefined } }, { $bad: undefined }, { ok: 1, bad: 10n }];
+    for (const [i, v] of patches.entries()) {
+      expect(outcome(() => patched.patchValueToJson(v)), `patch ${i}`).toEqual(outcome(() => original.patchValueToJson(v)));
+    }
+  });
+
+  it("read every JSON form back exactly as convex/values does", () => {
+    const forms: unknown[] = [
+      ...values.map((v) => outcome(() => original.convexToJson(v)).value).filter((t) => t !== undefined).map((t) => JSON.parse(t!)),
+      { $integer: "AQAAAAAAAAA=" }, { $bytes: "AQID" }, { $float: "AAAAAAAA+H8=" }, { $set: [] }, { $map: [] }, { $unknown: 1 },
+      { $integer: 5 }, { a: { $bytes: "AQID" } }, { $a: 1, b: 2 }, { "bad\u0001": 1 },
+    ];
+    for (const f of forms) {
+      const mine = (() => { try { return { value: patched.jsonToConvex(f) }; } catch (e) { return { error: (e as Error).message }; } })();
+      const theirs = (() => { try { return { value: original.jsonToConvex(f) }; } catch (e) { return { error: (e as Error).message }; } })();
+      expect(mine, JSON.stringify(f)).toEqual(theirs);
+    }
+  });
+
+  it("copies: the result shares no object with its input", () => {
+    const input = { a: { b: [1, 2] } };
+    const out = patched.convexToJson(input) as { a: { b: number[] } };
+    expect(out).toEqual(input);
+    expect(out.a).not.toBe(input.a);
+    expect(out.a.b).not.toBe(input.a.b);
+    const back = patched.jsonToConvex(out) as { a: { b: number[] } };
+    expect(back.a.b).not.toBe(out.a.b);
+  });
+});

@@ -1,0 +1,71 @@
+// The lazy string/bytes bodies of dev/runtime/primitives.ts: the same observable behaviour as
+// undici's eager streams, inside the EdgeVM the functions run in.
+import { describe, expect, it } from "vitest";
+import { primitivesPatched } from "./primitives.ts";
+import { EdgeVM } from "@edge-runtime/vm";
+
+const vm = new EdgeVM();
+const run = <T>(code: string): Promise<T> => vm.evaluate(`(async () => { ${code} })()`) as Promise<T>;
+
+describe("lazy body streams", () => {
+  it("are installed before EdgeVM loads the primitives", () => {
+    expect(primitivesPatched).toBe(true);
+  });
+
+  it("read a string body once, then refuse a second read, like undici", async () => {
+    const r = await run<{ text: string; used: boolean; again: string; usedBefore: boolean }>(`
+      const res = new Response("héllo");
+      const usedBefore = res.bodyUsed;
+      const text = await res.text();
+      let again = "";
+      try { await res.text(); } catch (e) { again = e.constructor.name + ": " + e.message; }
+      return { text, used: res.bodyUsed, again, usedBefore };
+    `);
+    expect(r).toEqual({ text: "héllo", used: true, again: "TypeError: Body is unusable: Body has already been read", usedBefore: false });
+  });
+
+  it("give the same bytes through body, json(), arrayBuffer() and clone()", async () => {
+    const r = await run<Record<string, unknown>>(`
+      const bytes = new TextEncoder().encode('{"a":[1,2]}');
+      const req = new Request("https://x.test/", { method: "POST", body: bytes });
+      bytes[0] = 32; // the body is a copy taken at construction
+      const json = await req.json();
+      const streamed = new Response("abc");
+      const chunks = [];
+      const reader = streamed.body.getReader();
+      for (let c = await reader.read(); !c.done; c = await reader.read()) chunks.push(...c.value);
+      const original = new Response("twice");
+      const copy = original.clone();
+      const ab = await new Response(new Uint8Array([1, 2, 3])).arrayBuffer();
+      return {
+        json,
+        streamed: chunks,
+        streamedUsed: streamed.bodyUsed,
+        clone: [await original.text(), await copy.text()],
+        ab: [...new Uint8Array(ab)],
+        abIsBuffer: ab instanceof ArrayBuffer,
+        length: new Response("é").headers.get("content-length"),
+        type: new Response("x").headers.get("content-type"),
+      };
+    `);
+    expect(r).toEqual({
+      json: { a: [1, 2] },
+      streamed: [97, 98, 99],
+      streamedUsed: true,
+      clone: ["twice", "twice"],
+      ab: [1, 2, 3],
+      abIsBuffer: true,
+      length: null,
+      type: "text/plain;charset=UTF-8",
+    });
+  });
+
+  it("keep a body that was asked for as a stream on the stream path", async () => {
+    const r = await run<{ locked: boolean; text: string }>(`
+      const res = new Response("streamed");
+      const locked = res.body.locked;
+      return { locked, text: await res.text() };
+    `);
+    expect(r).toEqual({ locked: false, text: "streamed" });
+  });
+});

@@ -1,0 +1,147 @@
+// The Web primitives the functions run with (EdgeVM's: @edge-runtime/primitives, undici's
+// Fetch classes inside), loaded with one change before EdgeVM is: a body made from a string or
+// bytes (`new Response(text)`, `new Request(url, {body: bytes})`) gets its ReadableStream only
+// when something asks for the stream, and `text()` / `json()` / `arrayBuffer()` on such a body
+// read the bytes directly instead of through a stream that was never needed.
+//
+// Why: undici builds that stream eagerly, and Node's ReadableStream constructor is costly (it
+// also makes the stream transferable); reading it back takes a reader, a pull, a microtask to
+// close and a copy. Every proxied request's body is such a body (the runtime hands the handler
+// its bytes). What a function can observe is unchanged: `body` is a ReadableStream of the same
+// bytes when asked for, `bodyUsed` is true after a read (the stream, made then, is disturbed),
+// a second read fails the same way, `clone()` tees as before. See README, "Performance:
+// function calls".
+//
+// The engine takes a reply's bytes the same way (the symbol below, vm/engine.ts), so a reply
+// built from a string goes to the socket without a stream either.
+//
+// The process must import this module before @edge-runtime/vm (engineHost.ts does): EdgeVM
+// requires the primitives once, and they are then taken from Node's require cache.
+import { readFileSync } from "node:fs";
+import Module, { createRequire } from "node:module";
+import path from "node:path";
+import { replaceExactly } from "./bundle.ts";
+
+const PKG = "@edge-runtime/primitives";
+
+const LAZY_BODY = `
+    const __lazyStream = Symbol("lazy body stream");
+    const __takeWhole = Symbol.for("offline-runtime.takeWholeBody");
+    function __bytesStream(source) {
+      return new ReadableStream({
+        async pull(controller) {
+          const buffer = typeof source === "string" ? textEncoder.encode(source) : source;
+          if (buffer.byteLength) {
+            controller.enqueue(buffer);
+          }
+          queueMicrotask(() => readableStreamClose(controller));
+        },
+        start() {
+        },
+        type: "bytes"
+      });
+    }
+    function __lazyBody(source, length) {
+      let stream = null;
+      let taken = false;
+      const body = { source, length };
+      Object.defineProperty(body, "stream", {
+        configurable: true,
+        enumerable: true,
+        get() {
+          if (stream === null) {
+            stream = __bytesStream(source);
+            if (taken) {
+              // Read already: the stream asked for afterwards is a disturbed one, as it would be.
+              const reader = stream.getReader();
+              reader.read().catch(() => {});
+              reader.releaseLock();
+            }
+          }
+          return stream;
+        },
+        set(value) {
+          stream = value;
+        }
+      });
+      Object.defineProperty(body, __takeWhole, {
+        value() {
+          if (stream !== null || taken) return null;
+          taken = true;
+          return typeof source === "string" ? textEncoder.encode(source) : source;
+        }
+      });
+      return body;
+    }
+    function extractBody(object, keepalive = false) {`;
+
+/** `load.js` of @edge-runtime/primitives with lazy string/bytes body streams (see above). */
+export function patchPrimitives(source: string): string {
+  let s = replaceExactly(source, "\n    function extractBody(object, keepalive = false) {", LAZY_BODY, 1, PKG);
+  s = replaceExactly(
+    s,
+    `      } else {
+        stream = new ReadableStream({
+          async pull(controller) {
+            const buffer = typeof source === "string" ? textEncoder.encode(source) : source;
+            if (buffer.byteLength) {
+              controller.enqueue(buffer);
+            }
+            queueMicrotask(() => readableStreamClose(controller));
+          },
+          start() {
+          },
+          type: "bytes"
+        });
+      }
+      assert(isReadableStreamLike(stream));`,
+    `      } else {
+        stream = __lazyStream;
+      }
+      assert(stream === __lazyStream || isReadableStreamLike(stream));`,
+    1,
+    PKG,
+  );
+  s = replaceExactly(
+    s,
+    "      const body = { stream, source, length };\n      return [body, type];",
+    "      const body = stream === __lazyStream ? __lazyBody(source, length) : { stream, source, length };\n      return [body, type];",
+    1,
+    PKG,
+  );
+  s = replaceExactly(
+    s,
+    `      webidl.brandCheck(object, instance);
+      if (bodyUnusable(object)) {
+        throw new TypeError("Body is unusable: Body has already been read");
+      }`,
+    `      webidl.brandCheck(object, instance);
+      const lazy = object[kState].body;
+      if (lazy != null && lazy[__takeWhole] !== void 0) {
+        throwIfAborted(object[kState]);
+        const whole = lazy[__takeWhole]();
+        if (whole !== null) return convertBytesToJSValue(whole);
+      }
+      if (bodyUnusable(object)) {
+        throw new TypeError("Body is unusable: Body has already been read");
+      }`,
+    1,
+    PKG,
+  );
+  return s;
+}
+
+const hostRequire = createRequire(import.meta.url);
+const filename = hostRequire.resolve(`${PKG}/load`);
+
+/** False when something loaded the primitives before this module could patch them. */
+export const primitivesPatched: boolean = (() => {
+  if (hostRequire.cache[filename] !== undefined) return false;
+  const mod = new Module(filename);
+  mod.filename = filename;
+  mod.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(filename));
+  (mod as unknown as { _compile(code: string, file: string): void })._compile(patchPrimitives(readFileSync(filename, "utf8")), filename);
+  mod.loaded = true;
+  hostRequire.cache[filename] = mod;
+  return true;
+})();
