@@ -17,7 +17,7 @@ function counter(fail = false) {
 }
 
 describe("replyThenSettle", () => {
-  it("declares the length, hands over the whole body, and settles once, after the body is read", async () => {
+  it("declares the length, hands over the whole body, and settles once, when the end is asked for", async () => {
     const c = counter();
     const res = replyThenSettle('{"ok":true}', { status: 200, headers: { "content-type": "application/json" } }, c.settle);
     expect(res.status).toBe(200);
@@ -28,6 +28,9 @@ describe("replyThenSettle", () => {
     const reader = res.body!.getReader();
     const first = await reader.read();
     expect(new TextDecoder().decode(first.value)).toBe('{"ok":true}');
+    // Handing the body over does not start the settle; asking for what follows does.
+    await new Promise((r) => setTimeout(r, 5));
+    expect(c.calls).toHaveLength(0);
     expect((await reader.read()).done).toBe(true);
     expect(c.calls).toHaveLength(1);
   });

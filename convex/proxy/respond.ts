@@ -126,8 +126,9 @@ export function withOpenAiErrors<Ctx>(
  * with its Content-Length, so a client has its answer as soon as the bytes arrive; the stream
  * ends only once `settle` has committed, so the function, and with it the request's billing,
  * still finishes inside the request (an HTTP action runs until its body ends). The hold covers
- * the request until then, so admission's bound is unchanged. Settling starts when the body is
- * first read, or when a client that went away cancels it: every reply is settled exactly once.
+ * the request until then, so admission's bound is unchanged. Settling starts when the reader
+ * asks for what follows the body, or when a client that went away cancels it: every reply is
+ * settled exactly once.
  * A settle that still fails after its retries errors the stream (logged by the runtime); the
  * client already has its bytes, and the hold expires on its own.
  */
@@ -157,7 +158,9 @@ export function replyThenSettle(
       bodyRead();
       await settled;
     },
-  });
+    // No read-ahead: pull (the settle) runs when the reader asks for what follows the body, so
+    // it never competes with handing the body over.
+  }, { highWaterMark: 0 });
   return new Response(stream, {
     status: init.status,
     headers: { ...init.headers, "content-length": String(bytes.length) },
