@@ -25,11 +25,15 @@ import { renderReport, type ConvexWork, type ScenarioResult } from "./report.ts"
 
 export const settings = {
   upstreamLatencyMs: intEnv("BENCH_LATENCY_MS", 50),
-  sequential: intEnv("BENCH_SEQUENTIAL", 200),
-  concurrent16: intEnv("BENCH_C16_REQUESTS", 320),
-  concurrent64: intEnv("BENCH_C64_REQUESTS", 640),
-  streaming: intEnv("BENCH_STREAM_REQUESTS", 100),
-  warmup: intEnv("BENCH_WARMUP", 20),
+  // Long enough that a cron firing or a GC in one phase moves its figures little: a 16 or
+  // 64 concurrent phase of a few hundred requests lasted about a second.
+  sequential: intEnv("BENCH_SEQUENTIAL", 300),
+  concurrent16: intEnv("BENCH_C16_REQUESTS", 2000),
+  concurrent64: intEnv("BENCH_C64_REQUESTS", 3000),
+  streaming: intEnv("BENCH_STREAM_REQUESTS", 200),
+  // Enough for V8 to optimize each path's hot code (every leg the same), so the phases measure
+  // the steady state, not the first compilation.
+  warmup: intEnv("BENCH_WARMUP", 400),
   users: Math.max(1, intEnv("BENCH_USERS", 8)),
   completionTokens: intEnv("BENCH_COMPLETION_TOKENS", 16),
   streamTokenIntervalMs: intEnv("BENCH_STREAM_TOKEN_INTERVAL_MS", 2),
@@ -300,9 +304,9 @@ async function main(): Promise<void> {
     }
 
     // Module loading and JIT warm-up on every path before anything is measured.
-    await runLoad({ total: settings.warmup, concurrency: 4, deadline, send: () => timedRequest(direct(false)) });
-    if (portkey) await runLoad({ total: settings.warmup, concurrency: 4, deadline, send: () => timedRequest(viaPortkey(portkey!)) });
-    await runLoad({ total: settings.warmup, concurrency: 4, deadline, send: (i) => timedRequest(proxied(false, i)) });
+    await runLoad({ total: settings.warmup, concurrency: 16, deadline, send: () => timedRequest(direct(false)) });
+    if (portkey) await runLoad({ total: settings.warmup, concurrency: 16, deadline, send: () => timedRequest(viaPortkey(portkey!)) });
+    await runLoad({ total: settings.warmup, concurrency: 16, deadline, send: (i) => timedRequest(proxied(false, i)) });
 
     const phases: Phase[] = [
       { name: "sequential", total: settings.sequential, concurrency: 1, stream: false },

@@ -119,7 +119,7 @@ Machine: ${machine.cpus} cores, ${machine.cpuModel}, ${machine.memoryGb} GB, ${m
 1-minute load average ${input.loadAverage.toFixed(1)} when the run ended (other work on the machine counts too).
 Setup: upstream latency ${settings.upstreamLatencyMs} ms before the first byte; replies of ${settings.completionTokens} completion
 tokens (\`max_tokens: 32\`); ${settings.users} Pro accounts with one key each, requests spread across them;
-${settings.warmup} warm-up requests per path, not counted. ${processes}. All of them share the machine's cores. Gateway CPU
+${settings.warmup} warm-up requests per path (16 at a time), not counted. ${processes}. All of them share the machine's cores. Gateway CPU
 is the CPU time (user + system, from \`/proc\`) the gateway's process used during the phase, per request:
 Portkey's process, or the runtime's (which includes anything else it ran meanwhile, crons and scheduled work).
 
@@ -192,8 +192,8 @@ ${truncated.length ? `\nStopped by the time limit before all requests were sent:
 Variables: \`BENCH_URL\` (site URL of a running backend; then \`BENCH_CLOUD_URL\`, default
 http://127.0.0.1:3210, and \`BENCH_SIMULATOR_URL\`, default http://127.0.0.1:3220, whose config is
 restored afterwards), \`BENCH_PORTKEY\` (0 to skip the Portkey leg), \`BENCH_LATENCY_MS\` (50),
-\`BENCH_SEQUENTIAL\` (200), \`BENCH_C16_REQUESTS\` (320), \`BENCH_C64_REQUESTS\` (640), \`BENCH_STREAM_REQUESTS\` (100),
-\`BENCH_WARMUP\` (20), \`BENCH_USERS\` (8), \`BENCH_COMPLETION_TOKENS\` (16), \`BENCH_STREAM_TOKEN_INTERVAL_MS\` (2),
+\`BENCH_SEQUENTIAL\` (300), \`BENCH_C16_REQUESTS\` (2000), \`BENCH_C64_REQUESTS\` (3000), \`BENCH_STREAM_REQUESTS\` (200),
+\`BENCH_WARMUP\` (400), \`BENCH_USERS\` (8), \`BENCH_COMPLETION_TOKENS\` (16), \`BENCH_STREAM_TOKEN_INTERVAL_MS\` (2),
 \`BENCH_WRITE_DOCS\` (0 to only print). \`RUNTIME_CPU_PROFILE=<file.cpuprofile>\` records a CPU profile of the
 runtime's process (\`RUNTIME_CPU_PROFILE_INTERVAL_US\` for a finer sampling interval). Load only ever goes to loopback addresses; Portkey's CLI has no
 host option, so it listens on all interfaces of this machine while the benchmark runs.
