@@ -184,7 +184,11 @@ ${truncated.length ? `\nStopped by the time limit before all requests were sent:
   their Web streams, and the value copies between the action and its mutations. The largest single
   items are the same for both gateways: socket writes (two loopback writes per JSON request, one
   more per SSE chunk) and garbage collection. A stream's first byte waits for \`begin\` and the
-  upstream call but not for \`settle\`.
+  upstream call but not for \`settle\`. Where a sequential request's own time goes, step by step:
+  \`dev/runtime/README.md\`, "Performance: function calls".
+- Every path gets the same warm-up before the first phase, long enough for V8 to optimize its hot
+  code; the figures are each gateway's steady state. Shorter runs (\`BENCH_*\` below) measure
+  more of the first compilation and of whatever cron happens to run in a phase.
 
 ### Re-running
 
