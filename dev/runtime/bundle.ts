@@ -351,6 +351,17 @@ function __leanField(k) {
   __validFields.add(k);
   return true;
 }
+// Each element through \`each\`; a hole or an element it does not take makes the array not lean.
+function __leanArray(value, each) {
+  const out = new Array(value.length);
+  for (let i = 0; i < value.length; i++) {
+    if (!(i in value)) return __NOT_LEAN;
+    const v = each(value[i]);
+    if (v === __NOT_LEAN) return __NOT_LEAN;
+    out[i] = v;
+  }
+  return out;
+}
 function __leanToJson(value) {
   switch (typeof value) {
     case "string":
@@ -360,16 +371,7 @@ function __leanToJson(value) {
       return Number.isFinite(value) && !Object.is(value, -0) ? value : __NOT_LEAN;
     case "object": {
       if (value === null) return null;
-      if (Array.isArray(value)) {
-        const out = new Array(value.length);
-        for (let i = 0; i < value.length; i++) {
-          if (!(i in value)) return __NOT_LEAN;
-          const v = __leanToJson(value[i]);
-          if (v === __NOT_LEAN) return __NOT_LEAN;
-          out[i] = v;
-        }
-        return out;
-      }
+      if (Array.isArray(value)) return __leanArray(value, __leanToJson);
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) return __NOT_LEAN;
       const keys = Object.keys(value).sort();
@@ -396,16 +398,7 @@ function __leanFromJson(value) {
       return value;
     case "object": {
       if (value === null) return null;
-      if (Array.isArray(value)) {
-        const out = new Array(value.length);
-        for (let i = 0; i < value.length; i++) {
-          if (!(i in value)) return __NOT_LEAN;
-          const v = __leanFromJson(value[i]);
-          if (v === __NOT_LEAN) return __NOT_LEAN;
-          out[i] = v;
-        }
-        return out;
-      }
+      if (Array.isArray(value)) return __leanArray(value, __leanFromJson);
       const keys = Object.keys(value);
       const out = {};
       for (const k of keys) {
