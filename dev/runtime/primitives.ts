@@ -24,22 +24,27 @@ import { replaceExactly } from "./bundle.ts";
 
 const PKG = "@edge-runtime/primitives";
 
+/** undici's stream for a string or bytes `source` in extractBody: matched exactly, and reused as the lazy one's maker. */
+const EAGER_STREAM = `        stream = new ReadableStream({
+          async pull(controller) {
+            const buffer = typeof source === "string" ? textEncoder.encode(source) : source;
+            if (buffer.byteLength) {
+              controller.enqueue(buffer);
+            }
+            queueMicrotask(() => readableStreamClose(controller));
+          },
+          start() {
+          },
+          type: "bytes"
+        });`;
+
 const LAZY_BODY = `
     const __lazyStream = Symbol("lazy body stream");
     const __takeWhole = Symbol.for("offline-runtime.takeWholeBody");
     function __bytesStream(source) {
-      return new ReadableStream({
-        async pull(controller) {
-          const buffer = typeof source === "string" ? textEncoder.encode(source) : source;
-          if (buffer.byteLength) {
-            controller.enqueue(buffer);
-          }
-          queueMicrotask(() => readableStreamClose(controller));
-        },
-        start() {
-        },
-        type: "bytes"
-      });
+      let stream;
+${EAGER_STREAM}
+      return stream;
     }
     function __lazyBody(source, length) {
       let stream = null;
@@ -80,21 +85,7 @@ export function patchPrimitives(source: string): string {
   let s = replaceExactly(source, "\n    function extractBody(object, keepalive = false) {", LAZY_BODY, 1, PKG);
   s = replaceExactly(
     s,
-    `      } else {
-        stream = new ReadableStream({
-          async pull(controller) {
-            const buffer = typeof source === "string" ? textEncoder.encode(source) : source;
-            if (buffer.byteLength) {
-              controller.enqueue(buffer);
-            }
-            queueMicrotask(() => readableStreamClose(controller));
-          },
-          start() {
-          },
-          type: "bytes"
-        });
-      }
-      assert(isReadableStreamLike(stream));`,
+    `      } else {\n${EAGER_STREAM}\n      }\n      assert(isReadableStreamLike(stream));`,
     `      } else {
         stream = __lazyStream;
       }
