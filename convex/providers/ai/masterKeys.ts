@@ -4,20 +4,40 @@
 // one when none was given. A malformed setting makes the provider unavailable with a message
 // naming the variable, never the value.
 import { env } from "../../_generated/server";
-import { keyringFrom, type Keyring, type MasterKey, MasterKeyConfigError, selectKey } from "../../model/credentials/masterKeys";
+import { ENV_PREFIX, keyringFrom, type Keyring, type MasterKey, MasterKeyConfigError, selectKey } from "../../model/credentials/masterKeys";
 import type { ProviderId } from "../../model/pricing";
 import { UpstreamUnavailableError } from "./types";
 
 export type { MasterKey };
 
+type KeyringResult = { ok: true; ring: Keyring } | { ok: false; message: string };
+
+/**
+ * Parsed keyrings by the settings they were parsed from: a proxied request asks for its
+ * provider's keyring several times (availability, the key to hold, the adapter), and the
+ * settings rarely change. A changed setting (a key added or switched) is a new entry at once.
+ */
+const parsed = new Map<ProviderId, { settings: string; result: KeyringResult }>();
+
 /** The provider's keyring from env, or the configuration error that keeps it unusable. */
-export function keyringOf(provider: ProviderId): { ok: true; ring: Keyring } | { ok: false; message: string } {
+export function keyringOf(provider: ProviderId): KeyringResult {
+  const prefix = ENV_PREFIX[provider];
+  const settings = [env[`${prefix}_API_KEYS`], env[`${prefix}_API_KEY`], env[`${prefix}_ACTIVE_KEY_ID`]].map((v) => v ?? "").join("\u0000");
+  const cached = parsed.get(provider);
+  if (cached !== undefined && cached.settings === settings) return cached.result;
+  let result: KeyringResult;
   try {
-    return { ok: true, ring: keyringFrom(provider, env) };
+    const ring = keyringFrom(provider, env);
+    // Shared by every caller from here on: nobody may change it.
+    for (const key of ring.keys) Object.freeze(key);
+    Object.freeze(ring.keys);
+    result = { ok: true, ring: Object.freeze(ring) };
   } catch (e) {
-    if (e instanceof MasterKeyConfigError) return { ok: false, message: e.message };
-    throw e;
+    if (!(e instanceof MasterKeyConfigError)) throw e;
+    result = { ok: false, message: e.message };
   }
+  parsed.set(provider, { settings, result });
+  return result;
 }
 
 /** True when the provider has at least one usable master key. */
