@@ -17,8 +17,8 @@ import { admitRequest, type Grant } from "./admission";
 import { routeModel } from "./availability";
 import { requestIdOf } from "../lib/requestId";
 import { positiveInt, readModelRequest } from "./request";
-import { badRequest, CORS_HEADERS, errorResponse, replyThenSettle, withOpenAiErrors } from "./respond";
-import { callUpstream, settle } from "./upstream";
+import { badRequest, CORS_HEADERS, errorResponse, withOpenAiErrors } from "./respond";
+import { answerThenSettle, callUpstream, settle } from "./upstream";
 
 const MAX_CHOICES = 16;
 
@@ -181,17 +181,7 @@ async function finishJson(
     };
     usageSource = "estimate";
   }
-  const billed = usage;
-  return replyThenSettle(text, { status: 200, headers: { "content-type": "application/json", ...CORS_HEADERS, ...grant.headers } }, () =>
-    settle(ctx, grant, {
-      kind: "chat",
-      model: opts.model,
-      usage: billed,
-      usageSource,
-      status: "ok",
-      httpStatus: 200,
-      startedAt: opts.startedAt,
-    }));
+  return answerThenSettle(ctx, grant, text, "application/json", { kind: "chat", model: opts.model, usage, usageSource, startedAt: opts.startedAt });
 }
 
 /**

@@ -10,8 +10,8 @@ import { routeModel } from "./availability";
 import { streamToClient } from "./chat";
 import { requestIdOf } from "../lib/requestId";
 import { positiveInt, readModelRequest } from "./request";
-import { badRequest, CORS_HEADERS, replyThenSettle, withOpenAiErrors } from "./respond";
-import { callUpstream, settle } from "./upstream";
+import { badRequest, withOpenAiErrors } from "./respond";
+import { answerThenSettle, callUpstream } from "./upstream";
 
 /** OpenAI's default max_tokens on this endpoint: a request without one gets 16 tokens, not the plan's default. */
 export const LEGACY_DEFAULT_MAX_TOKENS = 16;
@@ -106,7 +106,5 @@ async function finishJson(
     usage = { tokensIn: opts.promptTokens, cachedTokensIn: 0, tokensOut: Math.min(outBytes, opts.maxOutputTokens), characters: 0 };
     usageSource = "estimate";
   }
-  const billed = usage;
-  return replyThenSettle(text, { status: 200, headers: { "content-type": "application/json", ...CORS_HEADERS, ...grant.headers } }, () =>
-    settle(ctx, grant, { kind: "completion", model: opts.model, usage: billed, usageSource, status: "ok", httpStatus: 200, startedAt: opts.startedAt }));
+  return answerThenSettle(ctx, grant, text, "application/json", { kind: "completion", model: opts.model, usage, usageSource, startedAt: opts.startedAt });
 }

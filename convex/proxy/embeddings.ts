@@ -6,8 +6,8 @@ import { admitRequest } from "./admission";
 import { routeModel } from "./availability";
 import { requestIdOf } from "../lib/requestId";
 import { readModelRequest } from "./request";
-import { badRequest, CORS_HEADERS, replyThenSettle, withOpenAiErrors } from "./respond";
-import { callUpstream, providerFor, settle } from "./upstream";
+import { badRequest, withOpenAiErrors } from "./respond";
+import { answerThenSettle, callUpstream, providerFor } from "./upstream";
 
 async function embeddingsHandler(ctx: ActionCtx, request: Request): Promise<Response> {
   const startedAt = Date.now();
@@ -43,16 +43,13 @@ async function embeddingsHandler(ctx: ActionCtx, request: Request): Promise<Resp
     usageRaw = undefined;
   }
   const reported = providerFor(model).translateUsageMetrics(usageRaw);
-  return replyThenSettle(text, { status: 200, headers: { "content-type": "application/json", ...CORS_HEADERS, ...grant.headers } }, () =>
-    settle(ctx, grant, {
-      kind: "embedding",
-      model,
-      usage: reported ?? { tokensIn: promptTokens, cachedTokensIn: 0, tokensOut: 0, characters: 0 },
-      usageSource: reported ? "provider" : "estimate",
-      status: "ok",
-      httpStatus: 200,
-      startedAt,
-    }));
+  return answerThenSettle(ctx, grant, text, "application/json", {
+    kind: "embedding",
+    model,
+    usage: reported ?? { tokensIn: promptTokens, cachedTokensIn: 0, tokensOut: 0, characters: 0 },
+    usageSource: reported ? "provider" : "estimate",
+    startedAt,
+  });
 }
 
 export const embeddings = httpAction(withOpenAiErrors(embeddingsHandler));

@@ -10,8 +10,8 @@ import { admitRequest } from "./admission";
 import { routeModel } from "./availability";
 import { requestIdOf } from "../lib/requestId";
 import { readModelRequest } from "./request";
-import { badRequest, CORS_HEADERS, errorResponse, replyThenSettle, withOpenAiErrors } from "./respond";
-import { callUpstream, settle } from "./upstream";
+import { badRequest, errorResponse, withOpenAiErrors } from "./respond";
+import { answerThenSettle, callUpstream, settle } from "./upstream";
 
 /** OpenAI's limit on one speech request's input. */
 export const MAX_SPEECH_CHARACTERS = 4096;
@@ -78,16 +78,13 @@ async function speechHandler(ctx: ActionCtx, request: Request): Promise<Response
   // reports the characters it billed (x-character-count); never more than were held.
   const reported = eleven ? routed.provider!.translateUsageMetrics(upstream.response.headers) : null;
   const contentType = eleven?.contentType ?? upstream.response.headers.get("content-type") ?? "audio/mpeg";
-  return replyThenSettle(eleven?.wrapWav ? wavFromPcm(audio) : audio, { status: 200, headers: { "content-type": contentType, ...CORS_HEADERS, ...grant.headers } }, () =>
-    settle(ctx, grant, {
-      kind: "speech",
-      model,
-      usage: { ...NO_USAGE, characters: reported ? Math.min(reported.characters, characters) : characters },
-      usageSource: "provider",
-      status: "ok",
-      httpStatus: 200,
-      startedAt,
-    }));
+  return answerThenSettle(ctx, grant, eleven?.wrapWav ? wavFromPcm(audio) : audio, contentType, {
+    kind: "speech",
+    model,
+    usage: { ...NO_USAGE, characters: reported ? Math.min(reported.characters, characters) : characters },
+    usageSource: "provider",
+    startedAt,
+  });
 }
 
 export const speech = httpAction(withOpenAiErrors(speechHandler));

@@ -21,7 +21,7 @@ import { type AiProvider, type ProviderUsage, UpstreamUnavailableError } from ".
 import { chooseMasterKey } from "../credentials/masterKeySelection";
 import type { Grant } from "./admission";
 import { admitAttempt, reportAttempt } from "./providerHealth";
-import { errorResponse, jsonResponse } from "./respond";
+import { CORS_HEADERS, errorResponse, jsonResponse, replyThenSettle } from "./respond";
 
 // A model's provider comes from the price book (model/pricing.ts) through the registry.
 export { providerFor };
@@ -34,6 +34,25 @@ export interface SettleInput {
   status: "ok" | "client_abandoned" | "upstream_error";
   httpStatus: number;
   startedAt: number;
+}
+
+/**
+ * The provider's answer as a 200 to the client, settled as "ok" at `input`'s usage while the
+ * client reads it (respond.ts replyThenSettle): every JSON and audio endpoint's success.
+ */
+export function answerThenSettle(
+  ctx: ActionCtx,
+  grant: Grant,
+  body: string | Uint8Array,
+  contentType: string,
+  input: Omit<SettleInput, "status" | "httpStatus">,
+): Response {
+  const settled: SettleInput = { ...input, status: "ok", httpStatus: 200 };
+  return replyThenSettle(
+    body,
+    { status: 200, headers: { "content-type": contentType, ...CORS_HEADERS, ...grant.headers } },
+    () => settle(ctx, grant, settled),
+  );
 }
 
 /** Attempts at settling: the mutation is idempotent by request id, so retrying is safe. */
