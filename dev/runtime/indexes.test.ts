@@ -15,6 +15,34 @@ describe("compareKey", () => {
   });
 });
 
+describe("SortedIndex.replace", () => {
+  const doc = (id: string, userId: string, at: number, creation: number) => ({ _id: id, _creationTime: creation, userId, at });
+  const build = () => {
+    const index = new SortedIndex(["userId", "at", "_creationTime", "_id"]);
+    for (const d of [doc("a", "u1", 5, 1), doc("b", "u1", 7, 2), doc("c", "u2", 1, 3)]) index.insert(d);
+    return index;
+  };
+  const ids = (index: SortedIndex) => index.entries.map((e) => e.id);
+
+  it("keeps an entry whose key did not change, and moves, adds and drops the others", () => {
+    const index = build();
+    const before = index.entries.slice();
+    index.replace(doc("a", "u1", 5, 1), { ...doc("a", "u1", 5, 1), tokens: 9 });
+    expect(index.entries).toEqual(before);
+    expect(index.entries[0]).toBe(before[0]);
+    index.replace(doc("a", "u1", 5, 1), doc("a", "u3", 0, 1));
+    expect(ids(index)).toEqual(["b", "c", "a"]);
+    index.replace(null, doc("d", "u1", 6, 4));
+    expect(ids(index)).toEqual(["d", "b", "c", "a"]);
+    index.replace(doc("b", "u1", 7, 2), null);
+    expect(ids(index)).toEqual(["d", "c", "a"]);
+  });
+
+  it("keys a missing field as undefined, like evaluateFieldPath", () => {
+    expect(new SortedIndex(["userId", "_id"]).keyOf({ _id: "y" })).toEqual([undefined, "y"]);
+  });
+});
+
 describe("range bounds", () => {
   // One user with a long history among a few others: the shape of the dashboard's newest-first
   // reads. Keys are [userId, at, _creationTime, _id] like an index entry.
@@ -113,6 +141,8 @@ describe("sorted indexes", () => {
       await e.call("query", "events:inRange", { loInclusive: true, hiInclusive: true, order: "asc" }, null);
       await e.runInline(async (ctx) => {
         for (let i = 0; i < 100; i += 3) await ctx.db.patch(ids[i], { at: 41 + i, userId: "u1" });
+        // Patches that leave every index key as it was: the entries stay, the documents change.
+        for (let i = 2; i < 120; i += 5) await ctx.db.patch(ids[i], { tokens: 5_000 + i });
         for (let i = 1; i < 100; i += 7) await (ctx.db as unknown as { delete(id: string): Promise<void> }).delete(ids[i]);
       });
     }

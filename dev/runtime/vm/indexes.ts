@@ -63,10 +63,33 @@ function compareKeys(a: unknown[], b: unknown[]): number {
 
 export class SortedIndex {
   entries: Entry[] = [];
-  constructor(readonly fields: string[]) {}
+  /** Fields read straight off the document (no dotted path). */
+  private readonly topLevel: boolean[];
+  constructor(readonly fields: string[]) {
+    this.topLevel = fields.map((f) => !f.includes("."));
+  }
 
+  /**
+   * The entry key of a document: what evaluateFieldPath gives for each field. A top-level
+   * field holding a primitive is that value as is (evaluateFieldPath would return it
+   * unchanged); nested paths, objects and arrays (which may hold a pending commit timestamp)
+   * go through evaluateFieldPath.
+   */
   keyOf(doc: any): unknown[] {
-    return this.fields.map((f) => evaluateFieldPath(f, doc));
+    const n = this.fields.length;
+    const key = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) {
+      const f = this.fields[i];
+      if (this.topLevel[i]) {
+        const v = doc[f];
+        if (v === null || typeof v !== "object") {
+          key[i] = v;
+          continue;
+        }
+      }
+      key[i] = evaluateFieldPath(f, doc);
+    }
+    return key;
   }
 
   private position(key: unknown[]): number {
@@ -80,16 +103,27 @@ export class SortedIndex {
     return lo;
   }
 
-  insert(doc: any) {
-    const key = this.keyOf(doc);
+  insert(doc: any, key: unknown[] = this.keyOf(doc)) {
     this.entries.splice(this.position(key), 0, { key, id: doc._id });
   }
 
-  remove(doc: any) {
-    const key = this.keyOf(doc);
+  remove(doc: any, key: unknown[] = this.keyOf(doc)) {
     const at = this.position(key);
     // Keys end with _id, so the entry is exactly at the insertion point.
     if (at < this.entries.length && this.entries[at].id === doc._id) this.entries.splice(at, 1);
+  }
+
+  /**
+   * A committed change of one document: `old` and `now` are its versions before and after
+   * (null when absent). A write that leaves this index's key as it was (most patches: the
+   * indexed fields and _creationTime, _id unchanged) leaves the entry where it is.
+   */
+  replace(old: any, now: any) {
+    const oldKey = old === null ? null : this.keyOf(old);
+    const newKey = now === null ? null : this.keyOf(now);
+    if (oldKey !== null && newKey !== null && compareKeys(oldKey, newKey) === 0) return;
+    if (oldKey !== null) this.remove(old, oldKey);
+    if (newKey !== null) this.insert(now, newKey);
   }
 
   /** First entry position not before the range's lower bound. */
@@ -164,7 +198,11 @@ export class SortedIndex {
 
 interface IndexState {
   indexes: Map<string, SortedIndex>;
+  /** The built indexes of each table, for a commit to update (only those of its tables). */
+  byTable: Map<string, SortedIndex[]>;
   tables: Map<string, Set<string>>;
+  /** Each `table.index`'s key fields, resolved from the schema once. */
+  fields: Map<string, string[]>;
 }
 
 const stateOf = new WeakMap<object, IndexState>();
@@ -172,7 +210,7 @@ const stateOf = new WeakMap<object, IndexState>();
 function state(db: any): IndexState {
   let s = stateOf.get(db);
   if (!s) {
-    s = { indexes: new Map(), tables: new Map() };
+    s = { indexes: new Map(), byTable: new Map(), tables: new Map(), fields: new Map() };
     for (const id of Object.keys(db._documents)) {
       const table = tableNameFromId(id);
       if (table === null) continue;
@@ -186,6 +224,14 @@ function state(db: any): IndexState {
 }
 
 function indexFields(db: any, tableName: string, indexName: string): string[] {
+  const s = state(db);
+  const name = `${tableName}.${indexName}`;
+  let fields = s.fields.get(name);
+  if (fields === undefined) s.fields.set(name, (fields = schemaIndexFields(db, tableName, indexName)));
+  return fields;
+}
+
+function schemaIndexFields(db: any, tableName: string, indexName: string): string[] {
   if (indexName === "by_creation_time") return ["_creationTime", "_id"];
   if (indexName === "by_id") return ["_id"];
   const indexes = db._schema?.tables.get(tableName)?.indexes;
@@ -210,6 +256,9 @@ function getIndex(db: any, tableName: string, indexName: string, fields: string[
     built.sort((a, b) => compareKeys(a.key, b.key));
     index.entries = built;
     s.indexes.set(name, index);
+    let ofTable = s.byTable.get(tableName);
+    if (!ofTable) s.byTable.set(tableName, (ofTable = []));
+    ofTable.push(index);
   }
   return index;
 }
@@ -386,11 +435,8 @@ export function applyCommitted(db: any, before: Record<string, any>) {
     const table = tableNameFromId(id);
     if (table === null) continue;
     const now = db._documents[id] ?? null;
-    for (const [name, index] of s.indexes) {
-      if (!name.startsWith(`${table}.`)) continue;
-      if (old !== null) index.remove(old);
-      if (now !== null) index.insert(now);
-    }
+    const indexes = s.byTable.get(table);
+    if (indexes !== undefined) for (const index of indexes) index.replace(old, now);
     let set = s.tables.get(table);
     if (!set) s.tables.set(table, (set = new Set()));
     if (now === null) set.delete(id);
