@@ -250,13 +250,72 @@ export function patchConvexTest(original: string): string {
     "let __globalProxiesInstalled = false;\nfunction runWithGlobalOverrides(overrides, handler) {\n" +
       "    if (!__globalProxiesInstalled) {\n        installGlobalProxies();\n        __globalProxiesInstalled = true;\n    }",
   );
+  // Validators: every call's arguments and result and every written document are checked by
+  // validateValidator, which tries each member of a union until one does not throw: every
+  // member before the matching one built an Error with its message and stack. A check that only
+  // answers yes or no runs first; when it says no, the original runs and throws its own error.
+  s = replaceExactly(s, "function validateValidator(validator, value) {", "function __validateValidatorGeneral(validator, value) {");
+  s = replaceExactly(
+    s,
+    "function hasPendingValues(value) {\n    if (value instanceof CommitTsPlaceholder) {",
+    "function hasPendingValues(value) {\n    if (value === null || typeof value !== \"object\") {\n        return false;\n    }\n    if (value instanceof CommitTsPlaceholder) {",
+  );
+  s +=
+    "\nfunction validateValidator(validator, value) {\n" +
+    "    if (!__validatorAccepts(validator, value)) __validateValidatorGeneral(validator, value);\n" +
+    "}\n" +
+    "// True exactly when __validateValidatorGeneral(validator, value) would not throw.\n" +
+    "function __validatorAccepts(validator, value) {\n" +
+    "    switch (validator.type) {\n" +
+    "        case \"null\": return value === null;\n" +
+    "        case \"number\": return typeof value === \"number\";\n" +
+    "        case \"bigint\": return typeof value === \"bigint\";\n" +
+    "        case \"commitTs\": return typeof value === \"bigint\" || value instanceof CommitTsPlaceholder;\n" +
+    "        case \"boolean\": return typeof value === \"boolean\";\n" +
+    "        case \"string\": return typeof value === \"string\";\n" +
+    "        case \"bytes\": return value instanceof ArrayBuffer;\n" +
+    "        case \"any\": return true;\n" +
+    "        case \"literal\": return value === validator.value;\n" +
+    "        case \"id\": return typeof value === \"string\" && tableNameFromId(value) === validator.tableName;\n" +
+    "        case \"array\": {\n" +
+    "            if (!Array.isArray(value)) return false;\n" +
+    "            for (const v of value) if (!__validatorAccepts(validator.value, v)) return false;\n" +
+    "            return true;\n" +
+    "        }\n" +
+    "        case \"union\": {\n" +
+    "            for (const v of validator.value) if (__validatorAccepts(v, value)) return true;\n" +
+    "            return false;\n" +
+    "        }\n" +
+    "        case \"object\": {\n" +
+    "            if (value === null || typeof value !== \"object\" || !isSimpleObject(value)) return false;\n" +
+    "            const fields = validator.value;\n" +
+    "            for (const k in fields) {\n" +
+    "                const field = fields[k];\n" +
+    "                const v = value[k];\n" +
+    "                if (v === undefined) {\n" +
+    "                    if (!field.optional) return false;\n" +
+    "                } else if (!__validatorAccepts(field.fieldType, v)) return false;\n" +
+    "            }\n" +
+    "            for (const k of Object.keys(value)) if (fields[k] === undefined) return false;\n" +
+    "            return true;\n" +
+    "        }\n" +
+    "        default: {\n" +
+    "            try {\n" +
+    "                __validateValidatorGeneral(validator, value);\n" +
+    "                return true;\n" +
+    "            } catch {\n" +
+    "                return false;\n" +
+    "            }\n" +
+    "        }\n" +
+    "    }\n" +
+    "}\n";
   return (
     s +
     `\nexport { DatabaseFake as __DatabaseFake, TransactionManager as __TransactionManager,` +
     ` validateIndexRangeExpression as __validateIndexRangeExpression, evaluateRangeFilter as __evaluateRangeFilter,` +
     ` evaluateFieldPath as __evaluateFieldPath, evaluateQueryValue as __evaluateQueryValue, evaluateFilter as __evaluateFilter, runScheduledFunction as __runScheduledFunction,` +
     ` convexGlobalStorage as __convexGlobalStorage, frameworkSetTimeout as __frameworkSetTimeout,` +
-    ` tableNameFromId as __tableNameFromId };\n`
+    ` tableNameFromId as __tableNameFromId, validateValidator as __validateValidator, hasPendingValues as __hasPendingValues };\n`
   );
 }
 
