@@ -100,9 +100,14 @@ describe("patches of convex-test and convex", () => {
 
   it("convert stored documents exactly as convexToJson does", () => {
     const patched = patchConvexTest(convexTestSource);
-    const start = patched.indexOf("function __storedToJson(value) {");
-    const text = patched.slice(start, patched.indexOf("\n}\n", start) + 2);
-    const storedToJson = new Function("convexToJson", `${text}; return __storedToJson;`)(convexToJson) as (v: unknown) => unknown;
+    const start = patched.indexOf("let __storedPlain = true;");
+    const end = patched.indexOf("\n}\n", patched.indexOf("function __storedPage(result) {")) + 2;
+    const made = new Function("convexToJson", `${patched.slice(start, end)}; return { __storedToJson, __storedDoc, __storedNext };`)(convexToJson) as {
+      __storedToJson(v: unknown): unknown;
+      __storedDoc(v: unknown): unknown;
+      __storedNext(v: unknown, done: boolean): unknown;
+    };
+    const storedToJson = made.__storedToJson;
     const bytes = new Uint8Array([1, 2, 255]).buffer;
     const samples: unknown[] = [
       null,
@@ -122,6 +127,22 @@ describe("patches of convex-test and convex", () => {
     const doc = { b: 1, a: 2, c: { e: 1, d: 2 } };
     expect(Object.keys(storedToJson(doc) as object)).toEqual(Object.keys(convexToJson(doc) as object));
     expect(Object.keys((storedToJson(doc) as { c: object }).c)).toEqual(["d", "e"]);
+
+    // A document whose form is plain data is marked for the reader's jsonToConvex to take as is;
+    // one with a bigint, bytes or a special number (a `$` form) is not.
+    const fresh = (globalThis as Record<symbol, WeakSet<object>>)[Symbol.for("offline-runtime.freshJson")];
+    const plain = made.__storedDoc({ _id: "1;users", n: 1, tags: ["a"], nested: { x: null } }) as object;
+    expect(plain).toEqual({ _id: "1;users", n: 1, tags: ["a"], nested: { x: null } });
+    expect(fresh.has(plain)).toBe(true);
+    for (const special of [{ n: 5n }, { b: bytes }, { deep: [{ x: Number.NaN }] }, { x: -0 }]) {
+      const form = made.__storedDoc(special) as object;
+      expect(form).toEqual(convexToJson(special as never));
+      expect(fresh.has(form)).toBe(false);
+    }
+    // Plain again after a special one.
+    expect(fresh.has(made.__storedDoc({ a: 1 }) as object)).toBe(true);
+    expect(made.__storedNext({ b: 2, a: 1 }, false)).toEqual(convexToJson({ value: { a: 1, b: 2 }, done: false }));
+    expect(made.__storedNext(undefined, true)).toEqual(convexToJson({ value: undefined, done: true }));
   });
 
   it("fail loudly when the code they patch has changed", () => {

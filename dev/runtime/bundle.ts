@@ -140,16 +140,22 @@ export function patchConvexTest(original: string): string {
   let source = replaceExactly(
     original,
     "                const doc = getAndTrack(table, id);\n                return JSON.stringify(convexToJson(doc));",
-    "                const doc = getAndTrack(table, id);\n                return JSON.stringify(__storedToJson(doc));",
+    "                const doc = getAndTrack(table, id);\n                return JSON.stringify(__storedDoc(doc));",
   );
-  source = replaceExactly(source, "return JSON.stringify(convexToJson({ value, done }));", "return JSON.stringify(__storedToJson({ value, done }));");
-  source = replaceExactly(source, "return JSON.stringify(convexToJson({\n                    page,", "return JSON.stringify(__storedToJson({\n                    page,");
+  source = replaceExactly(source, "return JSON.stringify(convexToJson({ value, done }));", "return JSON.stringify(__storedNext(value, done));");
+  source = replaceExactly(source, "return JSON.stringify(convexToJson({\n                    page,", "return JSON.stringify(__storedPage({\n                    page,");
   source +=
     "\n// convexToJson for stored documents: the same output (keys sorted, undefined fields left out),\n" +
     "// without per-field path strings and checks; anything but plain data goes to convexToJson.\n" +
+    "// __storedPlain stays true while only plain data (no convexToJson form) was produced.\n" +
+    "let __storedPlain = true;\n" +
     "function __storedToJson(value) {\n" +
     "    if (value === null || typeof value === \"string\" || typeof value === \"boolean\") return value;\n" +
-    "    if (typeof value === \"number\") return Number.isFinite(value) && !Object.is(value, -0) ? value : convexToJson(value);\n" +
+    "    if (typeof value === \"number\") {\n" +
+    "        if (Number.isFinite(value) && !Object.is(value, -0)) return value;\n" +
+    "        __storedPlain = false;\n" +
+    "        return convexToJson(value);\n" +
+    "    }\n" +
     "    if (Array.isArray(value)) {\n" +
     "        const out = new Array(value.length);\n" +
     "        for (let i = 0; i < value.length; i++) out[i] = __storedToJson(value[i]);\n" +
@@ -160,11 +166,33 @@ export function patchConvexTest(original: string): string {
     "        const out = {};\n" +
     "        for (const k of keys) {\n" +
     "            const v = value[k];\n" +
+    "            if (k.charCodeAt(0) === 36) __storedPlain = false;\n" +
     "            if (v !== undefined) out[k] = __storedToJson(v);\n" +
     "        }\n" +
     "        return out;\n" +
     "    }\n" +
+    "    __storedPlain = false;\n" +
     "    return convexToJson(value);\n" +
+    "}\n" +
+    "// A document handed to a function: its JSON form, and when that is plain data (what\n" +
+    "// jsonToConvex would copy into an equal value), marked so that the reader's jsonToConvex\n" +
+    "// takes it as it is instead of copying it a second time. Nothing else holds the form.\n" +
+    "const __freshJson = (globalThis[Symbol.for(\"offline-runtime.freshJson\")] ??= new WeakSet());\n" +
+    "function __storedDoc(doc) {\n" +
+    "    __storedPlain = true;\n" +
+    "    const out = __storedToJson(doc);\n" +
+    "    if (__storedPlain && out !== null && typeof out === \"object\") __freshJson.add(out);\n" +
+    "    return out;\n" +
+    "}\n" +
+    "function __storedNext(value, done) {\n" +
+    "    const out = { done };\n" +
+    "    if (value !== undefined) out.value = __storedDoc(value);\n" +
+    "    return out;\n" +
+    "}\n" +
+    "function __storedPage(result) {\n" +
+    "    const out = __storedToJson({ ...result, page: [] });\n" +
+    "    out.page = result.page.map(__storedDoc);\n" +
+    "    return out;\n" +
     "}\n";
   let s = replaceExactly(source, "global.Convex = {", "globalThis.Convex = {");
   // Syscalls without the JSON text round trip (convex/server's syscall.js is patched to use these).
@@ -355,7 +383,10 @@ export function patchConvexValues(source: string): string {
   let s = replaceExactly(
     source,
     "export function jsonToConvex(value) {\n  if (value === null) {",
-    "export function jsonToConvex(value) {\n  const lean = __leanFromJson(value);\n  return lean !== __NOT_LEAN ? lean : __jsonToConvexGeneral(value);\n}\n" +
+    "const __freshJson = (globalThis[Symbol.for(\"offline-runtime.freshJson\")] ??= new WeakSet());\n" +
+      "export function jsonToConvex(value) {\n" +
+      "  if (value !== null && typeof value === \"object\" && __freshJson.delete(value)) return value;\n" +
+      "  const lean = __leanFromJson(value);\n  return lean !== __NOT_LEAN ? lean : __jsonToConvexGeneral(value);\n}\n" +
       "function __jsonToConvexGeneral(value) {\n  if (value === null) {",
     1,
     "convex",

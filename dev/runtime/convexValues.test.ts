@@ -111,4 +111,16 @@ describe("convexToJson / jsonToConvex with lean copies", () => {
     const back = patched.jsonToConvex(out) as { a: { b: number[] } };
     expect(back.a.b).not.toBe(out.a.b);
   });
+
+  it("takes a form marked fresh (a stored document's, nothing else holds it) as it is, once", () => {
+    const fresh = (globalThis as Record<symbol, WeakSet<object> | undefined>)[Symbol.for("offline-runtime.freshJson")]!;
+    expect(fresh).toBeInstanceOf(WeakSet);
+    const form = { _id: "1;users", n: 1, tags: ["a"] };
+    fresh.add(form);
+    expect(patched.jsonToConvex(form)).toBe(form);
+    // The mark is used up: the same form again is copied.
+    const again = patched.jsonToConvex(form);
+    expect(again).toEqual(form);
+    expect(again).not.toBe(form);
+  });
 });
