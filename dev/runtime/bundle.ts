@@ -278,6 +278,20 @@ export function patchConvexTest(original: string): string {
     "let __globalProxiesInstalled = false;\nfunction runWithGlobalOverrides(overrides, handler) {\n" +
       "    if (!__globalProxiesInstalled) {\n        installGlobalProxies();\n        __globalProxiesInstalled = true;\n    }",
   );
+  // An httpAction's Request: the engine hands over header pairs Node's parser has checked and
+  // takes the Request's own abort controller (dev/runtime/primitives.ts, TRUSTED_REQUEST)
+  // instead of a signal the Request would follow; any other caller builds it as before.
+  s = replaceExactly(s, "a.invokeHttpAction(new Request(url, init))", "a.invokeHttpAction(__newHttpRequest(url, init))");
+  s +=
+    "\nconst __TRUSTED_INIT = Symbol.for(\"offline-runtime.trustedInit\");\n" +
+    "function __newHttpRequest(url, init) {\n" +
+    "    const trusted = init?.[__TRUSTED_INIT];\n" +
+    "    const make = Request[Symbol.for(\"offline-runtime.trustedRequest\")];\n" +
+    "    if (trusted === undefined || typeof make !== \"function\") return new Request(url, init);\n" +
+    "    const made = make.call(Request, url.href, init.method ?? \"GET\", trusted.headers, init.body ?? null);\n" +
+    "    trusted.onRequest(made.abort);\n" +
+    "    return made.request;\n" +
+    "}\n";
   // Validators: every call's arguments and result and every written document are checked by
   // validateValidator, which tries each member of a union until one does not throw: every
   // member before the matching one built an Error with its message and stack. A check that only

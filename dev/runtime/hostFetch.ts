@@ -14,6 +14,7 @@ import http from "node:http";
 import https from "node:https";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import type { Readable } from "node:stream";
+import { TRUSTED_RESPONSE } from "./primitives.ts";
 
 // The VM's fetch as the fast path calls it (input and init are whatever the function passed).
 type Fetch = (input: any, init?: any) => Promise<Response>;
@@ -43,6 +44,7 @@ export interface HostFetch {
 
 interface FastRequest {
   url: URL;
+  options: Target["options"];
   method: string;
   headers: [string, string][];
   body: Uint8Array | null;
@@ -82,6 +84,40 @@ function headerPairs(headers: unknown): [string, string][] | null {
   return out;
 }
 
+/** A parsed target: its URL and the options Node's `request` derives from it (never changed). */
+interface Target {
+  url: URL;
+  options: { protocol: string; hostname: string; port?: number; path: string };
+}
+
+/**
+ * Targets by href: a provider is called at the same few URLs, and parsing one (then Node's
+ * urlToHttpOptions of it) on every call showed in profiles. Bounded; cleared whole when full.
+ */
+const targets = new Map<string, Target | null>();
+const TARGETS_MAX = 512;
+
+function targetOf(href: string): Target | null {
+  let target = targets.get(href);
+  if (target !== undefined) return target;
+  target = null;
+  try {
+    const url = new URL(href);
+    if ((url.protocol === "http:" || url.protocol === "https:") && !url.username && !url.password) {
+      // What urlToHttpOptions gives for such a URL (IPv6 hosts without their brackets).
+      const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+      const options: Target["options"] = { protocol: url.protocol, hostname, path: `${url.pathname}${url.search}` };
+      if (url.port !== "") options.port = Number(url.port);
+      target = { url, options };
+    }
+  } catch {
+    target = null;
+  }
+  if (targets.size >= TARGETS_MAX) targets.clear();
+  targets.set(href, target);
+  return target;
+}
+
 /** The request in the fast path's terms, or null when EdgeVM's fetch should take it. */
 function fastRequest(input: unknown, init: unknown): FastRequest | null {
   let href: string;
@@ -89,13 +125,9 @@ function fastRequest(input: unknown, init: unknown): FastRequest | null {
   else if (input !== null && typeof input === "object" && typeof (input as URL).href === "string" && !("method" in input)) {
     href = (input as URL).href;
   } else return null;
-  let url: URL;
-  try {
-    url = new URL(href);
-  } catch {
-    return null;
-  }
-  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.username || url.password) return null;
+  const target = targetOf(href);
+  if (target === null) return null;
+  const url = target.url;
   if (init !== undefined && init !== null && !isPlainObject(init)) return null;
   const options = (init ?? {}) as Record<string, unknown>;
   for (const key of Object.keys(options)) if (options[key] !== undefined && !FAST_INIT_KEYS.has(key)) return null;
@@ -123,21 +155,35 @@ function fastRequest(input: unknown, init: unknown): FastRequest | null {
   }
   const signal = options.signal ?? null;
   if (signal !== null && (typeof signal !== "object" || typeof (signal as AbortSignal).addEventListener !== "function")) return null;
-  return { url, method, headers, body, signal: signal as AbortSignal | null };
+  return { url, options: target.options, method, headers, body, signal: signal as AbortSignal | null };
 }
 
 /** What undici's fetch adds when the caller did not set it, so the upstream sees the same request. */
-function withDefaults(req: FastRequest): [string, string][] {
-  const out = req.headers.slice();
-  const has = new Set(out.map(([k]) => k.toLowerCase()));
-  const add = (name: string, value: string) => {
-    if (!has.has(name)) out.push([name, value]);
-  };
-  add("accept", "*/*");
-  add("accept-language", "*");
-  add("sec-fetch-mode", "cors");
-  add("user-agent", "undici");
-  add("accept-encoding", req.url.protocol === "https:" ? "br, gzip, deflate" : "gzip, deflate");
+const DEFAULT_HEADERS: Record<"http:" | "https:", [string, string][]> = {
+  "http:": [["accept", "*/*"], ["accept-language", "*"], ["sec-fetch-mode", "cors"], ["user-agent", "undici"], ["accept-encoding", "gzip, deflate"]],
+  "https:": [["accept", "*/*"], ["accept-language", "*"], ["sec-fetch-mode", "cors"], ["user-agent", "undici"], ["accept-encoding", "br, gzip, deflate"]],
+};
+
+/**
+ * The headers on the wire: the caller's, one entry per name (case-insensitive, the first
+ * spelling kept, values joined as Headers joins them), then undici's defaults the caller did not
+ * set, then our own Content-Length. The length is always ours: a caller's own (stripe-node sends
+ * one) would otherwise be joined with it into "13, 13", which servers refuse with a 400.
+ */
+function wireHeaders(req: FastRequest): Record<string, string> {
+  const byName = new Map<string, [string, string]>();
+  for (const [name, value] of req.headers) {
+    const key = name.toLowerCase();
+    if (key === "content-length") continue;
+    const prev = byName.get(key);
+    byName.set(key, prev === undefined ? [name, value] : [prev[0], `${prev[1]}, ${value}`]);
+  }
+  for (const pair of DEFAULT_HEADERS[req.url.protocol as "http:" | "https:"]) if (!byName.has(pair[0])) byName.set(pair[0], pair);
+  if (req.body !== null || req.method === "POST" || req.method === "PUT") {
+    byName.set("content-length", ["content-length", String(req.body?.length ?? 0)]);
+  }
+  const out: Record<string, string> = {};
+  for (const [name, value] of byName.values()) out[name] = value;
   return out;
 }
 
@@ -154,7 +200,19 @@ function decoded(res: http.IncomingMessage): Readable {
   return res;
 }
 
+function headerPairsOf(raw: string[]): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i < raw.length; i += 2) pairs.push([raw[i], raw[i + 1]]);
+  return pairs;
+}
+
 export function createHostFetch(fallback: Fetch, ResponseCtor: ResponseClass, ReadableStreamCtor: ReadableStreamClass): HostFetch {
+  // The reply's headers as Node parsed them (checked already) go straight into the Response's
+  // header list (primitives.ts); the plain constructor when the primitives are not patched.
+  const factory = (ResponseCtor as unknown as Record<symbol, unknown>)[TRUSTED_RESPONSE];
+  const trustedResponse = typeof factory === "function"
+    ? (factory as (body: unknown, status: number, statusText: string, raw: string[]) => Response).bind(ResponseCtor)
+    : null;
   // Idle sockets are closed after 4 s (undici's default), or sooner when the server's
   // Keep-Alive hint says so (Node's agent reads it), so a reused socket is rarely one the
   // server has just closed.
@@ -167,20 +225,6 @@ export function createHostFetch(fallback: Fetch, ResponseCtor: ResponseClass, Re
     const { signal } = req;
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise<Response>((resolve, reject) => {
-      // The length is always ours: a caller's own Content-Length (stripe-node sends one) would
-      // otherwise be joined with it below into "13, 13", which servers refuse with a 400.
-      const headers = withDefaults(req).filter(([name]) => name.toLowerCase() !== "content-length");
-      if (req.body !== null || req.method === "POST" || req.method === "PUT") {
-        headers.push(["content-length", String(req.body?.length ?? 0)]);
-      }
-      // One entry per name (case-insensitive, the first spelling kept), values joined as
-      // Headers joins them.
-      const byName = new Map<string, [string, string]>();
-      for (const [name, value] of headers) {
-        const key = name.toLowerCase();
-        const prev = byName.get(key);
-        byName.set(key, prev === undefined ? [name, value] : [prev[0], `${prev[1]}, ${value}`]);
-      }
       const lib = req.url.protocol === "https:" ? https : http;
       let settled = false;
       let body: Readable | null = null;
@@ -201,10 +245,11 @@ export function createHostFetch(fallback: Fetch, ResponseCtor: ResponseClass, Re
         }
       };
       const done = () => signal?.removeEventListener("abort", onAbort);
-      const outgoing = lib.request(req.url, {
+      const outgoing = lib.request({
+        ...req.options,
         method: req.method,
         agent: agents[req.url.protocol as "http:" | "https:"],
-        headers: Object.fromEntries(byName.values()),
+        headers: wireHeaders(req),
       });
       outgoing.on("error", (error) => {
         done();
@@ -224,12 +269,12 @@ export function createHostFetch(fallback: Fetch, ResponseCtor: ResponseClass, Re
           resolve(followRedirect(req, init, status, location));
           return;
         }
-        const pairs: [string, string][] = [];
-        for (let i = 0; i < res.rawHeaders.length; i += 2) pairs.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
         const respond = (body: ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer> | null) => {
           let response: Response;
           try {
-            response = new ResponseCtor(body, { status, statusText: res.statusMessage ?? "", headers: pairs });
+            response = trustedResponse !== null
+              ? trustedResponse(body, status, res.statusMessage ?? "", res.rawHeaders)
+              : new ResponseCtor(body, { status, statusText: res.statusMessage ?? "", headers: headerPairsOf(res.rawHeaders) });
           } catch (error) {
             // A status the Response constructor refuses (not 200-599): undici fails the fetch too.
             res.destroy();

@@ -80,7 +80,66 @@ ${EAGER_STREAM}
     }
     function extractBody(object, keepalive = false) {`;
 
-/** `load.js` of @edge-runtime/primitives with lazy string/bytes body streams (see above). */
+/**
+ * Factories the runtime itself uses (engine.ts, hostFetch.ts), on symbols functions never ask
+ * for: a Request or a Response whose headers come from Node's HTTP parser, which has already
+ * checked them, appended to its header list without undici's per-header conversions and
+ * checks; the Request's own abort controller handed back (for a client that disconnects)
+ * instead of a second controller the Request would have to follow; and a Headers object's
+ * pairs exactly as forEach gives them (sorted, combined, set-cookie apart), without the iterator.
+ */
+export const TRUSTED_REQUEST = Symbol.for("offline-runtime.trustedRequest");
+export const TRUSTED_RESPONSE = Symbol.for("offline-runtime.trustedResponse");
+export const HEADER_PAIRS = Symbol.for("offline-runtime.headerPairs");
+
+const REQUEST_ABORT_SINK = `        this[kState] = request;
+        const ac = new AbortController();
+        this[kSignal] = ac.signal;`;
+
+const TRUSTED_REQUEST_FACTORY = `    var __requestAbortSink = null;
+    Object.defineProperty(Request2, Symbol.for("offline-runtime.trustedRequest"), {
+      // body: bytes or null (a byte body adds no content-type of its own).
+      // Called on EdgeVM's Request (a subclass that adds duplex), so that class is built.
+      value: function trustedRequest(url, method, headerPairs, body) {
+        const Ctor = typeof this === "function" ? this : Request2;
+        let ac = null;
+        __requestAbortSink = (c) => {
+          ac = c;
+        };
+        let request;
+        try {
+          request = new Ctor(url, body === null ? { method, duplex: "half" } : { method, body, duplex: "half" });
+        } finally {
+          __requestAbortSink = null;
+        }
+        const list = request[kState].headersList;
+        for (let i = 0; i < headerPairs.length; i++) list.append(headerPairs[i][0], headerPairs[i][1], false);
+        return { request, abort: (reason) => ac.abort(reason) };
+      }
+    });
+`;
+
+const TRUSTED_RESPONSE_FACTORY = `    Object.defineProperty(Response2, Symbol.for("offline-runtime.trustedResponse"), {
+      // rawHeaders: Node's flat [name, value, name, value, ...]; body: bytes, a stream or null.
+      value: function trustedResponse(body, status, statusText, rawHeaders) {
+        const response = new Response2(body, { status, statusText });
+        const list = response[kState].headersList;
+        for (let i = 0; i < rawHeaders.length; i += 2) list.append(rawHeaders[i], rawHeaders[i + 1], false);
+        return response;
+      }
+    });
+`;
+
+const HEADER_PAIRS_ACCESSOR = `    Object.defineProperty(Headers2, Symbol.for("offline-runtime.headerPairs"), {
+      // The array forEach iterates (cached by undici until the headers change): read it, never change it.
+      value: function headerPairs(headers) {
+        webidl.brandCheck(headers, Headers2);
+        return headers[kHeadersSortedMap];
+      }
+    });
+`;
+
+/** `load.js` of @edge-runtime/primitives with lazy string/bytes body streams and the factories (see above). */
 export function patchPrimitives(source: string): string {
   let s = replaceExactly(source, "\n    function extractBody(object, keepalive = false) {", LAZY_BODY, 1, PKG);
   s = replaceExactly(
@@ -116,6 +175,28 @@ export function patchPrimitives(source: string): string {
       if (bodyUnusable(object)) {
         throw new TypeError("Body is unusable: Body has already been read");
       }`,
+    1,
+    PKG,
+  );
+  s = replaceExactly(s, REQUEST_ABORT_SINK, `${REQUEST_ABORT_SINK}\n        if (__requestAbortSink !== null) __requestAbortSink(ac);`, 1, PKG);
+  s = replaceExactly(
+    s,
+    "    module2.exports = { Request: Request2, makeRequest, fromInnerRequest, cloneRequest };",
+    `${TRUSTED_REQUEST_FACTORY}    module2.exports = { Request: Request2, makeRequest, fromInnerRequest, cloneRequest };`,
+    1,
+    PKG,
+  );
+  s = replaceExactly(
+    s,
+    "    module2.exports = {\n      isNetworkError,\n      makeNetworkError: makeNetworkError2,",
+    `${TRUSTED_RESPONSE_FACTORY}    module2.exports = {\n      isNetworkError,\n      makeNetworkError: makeNetworkError2,`,
+    1,
+    PKG,
+  );
+  s = replaceExactly(
+    s,
+    '    Reflect.deleteProperty(Headers2, "setHeadersList");\n',
+    `    Reflect.deleteProperty(Headers2, "setHeadersList");\n${HEADER_PAIRS_ACCESSOR}`,
     1,
     PKG,
   );

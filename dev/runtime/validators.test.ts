@@ -49,7 +49,7 @@ function outcome(f: () => void): string {
   }
 }
 
-const exported = (validator: { json: unknown }) => JSON.parse(JSON.stringify(validator.json));
+const exported = (validator: unknown) => JSON.parse(JSON.stringify((validator as { json: unknown }).json));
 
 describe("validateValidator with the yes/no check first", () => {
   const validators = [

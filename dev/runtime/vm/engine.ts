@@ -465,6 +465,10 @@ function parseJsonInThisRealm() {
 
 let responseState: symbol | null | undefined;
 const TAKE_WHOLE_BODY = Symbol.for("offline-runtime.takeWholeBody");
+// dev/runtime/primitives.ts's factories and bundle.ts's __newHttpRequest.
+const TRUSTED_REQUEST = Symbol.for("offline-runtime.trustedRequest");
+const TRUSTED_INIT = Symbol.for("offline-runtime.trustedInit");
+const HEADER_PAIRS = Symbol.for("offline-runtime.headerPairs");
 
 /**
  * A Response's body as bytes without reading its stream, when the Response was built from a
@@ -602,21 +606,45 @@ function createEngine({ schema, modules, components }: EngineInput): Engine {
     },
 
     fetch(method, path, headers, body, identityJson, requestJson = null) {
-      const controller = new AbortController();
-      const init: RequestInit = {
-        method,
+      let abortRequest: () => void;
+      const init: RequestInit & { [TRUSTED_INIT]?: unknown } = { method };
+      if (typeof (Request as any)[TRUSTED_REQUEST] === "function") {
+        // The Request takes the pairs as Node parsed them, and its own controller aborts it
+        // (convex-test's t.fetch, patched: bundle.ts __newHttpRequest).
+        let requestAbort: (() => void) | null = null;
+        let abortedEarly = false;
+        init[TRUSTED_INIT] = {
+          headers,
+          onRequest(abort: () => void) {
+            requestAbort = abort;
+            if (abortedEarly) abort();
+          },
+        };
+        abortRequest = () => {
+          if (requestAbort !== null) requestAbort();
+          else abortedEarly = true;
+        };
+      } else {
+        const controller = new AbortController();
         // The pairs as they are: convex-test builds the Request (and its Headers) from them once.
-        headers,
-        signal: controller.signal,
-      };
+        init.headers = headers;
+        init.signal = controller.signal;
+        abortRequest = () => controller.abort();
+      }
       if (body !== null && method !== "GET" && method !== "HEAD") init.body = new Uint8Array(body);
       const response = (async () => {
         hooks?.onCall("httpAction", "");
         const res: Response = await accessorFor(t, identityJson, requestJson).fetch(path, init);
         const whole = sourceBytes(res);
         const reader = whole === null && res.body ? res.body.getReader() : null;
-        const outHeaders: [string, string][] = [];
-        res.headers.forEach((v, k) => outHeaders.push([k, v]));
+        // What forEach gives, without its iterator (dev/runtime/primitives.ts); only read.
+        const headerPairs = (Headers as any)[HEADER_PAIRS];
+        let outHeaders: [string, string][];
+        if (typeof headerPairs === "function") outHeaders = headerPairs(res.headers);
+        else {
+          outHeaders = [];
+          res.headers.forEach((v, k) => outHeaders.push([k, v]));
+        }
         return {
           status: res.status,
           headers: outHeaders,
@@ -637,7 +665,7 @@ function createEngine({ schema, modules, components }: EngineInput): Engine {
       })();
       // The abort event reaches handler code (e.g. a listener that runs a mutation to
       // settle usage), so dispatch it inside this deployment's context.
-      const abort = () => inDeployment(() => controller.abort());
+      const abort = () => inDeployment(abortRequest);
       return { abort, response };
     },
 
