@@ -278,6 +278,50 @@ export function patchConvexTest(original: string): string {
     "let __globalProxiesInstalled = false;\nfunction runWithGlobalOverrides(overrides, handler) {\n" +
       "    if (!__globalProxiesInstalled) {\n        installGlobalProxies();\n        __globalProxiesInstalled = true;\n    }",
   );
+  // A mutation called by path (ctx.runMutation, a client, the scheduler) got a new
+  // mutationGeneric wrapper on every call; it depends only on the handler and the caller's auth
+  // (this closure), so it is made once per handler.
+  s = replaceExactly(
+    s,
+    "    const runMutationWithHandler = async (handler, args, extraCtx = {}, functionPath, isNested, transactionLimits) => {\n        const m = mutationGeneric({",
+    "    const __mutationWrappers = new WeakMap();\n" +
+      "    const __mutationWrapperOf = (handler) => {\n" +
+      "        let m = __mutationWrappers.get(handler);\n" +
+      "        if (m === undefined) {\n" +
+      "            m = mutationGeneric({\n" +
+      "                handler: (ctx, a) => {\n" +
+      "                    const testCtx = { ...ctx, auth: authStorage.getStore() ?? auth };\n" +
+      "                    return runWithGlobalOverrides(transactionGlobalOverrides(), () => handler(testCtx, a));\n" +
+      "                },\n" +
+      "            });\n" +
+      "            __mutationWrappers.set(handler, m);\n" +
+      "        }\n" +
+      "        return m;\n" +
+      "    };\n" +
+      "    const runMutationWithHandler = async (handler, args, extraCtx = {}, functionPath, isNested, transactionLimits) => {\n" +
+      "        const m = extraCtx === __NO_EXTRA_CTX ? __mutationWrapperOf(handler) : mutationGeneric({",
+  );
+  s = replaceExactly(
+    s,
+    "const result = await runMutationWithHandler(resolved.handler, args, {}, resolved.functionPath, isNested, transactionLimits);",
+    "const result = await runMutationWithHandler(resolved.handler, args, __NO_EXTRA_CTX, resolved.functionPath, isNested, transactionLimits);",
+  );
+  s += "\nconst __NO_EXTRA_CTX = Object.freeze({});\n";
+  // The same for an httpAction's wrapper (one per route handler and caller's auth).
+  s = replaceExactly(
+    s,
+    "            const [func] = found;\n            const a = httpActionGeneric((ctx, a) => {",
+    "            const [func] = found;\n" +
+      "            let __byFunc = __httpWrappers.get(byType);\n" +
+      "            if (__byFunc === undefined) __httpWrappers.set(byType, (__byFunc = new WeakMap()));\n" +
+      "            const a = __byFunc.get(func) ?? __byFunc.set(func, httpActionGeneric((ctx, a) => {",
+  );
+  s = replaceExactly(
+    s,
+    "                return runWithGlobalOverrides({}, () => getHandler(func)(testCtx, a));\n            });\n            const httpCtx = {",
+    "                return runWithGlobalOverrides({}, () => getHandler(func)(testCtx, a));\n            })).get(func);\n            const httpCtx = {",
+  );
+  s += "\nconst __httpWrappers = new WeakMap();\n";
   // An httpAction's Request: the engine hands over header pairs Node's parser has checked and
   // takes the Request's own abort controller (dev/runtime/primitives.ts, TRUSTED_REQUEST)
   // instead of a signal the Request would follow; any other caller builds it as before.

@@ -17,14 +17,19 @@ type KeyringResult = { ok: true; ring: Keyring } | { ok: false; message: string 
  * provider's keyring several times (availability, the key to hold, the adapter), and the
  * settings rarely change. A changed setting (a key added or switched) is a new entry at once.
  */
-const parsed = new Map<ProviderId, { settings: string; result: KeyringResult }>();
+const parsed = new Map<ProviderId, { keys: string | undefined; key: string | undefined; active: string | undefined; result: KeyringResult }>();
+const SETTING_NAMES = Object.fromEntries(
+  (Object.keys(ENV_PREFIX) as ProviderId[]).map((p) => [p, [`${ENV_PREFIX[p]}_API_KEYS`, `${ENV_PREFIX[p]}_API_KEY`, `${ENV_PREFIX[p]}_ACTIVE_KEY_ID`]]),
+) as Record<ProviderId, [string, string, string]>;
 
 /** The provider's keyring from env, or the configuration error that keeps it unusable. */
 export function keyringOf(provider: ProviderId): KeyringResult {
-  const prefix = ENV_PREFIX[provider];
-  const settings = [env[`${prefix}_API_KEYS`], env[`${prefix}_API_KEY`], env[`${prefix}_ACTIVE_KEY_ID`]].map((v) => v ?? "").join("\u0000");
+  const [keysName, keyName, activeName] = SETTING_NAMES[provider];
+  const keys = env[keysName];
+  const key = env[keyName];
+  const active = env[activeName];
   const cached = parsed.get(provider);
-  if (cached !== undefined && cached.settings === settings) return cached.result;
+  if (cached !== undefined && cached.keys === keys && cached.key === key && cached.active === active) return cached.result;
   let result: KeyringResult;
   try {
     const ring = keyringFrom(provider, env);
@@ -36,7 +41,7 @@ export function keyringOf(provider: ProviderId): KeyringResult {
     if (!(e instanceof MasterKeyConfigError)) throw e;
     result = { ok: false, message: e.message };
   }
-  parsed.set(provider, { settings, result });
+  parsed.set(provider, { keys, key, active, result });
   return result;
 }
 
