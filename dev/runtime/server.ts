@@ -449,6 +449,10 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       res.flushHeaders();
       for (const b of early) res.write(b);
       res.uncork();
+      // The client has its whole answer: what remains (the stream's end, where the proxy records
+      // usage) is work nobody waits on, so it starts after the I/O already pending (requests
+      // that arrived meanwhile start their own work first).
+      if (!done && next === null && declared !== null && earlyBytes >= declared) await new Promise((r) => setImmediate(r));
       while (!aborted && !done) {
         const chunk = await (next ?? response.read());
         next = null;
