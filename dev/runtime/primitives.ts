@@ -1,5 +1,6 @@
 // The Web primitives the functions run with (EdgeVM's: @edge-runtime/primitives, undici's
-// Fetch classes inside), loaded with one change before EdgeVM is: a body made from a string or
+// Fetch classes inside), loaded with two changes before EdgeVM is (the second: the runtime's own
+// factories, below at TRUSTED_REQUEST). First, a body made from a string or
 // bytes (`new Response(text)`, `new Request(url, {body: bytes})`) gets its ReadableStream only
 // when something asks for the stream, and `text()` / `json()` / `arrayBuffer()` on such a body
 // read the bytes directly instead of through a stream that was never needed.

@@ -52,4 +52,29 @@ describe("functionsCrypto", () => {
     expect(crypto.randomUUID()).toMatch(/^[0-9a-f-]{36}$/);
     expect(crypto.subtle).toBeInstanceOf(webcrypto.subtle.constructor);
   });
+
+  it("fills integer arrays of any realm with random bytes, never the same ones twice, and refuses what Node refuses", () => {
+    const seen = new Set<string>();
+    // Past several refills of the pool: every 48-byte draw differs (a repeat would mean reused bytes).
+    for (let i = 0; i < 400; i++) {
+      const bytes = crypto.getRandomValues(new Uint8Array(48));
+      const key = Buffer.from(bytes).toString("hex");
+      expect(seen.has(key)).toBe(false);
+      seen.add(key);
+    }
+    const foreign = runInNewContext("new Uint32Array(8)") as Uint32Array;
+    expect(crypto.getRandomValues(foreign)).toBe(foreign);
+    expect([...foreign].some((x) => x !== 0)).toBe(true);
+    const offset = new Uint8Array(new ArrayBuffer(32), 8, 8);
+    crypto.getRandomValues(offset);
+    expect([...new Uint8Array(offset.buffer, 0, 8)]).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    const large = crypto.getRandomValues(new Uint8Array(65_536));
+    expect(large.some((x) => x !== 0)).toBe(true);
+    const refusal = (f: () => unknown) => { try { f(); return null; } catch (e) { return `${(e as Error).name}: ${(e as Error).message}`; } };
+    for (const bad of [new Float64Array(4), new DataView(new ArrayBuffer(4)), new Uint8Array(65_537), "text", null]) {
+      const got = refusal(() => crypto.getRandomValues(bad as never));
+      expect(got).not.toBeNull();
+      expect(got).toBe(refusal(() => webcrypto.getRandomValues(bad as never)));
+    }
+  });
 });
