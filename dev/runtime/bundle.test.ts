@@ -7,7 +7,7 @@ import { makeFunctionReference } from "convex/server";
 import { convexToJson } from "convex/values";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { buildBundle, listConvexModules, patchConvexRegistration, patchConvexSyscalls, patchConvexTest } from "./bundle.ts";
+import { buildBundle, listConvexModules, patchConvexQuery, patchConvexRegistration, patchConvexSyscalls, patchConvexTest } from "./bundle.ts";
 import { startRuntime } from "./server.ts";
 
 const fixture = path.join(import.meta.dirname, "fixtures/convex");
@@ -96,6 +96,10 @@ describe("patches of convex-test and convex", () => {
       readFileSync(path.join(path.dirname(require.resolve("convex/package.json")), "dist/esm/server/impl/registration_impl.js"), "utf8"),
     );
     expect(registration).toContain('typeof argsStr === "string" ? JSON.stringify(resultJson) : resultJson');
+    const query = patchConvexQuery(readFileSync(path.join(path.dirname(require.resolve("convex/package.json")), "dist/esm/server/impl/query_impl.js"), "utf8"));
+    expect(query).toContain('performAsyncSyscall("1.0/queryStreamNextAll"');
+    expect(patched).toContain('case "1.0/queryStreamNextAll": {');
+    expect(patched.match(/case "1\.0\/queryStreamNextAll"/g)).toHaveLength(2);
   });
 
   it("convert stored documents exactly as convexToJson does", () => {

@@ -144,6 +144,24 @@ export function patchConvexTest(original: string): string {
   );
   source = replaceExactly(source, "return JSON.stringify(convexToJson({ value, done }));", "return JSON.stringify(__storedNext(value, done));");
   source = replaceExactly(source, "return JSON.stringify(convexToJson({\n                    page,", "return JSON.stringify(__storedPage({\n                    page,");
+  // A query's remaining results in one syscall, for convex's collect() (and so take, first and
+  // unique), patched to ask for them (patchConvexQuery): one call instead of one per document
+  // plus the one that finds the end. Each document is read and counted as queryStreamNext does.
+  source = replaceExactly(
+    source,
+    '            case "1.0/queryStreamNext": {',
+    '            case "1.0/queryStreamNextAll": {\n' +
+      "                const values = [];\n" +
+      "                for (let next = db.queryNext(args.queryId); !next.done; next = db.queryNext(args.queryId)) {\n" +
+      "                    if (next.value !== null) {\n" +
+      "                        tracker?.trackRead(getDocumentSize(next.value));\n" +
+      "                    }\n" +
+      "                    values.push(__storedDoc(next.value));\n" +
+      "                }\n" +
+      "                return JSON.stringify({ values });\n" +
+      "            }\n" +
+      '            case "1.0/queryStreamNext": {',
+  );
   source +=
     "\n// convexToJson for stored documents: the same output (keys sorted, undefined fields left out),\n" +
     "// without per-field path strings and checks; anything but plain data goes to convexToJson.\n" +
@@ -429,6 +447,26 @@ export function patchConvexRegistration(source: string): string {
 }
 
 /**
+ * convex/server's QueryImpl.collect() (which take, first and unique use): the results after the
+ * query starts come in one syscall (convex-test's queryStreamNextAll, patched in above) instead
+ * of one per document and one more for the end. Same checks, same query states, same cleanup.
+ */
+export function patchConvexQuery(source: string): string {
+  return replaceExactly(
+    source,
+    "  async collect() {\n    const out = [];\n    for await (const item of this) {\n      out.push(item);\n    }\n    return out;\n  }",
+    "  async collect() {\n" +
+      "    const queryId = this.startQuery();\n" +
+      "    const { values } = await performAsyncSyscall(\"1.0/queryStreamNextAll\", { queryId });\n" +
+      "    this.closeQuery();\n" +
+      "    return values.map((json) => jsonToConvex(json));\n" +
+      "  }",
+    1,
+    "convex",
+  );
+}
+
+/**
  * convex/values' convexToJson, patchValueToJson and jsonToConvex, which every call's arguments
  * and result, every write and every document read go through: plain data (null, booleans, strings, finite numbers
  * other than -0, arrays, plain objects with valid field names) takes a lean copy first, with the
@@ -695,6 +733,10 @@ export async function buildBundle({ functionsDir }: BundleOptions): Promise<Buil
           }));
           build.onLoad({ filter: /[\\/]convex[\\/]dist[\\/]esm[\\/]server[\\/]impl[\\/]syscall\.js$/ }, (args) => ({
             contents: patchConvexSyscalls(readFileSync(args.path, "utf8")),
+            loader: "js",
+          }));
+          build.onLoad({ filter: /[\\/]convex[\\/]dist[\\/]esm[\\/]server[\\/]impl[\\/]query_impl\.js$/ }, (args) => ({
+            contents: patchConvexQuery(readFileSync(args.path, "utf8")),
             loader: "js",
           }));
           build.onLoad({ filter: /[\\/]convex[\\/]dist[\\/]esm[\\/]server[\\/]impl[\\/]registration_impl\.js$/ }, (args) => ({
