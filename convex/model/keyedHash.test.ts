@@ -3,6 +3,15 @@ import { hex, hmacSha256, keyedHex, purposeKey } from "./keyedHash";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 
+describe("hex", () => {
+  it("writes every byte value as two lowercase digits, in order", () => {
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+    expect(hex(all)).toBe(Buffer.from(all).toString("hex"));
+    expect(hex(new Uint8Array([0, 15, 16, 255]))).toBe("000f10ff");
+    expect(hex(new Uint8Array(0))).toBe("");
+  });
+});
+
 describe("keyed hashes", () => {
   it("match the HMAC-SHA256 test vector of RFC 4231 (case 2)", async () => {
     expect(hex(await hmacSha256(bytes("Jefe"), bytes("what do ya want for nothing?")))).toBe(
