@@ -8,6 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { componentMounts, type ComponentMount } from "./componentMounts.ts";
+import { RUNTIME_KEYS, symbolSource } from "./vm/runtimeKeys.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -195,7 +196,7 @@ export function patchConvexTest(original: string): string {
     "// A document handed to a function: its JSON form, and when that is plain data (what\n" +
     "// jsonToConvex would copy into an equal value), marked so that the reader's jsonToConvex\n" +
     "// takes it as it is instead of copying it a second time. Nothing else holds the form.\n" +
-    "const __freshJson = (globalThis[Symbol.for(\"offline-runtime.freshJson\")] ??= new WeakSet());\n" +
+    `const __freshJson = (globalThis[${symbolSource(RUNTIME_KEYS.freshJson)}] ??= new WeakSet());\n` +
     "function __storedDoc(doc) {\n" +
     "    __storedPlain = true;\n" +
     "    const out = __storedToJson(doc);\n" +
@@ -345,12 +346,12 @@ export function patchConvexTest(original: string): string {
   // instead of a signal the Request would follow; any other caller builds it as before.
   s = replaceExactly(s, "a.invokeHttpAction(new Request(url, init))", "a.invokeHttpAction(__newHttpRequest(url, init))");
   s +=
-    "\nconst __TRUSTED_INIT = Symbol.for(\"offline-runtime.trustedInit\");\n" +
+    `\nconst __TRUSTED_INIT = ${symbolSource(RUNTIME_KEYS.trustedInit)};\n` +
     "function __newHttpRequest(url, init) {\n" +
     "    const trusted = init?.[__TRUSTED_INIT];\n" +
-    "    const make = Request[Symbol.for(\"offline-runtime.trustedRequest\")];\n" +
-    "    if (trusted === undefined || typeof make !== \"function\") return new Request(url, init);\n" +
-    "    const made = make.call(Request, url.href, init.method ?? \"GET\", trusted.headers, init.body ?? null);\n" +
+    // The engine passes a trusted init only when the primitives have the factory.
+    "    if (trusted === undefined) return new Request(url, init);\n" +
+    `    const made = Request[${symbolSource(RUNTIME_KEYS.trustedRequest)}](url.href, init.method ?? "GET", trusted.headers, init.body ?? null);\n` +
     "    trusted.onRequest(made.abort);\n" +
     "    return made.request;\n" +
     "}\n";
@@ -479,7 +480,7 @@ export function patchConvexValues(source: string): string {
   let s = replaceExactly(
     source,
     "export function jsonToConvex(value) {\n  if (value === null) {",
-    "const __freshJson = (globalThis[Symbol.for(\"offline-runtime.freshJson\")] ??= new WeakSet());\n" +
+    `const __freshJson = (globalThis[${symbolSource(RUNTIME_KEYS.freshJson)}] ??= new WeakSet());\n` +
       "export function jsonToConvex(value) {\n" +
       "  if (value !== null && typeof value === \"object\" && __freshJson.delete(value)) return value;\n" +
       "  const lean = __leanFromJson(value);\n  return lean !== __NOT_LEAN ? lean : __jsonToConvexGeneral(value);\n}\n" +

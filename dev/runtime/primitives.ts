@@ -1,6 +1,6 @@
 // The Web primitives the functions run with (EdgeVM's: @edge-runtime/primitives, undici's
 // Fetch classes inside), loaded with two changes before EdgeVM is (the second: the runtime's own
-// factories, below at TRUSTED_REQUEST). First, a body made from a string or
+// factories, below at TRUSTED_REQUEST_FACTORY). First, a body made from a string or
 // bytes (`new Response(text)`, `new Request(url, {body: bytes})`) gets its ReadableStream only
 // when something asks for the stream, and `text()` / `json()` / `arrayBuffer()` on such a body
 // read the bytes directly instead of through a stream that was never needed.
@@ -22,6 +22,7 @@ import { readFileSync } from "node:fs";
 import Module, { createRequire } from "node:module";
 import path from "node:path";
 import { replaceExactly } from "./bundle.ts";
+import { RUNTIME_KEYS, symbolSource } from "./vm/runtimeKeys.ts";
 
 const PKG = "@edge-runtime/primitives";
 
@@ -41,7 +42,7 @@ const EAGER_STREAM = `        stream = new ReadableStream({
 
 const LAZY_BODY = `
     const __lazyStream = Symbol("lazy body stream");
-    const __takeWhole = Symbol.for("offline-runtime.takeWholeBody");
+    const __takeWhole = ${symbolSource(RUNTIME_KEYS.takeWholeBody)};
     function __bytesStream(source) {
       let stream;
 ${EAGER_STREAM}
@@ -89,16 +90,14 @@ ${EAGER_STREAM}
  * instead of a second controller the Request would have to follow; and a Headers object's
  * pairs exactly as forEach gives them (sorted, combined, set-cookie apart), without the iterator.
  */
-export const TRUSTED_REQUEST = Symbol.for("offline-runtime.trustedRequest");
-export const TRUSTED_RESPONSE = Symbol.for("offline-runtime.trustedResponse");
-export const HEADER_PAIRS = Symbol.for("offline-runtime.headerPairs");
+export const TRUSTED_RESPONSE = Symbol.for(RUNTIME_KEYS.trustedResponse);
 
 const REQUEST_ABORT_SINK = `        this[kState] = request;
         const ac = new AbortController();
         this[kSignal] = ac.signal;`;
 
 const TRUSTED_REQUEST_FACTORY = `    var __requestAbortSink = null;
-    Object.defineProperty(Request2, Symbol.for("offline-runtime.trustedRequest"), {
+    Object.defineProperty(Request2, ${symbolSource(RUNTIME_KEYS.trustedRequest)}, {
       // body: bytes or null (a byte body adds no content-type of its own).
       // Called on EdgeVM's Request (a subclass that adds duplex), so that class is built.
       value: function trustedRequest(url, method, headerPairs, body) {
@@ -120,7 +119,7 @@ const TRUSTED_REQUEST_FACTORY = `    var __requestAbortSink = null;
     });
 `;
 
-const TRUSTED_RESPONSE_FACTORY = `    Object.defineProperty(Response2, Symbol.for("offline-runtime.trustedResponse"), {
+const TRUSTED_RESPONSE_FACTORY = `    Object.defineProperty(Response2, ${symbolSource(RUNTIME_KEYS.trustedResponse)}, {
       // rawHeaders: Node's flat [name, value, name, value, ...]; body: bytes, a stream or null.
       value: function trustedResponse(body, status, statusText, rawHeaders) {
         const response = new Response2(body, { status, statusText });
@@ -131,7 +130,7 @@ const TRUSTED_RESPONSE_FACTORY = `    Object.defineProperty(Response2, Symbol.fo
     });
 `;
 
-const HEADER_PAIRS_ACCESSOR = `    Object.defineProperty(Headers2, Symbol.for("offline-runtime.headerPairs"), {
+const HEADER_PAIRS_ACCESSOR = `    Object.defineProperty(Headers2, ${symbolSource(RUNTIME_KEYS.headerPairs)}, {
       // The array forEach iterates (cached by undici until the headers change): read it, never change it.
       value: function headerPairs(headers) {
         webidl.brandCheck(headers, Headers2);

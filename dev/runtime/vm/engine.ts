@@ -7,6 +7,7 @@ import * as ct from "convex-test";
 import { TransactionMetricsTracker } from "convex-test/dist/transactionMetrics.js";
 import { convexToJson, jsonToConvex } from "convex/values";
 import { applyCommitted, installIndexes, resetIndexes } from "./indexes";
+import { RUNTIME_KEYS } from "./runtimeKeys";
 
 const internals = ct as any;
 
@@ -464,11 +465,11 @@ function parseJsonInThisRealm() {
 }
 
 let responseState: symbol | null | undefined;
-const TAKE_WHOLE_BODY = Symbol.for("offline-runtime.takeWholeBody");
+const TAKE_WHOLE_BODY = Symbol.for(RUNTIME_KEYS.takeWholeBody);
 // dev/runtime/primitives.ts's factories and bundle.ts's __newHttpRequest.
-const TRUSTED_REQUEST = Symbol.for("offline-runtime.trustedRequest");
-const TRUSTED_INIT = Symbol.for("offline-runtime.trustedInit");
-const HEADER_PAIRS = Symbol.for("offline-runtime.headerPairs");
+const TRUSTED_REQUEST = Symbol.for(RUNTIME_KEYS.trustedRequest);
+const TRUSTED_INIT = Symbol.for(RUNTIME_KEYS.trustedInit);
+const HEADER_PAIRS = Symbol.for(RUNTIME_KEYS.headerPairs);
 
 /**
  * A Response's body as bytes without reading its stream, when the Response was built from a
