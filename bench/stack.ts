@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { devEnv } from "../dev/env.ts";
 import type { Runtime } from "../dev/runtime/server.ts";
+import { RUNTIME_NODE_FLAGS } from "../dev/runtime/nodeFlags.ts";
 import { startSimulator, type RunningSimulator } from "../dev/simulator/server.ts";
 import { writeSections } from "./docs.ts";
 
@@ -100,7 +101,7 @@ async function startRuntimeProcess(options: { dataDir: string; env: Record<strin
   const runtimeOptions = { ...options, persist: false, readEnvLocal: false, quiet: true };
   const started = await startChild(
     "The offline runtime",
-    ["--import", "tsx", entry],
+    [...RUNTIME_NODE_FLAGS, "--import", "tsx", entry],
     { ...process.env, RUNTIME_OPTIONS: JSON.stringify(runtimeOptions) },
     (output) => {
       const line = /^runtime ready (\{.*\})$/m.exec(output);

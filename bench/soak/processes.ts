@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import type { DrainReport } from "../../dev/runtime/drain.ts";
+import { RUNTIME_NODE_FLAGS } from "../../dev/runtime/nodeFlags.ts";
 import { replay } from "../../dev/runtime/persistence.ts";
 
 export interface SoakRuntime {
@@ -66,7 +67,7 @@ export function startRuntimeAt(place: RuntimePlace): Promise<SoakRuntime> {
     trustForwardedFor: true,
   };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", entry], {
+    const child = spawn(process.execPath, [...RUNTIME_NODE_FLAGS, "--import", "tsx", entry], {
       env: { ...process.env, RUNTIME_OPTIONS: JSON.stringify(options), RUNTIME_DRAIN_MS: String(place.drainMs) },
       stdio: ["ignore", "pipe", "pipe"],
     });
