@@ -59,6 +59,8 @@ export function answerThenSettle(
 const SETTLE_ATTEMPTS = 3;
 
 export async function settle(ctx: ActionCtx, grant: Grant, input: SettleInput): Promise<number> {
+  // The upstream's body has been read to its end (or given up on): its deadline can go.
+  endDeadline(grant);
   for (let attempt = 1; ; attempt++) {
     try {
       return await settleOnce(ctx, grant, input);
@@ -113,6 +115,19 @@ const servedBy = new WeakMap<Grant, string>();
 const firstByteMs = new WeakMap<Grant, number>();
 
 /**
+ * Each request's upstream deadline (the timer behind its signal), cleared when the request
+ * settles: every request that reached callUpstream settles once, after its reply's body has been
+ * read or dropped. A timer left to run would keep the signal, its listeners and the attempt they
+ * close over (the upstream body among them) alive for the deadline's full nine minutes.
+ */
+const deadlines = new WeakMap<Grant, () => void>();
+
+function endDeadline(grant: Grant): void {
+  deadlines.get(grant)?.();
+  deadlines.delete(grant);
+}
+
+/**
  * Sends the request upstream through sendResilient (retries, breakers, failover), then maps
  * what came back. A failure before the provider accepted the work releases the hold (nothing
  * was consumed: providers do not bill refused requests) and answers with OpenAI's error shape:
@@ -129,7 +144,10 @@ export async function callUpstream(
   const fallback = fallbackFor(own.id);
   // The provider's master key, chosen once here and held for every attempt below.
   const masterKey = await chooseMasterKey(ctx, own.id);
-  const sent = await sendResilient(ctx, fallback ? [primary, fallback] : [primary], {
+  // One deadline for the whole call, body included: the hold must outlive the request.
+  const deadline = startDeadline(UPSTREAM_DEADLINE_MS);
+  deadlines.set(grant, deadline.clear);
+  const sent = await sendResilient(ctx, fallback ? [primary, fallback] : [primary], deadline.signal, {
     requestId: grant.requestId,
     masterKey,
     path: opts.path,
@@ -216,13 +234,12 @@ type Sent =
 async function sendResilient(
   ctx: ActionCtx,
   upstreams: readonly Deployment[],
+  deadline: AbortSignal,
   send: { requestId: string; path: string; body: unknown; headersAtOnce: boolean; masterKey?: { id: string; value: string } },
 ): Promise<Sent> {
   const policy = retryPolicy();
   const request = { masterKey: send.masterKey, path: send.path, body: send.body, firstByteTimeoutMs: send.headersAtOnce ? policy.firstByteTimeoutMs : UPSTREAM_DEADLINE_MS };
   const startedAt = Date.now();
-  // One deadline for the whole call, body included: the hold must outlive the request.
-  const deadline = deadlineSignal(UPSTREAM_DEADLINE_MS);
   const retryDeadline = startedAt + Math.min(policy.retryWindowMs, UPSTREAM_DEADLINE_MS);
   let last: Sent | null = null;
   let open: { provider: string; retryAfterMs: number } | null = null;
@@ -337,10 +354,13 @@ async function settleFailure(
   });
 }
 
-/** Aborts the upstream call (body included) before the request's hold can expire. */
-function deadlineSignal(ms: number): AbortSignal {
-  if (typeof AbortSignal.timeout === "function") return AbortSignal.timeout(ms);
+/**
+ * Aborts the upstream call (body included) before the request's hold can expire. Not
+ * AbortSignal.timeout: its timer cannot be cleared, and where it holds its signal strongly (the
+ * offline runtime's Web primitives do) every request's attempt would stay in memory until then.
+ */
+function startDeadline(ms: number): { signal: AbortSignal; clear(): void } {
   const controller = new AbortController();
-  setTimeout(() => controller.abort(new Error(`The AI provider took longer than ${ms} ms.`)), ms);
-  return controller.signal;
+  const timer = setTimeout(() => controller.abort(new Error(`The AI provider took longer than ${ms} ms.`)), ms);
+  return { signal: controller.signal, clear: () => clearTimeout(timer) };
 }

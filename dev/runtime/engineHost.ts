@@ -86,6 +86,8 @@ export interface HostEngine {
   mapStack(stack: string): string;
   /** Cancels every pending timer of the functions (scheduled functions included). */
   stop(): void;
+  /** Timers the functions have armed that have neither fired nor been cleared. */
+  pendingTimers(): number;
 }
 
 /** The subset of a mutation ctx that host-side seeding code uses. */
@@ -208,6 +210,7 @@ function trackedTimers() {
       for (const h of live) clearTimeout(h);
       live.clear();
     },
+    pending: () => live.size,
   };
 }
 
@@ -243,6 +246,7 @@ export async function createEngine({ functionsDir, env, hooks }: EngineOptions):
       timers.clearAll();
       hostFetch?.close();
     },
+    pendingTimers: () => timers.pending(),
     components: bundle.components,
     async describe(udfPath) {
       try {

@@ -68,6 +68,12 @@ export interface Metrics {
   componentCalls: Record<string, CallCounts>;
   documentsRead: number;
   documentsWritten: number;
+  /**
+   * Timers the functions have armed and that have neither fired nor been cleared (scheduled
+   * functions, handlers' own timeouts), at the time of reading. A count that grows with traffic
+   * is something held per request until its timer runs out.
+   */
+  pendingTimers: number;
 }
 
 const noCalls = (): CallCounts => ({ query: 0, mutation: 0, action: 0, httpAction: 0 });
@@ -221,7 +227,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     componentCalls: {},
     documentsRead: 0,
     documentsWritten: 0,
+    pendingTimers: 0,
   };
+  const readMetrics = (): Metrics => ({ ...structuredClone(metrics), pendingTimers: engine.pendingTimers() });
   let currentTs = 0n;
   let closed = false;
   let hub: SyncHub | null = null;
@@ -327,7 +335,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         res.end();
         return;
       }
-      if (url.pathname === "/_dev/metrics") return sendJson(res, 200, metrics);
+      if (url.pathname === "/_dev/metrics") return sendJson(res, 200, readMetrics());
       if (url.pathname === "/version") {
         res.writeHead(200, { "content-type": "text/plain" });
         res.end("offline-runtime");
@@ -485,7 +493,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     dataDir,
     env,
     engine,
-    metrics: () => structuredClone(metrics),
+    metrics: readMetrics,
     async run(kind, udfPath, args = {}) {
       const r = await deployment.run(kind, udfPath, args, { identity: null, admin: true });
       if (!r.ok) throw new Error(`${udfPath}: ${r.errorMessage}`);

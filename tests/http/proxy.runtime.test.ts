@@ -90,6 +90,22 @@ describe("over real HTTP", () => {
     expect(n).toBe(2);
   });
 
+  it("holds no timer per request once its usage is settled (the upstream deadline is cleared)", async () => {
+    await stack.quiescent({ quietMs: 300 });
+    const before = await usage();
+    const timersBefore = rt.metrics().pendingTimers;
+    for (let i = 0; i < 4; i++) await client().chat.completions.create({ model: "gpt-4o-mini", messages });
+    const stream = await client().chat.completions.create({ model: "gpt-4o-mini", messages, stream: true });
+    for await (const _ of stream) {
+      // Read to the end.
+    }
+    const deadline = Date.now() + 10_000;
+    while ((await usage()).requests < before.requests + 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    expect((await usage()).requests).toBe(before.requests + 5);
+    // Each request armed a nine-minute deadline for its upstream call; all five are gone.
+    expect(rt.metrics().pendingTimers).toBeLessThanOrEqual(timersBefore);
+  });
+
   it("answers errors in OpenAI's shape and CORS preflights", async () => {
     await expect(client().chat.completions.create({ model: "gpt-4o", messages })).rejects.toMatchObject({ status: 403 });
     const bad = new OpenAI({ apiKey: "pk_live_" + "0".repeat(43), baseURL: `${rt.urls.site}/v1`, maxRetries: 0 });
