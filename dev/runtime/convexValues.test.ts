@@ -1,9 +1,10 @@
-// patchConvexValues: the lean copies give exactly what convex/values gives, results and errors.
+// patchConvexValues and patchConvexSize: the lean copies and the size walk give exactly what
+// convex/values gives, results and errors.
 import { build } from "esbuild";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { patchConvexValues } from "./bundle.ts";
+import { patchConvexSize, patchConvexValues } from "./bundle.ts";
 
 type Values = {
   convexToJson(v: unknown): unknown;
@@ -73,6 +74,10 @@ const values: unknown[] = [
   { $bad: 1 }, { "ünicode": 1 }, { "tab\t": 1 }, { ["x".repeat(1025)]: 1 },
   undefined, [undefined], sparse, new Point(), new Map([[1, 2]]), new Set([1]), () => 1, Symbol("s"),
   { nested: { deeper: [new Date(0)] } },
+  // Key order: system fields appended last, integer-like keys (which Object.keys lists first),
+  // case and non-ASCII; and more keys than the in-place sort takes (reversed).
+  { z: 1, a: 0, B: 2, _id: "1;users", _creationTime: 2, "10": 1, "2": 2, "é": 3, a_b: [{ y: 1, x: 2 }] },
+  Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${String(99 - i).padStart(2, "0")}`, i])),
 ];
 
 describe("convexToJson / jsonToConvex with lean copies", () => {
@@ -122,5 +127,53 @@ describe("convexToJson / jsonToConvex with lean copies", () => {
     const again = patched.jsonToConvex(form);
     expect(again).toEqual(form);
     expect(again).not.toBe(form);
+  });
+});
+
+type Sizes = { getConvexSize(v: unknown): number; getDocumentSize(v: unknown): number };
+
+/** convex/values' size.js, patched or not. */
+async function sizeModule(patch: boolean): Promise<Sizes> {
+  const out = await build({
+    stdin: {
+      contents: 'export { getConvexSize, getDocumentSize } from "./node_modules/convex/dist/esm/values/size.js";',
+      resolveDir: path.resolve(import.meta.dirname, "../.."),
+      loader: "js",
+    },
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "neutral",
+    plugins: patch
+      ? [
+          {
+            name: "patch-size",
+            setup(b) {
+              b.onLoad({ filter: /[\\/]convex[\\/]dist[\\/]esm[\\/]values[\\/]size\.js$/ }, (args) => ({
+                contents: patchConvexSize(readFileSync(args.path, "utf8")),
+                loader: "js",
+              }));
+            },
+          },
+        ]
+      : [],
+  });
+  const code = out.outputFiles[0].text;
+  expect(code.includes("Object.entries(value)")).toBe(!patch);
+  return (await import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`)) as Sizes;
+}
+
+describe("getConvexSize without Object.entries", () => {
+  it("sizes every value (and refuses every non-value) exactly as convex/values does", async () => {
+    const [mine, theirs] = await Promise.all([sizeModule(true), sizeModule(false)]);
+    const inherited = Object.create({ inherited: "not counted" }) as Record<string, unknown>;
+    inherited.own = "counted";
+    const sized: unknown[] = [...values, inherited, { withUndefined: undefined, kept: "x" }];
+    for (const [i, v] of sized.entries()) {
+      expect(outcome(() => mine.getConvexSize(v)), `value ${i}`).toEqual(outcome(() => theirs.getConvexSize(v)));
+    }
+    const doc = { _id: "1;usageEvents", _creationTime: 1, tokensIn: 20, model: "gpt-4o-mini", tags: ["a", "é"] };
+    expect(mine.getDocumentSize(doc)).toBe(theirs.getDocumentSize(doc));
+    expect(mine.getDocumentSize({ model: "no system fields yet" })).toBe(theirs.getDocumentSize({ model: "no system fields yet" }));
   });
 });
