@@ -10,6 +10,7 @@ import { patchConvexTest } from "./bundle.ts";
 type Internals = {
   validateValidator(validator: unknown, value: unknown): void;
   hasPendingValues(value: unknown): boolean;
+  tableNameFromId(id: string): string | null;
   CommitTsPlaceholder: new (...args: unknown[]) => object;
 };
 
@@ -20,7 +21,7 @@ async function load(patch: boolean): Promise<Internals> {
   const source = readFileSync(entry, "utf8");
   const contents = patch
     ? patchConvexTest(source)
-    : `${source}\nexport { validateValidator as __validateValidator, hasPendingValues as __hasPendingValues };\n`;
+    : `${source}\nexport { validateValidator as __validateValidator, hasPendingValues as __hasPendingValues, tableNameFromId as __tableNameFromId };\n`;
   const out = await build({
     stdin: { contents: `${contents}\nexport { CommitTsPlaceholder as __CommitTsPlaceholder } from "convex/values";\n`, resolveDir: require("node:path").dirname(entry), loader: "js" },
     bundle: true,
@@ -31,7 +32,12 @@ async function load(patch: boolean): Promise<Internals> {
   });
   const url = `data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString("base64")}`;
   const mod = await import(url);
-  return { validateValidator: mod.__validateValidator, hasPendingValues: mod.__hasPendingValues, CommitTsPlaceholder: mod.__CommitTsPlaceholder };
+  return {
+    validateValidator: mod.__validateValidator,
+    hasPendingValues: mod.__hasPendingValues,
+    tableNameFromId: mod.__tableNameFromId,
+    CommitTsPlaceholder: mod.__CommitTsPlaceholder,
+  };
 }
 
 let patched: Internals;
@@ -92,5 +98,11 @@ describe("validateValidator with the yes/no check first", () => {
     const a = samples(patched).map((x) => patched.hasPendingValues(x));
     expect(a).toEqual(samples(original).map((x) => original.hasPendingValues(x)));
     expect(a.filter(Boolean)).toHaveLength(3);
+  });
+
+  it("reads a document id's table where the original does", () => {
+    const ids = ["", "123", "123users", "1users", "users", "12ab34", "0_table", "99999999999999999999usageEvents", "１２users", "12 users", "-1users"];
+    for (const id of ids) expect(patched.tableNameFromId(id), id).toBe(original.tableNameFromId(id));
+    expect(patched.tableNameFromId("1000users")).toBe("users");
   });
 });
