@@ -186,6 +186,9 @@ ${truncated.length ? `\nStopped by the time limit before all requests were sent:
   more per SSE chunk) and garbage collection. A stream's first byte waits for \`begin\` and the
   upstream call but not for \`settle\`. Where a sequential request's own time goes, step by step:
   \`dev/runtime/README.md\`, "Performance: function calls".
+- Node flags: the runtime's process starts with a 64 MB V8 semi-space (\`dev/runtime/nodeFlags.ts\`,
+  as \`npm run dev\` starts it), which cuts its young-generation collections under load; Portkey's
+  gateway runs as its CLI starts it, with Node's defaults.
 - Every path gets the same warm-up before the first phase, long enough for V8 to optimize its hot
   code; the figures are each gateway's steady state. Shorter runs (\`BENCH_*\` below) measure
   more of the first compilation and of whatever cron happens to run in a phase.
