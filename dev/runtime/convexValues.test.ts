@@ -14,11 +14,14 @@ type Values = {
 let patched: Values;
 let original: Values;
 
-/** convex/values' value.js (which also has patchValueToJson, not re-exported), patched or not. */
-async function valuesModule(patch: boolean): Promise<Values> {
+/**
+ * One of convex/values' files bundled alone, re-exporting `names`, with `patch` applied to its
+ * source when given (as dev/runtime/bundle.ts does); the module and its code.
+ */
+async function valuesFile<T>(file: "value.js" | "size.js", names: string[], patch: ((source: string) => string) | null): Promise<{ module: T; code: string }> {
   const out = await build({
     stdin: {
-      contents: 'export { convexToJson, jsonToConvex, patchValueToJson } from "./node_modules/convex/dist/esm/values/value.js";',
+      contents: `export { ${names.join(", ")} } from "./node_modules/convex/dist/esm/values/${file}";`,
       resolveDir: path.resolve(import.meta.dirname, "../.."),
       loader: "js",
     },
@@ -29,10 +32,10 @@ async function valuesModule(patch: boolean): Promise<Values> {
     plugins: patch
       ? [
           {
-            name: "patch-values",
+            name: "patch",
             setup(b) {
-              b.onLoad({ filter: /[\\/]convex[\\/]dist[\\/]esm[\\/]values[\\/]value\.js$/ }, (args) => ({
-                contents: patchConvexValues(readFileSync(args.path, "utf8")),
+              b.onLoad({ filter: new RegExp(`[\\\\/]convex[\\\\/]dist[\\\\/]esm[\\\\/]values[\\\\/]${file.replace(".", "\\.")}$`) }, (args) => ({
+                contents: patch(readFileSync(args.path, "utf8")),
                 loader: "js",
               }));
             },
@@ -41,8 +44,14 @@ async function valuesModule(patch: boolean): Promise<Values> {
       : [],
   });
   const code = out.outputFiles[0].text;
+  return { module: (await import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`)) as T, code };
+}
+
+/** value.js (which also has patchValueToJson, not re-exported), patched or not. */
+async function valuesModule(patch: boolean): Promise<Values> {
+  const { module, code } = await valuesFile<Values>("value.js", ["convexToJson", "jsonToConvex", "patchValueToJson"], patch ? patchConvexValues : null);
   expect(code.includes("__leanToJson")).toBe(patch);
-  return (await import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`)) as Values;
+  return module;
 }
 
 beforeAll(async () => {
@@ -132,35 +141,11 @@ describe("convexToJson / jsonToConvex with lean copies", () => {
 
 type Sizes = { getConvexSize(v: unknown): number; getDocumentSize(v: unknown): number };
 
-/** convex/values' size.js, patched or not. */
+/** size.js, patched or not. */
 async function sizeModule(patch: boolean): Promise<Sizes> {
-  const out = await build({
-    stdin: {
-      contents: 'export { getConvexSize, getDocumentSize } from "./node_modules/convex/dist/esm/values/size.js";',
-      resolveDir: path.resolve(import.meta.dirname, "../.."),
-      loader: "js",
-    },
-    bundle: true,
-    write: false,
-    format: "esm",
-    platform: "neutral",
-    plugins: patch
-      ? [
-          {
-            name: "patch-size",
-            setup(b) {
-              b.onLoad({ filter: /[\\/]convex[\\/]dist[\\/]esm[\\/]values[\\/]size\.js$/ }, (args) => ({
-                contents: patchConvexSize(readFileSync(args.path, "utf8")),
-                loader: "js",
-              }));
-            },
-          },
-        ]
-      : [],
-  });
-  const code = out.outputFiles[0].text;
+  const { module, code } = await valuesFile<Sizes>("size.js", ["getConvexSize", "getDocumentSize"], patch ? patchConvexSize : null);
   expect(code.includes("Object.entries(value)")).toBe(!patch);
-  return (await import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`)) as Sizes;
+  return module;
 }
 
 describe("getConvexSize without Object.entries", () => {
