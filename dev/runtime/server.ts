@@ -220,14 +220,14 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     CONVEX_ADMIN_KEY: options.env?.CONVEX_ADMIN_KEY ?? setting("CONVEX_ADMIN_KEY", envLocal),
   });
 
-  const metrics: Metrics = {
+  // The counters; pendingTimers is read from the engine when metrics are asked for.
+  const metrics: Omit<Metrics, "pendingTimers"> = {
     functionCalls: noCalls(),
     appFunctionCalls: noCalls(),
     componentFunctionCalls: noCalls(),
     componentCalls: {},
     documentsRead: 0,
     documentsWritten: 0,
-    pendingTimers: 0,
   };
   const readMetrics = (): Metrics => ({ ...structuredClone(metrics), pendingTimers: engine.pendingTimers() });
   let currentTs = 0n;
