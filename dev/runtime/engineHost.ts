@@ -6,6 +6,8 @@ import path from "node:path";
 import { Script } from "node:vm";
 // Before @edge-runtime/vm, which loads the primitives it patches.
 import "./primitives.ts";
+// Web streams without Node 20's transferable wrapper (plainStreams.ts).
+import "./plainStreams.ts";
 import { EdgeVM } from "@edge-runtime/vm";
 import { convexToJson, jsonToConvex, type Value } from "convex/values";
 import type { UserIdentity } from "convex/server";
