@@ -18,7 +18,7 @@ import { routeModel } from "./availability";
 import { requestIdOf } from "../lib/requestId";
 import { positiveInt, readModelRequest } from "./request";
 import { badRequest, CORS_HEADERS, errorResponse, withOpenAiErrors } from "./respond";
-import { answerThenSettle, callUpstream, settle } from "./upstream";
+import { answerThenSettle, callUpstream, readReply, settle } from "./upstream";
 
 const MAX_CHOICES = 16;
 
@@ -143,7 +143,10 @@ async function finishJson(
     anthropicCreated: number | null;
   },
 ): Promise<Response> {
-  let text = await res.text();
+  const reply = await readReply(res);
+  let text = reply.text;
+  // The provider's own bytes, unless the reply is translated below.
+  let body: string | Uint8Array = reply.bytes;
   let json: { usage?: unknown; choices?: Array<{ message?: { content?: unknown } }> } | null = null;
   try {
     json = JSON.parse(text);
@@ -154,6 +157,7 @@ async function finishJson(
     try {
       json = fromAnthropicMessage(json, opts.anthropicCreated) as typeof json;
       text = JSON.stringify(json);
+      body = text;
     } catch (e) {
       if (!(e instanceof TranslationError)) throw e;
       // Work was done upstream but its reply is unreadable: bill the bound, tell the client.
@@ -181,7 +185,7 @@ async function finishJson(
     };
     usageSource = "estimate";
   }
-  return answerThenSettle(ctx, grant, text, "application/json", { kind: "chat", model: opts.model, usage, usageSource, startedAt: opts.startedAt });
+  return answerThenSettle(ctx, grant, body, "application/json", { kind: "chat", model: opts.model, usage, usageSource, startedAt: opts.startedAt });
 }
 
 /**

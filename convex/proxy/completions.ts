@@ -11,7 +11,7 @@ import { streamToClient } from "./chat";
 import { requestIdOf } from "../lib/requestId";
 import { positiveInt, readModelRequest } from "./request";
 import { badRequest, withOpenAiErrors } from "./respond";
-import { answerThenSettle, callUpstream } from "./upstream";
+import { answerThenSettle, callUpstream, readReply } from "./upstream";
 
 /** OpenAI's default max_tokens on this endpoint: a request without one gets 16 tokens, not the plan's default. */
 export const LEGACY_DEFAULT_MAX_TOKENS = 16;
@@ -91,7 +91,7 @@ async function finishJson(
   res: Response,
   opts: { model: string; promptTokens: number; startedAt: number; maxOutputTokens: number; provider: AiProvider },
 ): Promise<Response> {
-  const text = await res.text();
+  const { bytes, text } = await readReply(res);
   let json: { usage?: unknown; choices?: Array<{ text?: unknown }> } | null = null;
   try {
     json = JSON.parse(text);
@@ -106,5 +106,5 @@ async function finishJson(
     usage = { tokensIn: opts.promptTokens, cachedTokensIn: 0, tokensOut: Math.min(outBytes, opts.maxOutputTokens), characters: 0 };
     usageSource = "estimate";
   }
-  return answerThenSettle(ctx, grant, text, "application/json", { kind: "completion", model: opts.model, usage, usageSource, startedAt: opts.startedAt });
+  return answerThenSettle(ctx, grant, bytes, "application/json", { kind: "completion", model: opts.model, usage, usageSource, startedAt: opts.startedAt });
 }

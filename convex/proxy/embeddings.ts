@@ -7,7 +7,7 @@ import { routeModel } from "./availability";
 import { requestIdOf } from "../lib/requestId";
 import { readModelRequest } from "./request";
 import { badRequest, withOpenAiErrors } from "./respond";
-import { answerThenSettle, callUpstream, providerFor } from "./upstream";
+import { answerThenSettle, callUpstream, providerFor, readReply } from "./upstream";
 
 async function embeddingsHandler(ctx: ActionCtx, request: Request): Promise<Response> {
   const startedAt = Date.now();
@@ -35,7 +35,7 @@ async function embeddingsHandler(ctx: ActionCtx, request: Request): Promise<Resp
 
   const upstream = await callUpstream(ctx, grant, { kind: "embedding", model, path: "/embeddings", body, startedAt });
   if (!upstream.ok) return upstream.response;
-  const text = await upstream.response.text();
+  const { bytes, text } = await readReply(upstream.response);
   let usageRaw: unknown;
   try {
     usageRaw = (JSON.parse(text) as { usage?: unknown }).usage;
@@ -43,7 +43,7 @@ async function embeddingsHandler(ctx: ActionCtx, request: Request): Promise<Resp
     usageRaw = undefined;
   }
   const reported = providerFor(model).translateUsageMetrics(usageRaw);
-  return answerThenSettle(ctx, grant, text, "application/json", {
+  return answerThenSettle(ctx, grant, bytes, "application/json", {
     kind: "embedding",
     model,
     usage: reported ?? { tokensIn: promptTokens, cachedTokensIn: 0, tokensOut: 0, characters: 0 },

@@ -55,6 +55,17 @@ export function answerThenSettle(
   );
 }
 
+const UTF8 = new TextDecoder();
+
+/**
+ * A provider's JSON reply, read once: its bytes, which go to the client as they came (no
+ * decode and re-encode on the way through), and its text, which the endpoint reads usage from.
+ */
+export async function readReply(res: Response): Promise<{ bytes: Uint8Array; text: string }> {
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  return { bytes, text: UTF8.decode(bytes) };
+}
+
 /** Attempts at settling: the mutation is idempotent by request id, so retrying is safe. */
 const SETTLE_ATTEMPTS = 3;
 

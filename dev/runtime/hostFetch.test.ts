@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import { EdgeVM } from "@edge-runtime/vm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { createHostFetch, type HostFetch } from "./hostFetch.ts";
+import { createHostFetch, ownBytes, type HostFetch } from "./hostFetch.ts";
 
 interface Seen {
   method: string;
@@ -245,5 +245,21 @@ describe("the functions' fetch", () => {
     await expect(host.fetch(`${base}/echo`, { method: "GET", body: "no" })).rejects.toThrow(TypeError);
     expect(fallback).toHaveBeenCalledTimes(5);
     expect(seen.map((s) => s.method)).toEqual(["POST", "POST", "GET", "GET"]);
+  });
+});
+
+describe("ownBytes", () => {
+  it("copies the chunks once into a buffer of their own", () => {
+    const pooled = Buffer.from("xxhelloyy").subarray(2, 7);
+    const one = ownBytes([pooled]);
+    expect(Buffer.from(one).toString()).toBe("hello");
+    expect(one.byteOffset).toBe(0);
+    expect(one.buffer.byteLength).toBe(5);
+    pooled[0] = 0x4a;
+    expect(Buffer.from(one).toString()).toBe("hello");
+    const many = ownBytes([Buffer.from("ab"), new Uint8Array([]), Buffer.from("cde")]);
+    expect(Buffer.from(many).toString()).toBe("abcde");
+    expect(many.buffer.byteLength).toBe(5);
+    expect(ownBytes([]).length).toBe(0);
   });
 });

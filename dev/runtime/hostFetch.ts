@@ -200,6 +200,23 @@ function decoded(res: http.IncomingMessage): Readable {
   return res;
 }
 
+/**
+ * The chunks' bytes in one fresh buffer of their own (not a slice of Node's socket buffers or
+ * pool, which functions must not see or keep alive), copied once.
+ */
+export function ownBytes(chunks: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  if (chunks.length === 1) return new Uint8Array(chunks[0]);
+  let length = 0;
+  for (const chunk of chunks) length += chunk.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
 function headerPairsOf(raw: string[]): [string, string][] {
   const pairs: [string, string][] = [];
   for (let i = 0; i < raw.length; i += 2) pairs.push([raw[i], raw[i + 1]]);
@@ -297,14 +314,14 @@ export function createHostFetch(fallback: Fetch, ResponseCtor: ResponseClass, Re
           res.on("data", (chunk: Buffer) => chunks.push(chunk));
           res.once("end", () => {
             done();
-            if (!settled) respond(new Uint8Array(Buffer.concat(chunks)));
+            if (!settled) respond(ownBytes(chunks));
           });
           // Cut off midway: fetch still resolves (the headers came), and reading the body fails
           // after what did arrive, as with a streamed body.
           const broke = (error?: Error) => {
             done();
             if (settled || signal?.aborted) return;
-            let received: Uint8Array | null = new Uint8Array(Buffer.concat(chunks));
+            let received: Uint8Array | null = ownBytes(chunks);
             respond(new ReadableStreamCtor<Uint8Array>({
               // What arrived is read first (error() would drop a queued chunk), then the failure.
               pull(c) {
