@@ -70,3 +70,24 @@ describe("streamed output counter", () => {
     expect(c.tokens).toBe(3);
   });
 });
+
+describe("utf8Bytes", () => {
+  it("counts what TextEncoder encodes, lone surrogates and pairs included", () => {
+    const encoder = new TextEncoder();
+    const samples = [
+      "", "a", "hello", "é", "ß€", "日本語", "🎉", "a🎉b", "\u07ff\u0800", "\uffff",
+      "\ud83c", "\udf89", "x\ud83cy", "\udf89\ud83c", "\ud83c\ud83c\udf89", "end\ud83c",
+    ];
+    // And random strings over every UTF-16 unit, surrogates included.
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    // A quarter of the units are surrogates (high or low), so pairs and lone halves both occur.
+    const unit = () => (next() % 4 === 0 ? 0xd800 + (next() % 0x800) : next() % 0x10000);
+    for (let n = 0; n < 200; n++) {
+      let s = "";
+      for (let i = next() % 40; i > 0; i--) s += String.fromCharCode(unit());
+      samples.push(s);
+    }
+    for (const s of samples) expect(utf8Bytes(s)).toBe(encoder.encode(s).length);
+  });
+});

@@ -6,10 +6,24 @@
 // a few tokens per message (3 + 1 for a name in OpenAI's published formula; we hold 4 + name)
 // plus 3 to prime the reply. Images are held at the most a high-detail image can cost.
 
-const encoder = new TextEncoder();
-
+/**
+ * The UTF-8 length of `text`, as TextEncoder would encode it (a lone surrogate becomes U+FFFD,
+ * 3 bytes), counted without encoding: a prompt is measured on every request, and encoding a
+ * long one only to read its length made a copy of it each time.
+ */
 export function utf8Bytes(text: string): number {
-  return encoder.encode(text).length;
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      // A surrogate pair: 4 bytes for its two UTF-16 units.
+      bytes += 2;
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
 }
 
 export const PER_MESSAGE_OVERHEAD = 4;
