@@ -4,8 +4,9 @@
 // be posted to a worker) held by a weak handle. V8's young-generation collector treats the weak
 // handle of such a modified object as a root: a stream, and everything it references (a reply
 // stream's source holds the request's whole action context), survives every scavenge, is
-// promoted, and waits for a full mark-compact to die. Under load that was most of what each
-// scavenge promoted.
+// promoted, and waits for a full mark-compact to die. 200,000 short-lived streams in a loop: 8
+// mark-compacts and 32 MB of heap before, 1 and 6 MB after; in the proxy benchmark the gain is
+// inside its noise (README).
 //
 // makeTransferable returns its argument unchanged when it is already `instanceof JSTransferable`.
 // This module answers yes for web streams (by their ordinary prototype chain), so a stream stays
