@@ -20,7 +20,7 @@ import { ConvexHttpClient } from "convex/browser";
 import { internal } from "../convex/_generated/api.js";
 import { adminKey as cliAdminKey, asAdmin } from "../scripts/cli.ts";
 import { intEnv, processCpuMs, publishReport, runBenchmark, startChild, startIsolatedBenchStack, type BenchProcess } from "./stack.ts";
-import { assertLoopback, runLoad, summarize, timedRequest, type JsonTarget, type LoadResult, type Summary } from "./load.ts";
+import { assertLoopback, runLoad, summarize, timedRequest, type JsonTarget, type LoadResult, type Sample, type Summary } from "./load.ts";
 import { renderReport, type ConvexWork, type ScenarioResult } from "./report.ts";
 
 export const settings = {
@@ -31,6 +31,9 @@ export const settings = {
   concurrent16: intEnv("BENCH_C16_REQUESTS", 2000),
   concurrent64: intEnv("BENCH_C64_REQUESTS", 3000),
   streaming: intEnv("BENCH_STREAM_REQUESTS", 200),
+  // Each phase's legs take turns in this many rounds (runInRounds), so drift in the machine's
+  // speed during a phase reaches every leg alike.
+  rounds: Math.max(1, intEnv("BENCH_ROUNDS", 5)),
   // Enough for V8 to optimize each path's hot code (every leg the same), so the phases measure
   // the steady state, not the first compilation.
   warmup: intEnv("BENCH_WARMUP", 400),
@@ -322,22 +325,20 @@ async function main(): Promise<void> {
         break;
       }
       if (phase.stream) await configureSimulator(env.simulatorUrl, { tokenIntervalMs: settings.streamTokenIntervalMs });
-      const directRun = summarize(await runLoad({ ...phase, deadline, send: () => timedRequest(direct(phase.stream)) }));
       // Streaming is not measured through Portkey: see the report.
-      const portkeyRun =
-        portkey && !phase.stream
-          ? await withCpu(portkey.pid, () => runLoad({ ...phase, deadline, send: () => timedRequest(viaPortkey(portkey!)) }))
-          : null;
-      const before = await settledMetrics(env.cloudUrl);
-      const proxyRun = await withCpu(env.runtimePid, () => runLoad({ ...phase, deadline, send: (i) => timedRequest(proxied(phase.stream, i)) }));
-      const after = await settledMetrics(env.cloudUrl);
+      const legs: Leg[] = [
+        { name: "direct", pid: null, send: () => timedRequest(direct(phase.stream)) },
+        ...(portkey && !phase.stream ? [{ name: "portkey" as const, pid: portkey.pid, send: () => timedRequest(viaPortkey(portkey!)) }] : []),
+        { name: "proxy", pid: env.runtimePid, metricsUrl: env.cloudUrl, send: (i: number) => timedRequest(proxied(phase.stream, i)) },
+      ];
+      const runs = await runInRounds(phase, legs, settings.rounds, deadline);
       if (phase.stream) await configureSimulator(env.simulatorUrl, { tokenIntervalMs: 0 });
       const result: ScenarioResult = {
         ...phase,
-        direct: directRun,
-        portkey: portkeyRun,
-        proxy: proxyRun,
-        convex: workPerRequest(before, after, proxyRun.sent),
+        direct: runs.direct.summary,
+        portkey: runs.portkey?.summary ?? null,
+        proxy: runs.proxy.summary,
+        convex: runs.proxy.work,
       };
       results.push(result);
       printScenario(result);
@@ -368,13 +369,80 @@ async function main(): Promise<void> {
   }
 }
 
-/** A phase's summary with the CPU time `pid` used during it per request sent (null when unknown). */
-async function withCpu(pid: number | null, run: () => Promise<LoadResult>): Promise<Summary> {
-  const before = pid === null ? null : processCpuMs(pid);
-  const summary = summarize(await run());
-  const after = pid === null ? null : processCpuMs(pid);
-  const cpuMsPerRequest = before !== null && after !== null && summary.sent > 0 ? (after - before) / summary.sent : null;
-  return { ...summary, cpuMsPerRequest };
+type Counters = { [key: string]: number | Counters | undefined };
+
+/** `a + sign * b` for nested counters (the runtime's metrics); a key missing on one side is 0. */
+function addCounters<T extends object>(a: object, b: T, sign = 1): T {
+  const x = a as Counters;
+  const y = b as Counters;
+  const out: Counters = {};
+  for (const key of new Set([...Object.keys(x), ...Object.keys(y)])) {
+    const u = x[key];
+    const v = y[key];
+    if (typeof u === "object" || typeof v === "object") out[key] = addCounters(typeof u === "object" ? u : {}, typeof v === "object" ? v : {}, sign);
+    else out[key] = (u ?? 0) + sign * (v ?? 0);
+  }
+  return out as T;
+}
+
+interface Leg {
+  name: "direct" | "portkey" | "proxy";
+  /** The gateway's process, for its CPU time per request (null: not measured). */
+  pid: number | null;
+  /** The runtime's cloud URL, for the Convex work per request (the proxy's leg). */
+  metricsUrl?: string;
+  send: (index: number) => Promise<Sample>;
+}
+
+interface LegRun {
+  summary: Summary;
+  work: ConvexWork | null;
+}
+
+/**
+ * A phase's requests for every leg, in `rounds` rounds: each round sends its share of every leg's
+ * requests, one leg after another, and the legs' order turns by one each round. The machine's
+ * speed drifts over a run (other work, its host), and a leg measured only at the start of a
+ * phase and another only at its end would carry that drift into their difference; in rounds,
+ * every leg is measured across the whole phase, from every position in the order.
+ */
+async function runInRounds(phase: Phase, legs: Leg[], rounds: number, deadline: number): Promise<Record<Leg["name"], LegRun | undefined> & { direct: LegRun; proxy: LegRun }> {
+  const count = Math.max(1, Math.min(rounds, phase.total));
+  const merged = new Map<Leg["name"], { load: LoadResult; cpuMs: number | null; work: RawMetrics | null; sent: number }>();
+  for (const leg of legs) merged.set(leg.name, { load: { samples: [], wallMs: 0, truncated: false }, cpuMs: leg.pid === null ? null : 0, work: null, sent: 0 });
+  for (let round = 0; round < count; round++) {
+    // Round r sends requests [from, to) of each leg: the shares differ by at most one.
+    const from = Math.floor((phase.total * round) / count);
+    const to = Math.floor((phase.total * (round + 1)) / count);
+    for (let k = 0; k < legs.length; k++) {
+      const leg = legs[(round + k) % legs.length];
+      const acc = merged.get(leg.name)!;
+      // Convex work is counted over the proxy's requests only, once what the previous ones
+      // scheduled (settles, rollups) has drained.
+      const before = leg.metricsUrl ? await settledMetrics(leg.metricsUrl) : null;
+      const cpuBefore = leg.pid === null ? null : processCpuMs(leg.pid);
+      const load = await runLoad({ total: to - from, concurrency: phase.concurrency, deadline, send: (i) => leg.send(from + i) });
+      const cpuAfter = leg.pid === null ? null : processCpuMs(leg.pid);
+      const after = leg.metricsUrl ? await settledMetrics(leg.metricsUrl) : null;
+      acc.load.samples.push(...load.samples);
+      acc.load.wallMs += load.wallMs;
+      acc.load.truncated ||= load.truncated;
+      acc.cpuMs = acc.cpuMs !== null && cpuBefore !== null && cpuAfter !== null ? acc.cpuMs + (cpuAfter - cpuBefore) : null;
+      if (before && after) {
+        acc.work = addCounters(acc.work ?? {}, addCounters(after, before, -1));
+        acc.sent += load.samples.length;
+      }
+    }
+  }
+  const out: Partial<Record<Leg["name"], LegRun>> = {};
+  for (const [name, acc] of merged) {
+    const summary = summarize(acc.load);
+    out[name] = {
+      summary: { ...summary, cpuMsPerRequest: acc.cpuMs !== null && summary.sent > 0 ? acc.cpuMs / summary.sent : null },
+      work: acc.work ? workPerRequest(addCounters(acc.work, acc.work, -1), acc.work, acc.sent) : null,
+    };
+  }
+  return out as Record<Leg["name"], LegRun | undefined> & { direct: LegRun; proxy: LegRun };
 }
 
 function portkeyVersion(): string {

@@ -40,6 +40,7 @@ export interface ReportInput {
     streamTokenIntervalMs: number;
     users: number;
     warmup: number;
+    rounds: number;
   };
   mode: "embedded" | "external";
   /** The @portkey-ai/gateway version measured, null when its leg was off. */
@@ -119,7 +120,9 @@ Machine: ${machine.cpus} cores, ${machine.cpuModel}, ${machine.memoryGb} GB, ${m
 1-minute load average ${input.loadAverage.toFixed(1)} when the run ended (other work on the machine counts too).
 Setup: upstream latency ${settings.upstreamLatencyMs} ms before the first byte; replies of ${settings.completionTokens} completion
 tokens (\`max_tokens: 32\`); ${settings.users} Pro accounts with one key each, requests spread across them;
-${settings.warmup} warm-up requests per path (16 at a time), not counted. ${processes}. All of them share the machine's cores. Gateway CPU
+${settings.warmup} warm-up requests per path (16 at a time), not counted. Each phase runs in ${settings.rounds} rounds: every
+round sends 1/${settings.rounds} of each path's requests, one path after another, the paths' order turning by one each round, so
+a change in the machine's speed during a phase reaches every path alike. ${processes}. All of them share the machine's cores. Gateway CPU
 is the CPU time (user + system, from \`/proc\`) the gateway's process used during the phase, per request:
 Portkey's process, or the runtime's (which includes anything else it ran meanwhile, crons and scheduled work).
 
