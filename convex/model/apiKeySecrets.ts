@@ -56,9 +56,11 @@ export function displayPrefix(secret: string): string {
   return secret.slice(0, DISPLAY_PREFIX_LENGTH);
 }
 
+const encoder = new TextEncoder();
+
 /** SHA-256 of the secret as lowercase hex (what apiKeys.hash stores). */
 export async function hashSecret(secret: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret));
+  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(secret));
   return hex(new Uint8Array(digest));
 }
 

@@ -21,6 +21,7 @@ import { badRequest, CORS_HEADERS, errorResponse, withOpenAiErrors } from "./res
 import { answerThenSettle, callUpstream, readReply, settle } from "./upstream";
 
 const MAX_CHOICES = 16;
+const ENCODER = new TextEncoder();
 
 async function chatCompletionsHandler(ctx: ActionCtx, request: Request): Promise<Response> {
   const startedAt = Date.now();
@@ -211,7 +212,6 @@ export function streamToClient(
     translator: AnthropicStreamTranslator | null;
   },
 ): Response {
-  const encoder = new TextEncoder();
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let clientGone = false;
   const out = new ReadableStream<Uint8Array>({
@@ -225,7 +225,7 @@ export function streamToClient(
   const send = (text: string) => {
     if (clientGone || text === "") return;
     try {
-      controller.enqueue(encoder.encode(text));
+      controller.enqueue(ENCODER.encode(text));
     } catch {
       clientGone = true;
     }

@@ -62,6 +62,9 @@ export async function bearerSecretOf(request: Request): Promise<{ ok: true; secr
 
 export type BodyResult = { ok: true; value: Record<string, unknown> } | { ok: false; response: Response };
 
+// One decoder for every body: decoding without `stream` keeps no state between calls.
+const UTF8 = new TextDecoder();
+
 /** Reads and parses a JSON object body, refusing oversized or malformed input. */
 export async function readJsonBody(request: Request): Promise<BodyResult> {
   const declared = Number(request.headers.get("content-length") ?? "0");
@@ -70,7 +73,7 @@ export async function readJsonBody(request: Request): Promise<BodyResult> {
   try {
     const bytes = new Uint8Array(await request.arrayBuffer());
     if (bytes.length > MAX_BODY_BYTES) return { ok: false, response: tooLarge() };
-    text = new TextDecoder().decode(bytes);
+    text = UTF8.decode(bytes);
   } catch {
     return { ok: false, response: badRequest("The request body could not be read.") };
   }

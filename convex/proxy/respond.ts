@@ -41,6 +41,8 @@ export function unauthorized(message = "Missing API key. Send 'Authorization: Be
 }
 
 /** HTTP status of each ConvexError code (lib/errors.ts and billing's codes); others are 400. */
+const UTF8_ENCODER = new TextEncoder();
+
 const STATUS_OF_CODE: Record<string, number> = {
   INVALID_ARGUMENT: 400,
   UNAUTHENTICATED: 401,
@@ -137,7 +139,7 @@ export function replyThenSettle(
   init: { status: number; headers: Record<string, string> },
   settle: () => Promise<unknown>,
 ): Response {
-  const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
+  const bytes = typeof body === "string" ? UTF8_ENCODER.encode(body) : body;
   let bodyRead!: () => void;
   const firstRead = new Promise<void>((resolve) => (bodyRead = resolve));
   // Chained here, while the handler runs, so the settle runs as part of this function's

@@ -97,32 +97,101 @@ const REQUEST_ABORT_SINK = `        this[kState] = request;
         this[kSignal] = ac.signal;`;
 
 const TRUSTED_REQUEST_FACTORY = `    var __requestAbortSink = null;
+    function __slowTrustedRequest(Ctor, url, method, headerPairs, body) {
+      let ac = null;
+      __requestAbortSink = (c) => {
+        ac = c;
+      };
+      let request;
+      try {
+        request = new Ctor(url, body === null ? { method, duplex: "half" } : { method, body, duplex: "half" });
+      } finally {
+        __requestAbortSink = null;
+      }
+      const list = request[kState].headersList;
+      for (let i = 0; i < headerPairs.length; i++) list.append(headerPairs[i][0], headerPairs[i][1], false);
+      return { request, abort: (reason) => ac.abort(reason) };
+    }
     Object.defineProperty(Request2, ${symbolSource(RUNTIME_KEYS.trustedRequest)}, {
       // body: bytes or null (a byte body adds no content-type of its own).
-      // Called on EdgeVM's Request (a subclass that adds duplex), so that class is built.
+      // Called on EdgeVM's Request (a subclass that adds duplex), so an instance of that class is
+      // built. The state is the one the constructor gives new Ctor(url, { method, body, duplex })
+      // (primitives.test.ts compares them field by field), set directly: the constructor's
+      // dictionary conversions, its second copy of the request record and its header list copies
+      // were most of an incoming request's construction.
       value: function trustedRequest(url, method, headerPairs, body) {
         const Ctor = typeof this === "function" ? this : Request2;
-        let ac = null;
-        __requestAbortSink = (c) => {
-          ac = c;
-        };
-        let request;
-        try {
-          request = new Ctor(url, body === null ? { method, duplex: "half" } : { method, body, duplex: "half" });
-        } finally {
-          __requestAbortSink = null;
+        const normalized = normalizedMethodRecords[method];
+        if (normalized === void 0 || (body !== null && (normalized === "GET" || normalized === "HEAD"))) {
+          // An unusual method, or a body the constructor refuses: its own checks and errors.
+          return __slowTrustedRequest(Ctor, url, method, headerPairs, body);
         }
-        const list = request[kState].headersList;
-        for (let i = 0; i < headerPairs.length; i++) list.append(headerPairs[i][0], headerPairs[i][1], false);
-        return { request, abort: (reason) => ac.abort(reason) };
+        let parsedURL;
+        try {
+          parsedURL = new URL(url, environmentSettingsObject.settingsObject.baseUrl);
+        } catch {
+          return __slowTrustedRequest(Ctor, url, method, headerPairs, body);
+        }
+        if (parsedURL.username || parsedURL.password) return __slowTrustedRequest(Ctor, url, method, headerPairs, body);
+        const request = Reflect.construct(Request2, [kConstruct], Ctor);
+        request[kDispatcher] = void 0;
+        const state = makeRequest({
+          method: normalized,
+          client: environmentSettingsObject.settingsObject,
+          mode: "cors",
+          urlList: [parsedURL],
+          body: body === null ? null : extractBody(body, false)[0],
+        });
+        for (let i = 0; i < headerPairs.length; i++) state.headersList.append(headerPairs[i][0], headerPairs[i][1], false);
+        request[kState] = state;
+        // The signal's controller is made when something asks for the signal (or aborts it): a
+        // proxied request never does, and an AbortController is a good part of the cost.
+        let ac = null;
+        const controller = () => {
+          if (ac === null) {
+            ac = new AbortController();
+            Object.defineProperty(request, kSignal, { value: ac.signal, writable: true, enumerable: true, configurable: true });
+          }
+          return ac;
+        };
+        Object.defineProperty(request, kSignal, {
+          get: () => controller().signal,
+          set: (value) => Object.defineProperty(request, kSignal, { value, writable: true, enumerable: true, configurable: true }),
+          enumerable: true,
+          configurable: true,
+        });
+        const headers = new Headers2(kConstruct);
+        setHeadersList(headers, state.headersList);
+        setHeadersGuard(headers, "request");
+        request[kHeaders] = headers;
+        return { request, abort: (reason) => controller().abort(reason) };
       }
     });
 `;
 
 const TRUSTED_RESPONSE_FACTORY = `    Object.defineProperty(Response2, ${symbolSource(RUNTIME_KEYS.trustedResponse)}, {
       // rawHeaders: Node's flat [name, value, name, value, ...]; body: bytes, a stream or null.
+      // The state new Response2(body, { status, statusText }) gives, with the headers appended
+      // after it (primitives.test.ts compares them), set directly: no dictionary conversions.
       value: function trustedResponse(body, status, statusText, rawHeaders) {
-        const response = new Response2(body, { status, statusText });
+        let response;
+        if (status < 200 || status > 599 || !isValidReasonPhrase(statusText) || (body !== null && nullBodyStatus.includes(status))) {
+          // The constructor's own RangeError or TypeError.
+          response = new Response2(body, { status, statusText });
+        } else {
+          response = new Response2(kConstruct);
+          const state = makeResponse({ status, statusText });
+          if (body !== null) {
+            const [extracted, type] = extractBody(body);
+            state.body = extracted;
+            if (type != null) state.headersList.append("content-type", type, true);
+          }
+          response[kState] = state;
+          const headers = new Headers2(kConstruct);
+          setHeadersGuard(headers, "response");
+          setHeadersList(headers, state.headersList);
+          response[kHeaders] = headers;
+        }
         const list = response[kState].headersList;
         for (let i = 0; i < rawHeaders.length; i += 2) list.append(rawHeaders[i], rawHeaders[i + 1], false);
         return response;
