@@ -21,7 +21,7 @@ import { internal } from "../convex/_generated/api.js";
 import { adminKey as cliAdminKey, asAdmin } from "../scripts/cli.ts";
 import { intEnv, processCpuMs, publishReport, runBenchmark, startChild, startIsolatedBenchStack, type BenchProcess } from "./stack.ts";
 import { assertLoopback, runLoad, summarize, timedRequest, type JsonTarget, type LoadResult, type Sample, type Summary } from "./load.ts";
-import { renderReport, type ConvexWork, type ScenarioResult } from "./report.ts";
+import { renderReport, targetChecks, type ConvexWork, type ScenarioResult } from "./report.ts";
 
 export const settings = {
   upstreamLatencyMs: intEnv("BENCH_LATENCY_MS", 50),
@@ -342,6 +342,11 @@ async function main(): Promise<void> {
       };
       results.push(result);
       printScenario(result);
+    }
+
+    console.log("\ntargets");
+    for (const c of targetChecks(results)) {
+      console.log(`  ${c.met === null ? "n/a" : c.met ? "met    " : "NOT met"}  ${c.target}: proxy ${c.proxy}${c.portkey !== null ? `, Portkey ${c.portkey}` : ""}`);
     }
 
     const machine = {

@@ -63,6 +63,63 @@ const byKind = (calls: Record<string, number>) =>
     .map(([k, n]) => `${k} ${f2(n)}`)
     .join(", ") || "none";
 
+export interface TargetCheck {
+  target: string;
+  /** Portkey's figure, or null where the target is not relative to Portkey (or its leg did not run). */
+  portkey: string | null;
+  proxy: string;
+  /** null when the figures to decide it are missing. */
+  met: boolean | null;
+}
+
+const f2signed = (n: number) => (Number.isFinite(n) ? `${n >= 0 ? "+" : ""}${n.toFixed(2)}` : "n/a");
+
+/**
+ * The proxy's performance targets, decided on the unrounded figures of this run: added p50 at or
+ * below Portkey's sequentially and at 16 concurrent, requests/s at 64 concurrent at or above
+ * Portkey's, streaming time to first byte added at most 2 ms, and no failed request on any path.
+ */
+export function targetChecks(results: readonly ScenarioResult[]): TargetCheck[] {
+  const json = (name: string) => results.find((r) => !r.stream && r.name === name);
+  const stream = results.find((r) => r.stream);
+  const added = (r: ScenarioResult, s: Summary) => s.p50 - r.direct.p50;
+  const checks: TargetCheck[] = [];
+  for (const name of ["sequential", "16 concurrent"]) {
+    const r = json(name);
+    if (!r) continue;
+    const proxy = added(r, r.proxy);
+    const portkey = r.portkey ? added(r, r.portkey) : null;
+    checks.push({
+      target: `${name}: added p50 at or below Portkey's (ms)`,
+      portkey: portkey === null ? null : f2signed(portkey),
+      proxy: f2signed(proxy),
+      met: portkey === null ? null : proxy <= portkey,
+    });
+  }
+  const c64 = json("64 concurrent");
+  if (c64) {
+    checks.push({
+      target: "64 concurrent: requests/s at or above Portkey's",
+      portkey: c64.portkey ? f1(c64.portkey.rps) : null,
+      proxy: f1(c64.proxy.rps),
+      met: c64.portkey ? c64.proxy.rps >= c64.portkey.rps : null,
+    });
+  }
+  if (stream) {
+    const ttfb = stream.proxy.ttfbP50 - stream.direct.ttfbP50;
+    checks.push({ target: "streaming, sequential: added time to first byte p50 at most 2 ms", portkey: null, proxy: f2signed(ttfb), met: Number.isFinite(ttfb) ? ttfb <= 2 : null });
+  }
+  const failed = (pick: (r: ScenarioResult) => Summary | null) => results.reduce((n, r) => n + (pick(r)?.failed ?? 0), 0);
+  const portkeyRan = results.some((r) => r.portkey);
+  checks.push({
+    target: "failed requests, every phase",
+    portkey: portkeyRan ? String(failed((r) => r.portkey)) : null,
+    proxy: String(failed((r) => r.proxy)),
+    met: failed((r) => r.proxy) === 0 && failed((r) => r.direct) === 0 && failed((r) => r.portkey) === 0,
+  });
+  return checks;
+}
+
 export function renderReport(input: ReportInput): string {
   const { machine, settings, results } = input;
   const portkeyName = input.portkeyVersion ? `Portkey ${input.portkeyVersion}` : null;
@@ -103,6 +160,8 @@ export function renderReport(input: ReportInput): string {
       ? "\n(Portkey with `--headless`, requests sent with `x-portkey-provider: openai` and `x-portkey-custom-host` set to the simulator's `/v1`)"
       : "");
   const truncated = results.filter((r) => r.direct.truncated || r.proxy.truncated || r.portkey?.truncated).map((r) => r.name);
+  const checks = targetChecks(results);
+  const targetRows = checks.map((c) => `| ${c.target} | ${c.portkey ?? "-"} | ${c.proxy} | ${c.met === null ? "n/a" : c.met ? "**yes**" : "**no**"} |`);
 
   return `# Benchmarks
 
@@ -125,6 +184,15 @@ round sends 1/${settings.rounds} of each path's requests, one path after another
 a change in the machine's speed during a phase reaches every path alike. ${processes}. All of them share the machine's cores. Gateway CPU
 is the CPU time (user + system, from \`/proc\`) the gateway's process used during the phase, per request:
 Portkey's process, or the runtime's (which includes anything else it ran meanwhile, crons and scheduled work).
+
+### Targets
+
+Decided on this run's unrounded figures (the tables below round them). The streaming target is
+absolute: Portkey's streaming does not work (below).
+
+| target | Portkey | proxy | met |
+| --- | --- | --- | --- |
+${targetRows.join("\n")}
 
 ### Added latency (JSON), milliseconds
 
