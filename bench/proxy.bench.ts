@@ -442,9 +442,11 @@ async function runInRounds(phase: Phase, legs: Leg[], rounds: number, deadline: 
   const out: Partial<Record<Leg["name"], LegRun>> = {};
   for (const [name, acc] of merged) {
     const summary = summarize(acc.load);
+    // The summed deltas from a zero of the same shape (every counter 0).
+    const work = acc.work ? workPerRequest(addCounters(acc.work, acc.work, -1), acc.work, acc.sent) : null;
     out[name] = {
       summary: { ...summary, cpuMsPerRequest: acc.cpuMs !== null && summary.sent > 0 ? acc.cpuMs / summary.sent : null },
-      work: acc.work ? workPerRequest(addCounters(acc.work, acc.work, -1), acc.work, acc.sent) : null,
+      work,
     };
   }
   return out as Record<Leg["name"], LegRun | undefined> & { direct: LegRun; proxy: LegRun };
