@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import { EdgeVM } from "@edge-runtime/vm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { createHostFetch, ownBytes, type HostFetch } from "./hostFetch.ts";
+import { createHostFetch, idleTimeoutMs, ownBytes, type HostFetch } from "./hostFetch.ts";
 
 interface Seen {
   method: string;
@@ -263,3 +263,49 @@ describe("ownBytes", () => {
     expect(ownBytes([]).length).toBe(0);
   });
 });
+
+describe("idle connections, kept as undici keeps them", () => {
+  it("for the server's Keep-Alive hint less 2 s, at most 10 minutes, else 4 s", () => {
+    expect(idleTimeoutMs(undefined)).toBe(4000);
+    expect(idleTimeoutMs("max=100")).toBe(4000);
+    expect(idleTimeoutMs("timeout=65")).toBe(63_000);
+    expect(idleTimeoutMs("timeout=5, max=1000")).toBe(3000);
+    expect(idleTimeoutMs("max=1000, Timeout=10")).toBe(8000);
+    expect(idleTimeoutMs("timeout=100000")).toBe(600_000);
+    // A hint that leaves nothing: the connection is not reused.
+    expect(idleTimeoutMs("timeout=2")).toBeNull();
+    expect(idleTimeoutMs("timeout=0")).toBeNull();
+    expect(idleTimeoutMs("timeout=soon")).toBe(4000);
+    expect(idleTimeoutMs(["timeout=65"])).toBe(4000);
+  });
+
+  it("reuse a connection the server keeps longer than 4 s, and give up one it keeps for 3", async () => {
+    const kept = makeServer();
+    const short = makeServer();
+    kept.keepAliveTimeout = 8_000;
+    short.keepAliveTimeout = 3_000;
+    const [keptBase, shortBase] = await Promise.all([listen(kept), listen(short)]);
+    const fetcher = createHostFetch(fallback, context.Response, context.ReadableStream);
+    try {
+      const twice = async (url: string, pauseMs: number) => {
+        const first = await fetcher.fetch(url);
+        const hint = first.headers.get("keep-alive");
+        await first.text();
+        await new Promise((r) => setTimeout(r, pauseMs));
+        await (await fetcher.fetch(url)).text();
+        const [a, b] = seen.filter((x) => x.url === new URL(url).pathname + new URL(url).search).slice(-2);
+        return { hint, reused: a.socket === b.socket };
+      };
+      // Node's own agent closed both after at most 4 s (and the short one after 2).
+      const [longer, shorter] = await Promise.all([twice(`${keptBase}/echo?k=long`, 4_500), twice(`${shortBase}/echo?k=short`, 1_300)]);
+      expect(longer).toEqual({ hint: "timeout=8", reused: true });
+      expect(shorter).toEqual({ hint: "timeout=3", reused: false });
+    } finally {
+      fetcher.close();
+      kept.closeAllConnections();
+      short.closeAllConnections();
+      await Promise.all([new Promise((r) => kept.close(r)), new Promise((r) => short.close(r))]);
+    }
+  }, 15_000);
+});
+

@@ -13,6 +13,7 @@
 import http from "node:http";
 import https from "node:https";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
+import type { Socket } from "node:net";
 import type { Readable } from "node:stream";
 import { TRUSTED_RESPONSE } from "./primitives.ts";
 
@@ -35,6 +36,42 @@ const NULL_BODY = new Set([101, 103, 204, 205, 304]);
  * (primitives.ts). Anything else resolves at its headers and streams.
  */
 const WHOLE_BODY_MAX = 1 << 20;
+
+/** undici's defaults: idle time without a Keep-Alive hint, what is taken off a hint, and the cap. */
+const IDLE_DEFAULT_MS = 4_000;
+const IDLE_HINT_MARGIN_MS = 2_000;
+const IDLE_MAX_MS = 600_000;
+
+/**
+ * How long an idle connection is kept for reuse after a reply with this `Keep-Alive` header, as
+ * undici (EdgeVM's fetch) decides it: the server's `timeout=` less 2 s, at most 10 minutes; 4 s
+ * when the reply has no hint; null (close it) when the hint leaves nothing.
+ */
+export function idleTimeoutMs(keepAlive: string | string[] | undefined): number | null {
+  const hint = typeof keepAlive === "string" ? /(?:^|[\s,])timeout=(\d+)/i.exec(keepAlive)?.[1] : undefined;
+  if (hint === undefined) return IDLE_DEFAULT_MS;
+  const ms = Math.min(Number(hint) * 1000 - IDLE_HINT_MARGIN_MS, IDLE_MAX_MS);
+  return ms > 0 ? ms : null;
+}
+
+/** The Keep-Alive hint of the last reply a pooled socket carried, for keepSocketAlive. */
+const KEEP_ALIVE_HINT = Symbol("keep-alive hint");
+type PooledSocket = Socket & { [KEEP_ALIVE_HINT]?: string | string[] };
+
+/**
+ * Node's agent keeps an idle socket for its `timeout` option and only ever shortens that for a
+ * server's hint; undici lengthens it too. With the same rule as undici, a server that keeps
+ * connections for a minute (the simulator, many providers' edges) is not reconnected to after
+ * every pause of four seconds. Otherwise as Node's own: TCP keep-alive on, the socket unref'd.
+ */
+function keepSocketAliveLikeUndici(this: http.Agent, socket: PooledSocket): boolean {
+  const timeout = idleTimeoutMs(socket[KEEP_ALIVE_HINT]);
+  if (timeout === null) return false;
+  socket.setKeepAlive(true, (this as unknown as { keepAliveMsecs: number }).keepAliveMsecs);
+  socket.unref();
+  if (socket.timeout !== timeout) socket.setTimeout(timeout);
+  return true;
+}
 
 export interface HostFetch {
   fetch: Fetch;
@@ -230,13 +267,13 @@ export function createHostFetch(fallback: Fetch, ResponseCtor: ResponseClass, Re
   const trustedResponse = typeof factory === "function"
     ? (factory as (body: unknown, status: number, statusText: string, raw: string[]) => Response).bind(ResponseCtor)
     : null;
-  // Idle sockets are closed after 4 s (undici's default), or sooner when the server's
-  // Keep-Alive hint says so (Node's agent reads it), so a reused socket is rarely one the
-  // server has just closed.
+  // Idle sockets are kept as undici keeps them (idleTimeoutMs): 4 s, or the server's Keep-Alive
+  // hint less 2 s, so a reused socket is rarely one the server has just closed.
   const agents = {
-    "http:": new http.Agent({ keepAlive: true, timeout: 4000, scheduling: "lifo" }),
-    "https:": new https.Agent({ keepAlive: true, timeout: 4000, scheduling: "lifo" }),
+    "http:": new http.Agent({ keepAlive: true, timeout: IDLE_DEFAULT_MS, scheduling: "lifo" }),
+    "https:": new https.Agent({ keepAlive: true, timeout: IDLE_DEFAULT_MS, scheduling: "lifo" }),
   };
+  for (const agent of Object.values(agents)) agent.keepSocketAlive = keepSocketAliveLikeUndici;
 
   function send(req: FastRequest, init: Record<string, unknown> | undefined): Promise<Response> {
     const { signal } = req;
@@ -277,6 +314,7 @@ export function createHostFetch(fallback: Fetch, ResponseCtor: ResponseClass, Re
       });
       outgoing.on("response", (res) => {
         const status = res.statusCode ?? 0;
+        (res.socket as PooledSocket)[KEEP_ALIVE_HINT] = res.headers["keep-alive"];
         const location = res.headers.location;
         if (REDIRECTS.has(status) && location !== undefined) {
           // The next hop is EdgeVM's fetch, which follows the rest of the chain.
