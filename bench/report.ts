@@ -238,12 +238,11 @@ ${truncated.length ? `\nStopped by the time limit before all requests were sent:
   requests both gateways are CPU-bound on this machine, and the p99 tails are queueing: requests
   (the first ones on new connections most) wait for a busy event loop, in Portkey's process as in
   the runtime's. The offline runtime also runs its mutations one at a time (in arrival order).
-- Repeated runs on this machine do not meet every target every time; 16 concurrent is the
-  closest. There both gateways use about the same CPU per request, but a proxied request takes the
-  runtime's event loop three times (its request, the provider's reply, and \`settle\` once the reply
-  is out) where Portkey's takes two, so requests in flight wait behind more pieces of work. A
-  16-concurrent phase run on its own measured 1.9-2.5 ms added against Portkey's 2.3-3.6 (four
-  runs); after a sequential phase, as here, 2.6-3.3 against 2.2-3.4 (four runs).
+- Repeated runs on this machine do not meet every target every time: on each of them the two
+  gateways are within a run's noise of each other, and each run misses a different one. At 16
+  concurrent both use about the same CPU per request, but a proxied request takes the runtime's
+  event loop three times (its request, the provider's reply, and \`settle\` once the reply is out)
+  where Portkey's takes two, so requests in flight wait behind more pieces of work.
 - Gateway CPU per request is the most stable figure across runs: it moves less with the machine's
   load than latencies do. At 64 concurrent requests the rate either gateway can serve is roughly
   1000 / (its CPU ms per request), minus what the other processes take from the two cores.
