@@ -77,7 +77,7 @@ const f2signed = (n: number) => (Number.isFinite(n) ? `${n >= 0 ? "+" : ""}${n.t
 /**
  * The proxy's performance targets, decided on the unrounded figures of this run: added p50 at or
  * below Portkey's sequentially and at 16 concurrent, requests/s at 64 concurrent at or above
- * Portkey's, streaming time to first byte added at most 2 ms, and no failed request on any path.
+ * Portkey's, streaming time to first byte added at most 2 ms, and no failed proxied request.
  */
 export function targetChecks(results: readonly ScenarioResult[]): TargetCheck[] {
   const json = (name: string) => results.find((r) => !r.stream && r.name === name);
@@ -111,11 +111,12 @@ export function targetChecks(results: readonly ScenarioResult[]): TargetCheck[] 
   }
   const failed = (pick: (r: ScenarioResult) => Summary | null) => results.reduce((n, r) => n + (pick(r)?.failed ?? 0), 0);
   const portkeyRan = results.some((r) => r.portkey);
+  // The proxy's own errors; Portkey's are shown beside them, not counted against the proxy.
   checks.push({
     target: "failed requests, every phase",
     portkey: portkeyRan ? String(failed((r) => r.portkey)) : null,
     proxy: String(failed((r) => r.proxy)),
-    met: failed((r) => r.proxy) === 0 && failed((r) => r.direct) === 0 && failed((r) => r.portkey) === 0,
+    met: failed((r) => r.proxy) === 0,
   });
   return checks;
 }
