@@ -40,9 +40,9 @@ export function unauthorized(message = "Missing API key. Send 'Authorization: Be
   return errorResponse(401, { message, type: "invalid_request_error", code: "invalid_api_key" });
 }
 
-/** HTTP status of each ConvexError code (lib/errors.ts and billing's codes); others are 400. */
 const UTF8_ENCODER = new TextEncoder();
 
+/** HTTP status of each ConvexError code (lib/errors.ts and billing's codes); others are 400. */
 const STATUS_OF_CODE: Record<string, number> = {
   INVALID_ARGUMENT: 400,
   UNAUTHENTICATED: 401,

@@ -60,9 +60,9 @@ type PooledSocket = Socket & { [KEEP_ALIVE_HINT]?: string | string[] };
 
 /**
  * Node's agent keeps an idle socket for its `timeout` option and only ever shortens that for a
- * server's hint; undici lengthens it too. With the same rule as undici, a server that keeps
- * connections for a minute (the simulator, many providers' edges) is not reconnected to after
- * every pause of four seconds. Otherwise as Node's own: TCP keep-alive on, the socket unref'd.
+ * server's hint; undici lengthens it too. With the same rule as undici, a server that says it
+ * keeps connections for a minute (the simulator does) is not reconnected to after every pause of
+ * four seconds. Otherwise as Node's own: TCP keep-alive on, the socket unref'd.
  */
 function keepSocketAliveLikeUndici(this: http.Agent, socket: PooledSocket): boolean {
   const timeout = idleTimeoutMs(socket[KEEP_ALIVE_HINT]);
