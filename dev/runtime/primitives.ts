@@ -122,17 +122,16 @@ const TRUSTED_REQUEST_FACTORY = `    var __requestAbortSink = null;
       value: function trustedRequest(url, method, headerPairs, body) {
         const Ctor = typeof this === "function" ? this : Request2;
         const normalized = normalizedMethodRecords[method];
-        if (normalized === void 0 || (body !== null && (normalized === "GET" || normalized === "HEAD"))) {
-          // An unusual method, or a body the constructor refuses: its own checks and errors.
-          return __slowTrustedRequest(Ctor, url, method, headerPairs, body);
-        }
-        let parsedURL;
+        let parsedURL = null;
         try {
           parsedURL = new URL(url, environmentSettingsObject.settingsObject.baseUrl);
-        } catch {
+        } catch {}
+        if (normalized === void 0 || (body !== null && (normalized === "GET" || normalized === "HEAD")) ||
+          parsedURL === null || parsedURL.username || parsedURL.password) {
+          // An unusual method, a body on GET or HEAD, a URL that does not parse or carries
+          // credentials: the constructor, with its own checks and errors.
           return __slowTrustedRequest(Ctor, url, method, headerPairs, body);
         }
-        if (parsedURL.username || parsedURL.password) return __slowTrustedRequest(Ctor, url, method, headerPairs, body);
         const request = Reflect.construct(Request2, [kConstruct], Ctor);
         request[kDispatcher] = void 0;
         const state = makeRequest({
