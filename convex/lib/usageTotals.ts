@@ -49,16 +49,22 @@ export async function openBalance(
   return { doc: null, balance: carryOver(previous === null ? null : balanceOf(previous), now) };
 }
 
-/** Writes the balance back: one insert or one patch of the user's month document. */
+/** A balance document as the ledger decides on it (the document itself, already read). */
+export function openedFrom(doc: Doc<"usageMonthly">): { doc: Doc<"usageMonthly">; balance: Balance } {
+  return { doc, balance: balanceOf(doc) };
+}
+
+/** Writes the balance back: one insert or one patch of the user's month document, whose id it returns. */
 export async function saveBalance(
   ctx: MutationCtx,
   opened: { doc: Doc<"usageMonthly"> | null },
   key: { userId: Id<"users">; month: string },
   balance: Balance,
-): Promise<void> {
+): Promise<Id<"usageMonthly">> {
   const fields = { ...balance, holdsExpireAt: nextHoldExpiry(balance.holds) };
-  if (opened.doc === null) await ctx.db.insert("usageMonthly", { ...key, ...fields });
-  else await ctx.db.patch("usageMonthly", opened.doc._id, fields);
+  if (opened.doc === null) return await ctx.db.insert("usageMonthly", { ...key, ...fields });
+  await ctx.db.patch("usageMonthly", opened.doc._id, fields);
+  return opened.doc._id;
 }
 
 export type SettledEvent = Omit<WithoutSystemFields<Doc<"usageEvents">>, "quotaThresholds">;
@@ -68,11 +74,20 @@ export type SettledEvent = Omit<WithoutSystemFields<Doc<"usageEvents">>, "quotaT
  * month (its hold released, by requestId), and the append-only event. Thresholds of the
  * included tokens this usage crossed are stamped on the event for the rollup to alert on.
  * Reads the user and one balance (two at a month's first request); writes two documents.
+ * `read`: the event's month's balance, when the caller has already read it.
  */
-export async function recordUsage(ctx: MutationCtx, event: SettledEvent, now: number): Promise<Id<"usageEvents">> {
+export async function recordUsage(
+  ctx: MutationCtx,
+  event: SettledEvent,
+  now: number,
+  read?: { doc: Doc<"usageMonthly">; balance: Balance },
+): Promise<Id<"usageEvents">> {
   const user = await ctx.db.get("users", event.userId);
   const month = monthOf(event.at);
-  const opened = await openBalance(ctx, event.userId, month, now);
+  if (read !== undefined && (read.doc.userId !== event.userId || read.doc.month !== month)) {
+    throw new Error(`recordUsage: the balance given is another account's or month's (${read.doc.month}), not ${month}.`);
+  }
+  const opened = read ?? await openBalance(ctx, event.userId, month, now);
   const plan = getPlan(user?.plan ?? "trial");
   const settled = settleUsage(opened.balance, { plan, requestId: event.requestId, usage: event, now });
   // An account deleted mid-request still gets its event; it has no plan to alert against.

@@ -20,6 +20,8 @@ export interface Grant {
   headers: Record<string, string>;
   /** The client IP as the signup HMAC, recorded on the usage event for the anomaly rules. */
   ipHash?: string;
+  /** The balance document holding this request and its month, which settle reads by id. */
+  heldOn: { balanceId: Id<"usageMonthly">; month: string };
 }
 
 /** Header names a credential's holder watches: a newer credential exists, fetch it before this time. */
@@ -80,6 +82,7 @@ export async function admitRequest(
       instanceId: result.instanceId ?? instanceIdOf(request),
       holdTokens: result.holdTokens,
       maxOutputTokens: result.maxOutputTokens,
+      heldOn: result.heldOn,
       headers: { ...base, ...rateHeaders(result.rate), ...credentialHeaders(result.credentialRotatingUntil) },
       ...(ip !== undefined ? { ipHash: await ipHashOf(ip) } : {}),
     },

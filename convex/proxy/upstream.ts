@@ -104,6 +104,7 @@ async function settleOnce(ctx: ActionCtx, grant: Grant, input: SettleInput): Pro
     latencyMs: Date.now() - input.startedAt,
     ...(grant.ipHash !== undefined ? { ipHash: grant.ipHash } : {}),
     ...(firstByteMs.has(grant) ? { ttfbMs: firstByteMs.get(grant) } : {}),
+    heldOn: grant.heldOn,
   });
   return costMicros;
 }
@@ -296,25 +297,19 @@ async function attemptOnce(
   request: { path: string; body: unknown; firstByteTimeoutMs: number; masterKey?: { id: string; value: string } },
   deadline: AbortSignal,
 ): Promise<{ outcome: AttemptOutcome; sent: Sent }> {
-  const controller = new AbortController();
-  const onDeadline = () => controller.abort(deadline.reason);
-  if (deadline.aborted) onDeadline();
-  else deadline.addEventListener("abort", onDeadline, { once: true });
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new Error(`No response headers within ${request.firstByteTimeoutMs} ms.`));
-  }, request.firstByteTimeoutMs);
+  const limit = attemptLimit(deadline, request.firstByteTimeoutMs);
   try {
     // The chosen master key is the model's own provider's; a failover deployment has its own key.
     const masterKey = deployment.id === deployment.provider.id ? request.masterKey : undefined;
-    const response = await deployment.provider.send({ path: request.path, method: "POST", body: request.body, signal: controller.signal, masterKey });
+    const response = await deployment.provider.send({ path: request.path, method: "POST", body: request.body, signal: limit.signal, masterKey });
+    limit.end(false);
     return {
       outcome: { kind: "response", status: response.status, retryAfterMs: parseRetryAfter(response.headers, Date.now()) },
       sent: { kind: "response", deployment, response },
     };
   } catch (e) {
-    deadline.removeEventListener("abort", onDeadline);
+    limit.end(true);
+    const timedOut = limit.timedOut();
     const message = timedOut || deadline.aborted
       ? `The AI provider did not answer within ${timedOut ? request.firstByteTimeoutMs : UPSTREAM_DEADLINE_MS} ms.`
       : e instanceof UpstreamUnavailableError ? e.message : "The AI provider could not be reached.";
@@ -322,9 +317,35 @@ async function attemptOnce(
       outcome: timedOut || deadline.aborted ? { kind: "timeout", message } : { kind: "unreachable", message },
       sent: { kind: "unreachable", deployment, message },
     };
-  } finally {
-    clearTimeout(timer);
   }
+}
+
+/**
+ * An attempt's signal: the deadline's, and when the headers must come sooner, a timer that
+ * aborts this attempt alone. `end(failed)`: the headers came (the deadline still governs the
+ * body) or the attempt failed (nothing of it is left to abort).
+ */
+function attemptLimit(deadline: AbortSignal, firstByteTimeoutMs: number): { signal: AbortSignal; timedOut(): boolean; end(failed: boolean): void } {
+  // A JSON completion's headers may take the whole deadline, which began before the attempt and
+  // so always fires first: no controller, listener or timer of its own (most proxied requests).
+  if (firstByteTimeoutMs >= UPSTREAM_DEADLINE_MS) return { signal: deadline, timedOut: () => false, end: () => {} };
+  const controller = new AbortController();
+  const onDeadline = () => controller.abort(deadline.reason);
+  if (deadline.aborted) onDeadline();
+  else deadline.addEventListener("abort", onDeadline, { once: true });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new Error(`No response headers within ${firstByteTimeoutMs} ms.`));
+  }, firstByteTimeoutMs);
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    end(failed) {
+      clearTimeout(timer);
+      if (failed) deadline.removeEventListener("abort", onDeadline);
+    },
+  };
 }
 
 /** What a breaker row shows as the last error: a status or the reason, never a body or a key. */

@@ -1,10 +1,13 @@
 // Tests only: a ctx whose db counts the documents a handler reads (every document a get or a
-// query returned to it) and writes (insert, patch, replace, delete). convex-test keeps no such
-// counter, so the ledger's tests wrap the db the handler is given and count at that seam.
+// query returned to it) and writes (insert, patch, replace, delete), and the queries it starts
+// (an index range or table it searched, whatever it found). convex-test keeps no such counter,
+// so the ledger's tests wrap the db the handler is given and count at that seam.
 
 export interface DocCounts {
   read: number;
   written: number;
+  /** Queries started (`db.query`): each searches an index range rather than fetching by id. */
+  queries: number;
 }
 
 const WRITES = new Set(["insert", "patch", "replace", "delete"]);
@@ -58,7 +61,7 @@ function countingQuery(query: any, counts: DocCounts): any {
 
 /** `ctx` with its db wrapped; `counts` grows as the handler reads and writes. */
 export function countingCtx<C extends { db: any }>(ctx: C): { ctx: C; counts: DocCounts } {
-  const counts: DocCounts = { read: 0, written: 0 };
+  const counts: DocCounts = { read: 0, written: 0, queries: 0 };
   const db = new Proxy(ctx.db, {
     get(target, prop) {
       const value = target[prop];
@@ -70,7 +73,12 @@ export function countingCtx<C extends { db: any }>(ctx: C): { ctx: C; counts: Do
           return doc;
         };
       }
-      if (prop === "query") return (...args: unknown[]) => countingQuery(value.apply(target, args), counts);
+      if (prop === "query") {
+        return (...args: unknown[]) => {
+          counts.queries += 1;
+          return countingQuery(value.apply(target, args), counts);
+        };
+      }
       if (typeof prop === "string" && WRITES.has(prop)) {
         return async (...args: unknown[]) => {
           counts.written += 1;

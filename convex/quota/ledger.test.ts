@@ -181,6 +181,41 @@ describe("settle", () => {
     expect(await holdsOf(t, c.userId)).toEqual([]);
   });
 
+  it("finds the hold on the balance begin named, and a retry of a settle that committed records nothing more", async () => {
+    const t = newTest();
+    const c = await customer(t);
+    const args = beginArgs(c.keyHash);
+    const grant = await t.mutation(internal.quota.ledger.begin, args);
+    if (!grant.ok) throw new Error("not admitted");
+    expect(grant.heldOn).toEqual({ balanceId: (await balanceOf(t, c.userId))!._id, month: monthOf(Date.now()) });
+    const settle = { ...settleArgsFor(c, args.requestId), heldOn: grant.heldOn };
+    const first = await t.mutation(internal.quota.ledger.settle, settle);
+    // The hold is gone, so the retry searches the events by request id and finds the first.
+    expect(await t.mutation(internal.quota.ledger.settle, settle)).toEqual(first);
+    expect(await t.run(async (ctx) => ctx.db.query("usageEvents").collect())).toHaveLength(1);
+    expect(await balanceOf(t, c.userId)).toMatchObject({ tokensIn: 90, tokensOut: 40, requests: 1, holds: [] });
+  });
+
+  it("takes only a hold on the current month's balance as proof: a request settled after the month's end bills once", async () => {
+    vi.useFakeTimers({ now: Date.UTC(2026, 10, 30, 23, 59, 59), toFake: ["Date"] });
+    const t = newTest();
+    const c = await customer(t);
+    const args = beginArgs(c.keyHash);
+    const grant = await t.mutation(internal.quota.ledger.begin, args);
+    if (!grant.ok) throw new Error("not admitted");
+    expect(grant.heldOn.month).toBe("2026-11");
+    // The reply ends in December: its usage goes on December's balance, and the hold left on
+    // November's (which no longer counts) is never removed there.
+    vi.setSystemTime(Date.UTC(2026, 11, 1, 0, 0, 1));
+    const settle = { ...settleArgsFor(c, args.requestId), heldOn: grant.heldOn };
+    const first = await t.mutation(internal.quota.ledger.settle, settle);
+    expect((await balanceOf(t, c.userId, "2026-11"))!.holds.map((h) => h.requestId)).toEqual([args.requestId]);
+    // A retry (its runMutation failed after the commit) must find the event, not that hold.
+    expect(await t.mutation(internal.quota.ledger.settle, settle)).toEqual(first);
+    expect(await t.run(async (ctx) => ctx.db.query("usageEvents").collect())).toHaveLength(1);
+    expect(await balanceOf(t, c.userId, "2026-12")).toMatchObject({ tokensIn: 90, tokensOut: 40, requests: 1, holds: [] });
+  });
+
   it("refuses to record an unpriced model rather than write a zero cost", async () => {
     const t = newTest();
     const c = await customer(t);
@@ -203,12 +238,12 @@ function settleArgsFor(c: { userId: Id<"users">; keyId: Id<"apiKeys"> }, request
   };
 }
 
-/** One proxied request's two ledger calls: begin, then settle with `usage`. */
+/** One proxied request's two ledger calls, as the proxy makes them: begin, then settle with `usage` where begin held it. */
 async function request(t: TestConvex, c: { userId: Id<"users">; keyId: Id<"apiKeys">; keyHash: string }, usage: Parameters<typeof settleArgsFor>[2] = {}) {
   const args = beginArgs(c.keyHash, { model: usage.model });
   const grant = await t.mutation(internal.quota.ledger.begin, args);
   if (!grant.ok) throw new Error(`refused: ${grant.refusal.reason}`);
-  return await t.mutation(internal.quota.ledger.settle, settleArgsFor(c, args.requestId, usage));
+  return await t.mutation(internal.quota.ledger.settle, { ...settleArgsFor(c, args.requestId, usage), heldOn: grant.heldOn });
 }
 
 describe("the balance document", () => {
@@ -323,14 +358,15 @@ describe("documents per request", () => {
     for (let i = 0; i < n; i++) await request(t, c, { tokensIn: 10 + i, tokensOut: i });
     for (let i = 0; i < inFlight; i++) expect((await t.mutation(internal.quota.ledger.begin, beginArgs(c.keyHash))).ok).toBe(true);
     const args = beginArgs(c.keyHash);
-    const begin = await t.run(async (ctx) => {
+    const { begin, heldOn } = await t.run(async (ctx) => {
       const counted = countingCtx(ctx);
-      expect((await beginHandler(counted.ctx, args)).ok).toBe(true);
-      return counted.counts;
+      const grant = await beginHandler(counted.ctx, args);
+      if (!grant.ok) throw new Error("not admitted");
+      return { begin: counted.counts, heldOn: grant.heldOn };
     });
     const settle = await t.run(async (ctx) => {
       const counted = countingCtx(ctx);
-      await settleHandler(counted.ctx, settleArgsFor(c, args.requestId));
+      await settleHandler(counted.ctx, { ...settleArgsFor(c, args.requestId), heldOn });
       return counted.counts;
     });
     return { begin, settle };
@@ -342,9 +378,24 @@ describe("documents per request", () => {
     const busy = await lastRequestCounts(120, PLANS.pro.limits.concurrentRequests - 1);
     expect(many).toEqual(few);
     expect(busy).toEqual(few);
-    // The key, the account and the balance; then the request id (no event yet), the account
-    // and the balance. One balance write each, and the event.
-    expect(few).toEqual({ begin: { read: 3, written: 1 }, settle: { read: 2, written: 2 } });
+    // begin: the key (by its hash), the account and the balance (by user and month). settle:
+    // the balance by id (its hold proves no event was recorded yet) and the account; no search.
+    // One balance write each, and the event.
+    expect(few).toEqual({ begin: { read: 3, written: 1, queries: 2 }, settle: { read: 2, written: 2, queries: 0 } });
+  });
+
+  it("without begin's heldOn, settle searches the events by request id and the balance by month", async () => {
+    const t = newTest();
+    const c = await customer(t, "pro");
+    const args = beginArgs(c.keyHash);
+    expect((await t.mutation(internal.quota.ledger.begin, args)).ok).toBe(true);
+    const settle = await t.run(async (ctx) => {
+      const counted = countingCtx(ctx);
+      await settleHandler(counted.ctx, settleArgsFor(c, args.requestId));
+      return counted.counts;
+    });
+    expect(settle).toEqual({ read: 2, written: 2, queries: 2 });
+    expect(await balanceOf(t, c.userId)).toMatchObject({ tokensIn: 90, requests: 1, holds: [] });
   });
 
   it("stay within 12 read and 4 written on a month's first request with a stale key", async () => {
@@ -358,19 +409,20 @@ describe("documents per request", () => {
     });
     vi.useFakeTimers({ now: Date.UTC(2000, 1, 1), toFake: ["Date"] });
     const args = beginArgs(c.keyHash);
-    const begin = await t.run(async (ctx) => {
+    const { begin, heldOn } = await t.run(async (ctx) => {
       const counted = countingCtx(ctx);
-      expect((await beginHandler(counted.ctx, args)).ok).toBe(true);
-      return counted.counts;
+      const grant = await beginHandler(counted.ctx, args);
+      if (!grant.ok) throw new Error("not admitted");
+      return { begin: counted.counts, heldOn: grant.heldOn };
     });
     const settle = await t.run(async (ctx) => {
       const counted = countingCtx(ctx);
-      await settleHandler(counted.ctx, settleArgsFor(c, args.requestId));
+      await settleHandler(counted.ctx, { ...settleArgsFor(c, args.requestId), heldOn });
       return counted.counts;
     });
     // begin: key, account, (no balance yet), last month's balance; key's last use + balance.
-    expect(begin).toEqual({ read: 3, written: 2 });
-    expect(settle).toEqual({ read: 2, written: 2 });
+    expect(begin).toEqual({ read: 3, written: 2, queries: 3 });
+    expect(settle).toEqual({ read: 2, written: 2, queries: 0 });
     expect(begin.read + settle.read).toBeLessThanOrEqual(12);
     expect(begin.written + settle.written).toBeLessThanOrEqual(4);
   });
@@ -482,15 +534,16 @@ describe("OAuth access tokens", () => {
     const dex = await connected(t, c.userId);
     for (let i = 0; i < 3; i++) await request(t, c, { tokensIn: 10 + i, tokensOut: i });
     const counted = async (args: ReturnType<typeof tokenArgs>) => {
-      const begin = await t.run(async (ctx) => {
+      const { begin, heldOn } = await t.run(async (ctx) => {
         const wrapped = countingCtx(ctx);
-        expect((await beginHandler(wrapped.ctx, args)).ok).toBe(true);
-        return wrapped.counts;
+        const grant = await beginHandler(wrapped.ctx, args);
+        if (!grant.ok) throw new Error("not admitted");
+        return { begin: wrapped.counts, heldOn: grant.heldOn };
       });
       const settle = await t.run(async (ctx) => {
         const wrapped = countingCtx(ctx);
         const { apiKeyId: _key, ...rest } = settleArgsFor(c, args.requestId);
-        await settleHandler(wrapped.ctx, { ...rest, instanceId: dex.instanceId });
+        await settleHandler(wrapped.ctx, { ...rest, instanceId: dex.instanceId, heldOn });
         return wrapped.counts;
       });
       return { begin, settle };
@@ -498,8 +551,8 @@ describe("OAuth access tokens", () => {
     // The grant's first use is recorded; the next request within the minute writes only the balance.
     const first = await counted(tokenArgs(dex.accessHash));
     const next = await counted(tokenArgs(dex.accessHash));
-    expect(first).toEqual({ begin: { read: 4, written: 2 }, settle: { read: 2, written: 2 } });
-    expect(next).toEqual({ begin: { read: 4, written: 1 }, settle: { read: 2, written: 2 } });
+    expect(first).toEqual({ begin: { read: 4, written: 2, queries: 2 }, settle: { read: 2, written: 2, queries: 0 } });
+    expect(next).toEqual({ begin: { read: 4, written: 1, queries: 2 }, settle: { read: 2, written: 2, queries: 0 } });
     expect(first.begin.read + first.settle.read).toBeLessThanOrEqual(12);
     expect(first.begin.written + first.settle.written).toBeLessThanOrEqual(4);
   });

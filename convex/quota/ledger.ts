@@ -14,7 +14,7 @@ import { type ObjectType, v } from "convex/values";
 import type { MutationCtx } from "../_generated/server";
 import { internalMutation } from "../functions";
 import { AI_SCOPE, authenticateBearer, secretKindValidator } from "../lib/callerAuth";
-import { openBalance, recordUsage, saveBalance } from "../lib/usageTotals";
+import { openBalance, openedFrom, recordUsage, saveBalance } from "../lib/usageTotals";
 import { monthOf, monthRange } from "../model/calendar";
 import { getPlan } from "../model/plans";
 import { PRICE_VERSION, speechCostMicros, tokenCostMicros } from "../model/pricing";
@@ -70,6 +70,8 @@ const beginResult = v.union(
     holdTokens: v.number(),
     maxOutputTokens: v.number(),
     rate: rateValidator,
+    /** Where the hold was placed: the balance document and its month (settle's `heldOn`). */
+    heldOn: v.object({ balanceId: v.id("usageMonthly"), month: v.string() }),
   }),
   v.object({
     ok: v.literal(false),
@@ -122,7 +124,7 @@ export async function beginHandler(ctx: MutationCtx, args: ObjectType<typeof beg
         : { reason: "rate_limited" as const, plan: plan.id, limit: r.limit, retryAfterMs: r.retryAfterMs };
     return { ok: false, refusal, rate: placed.rate };
   }
-  await saveBalance(ctx, opened, { userId: user._id, month }, placed.balance);
+  const balanceId = await saveBalance(ctx, opened, { userId: user._id, month }, placed.balance);
   return {
     ok: true,
     userId: user._id,
@@ -132,6 +134,7 @@ export async function beginHandler(ctx: MutationCtx, args: ObjectType<typeof beg
     holdTokens: sized.holdTokens,
     maxOutputTokens: sized.maxOutputTokens,
     rate: placed.rate,
+    heldOn: { balanceId, month },
   };
 }
 
@@ -161,15 +164,33 @@ const settleArgs = {
   ipHash: eventFields.ipHash,
   /** Time to the upstream's headers, for requests whose headers come at once. */
   ttfbMs: eventFields.ttfbMs,
+  /** Where begin placed the request's hold (its `heldOn`); without it, the balance is looked up. */
+  heldOn: v.optional(v.object({ balanceId: v.id("usageMonthly"), month: v.string() })),
 };
 
 export async function settleHandler(ctx: MutationCtx, args: ObjectType<typeof settleArgs>) {
-  // Idempotent: a retried settle must not bill twice.
-  const existing = await ctx.db
-    .query("usageEvents")
-    .withIndex("by_requestId", (q) => q.eq("requestId", args.requestId))
-    .unique();
-  if (existing !== null) return { costMicros: existing.costMicros, eventId: existing._id };
+  const now = Date.now();
+  // Idempotent: a retried settle must not bill twice. The hold still on the balance begin put
+  // it on proves the request unsettled (settle removes it in the transaction that records the
+  // event, and request ids are never reused), so the usual case reads that one document by id
+  // instead of searching the events. Only while that balance is the current month's: a request
+  // settled in a later month is recorded on that month's balance, and its hold stays on the
+  // old one (where it no longer counts) for a retry to find.
+  const { heldOn, ...settled } = args;
+  let held: ReturnType<typeof openedFrom> | undefined;
+  if (heldOn !== undefined && heldOn.month === monthOf(now)) {
+    const doc = await ctx.db.get("usageMonthly", heldOn.balanceId);
+    if (doc !== null && doc.userId === args.userId && doc.month === heldOn.month && doc.holds.some((h) => h.requestId === args.requestId)) {
+      held = openedFrom(doc);
+    }
+  }
+  if (held === undefined) {
+    const existing = await ctx.db
+      .query("usageEvents")
+      .withIndex("by_requestId", (q) => q.eq("requestId", args.requestId))
+      .unique();
+    if (existing !== null) return { costMicros: existing.costMicros, eventId: existing._id };
+  }
 
   // Throws for an unpriced model: begin refused those, so reaching here is a bug, and a
   // zero-cost row must never be written in its place.
@@ -182,15 +203,14 @@ export async function settleHandler(ctx: MutationCtx, args: ObjectType<typeof se
         tokensOut: args.tokensOut,
       });
 
-  const { cachedTokensIn: _cached, cacheWriteTokensIn: _written, ...event } = args;
-  const now = Date.now();
+  const { cachedTokensIn: _cached, cacheWriteTokensIn: _written, ...event } = settled;
   const eventId = await recordUsage(ctx, {
     ...event,
     costMicros,
     priceVersion: PRICE_VERSION,
     latencyMs: Math.max(0, Math.round(args.latencyMs)),
     at: now,
-  }, now);
+  }, now, held);
   return { costMicros, eventId };
 }
 

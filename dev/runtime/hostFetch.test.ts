@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import { EdgeVM } from "@edge-runtime/vm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { createHostFetch, idleTimeoutMs, ownBytes, type HostFetch } from "./hostFetch.ts";
+import { createHostFetch, idleTimeoutMs, ownBytes, replyHeaders, type HostFetch } from "./hostFetch.ts";
 
 interface Seen {
   method: string;
@@ -245,6 +245,24 @@ describe("the functions' fetch", () => {
     await expect(host.fetch(`${base}/echo`, { method: "GET", body: "no" })).rejects.toThrow(TypeError);
     expect(fallback).toHaveBeenCalledTimes(5);
     expect(seen.map((s) => s.method)).toEqual(["POST", "POST", "GET", "GET"]);
+  });
+});
+
+describe("replyHeaders", () => {
+  it("reads the headers the fetch decides on from the raw pairs, as res.headers names them, the first of repeated ones", () => {
+    const raw = [
+      "Content-Type", "text/event-stream", "X-Other", "1", "content-type", "application/json",
+      "Keep-Alive", "timeout=60", "CONTENT-LENGTH", "42", "Location", "/next", "Content-Encoding", "gzip",
+      "X-A-Header-Name-Longer-Than-Any-Of-Them", "ignored",
+    ];
+    expect(replyHeaders(raw)).toEqual({
+      "content-type": "text/event-stream",
+      "keep-alive": "timeout=60",
+      "content-length": "42",
+      location: "/next",
+      "content-encoding": "gzip",
+    });
+    expect(replyHeaders(["Date", "x", "Server", "y"])).toEqual({});
   });
 });
 

@@ -228,9 +228,34 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException("This operation was aborted", "AbortError");
 }
 
+/** The reply headers this module decides on, as `res.headers` gives them (the first of repeated ones). */
+interface ReplyHeaders {
+  "keep-alive"?: string;
+  location?: string;
+  "content-length"?: string;
+  "content-encoding"?: string;
+  "content-type"?: string;
+}
+
+const REPLY_HEADERS = new Set<string>(["keep-alive", "location", "content-length", "content-encoding", "content-type"]);
+
+/**
+ * The few headers the fetch reads, from the raw pairs in one pass: `res.headers` builds an
+ * object of every header, lower-casing and classifying each name, for five lookups (the
+ * `Response` gets the raw pairs anyway).
+ */
+export function replyHeaders(raw: readonly string[]): ReplyHeaders {
+  const picked: Record<string, string> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].length <= 16 ? raw[i].toLowerCase() : "";
+    if (REPLY_HEADERS.has(name) && picked[name] === undefined) picked[name] = raw[i + 1];
+  }
+  return picked;
+}
+
 /** The reply's body as fetch decodes it (gzip, deflate, br), or as it came. */
-function decoded(res: http.IncomingMessage): Readable {
-  const coding = (res.headers["content-encoding"] ?? "").trim().toLowerCase();
+function decoded(res: http.IncomingMessage, headers: ReplyHeaders): Readable {
+  const coding = (headers["content-encoding"] ?? "").trim().toLowerCase();
   if (coding === "gzip" || coding === "x-gzip") return res.pipe(createGunzip({ flush: 2, finishFlush: 2 }));
   if (coding === "deflate") return res.pipe(createInflate({ flush: 2, finishFlush: 2 }));
   if (coding === "br") return res.pipe(createBrotliDecompress());
@@ -314,8 +339,9 @@ export function createHostFetch(fallback: Fetch, ResponseCtor: ResponseClass, Re
       });
       outgoing.on("response", (res) => {
         const status = res.statusCode ?? 0;
-        (res.socket as PooledSocket)[KEEP_ALIVE_HINT] = res.headers["keep-alive"];
-        const location = res.headers.location;
+        const headers = replyHeaders(res.rawHeaders);
+        (res.socket as PooledSocket)[KEEP_ALIVE_HINT] = headers["keep-alive"];
+        const location = headers.location;
         if (REDIRECTS.has(status) && location !== undefined) {
           // The next hop is EdgeVM's fetch, which follows the rest of the chain.
           res.resume();
@@ -342,10 +368,10 @@ export function createHostFetch(fallback: Fetch, ResponseCtor: ResponseClass, Re
           settled = true;
           resolve(response);
         };
-        const length = Number(res.headers["content-length"] ?? Number.NaN);
-        const whole = !NULL_BODY.has(status) && req.method !== "HEAD" && res.headers["content-encoding"] === undefined &&
+        const length = Number(headers["content-length"] ?? Number.NaN);
+        const whole = !NULL_BODY.has(status) && req.method !== "HEAD" && headers["content-encoding"] === undefined &&
           Number.isInteger(length) && length >= 0 && length <= WHOLE_BODY_MAX &&
-          !String(res.headers["content-type"] ?? "").toLowerCase().includes("text/event-stream");
+          !String(headers["content-type"] ?? "").toLowerCase().includes("text/event-stream");
         if (whole) {
           body = res;
           const chunks: Buffer[] = [];
@@ -380,7 +406,7 @@ export function createHostFetch(fallback: Fetch, ResponseCtor: ResponseClass, Re
           res.resume();
           done();
         } else {
-          const source = decoded(res);
+          const source = decoded(res, headers);
           body = source;
           stream = new ReadableStreamCtor<Uint8Array>({
             start(c) {
