@@ -153,17 +153,23 @@ export type KeyAuth =
 /**
  * Resolves a secret's hash to its key and owner. Revoked, expired and past-grace keys fail
  * alike. lastUsedAt/Ip are written only when stale, so a busy key is not a hot document.
+ * `knownId`: the key this hash resolved to before (the proxy remembers it), fetched by id and
+ * taken only if its hash is this one; otherwise the hash is looked up.
  */
 export async function authenticateKeyHash(
   ctx: MutationCtx,
   hash: string,
   ip: string | undefined,
   now: number,
+  knownId?: Id<"apiKeys">,
 ): Promise<KeyAuth> {
-  const key = await ctx.db
-    .query("apiKeys")
-    .withIndex("by_hash", (q) => q.eq("hash", hash))
-    .unique();
+  const known = knownId === undefined ? null : await ctx.db.get("apiKeys", knownId);
+  const key = known !== null && constantTimeEqual(known.hash, hash)
+    ? known
+    : await ctx.db
+      .query("apiKeys")
+      .withIndex("by_hash", (q) => q.eq("hash", hash))
+      .unique();
   // The index lookup already matched; the explicit comparison guards the invariant cheaply.
   if (key === null || !constantTimeEqual(key.hash, hash)) return { ok: false, reason: "unknown_key" };
   if (keyStatus(key, now) === "revoked") return { ok: false, reason: "key_revoked", prefix: key.prefix };

@@ -81,7 +81,16 @@ export function tokenDecision<T extends StoredToken, G extends StoredGrant>(
  */
 export async function authenticateBearer(
   ctx: MutationCtx,
-  args: { hash: string; kind: SecretKind; ip: string | undefined; now: number; scope: Scope; request?: { model: string; kind: Endpoint } },
+  args: {
+    hash: string;
+    kind: SecretKind;
+    ip: string | undefined;
+    now: number;
+    scope: Scope;
+    request?: { model: string; kind: Endpoint };
+    /** For a key: the key this hash resolved to before, fetched by id and checked (lib/apiKeys.ts). */
+    knownKeyId?: Id<"apiKeys">;
+  },
 ): Promise<CallerAuth> {
   if (args.kind === "provider_credential" || args.kind === "session_token") {
     // A credential's scopes name a provider and endpoints, so the request is checked against them.
@@ -93,7 +102,7 @@ export async function authenticateBearer(
     return { ok: true, user, ...(decided.rotatingUntil !== undefined ? { credentialRotatingUntil: decided.rotatingUntil } : {}) };
   }
   if (args.kind === "api_key") {
-    const auth = await authenticateKeyHash(ctx, args.hash, args.ip, args.now);
+    const auth = await authenticateKeyHash(ctx, args.hash, args.ip, args.now, args.knownKeyId);
     if (!auth.ok) {
       const { ok: _ok, ...refusal } = auth;
       return { ok: false, refusal };

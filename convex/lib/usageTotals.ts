@@ -36,14 +36,18 @@ function balanceOf(doc: Doc<"usageMonthly">): Balance {
  * The balance the ledger decides on: the month's document, or, before the month's first
  * request, the previous month's live holds and buckets carried over (one more read, once a
  * month). Everything `begin` and `settle` need about the user's quota is on this one document.
+ * `knownId`: the document it was before (the proxy remembers it), fetched by id and taken only
+ * if it is still this user's and this month's; otherwise it is looked up.
  */
 export async function openBalance(
   ctx: QueryCtx,
   userId: Id<"users">,
   month: string,
   now: number,
+  knownId?: Id<"usageMonthly">,
 ): Promise<{ doc: Doc<"usageMonthly"> | null; balance: Balance }> {
-  const doc = await balanceDoc(ctx, userId, month);
+  const known = knownId === undefined ? null : await ctx.db.get("usageMonthly", knownId);
+  const doc = known !== null && known.userId === userId && known.month === month ? known : await balanceDoc(ctx, userId, month);
   if (doc !== null) return { doc, balance: balanceOf(doc) };
   const previous = await balanceDoc(ctx, userId, shiftMonth(month, -1));
   return { doc: null, balance: carryOver(previous === null ? null : balanceOf(previous), now) };

@@ -57,6 +57,16 @@ async function ipHashOf(ip: string): Promise<string> {
   return hash;
 }
 
+/**
+ * What each secret's last admitted request resolved to, by the secret's hash, per process: its
+ * key and the balance its hold went on. `begin` fetches them by id and checks them (a key whose
+ * hash is another, a balance of another month, are looked up as usual), so a stale entry costs
+ * one read and never a wrong decision; an index lookup costs more than a fetch by id. Hashes and
+ * ids only, never a secret. Bounded; cleared whole when full.
+ */
+const resolved = new Map<string, { keyId?: Id<"apiKeys">; balanceId: Id<"usageMonthly"> }>();
+const RESOLVED_CACHE = 1_024;
+
 export async function admitRequest(
   ctx: ActionCtx,
   request: Request,
@@ -64,14 +74,21 @@ export async function admitRequest(
 ): Promise<AdmissionResult> {
   const { secret, ...shape } = args;
   const ip = clientIp(request);
+  const known = resolved.get(secret.hash);
   const result = await ctx.runMutation(internal.quota.ledger.begin, {
     ...shape,
     keyHash: secret.hash,
     secretKind: secret.kind,
     ip,
+    ...(known?.keyId !== undefined ? { knownKeyId: known.keyId } : {}),
+    ...(known !== undefined ? { knownBalanceId: known.balanceId } : {}),
   });
   const base = { "x-request-id": args.requestId };
   if (!result.ok) return { ok: false, response: refusalResponse(result.refusal, { headers: base, rate: result.rate }) };
+  if (known === undefined || known.keyId !== result.apiKeyId || known.balanceId !== result.heldOn.balanceId) {
+    if (resolved.size >= RESOLVED_CACHE) resolved.clear();
+    resolved.set(secret.hash, { ...(result.apiKeyId !== undefined ? { keyId: result.apiKeyId } : {}), balanceId: result.heldOn.balanceId });
+  }
   return {
     ok: true,
     grant: {

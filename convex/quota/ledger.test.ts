@@ -384,6 +384,42 @@ describe("documents per request", () => {
     expect(few).toEqual({ begin: { read: 3, written: 1, queries: 2 }, settle: { read: 2, written: 2, queries: 0 } });
   });
 
+  it("fetch by id, with no search at all, when begin is told the key and balance the secret resolved to before", async () => {
+    const t = newTest();
+    const c = await customer(t, "pro");
+    const first = await t.mutation(internal.quota.ledger.begin, beginArgs(c.keyHash));
+    if (!first.ok) throw new Error("not admitted");
+    const counts = await t.run(async (ctx) => {
+      const counted = countingCtx(ctx);
+      const again = await beginHandler(counted.ctx, { ...beginArgs(c.keyHash), knownKeyId: first.apiKeyId, knownBalanceId: first.heldOn.balanceId });
+      expect(again).toMatchObject({ ok: true, userId: c.userId, apiKeyId: c.keyId, heldOn: first.heldOn });
+      return counted.counts;
+    });
+    expect(counts).toEqual({ read: 3, written: 1, queries: 0 });
+    expect(await holdsOf(t, c.userId)).toHaveLength(2);
+  });
+
+  it("look up the key and balance when what begin is told belongs to another key, account or month", async () => {
+    const t = newTest();
+    const a = await customer(t, "pro", "a@example.com");
+    const b = await customer(t, "pro", "b@example.com");
+    const ofB = await t.mutation(internal.quota.ledger.begin, beginArgs(b.keyHash));
+    if (!ofB.ok) throw new Error("not admitted");
+    // A's secret with B's key and balance: A is authenticated and held on A's own balance.
+    const ofA = await t.mutation(internal.quota.ledger.begin, { ...beginArgs(a.keyHash), knownKeyId: b.keyId, knownBalanceId: ofB.heldOn.balanceId });
+    expect(ofA).toMatchObject({ ok: true, userId: a.userId, apiKeyId: a.keyId });
+    if (!ofA.ok) throw new Error("not admitted");
+    expect(ofA.heldOn.balanceId).not.toBe(ofB.heldOn.balanceId);
+    expect((await holdsOf(t, a.userId)).length).toBe(1);
+    expect((await holdsOf(t, b.userId)).length).toBe(1);
+    // Last month's balance of the same account: this month's is used (and made).
+    await t.run(async (ctx) => ctx.db.patch("usageMonthly", ofA.heldOn.balanceId, { month: "2000-01" }));
+    const next = await t.mutation(internal.quota.ledger.begin, { ...beginArgs(a.keyHash), knownKeyId: a.keyId, knownBalanceId: ofA.heldOn.balanceId });
+    expect(next).toMatchObject({ ok: true, heldOn: { month: monthOf(Date.now()) } });
+    if (!next.ok) throw new Error("not admitted");
+    expect(next.heldOn.balanceId).not.toBe(ofA.heldOn.balanceId);
+  });
+
   it("without begin's heldOn, settle searches the events by request id and the balance by month", async () => {
     const t = newTest();
     const c = await customer(t, "pro");

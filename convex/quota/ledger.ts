@@ -54,6 +54,12 @@ const beginArgs = {
   choices: v.number(),
   /** Characters billed for speech. */
   characters: v.number(),
+  /**
+   * What this secret's previous request resolved to (its result's `apiKeyId` and `heldOn`, which
+   * the proxy remembers): fetched by id and used only if they still match, else looked up.
+   */
+  knownKeyId: v.optional(v.id("apiKeys")),
+  knownBalanceId: v.optional(v.id("usageMonthly")),
 };
 
 const beginResult = v.union(
@@ -92,6 +98,7 @@ export async function beginHandler(ctx: MutationCtx, args: ObjectType<typeof beg
     scope: AI_SCOPE,
     // A provider credential's scopes are checked against the request's model and endpoint.
     request: { model: args.model, kind: args.kind },
+    knownKeyId: args.knownKeyId,
   });
   if (!auth.ok) return auth;
   const { user } = auth;
@@ -101,11 +108,11 @@ export async function beginHandler(ctx: MutationCtx, args: ObjectType<typeof beg
   if (!sized.ok) {
     if (sized.refusal.reason !== "request_too_large") return { ok: false, refusal: sized.refusal };
     // A 429 carries the buckets' state, so the balance is read for it (nothing is written).
-    const { balance } = await openBalance(ctx, user._id, month, now);
+    const { balance } = await openBalance(ctx, user._id, month, now, args.knownBalanceId);
     return { ok: false, refusal: sized.refusal, rate: rateSnapshot(balance.buckets, plan, now) };
   }
 
-  const opened = await openBalance(ctx, user._id, month, now);
+  const opened = await openBalance(ctx, user._id, month, now, args.knownBalanceId);
   const placed = placeHold(opened.balance, { plan, requestId: args.requestId, tokens: sized.holdTokens, now, ttlMs: HOLD_TTL_MS });
   if (!placed.ok) {
     // A request refused for tokens per minute still took one from the request bucket.
