@@ -96,6 +96,7 @@ describe("patches of convex-test and convex", () => {
       readFileSync(path.join(path.dirname(require.resolve("convex/package.json")), "dist/esm/server/impl/registration_impl.js"), "utf8"),
     );
     expect(registration).toContain('typeof argsStr === "string" ? JSON.stringify(resultJson) : resultJson');
+    expect(registration).toContain("const ctx = __httpActionCtx ??= {");
     const query = patchConvexQuery(readFileSync(path.join(path.dirname(require.resolve("convex/package.json")), "dist/esm/server/impl/query_impl.js"), "utf8"));
     expect(query).toContain('performAsyncSyscall("1.0/queryStreamNextAll"');
     expect(patched).toContain('case "1.0/queryStreamNextAll": {');

@@ -492,6 +492,17 @@ export function patchConvexRegistration(source: string): string {
     3,
     "convex",
   );
+  // An httpAction's ctx: convex builds its call, auth, storage, scheduler, vector search and
+  // meta closures for every request, around a request id that is always "" (the closures keep
+  // nothing else). Built once here; the handler never sees this object itself (convex-test's
+  // wrapper hands it a copy with its own runQuery/runMutation/runAction and auth).
+  s = replaceExactly(
+    s,
+    "async function invokeHttpAction(func, request) {\n  const requestId = \"\";\n  const calls = setupActionCalls(requestId);\n  const ctx = {\n    ...calls,",
+    "let __httpActionCtx = null;\nasync function invokeHttpAction(func, request) {\n  const requestId = \"\";\n  const ctx = __httpActionCtx ??= {\n    ...setupActionCalls(requestId),",
+    1,
+    "convex",
+  );
   return s;
 }
 
