@@ -375,7 +375,14 @@ export function createHostFetch(fallback: Fetch, ResponseCtor: ResponseClass, Re
         if (whole) {
           body = res;
           const chunks: Buffer[] = [];
-          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          let received = 0;
+          // Once the declared length is in, the body is complete (HTTP's framing says so): fetch
+          // resolves then, not at 'end' a turn of the stream later, which only frees the socket.
+          res.on("data", (chunk: Buffer) => {
+            chunks.push(chunk);
+            received += chunk.length;
+            if (received === length && !settled) respond(ownBytes(chunks));
+          });
           res.once("end", () => {
             done();
             if (!settled) respond(ownBytes(chunks));
