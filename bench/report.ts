@@ -239,17 +239,22 @@ ${truncated.length ? `\nStopped by the time limit before all requests were sent:
   requests both gateways are CPU-bound on this machine, and the p99 tails are queueing: requests
   (the first ones on new connections most) wait for a busy event loop, in Portkey's process as in
   the runtime's. The offline runtime also runs its mutations one at a time (in arrival order).
-- Repeated runs on this machine do not meet every target every time: on each of them the two
-  gateways are within a run's noise of each other, and each run misses a different one. At 16
-  concurrent both use about the same CPU per request, but a proxied request takes the runtime's
-  event loop three times (its request, the provider's reply, and \`settle\` once the reply is out)
-  where Portkey's takes two, so requests in flight wait behind more pieces of work.
+- Repeated runs on this machine do not meet every target every time. The margins are small next
+  to a run's noise: sequentially a few tenths of a millisecond, at 16 concurrent a few tenths to
+  one, at 64 concurrent a few percent. A run that misses one misses it narrowly, and a different
+  one each time. A proxied request also takes the runtime's event loop three times (its request,
+  the provider's reply, and \`settle\` once the reply is out) where Portkey's takes two, so
+  requests in flight wait behind more pieces of work.
 - Gateway CPU per request is the most stable figure across runs: it moves less with the machine's
   load than latencies do. At 64 concurrent requests the rate either gateway can serve is roughly
-  1000 / (its CPU ms per request), minus what the other processes take from the two cores.
+  1000 / (its CPU ms per request), minus what the other processes take from the two cores. In
+  one run measured for it, the load generator and the simulator together used 0.05 ms more CPU
+  per proxied request than per Portkey request (0.85 against 0.80; the proxy's replies carry more
+  headers, its rate limits and request id), so a lower gateway figure does not always become a
+  higher rate.
 - Documents per request: the request's own functions read 5 and write 3 (\`begin\`: key, account
   and the month's balance document, which it writes; \`settle\`: account and balance, writing the
-  balance and one usage event), plus the key's last use written at most once a minute, whatever the
+  balance and one usage event; all of them fetched by id once a key has been used), plus the key's last use written at most once a minute, whatever the
   request rate, concurrency or history (\`docs/proxy.md\`). The rest is the crons that ran during the
   phase, spread over its requests: the usage rollup reads each new event once more, and a cron
   that happens to fire in a short phase (the 5-minute overage report, the minute's hold tidy) shows
