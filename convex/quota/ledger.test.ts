@@ -36,6 +36,14 @@ function beginArgs(keyHash: string, over: Partial<{ promptTokens: number; reques
   };
 }
 
+/** A request `begin` admits (its arguments and grant); a refusal fails the test. */
+async function admitted(t: TestConvex, keyHash: string) {
+  const args = beginArgs(keyHash);
+  const grant = await t.mutation(internal.quota.ledger.begin, args);
+  if (!grant.ok) throw new Error(`refused: ${grant.refusal.reason}`);
+  return { args, grant };
+}
+
 const seedUsage = (t: TestConvex, userId: Id<"users">, tokens: number) =>
   usageEvent(t, userId, { tokensIn: tokens, tokensOut: 0, costMicros: 1 });
 
@@ -163,9 +171,7 @@ describe("settle", () => {
   it("records one event at the price book, deletes the hold, and is idempotent", async () => {
     const t = newTest();
     const c = await customer(t);
-    const args = beginArgs(c.keyHash);
-    const grant = await t.mutation(internal.quota.ledger.begin, args);
-    if (!grant.ok) throw new Error("not admitted");
+    const { args } = await admitted(t, c.keyHash);
     const settleArgs = {
       requestId: args.requestId, userId: c.userId, apiKeyId: c.keyId, kind: "chat" as const, provider: "openai",
       model: "gpt-4o-mini", tokensIn: 90, cachedTokensIn: 10, tokensOut: 40, characters: 0,
@@ -184,9 +190,7 @@ describe("settle", () => {
   it("finds the hold on the balance begin named, and a retry of a settle that committed records nothing more", async () => {
     const t = newTest();
     const c = await customer(t);
-    const args = beginArgs(c.keyHash);
-    const grant = await t.mutation(internal.quota.ledger.begin, args);
-    if (!grant.ok) throw new Error("not admitted");
+    const { args, grant } = await admitted(t, c.keyHash);
     expect(grant.heldOn).toEqual({ balanceId: (await balanceOf(t, c.userId))!._id, month: monthOf(Date.now()) });
     const settle = { ...settleArgsFor(c, args.requestId), heldOn: grant.heldOn };
     const first = await t.mutation(internal.quota.ledger.settle, settle);
@@ -200,9 +204,7 @@ describe("settle", () => {
     vi.useFakeTimers({ now: Date.UTC(2026, 10, 30, 23, 59, 59), toFake: ["Date"] });
     const t = newTest();
     const c = await customer(t);
-    const args = beginArgs(c.keyHash);
-    const grant = await t.mutation(internal.quota.ledger.begin, args);
-    if (!grant.ok) throw new Error("not admitted");
+    const { args, grant } = await admitted(t, c.keyHash);
     expect(grant.heldOn.month).toBe("2026-11");
     // The reply ends in December: its usage goes on December's balance, and the hold left on
     // November's (which no longer counts) is never removed there.
