@@ -170,7 +170,7 @@ export async function authenticateKeyHash(
       .query("apiKeys")
       .withIndex("by_hash", (q) => q.eq("hash", hash))
       .unique();
-  // The index lookup already matched; the explicit comparison guards the invariant cheaply.
+  // Either way the hash matched; the explicit comparison guards the invariant cheaply.
   if (key === null || !constantTimeEqual(key.hash, hash)) return { ok: false, reason: "unknown_key" };
   if (keyStatus(key, now) === "revoked") return { ok: false, reason: "key_revoked", prefix: key.prefix };
   // The anomaly policy suspended it (ops/anomalies.ts): refused until support restores it.
