@@ -184,10 +184,11 @@ export async function settleHandler(ctx: MutationCtx, args: ObjectType<typeof se
   // settled in a later month is recorded on that month's balance, and its hold stays on the
   // old one (where it no longer counts) for a retry to find.
   const { heldOn, ...settled } = args;
+  const month = monthOf(now);
   let held: ReturnType<typeof openedFrom> | undefined;
-  if (heldOn !== undefined && heldOn.month === monthOf(now)) {
+  if (heldOn?.month === month) {
     const doc = await ctx.db.get("usageMonthly", heldOn.balanceId);
-    if (doc !== null && doc.userId === args.userId && doc.month === heldOn.month && doc.holds.some((h) => h.requestId === args.requestId)) {
+    if (doc?.userId === args.userId && doc.month === month && doc.holds.some((h) => h.requestId === args.requestId)) {
       held = openedFrom(doc);
     }
   }

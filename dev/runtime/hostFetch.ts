@@ -247,7 +247,7 @@ const REPLY_HEADERS = new Set<string>(["keep-alive", "location", "content-length
 export function replyHeaders(raw: readonly string[]): ReplyHeaders {
   const picked: Record<string, string> = {};
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].length <= 16 ? raw[i].toLowerCase() : "";
+    const name = raw[i].toLowerCase();
     if (REPLY_HEADERS.has(name) && picked[name] === undefined) picked[name] = raw[i + 1];
   }
   return picked;
